@@ -1,0 +1,44 @@
+#include "sim/core/bandwidth_server.h"
+
+#include <algorithm>
+
+#include "sim/core/error.h"
+#include "sim/core/simulation.h"
+
+namespace archsim {
+
+BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& parent_stats,
+                                 std::uint64_t bytes_per_s, Tick latency_ps)
+    : Component(sim, std::move(name), parent_stats),
+      bytes_per_s_(bytes_per_s),
+      latency_ps_(latency_ps),
+      transfers_(stats().addCounter("transfers", "1", "transfers served")),
+      bytes_(stats().addCounter("bytes", "B", "bytes moved")),
+      busy_ticks_(stats().addCounter("busy_ps", "ps", "time spent serializing bytes")),
+      wait_ticks_(stats().addCounter("wait_ps", "ps", "time transfers waited behind earlier ones")) {
+  if (bytes_per_s_ == 0) ARCHSIM_PANIC("bandwidth server '" + this->name() + "' has zero bandwidth");
+  stats().addFormula("bandwidth", "B/s", "configured bandwidth", [this] { return static_cast<double>(bytes_per_s_); });
+  stats().addFormula("utilization", "1", "busy time / simulated time", [this] {
+    const Tick t = std::max(now(), busy_until_);
+    return t == 0 ? 0.0 : static_cast<double>(busy_ticks_.count()) / static_cast<double>(t);
+  });
+}
+
+Tick BandwidthServer::reserve(std::uint64_t bytes) {
+  const Tick start = std::max(now(), busy_until_);
+  const Tick serialization = transferTicks(bytes, bytes_per_s_);
+  busy_until_ = addTicks(start, serialization);
+  transfers_.add();
+  bytes_.add(bytes);
+  busy_ticks_.add(serialization);
+  wait_ticks_.add(start - now());
+  return addTicks(busy_until_, latency_ps_);
+}
+
+Tick BandwidthServer::transfer(std::uint64_t bytes, Callback done, std::uint64_t arg, Priority priority) {
+  const Tick finish = reserve(bytes);
+  sim().schedule(finish, done, arg, priority);
+  return finish;
+}
+
+}  // namespace archsim

@@ -1,0 +1,52 @@
+// BandwidthServer: one pipelined port of fixed bandwidth and latency (a link direction, an SRAM port).
+//
+// Timing contract: a transfer of S bytes reserved at time t starts serializing at
+//   start = max(t, busy_until)
+// occupies the server for transferTicks(S, bandwidth) = ceil(S * 1e12 / bandwidth) ticks, and its last
+// byte arrives `latency` later:
+//   finish = start + ceil(S * 1e12 / B) + latency.
+// busy_until advances to start + serialization only: latency is pipelined, so back-to-back transfers
+// overlap their latencies and serialize only their bytes. Closed form, no per-beat events; transfer()
+// schedules exactly one completion event.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/core/callback.h"
+#include "sim/core/component.h"
+#include "sim/core/event_queue.h"
+#include "sim/core/time.h"
+
+namespace archsim {
+
+class BandwidthServer final : public Component {
+ public:
+  /// bytes_per_s must be > 0 (Panic otherwise).
+  BandwidthServer(Simulation& sim, std::string name, StatGroup& parent_stats, std::uint64_t bytes_per_s,
+                  Tick latency_ps);
+
+  /// Reserves the server for `bytes` from now (queued behind earlier reservations) and returns the tick
+  /// the last byte arrives. Schedules nothing.
+  Tick reserve(std::uint64_t bytes);
+  /// reserve() plus one event done(arg) at the returned tick.
+  Tick transfer(std::uint64_t bytes, Callback done, std::uint64_t arg = 0,
+                Priority priority = Priority::kDefault);
+
+  std::uint64_t bytesPerSecond() const { return bytes_per_s_; }
+  Tick latency() const { return latency_ps_; }
+  Tick busyUntil() const { return busy_until_; }
+  /// Busy (serializing) ticks so far, including reservations that extend past now().
+  Tick busyTicks() const { return busy_ticks_.count(); }
+
+ private:
+  std::uint64_t bytes_per_s_;
+  Tick latency_ps_;
+  Tick busy_until_ = 0;
+  Counter& transfers_;
+  Counter& bytes_;
+  Counter& busy_ticks_;
+  Counter& wait_ticks_;
+};
+
+}  // namespace archsim

@@ -1,0 +1,83 @@
+#include "sim/core/channel_group.h"
+
+#include <algorithm>
+
+#include "sim/core/error.h"
+#include "sim/core/simulation.h"
+
+namespace archsim {
+
+ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_stats, std::uint32_t channels,
+                           std::uint64_t granule_bytes, std::uint64_t channel_bytes_per_s, Tick latency_ps)
+    : Component(sim, std::move(name), parent_stats),
+      granule_bytes_(granule_bytes),
+      channel_bytes_per_s_(channel_bytes_per_s),
+      latency_ps_(latency_ps),
+      busy_until_(channels, 0),
+      busy_ticks_(channels, 0),
+      scratch_(channels, 0),
+      transfers_(stats().addCounter("transfers", "1", "transfers served")),
+      bytes_(stats().addCounter("bytes", "B", "bytes moved over all channels")) {
+  if (channels == 0 || granule_bytes_ == 0 || channel_bytes_per_s_ == 0) {
+    ARCHSIM_PANIC("channel group '" + this->name() + "' needs channels, granule and bandwidth > 0");
+  }
+  stats().addFormula("bandwidth", "B/s", "configured bandwidth over all channels", [this] {
+    return static_cast<double>(channel_bytes_per_s_) * static_cast<double>(busy_until_.size());
+  });
+  stats().addFormula("utilization", "1", "mean channel busy time / simulated time", [this] {
+    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
+    if (end == 0) return 0.0;
+    double busy = 0;
+    for (Tick b : busy_ticks_) busy += static_cast<double>(b);
+    return busy / (static_cast<double>(end) * static_cast<double>(busy_ticks_.size()));
+  });
+  stats().addFormula("max_channel_utilization", "1", "busiest channel's busy time / simulated time", [this] {
+    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
+    return end == 0 ? 0.0
+                    : static_cast<double>(*std::max_element(busy_ticks_.begin(), busy_ticks_.end())) /
+                          static_cast<double>(end);
+  });
+}
+
+void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes, std::vector<std::uint64_t>& per_channel) const {
+  const std::uint64_t n = busy_until_.size();
+  per_channel.assign(n, 0);
+  if (bytes == 0) return;
+  const std::uint64_t first_block = address / granule_bytes_;
+  const std::uint64_t last_block = (address + bytes - 1) / granule_bytes_;
+  const std::uint64_t blocks = last_block - first_block + 1;
+  const std::uint64_t first_channel = first_block % n;
+  // Whole blocks, dealt round-robin from the first block's channel.
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint64_t count = blocks / n + (k < blocks % n ? 1 : 0);
+    per_channel[(first_channel + k) % n] = count * granule_bytes_;
+  }
+  // Trim the parts of the first and last blocks outside the transfer.
+  per_channel[first_channel] -= address - first_block * granule_bytes_;
+  per_channel[last_block % n] -= (last_block + 1) * granule_bytes_ - (address + bytes);
+}
+
+Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
+  stripe(address, bytes, scratch_);
+  const Tick t = now();
+  Tick last = t;
+  for (std::size_t c = 0; c < scratch_.size(); ++c) {
+    if (scratch_[c] == 0) continue;
+    const Tick serialization = transferTicks(scratch_[c], channel_bytes_per_s_);
+    busy_until_[c] = addTicks(std::max(t, busy_until_[c]), serialization);
+    busy_ticks_[c] += serialization;
+    last = std::max(last, busy_until_[c]);
+  }
+  transfers_.add();
+  bytes_.add(bytes);
+  return addTicks(last, latency_ps_);
+}
+
+Tick ChannelGroup::transfer(std::uint64_t address, std::uint64_t bytes, Callback done, std::uint64_t arg,
+                            Priority priority) {
+  const Tick finish = reserve(address, bytes);
+  sim().schedule(finish, done, arg, priority);
+  return finish;
+}
+
+}  // namespace archsim

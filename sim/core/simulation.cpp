@@ -1,0 +1,75 @@
+#include "sim/core/simulation.h"
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+
+namespace archsim {
+
+Component::Component(Simulation& sim, std::string name, StatGroup& parent_stats)
+    : sim_(sim), name_(name), stats_(parent_stats.addGroup(std::move(name))) {}
+
+Tick Component::now() const { return sim_.now(); }
+
+Simulation::Simulation(std::string name, std::ostream* warnings)
+    : name_(std::move(name)), log_(warnings), stats_(name_) {
+  stats_.addFormula("sim_seconds", "s", "simulated time", [this] { return ticksToSeconds(now_); });
+  stats_.addFormula("events", "1", "events processed", [this] { return static_cast<double>(events_processed_); });
+}
+
+// Components are destroyed in reverse creation order: later components may hold references to
+// earlier ones, never the other way round.
+Simulation::~Simulation() {
+  while (!components_.empty()) components_.pop_back();
+}
+
+void Simulation::schedule(Tick when, Callback callback, std::uint64_t arg, Priority priority) {
+  if (when < now_) {
+    ARCHSIM_PANIC_AT(now_, fmt::format("event scheduled in the past (at {} ps)", when));
+  }
+  if (!callback) ARCHSIM_PANIC_AT(now_, "event scheduled without a callback");
+  queue_.schedule(when, callback, arg, priority);
+}
+
+std::uint64_t Simulation::run(Tick until) {
+  initAll();
+  stop_requested_ = false;
+  std::uint64_t processed = 0;
+  while (!queue_.empty() && !stop_requested_) {
+    if (queue_.nextTick() > until) {
+      now_ = until;
+      break;
+    }
+    const Event event = queue_.pop();
+    now_ = event.when;
+    event.callback(event.arg);
+    ++processed;
+  }
+  events_processed_ += processed;
+  return processed;
+}
+
+void Simulation::initAll() {
+  if (initialized_) return;
+  initialized_ = true;
+  for (auto& c : components_) c->init();
+}
+
+void Simulation::finalizeAll() {
+  if (finalized_) return;
+  finalized_ = true;
+  for (auto& c : components_) c->finalize();
+}
+
+ClockDomain& Simulation::addClock(std::string name, double frequency_hz) {
+  auto clock = std::make_unique<ClockDomain>(std::move(name), frequency_hz);
+  if (clock->roundingError() > kClockRoundingWarnFraction) {
+    log_.warn(fmt::format("clock '{}': {:.6g} Hz rounds to a {} ps period ({:.6g} Hz), off by {:.3f}% (> {:.1f}%)",
+                          clock->name(), frequency_hz, clock->periodTicks(), clock->effectiveFrequencyHz(),
+                          clock->roundingError() * 100.0, kClockRoundingWarnFraction * 100.0));
+  }
+  clocks_.push_back(std::move(clock));
+  return *clocks_.back();
+}
+
+}  // namespace archsim

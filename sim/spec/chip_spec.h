@@ -1,0 +1,128 @@
+// ChipSpec: a validated chip description — plain data, no YAML, no behaviour beyond derived figures.
+//
+// Produced by readChip() from a configs/chips/*.yaml document (after `base:` inheritance and --set
+// overrides). Every physical quantity is in base SI units or integer picoseconds/bytes, named with its
+// unit. See README "Chip files" for the YAML keys.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/spec/dtype.h"
+
+namespace archsim::spec {
+
+/// A group of identical compute units (tensor cores / systolic arrays, or vector ALUs).
+struct ComputeSpec {
+  std::uint32_t units = 0;
+  /// Dense peak of the whole chip, per dtype (FLOP/s for float formats, OP/s for integer ones).
+  std::map<DType, double> peak_ops_per_s;
+  /// Speedup from structured sparsity (2 for 2:4 sparsity); 1 when unsupported.
+  double sparsity_speedup = 1.0;
+  /// Systolic array shape rows x cols; 0 when not stated.
+  std::uint32_t array_rows = 0;
+  std::uint32_t array_cols = 0;
+
+  /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
+  double macsPerCyclePerUnit(DType t, double clock_hz) const;
+  std::optional<double> peak(DType t) const;
+};
+
+enum class MemoryKind { kSram, kCache, kDram, kHost };
+std::string_view memoryKindName(MemoryKind k);
+
+enum class ReplacementPolicy { kLru, kFifo, kRandom };
+std::string_view policyName(ReplacementPolicy p);
+
+struct CacheSpec {
+  std::uint64_t line_bytes = 0;  // allocation granule
+  ReplacementPolicy policy = ReplacementPolicy::kLru;
+  std::uint32_t associativity = 0;  // 0 = fully associative
+};
+
+struct DramSpec {
+  std::string technology;  // hbm2, hbm2e, hbm3, hbm3e, gddr6, lpddr5x, ...
+  std::uint32_t stacks = 0;  // HBM stacks / DRAM packages; 0 when not stated
+  std::uint32_t channels = 0;
+  double channel_bytes_per_s = 0.0;
+  std::uint64_t interleave_bytes = 0;
+};
+
+/// One level of the memory hierarchy; ChipSpec::memory lists them near -> far.
+struct MemoryLevelSpec {
+  std::string name;
+  MemoryKind kind = MemoryKind::kSram;
+  std::uint64_t size_bytes = 0;        // whole chip
+  std::uint32_t instances = 1;         // partitions (per-SM shared memory: one per SM)
+  double bandwidth_bytes_per_s = 0.0;  // peak, whole chip
+  Tick latency_ps = 0;
+  /// Fraction of the peak bandwidth that streaming code achieves (efficiency knob, calibrated).
+  double achievable_fraction = 1.0;
+  double energy_j_per_byte = 0.0;
+  std::uint32_t banks = 0;  // SRAM banks; 0 when not stated
+  std::optional<CacheSpec> cache;
+  std::optional<DramSpec> dram;
+
+  bool onChip() const { return kind == MemoryKind::kSram || kind == MemoryKind::kCache; }
+  double achievableBandwidth() const { return bandwidth_bytes_per_s * achievable_fraction; }
+};
+
+enum class PortKind { kNvlink, kInfinityFabric, kC2c, kIci, kPcie, kEthernet, kInfiniband, kFabric };
+std::string_view portKindName(PortKind k);
+const std::vector<std::pair<std::string_view, PortKind>>& portKindTable();
+
+/// Chip-to-chip or host ports of one kind.
+struct PortSpec {
+  std::string name;
+  PortKind kind = PortKind::kNvlink;
+  std::uint32_t links = 0;
+  double link_bytes_per_s = 0.0;  // per link, per direction
+  Tick latency_ps = 0;
+  double energy_j_per_byte = 0.0;
+
+  double bytesPerSecondPerDirection() const { return link_bytes_per_s * links; }
+};
+
+enum class ExecutionStyle { kKernel, kDataflow };
+std::string_view executionStyleName(ExecutionStyle s);
+
+struct ExecutionSpec {
+  ExecutionStyle style = ExecutionStyle::kKernel;
+  Tick launch_overhead_ps = 0;  // per op, kernel style only
+};
+
+struct PowerSpec {
+  double tdp_w = 0.0;
+  double static_w = 0.0;
+  std::map<DType, double> energy_j_per_op;  // matrix-unit energy per operation, per dtype
+};
+
+struct ChipSpec {
+  std::string name;
+  std::string description;
+  double clock_hz = 0.0;
+  ComputeSpec matrix;
+  ComputeSpec vector;
+  std::vector<MemoryLevelSpec> memory;  // near -> far
+  std::vector<PortSpec> ports;
+  ExecutionSpec execution;
+  PowerSpec power;
+  std::optional<double> area_m2;
+  std::optional<double> cost_usd;
+  /// figure (dotted key path) -> sources (calibration record ids or documents)
+  std::vector<std::pair<std::string, std::vector<std::string>>> sources;
+
+  const MemoryLevelSpec* level(std::string_view level_name) const;
+  /// The first off-chip memory level (DRAM/HBM), or nullptr for SRAM-only chips.
+  const MemoryLevelSpec* mainMemory() const;
+  const PortSpec* port(std::string_view port_name) const;
+  /// Total on-chip capacity (SRAM and caches).
+  std::uint64_t onChipBytes() const;
+};
+
+}  // namespace archsim::spec

@@ -1,0 +1,291 @@
+#include "sim/spec/config_node.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace archsim::spec {
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+Location locate(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return Location{file, 0, 0};
+  return Location{file, mark.line + 1, mark.column + 1};
+}
+
+ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
+  const Location where = locate(file, node.Mark());
+  if (depth > kMaxDepth) {
+    throw ConfigError(where, "", fmt::format("nesting deeper than {} levels", kMaxDepth));
+  }
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return ConfigNode::makeNull(where);
+    case YAML::NodeType::Scalar:
+      return ConfigNode::makeScalar(node.Scalar(), where, node.Tag() == "!");
+    case YAML::NodeType::Sequence: {
+      ConfigNode seq = ConfigNode::makeSequence(where);
+      for (const auto& item : node) seq.append(convert(item, file, depth + 1));
+      return seq;
+    }
+    case YAML::NodeType::Map: {
+      ConfigNode map = ConfigNode::makeMap(where);
+      std::vector<Diagnostic> problems;
+      for (const auto& entry : node) {
+        const Location key_where = locate(file, entry.first.Mark());
+        if (!entry.first.IsScalar() || entry.first.Scalar().empty()) {
+          problems.push_back({key_where, "", "keys must be plain non-empty names"});
+          continue;
+        }
+        const std::string& key = entry.first.Scalar();
+        if (const ConfigNode* earlier = map.find(key)) {
+          problems.push_back({key_where, key,
+                              fmt::format("duplicate key (first defined at line {})", earlier->keyLocation().line)});
+          continue;
+        }
+        map.set(key, convert(entry.second, file, depth + 1), key_where);
+      }
+      if (!problems.empty()) throw ConfigError(std::move(problems));
+      return map;
+    }
+  }
+  return ConfigNode::makeNull(where);
+}
+
+void emit(YAML::Emitter& out, const ConfigNode& node) {
+  switch (node.kind()) {
+    case ConfigNode::Kind::kNull:
+      out << YAML::Null;
+      break;
+    case ConfigNode::Kind::kScalar:
+      if (node.quoted()) out << YAML::DoubleQuoted;
+      out << node.scalar();
+      break;
+    case ConfigNode::Kind::kSequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node.children()) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ConfigNode::Kind::kMap:
+      out << YAML::BeginMap;
+      for (const auto& entry : node.children()) {
+        out << YAML::Key << entry.key() << YAML::Value;
+        emit(out, entry);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+ConfigNode relocated(const ConfigNode& n, const Location& at) {
+  ConfigNode out = n.isScalar()     ? ConfigNode::makeScalar(n.scalar(), at, n.quoted())
+                   : n.isMap()      ? ConfigNode::makeMap(at)
+                   : n.isSequence() ? ConfigNode::makeSequence(at)
+                                    : ConfigNode::makeNull(at);
+  for (const auto& c : n.children()) {
+    if (n.isMap()) {
+      out.set(c.key(), relocated(c, at), at);
+    } else {
+      out.append(relocated(c, at));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ConfigNode ConfigNode::makeNull(Location location) {
+  ConfigNode n;
+  n.location_ = std::move(location);
+  return n;
+}
+
+ConfigNode ConfigNode::makeScalar(std::string value, Location location, bool quoted) {
+  ConfigNode n;
+  n.kind_ = Kind::kScalar;
+  n.scalar_ = std::move(value);
+  n.quoted_ = quoted;
+  n.location_ = std::move(location);
+  return n;
+}
+
+ConfigNode ConfigNode::makeSequence(Location location) {
+  ConfigNode n;
+  n.kind_ = Kind::kSequence;
+  n.location_ = std::move(location);
+  return n;
+}
+
+ConfigNode ConfigNode::makeMap(Location location) {
+  ConfigNode n;
+  n.kind_ = Kind::kMap;
+  n.location_ = std::move(location);
+  return n;
+}
+
+std::string_view ConfigNode::kindName() const {
+  switch (kind_) {
+    case Kind::kNull: return "nothing (null)";
+    case Kind::kScalar: return "a value";
+    case Kind::kSequence: return "a list";
+    case Kind::kMap: return "a mapping";
+  }
+  return "?";
+}
+
+const ConfigNode* ConfigNode::find(std::string_view key) const {
+  if (kind_ != Kind::kMap) return nullptr;
+  for (const auto& c : children_) {
+    if (c.key_ == key) return &c;
+  }
+  return nullptr;
+}
+
+ConfigNode* ConfigNode::find(std::string_view key) {
+  return const_cast<ConfigNode*>(static_cast<const ConfigNode*>(this)->find(key));
+}
+
+ConfigNode& ConfigNode::set(std::string key, ConfigNode value, Location key_location) {
+  value.key_ = std::move(key);
+  value.key_location_ = std::move(key_location);
+  for (auto& c : children_) {
+    if (c.key_ == value.key_) {
+      c = std::move(value);
+      return c;
+    }
+  }
+  children_.push_back(std::move(value));
+  return children_.back();
+}
+
+bool ConfigNode::erase(std::string_view key) {
+  for (auto it = children_.begin(); it != children_.end(); ++it) {
+    if (it->key_ == key) {
+      children_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConfigNode::assignValue(const ConfigNode& other) {
+  kind_ = other.kind_;
+  location_ = other.location_;
+  scalar_ = other.scalar_;
+  quoted_ = other.quoted_;
+  children_ = other.children_;
+}
+
+void ConfigNode::append(ConfigNode item) { children_.push_back(std::move(item)); }
+
+const ConfigNode* ConfigNode::findPath(std::string_view dotted) const {
+  const ConfigNode* node = this;
+  while (node != nullptr && !dotted.empty()) {
+    const auto dot = dotted.find('.');
+    node = node->find(dotted.substr(0, dot));
+    dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
+  }
+  return node;
+}
+
+ConfigNode parseYaml(const std::string& text, const std::string& file) {
+  const auto nul = text.find('\0');
+  if (nul != std::string::npos) {
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
+    throw ConfigError(Location{file, line, 0}, "", "file contains binary data (a NUL byte); expected YAML text");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(locate(file, e.mark), "", "YAML syntax error: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    throw ConfigError(Location{file, 1, 0}, "", "file is empty; expected a YAML mapping");
+  }
+  return convert(root, file, 0);
+}
+
+ConfigNode loadYamlFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(Location{path.string(), 0, 0}, "", "is a directory, not a YAML file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(Location{path.string(), 0, 0}, "", "cannot open file");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return parseYaml(buffer.str(), path.string());
+}
+
+void mergeInto(ConfigNode& base, const ConfigNode& overlay) {
+  if (!base.isMap() || !overlay.isMap()) {
+    base.assignValue(overlay);
+    return;
+  }
+  for (const auto& entry : overlay.children()) {
+    if (entry.isNull()) {
+      base.erase(entry.key());
+      continue;
+    }
+    ConfigNode* existing = base.find(entry.key());
+    if (existing != nullptr && existing->isMap() && entry.isMap()) {
+      mergeInto(*existing, entry);
+    } else {
+      base.set(entry.key(), entry, entry.keyLocation());
+    }
+  }
+}
+
+void applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    throw ConfigError(where, "", fmt::format("'{}' is not of the form path.to.key=value", assignment));
+  }
+  const std::string path(assignment.substr(0, eq));
+  const std::string value_text(assignment.substr(eq + 1));
+  ConfigNode value;
+  try {
+    const YAML::Node parsed = YAML::Load(value_text);
+    value = convert(parsed, where.file, 0);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(where, path, "value is not valid YAML: " + e.msg);
+  }
+  value = relocated(value, where);  // every node of the value is located at the assignment
+
+  ConfigNode* node = &root;
+  std::string_view rest(path);
+  std::string walked;
+  while (true) {
+    const auto dot = rest.find('.');
+    const std::string key(rest.substr(0, dot));
+    if (key.empty()) throw ConfigError(where, path, "empty path segment");
+    if (!walked.empty()) walked += '.';
+    walked += key;
+    if (!node->isMap()) {
+      throw ConfigError(where, walked, fmt::format("cannot set a key inside {}", node->kindName()));
+    }
+    if (dot == std::string_view::npos) {
+      node->set(key, std::move(value), where);
+      return;
+    }
+    ConfigNode* next = node->find(key);
+    if (next == nullptr) next = &node->set(key, ConfigNode::makeMap(where), where);
+    node = next;
+    rest = rest.substr(dot + 1);
+  }
+}
+
+std::string toYaml(const ConfigNode& node) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  emit(out, node);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace archsim::spec

@@ -1,0 +1,87 @@
+// ConfigNode: a YAML document as a plain tree in which every node remembers where it came from.
+//
+// yaml-cpp stays private to config_node.cpp (STYLE.md rule 5). Files are parsed into this tree, trees
+// are merged (`base:` inheritance, inline chip overrides) and patched (`--set`), and only then validated
+// into *Spec structs. Because each node carries its own Location, an error in a merged document still
+// names the file, line and column the offending value was written at.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace archsim::spec {
+
+class ConfigNode {
+ public:
+  enum class Kind { kNull, kScalar, kSequence, kMap };
+
+  static ConfigNode makeNull(Location location);
+  static ConfigNode makeScalar(std::string value, Location location, bool quoted = false);
+  static ConfigNode makeSequence(Location location);
+  static ConfigNode makeMap(Location location);
+
+  Kind kind() const { return kind_; }
+  bool isNull() const { return kind_ == Kind::kNull; }
+  bool isScalar() const { return kind_ == Kind::kScalar; }
+  bool isSequence() const { return kind_ == Kind::kSequence; }
+  bool isMap() const { return kind_ == Kind::kMap; }
+  /// "a mapping", "a list", "a value", "nothing (null)" — for messages.
+  std::string_view kindName() const;
+
+  const Location& location() const { return location_; }
+  const std::string& scalar() const { return scalar_; }
+  /// True when the scalar was written in quotes (so 'true' is text, not a boolean).
+  bool quoted() const { return quoted_; }
+
+  /// Map entries and sequence items, in document order. For map entries, key() and keyLocation()
+  /// name the key.
+  const std::vector<ConfigNode>& children() const { return children_; }
+  std::vector<ConfigNode>& children() { return children_; }
+  const std::string& key() const { return key_; }
+  const Location& keyLocation() const { return key_location_; }
+
+  /// Map lookup; nullptr when absent or when this is not a map.
+  const ConfigNode* find(std::string_view key) const;
+  ConfigNode* find(std::string_view key);
+  /// Inserts or replaces a map entry (keeping its position when replacing).
+  ConfigNode& set(std::string key, ConfigNode value, Location key_location);
+  bool erase(std::string_view key);
+  void append(ConfigNode item);
+  /// Replaces this node's value (kind, scalar, children, location) but keeps its key.
+  void assignValue(const ConfigNode& other);
+  /// Descends a dotted path of map keys ("memory.hbm.channels"); nullptr when any step is missing.
+  const ConfigNode* findPath(std::string_view dotted) const;
+
+ private:
+  Kind kind_ = Kind::kNull;
+  Location location_;
+  std::string scalar_;
+  bool quoted_ = false;
+  std::string key_;
+  Location key_location_;
+  std::vector<ConfigNode> children_;
+};
+
+/// Parses YAML text. `file` is used in locations. Throws ConfigError for syntax errors, duplicate
+/// keys, non-scalar keys, binary data and nesting deeper than 64 levels.
+ConfigNode parseYaml(const std::string& text, const std::string& file);
+/// Reads and parses a file. Throws ConfigError when it cannot be read or is empty.
+ConfigNode loadYamlFile(const std::filesystem::path& path);
+
+/// Merges `overlay` into `base`: maps merge key by key (recursively), a null value deletes the key,
+/// anything else replaces. Locations come from whichever side supplied the value.
+void mergeInto(ConfigNode& base, const ConfigNode& overlay);
+
+/// Applies one "a.b.c=value" assignment: the value is parsed as YAML (so "[1, 2]" is a list and
+/// "40 GB" a string) and placed at the path, creating maps on the way. Throws ConfigError, located
+/// at `where`, for a malformed assignment or a path through a non-map.
+void applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where);
+
+/// Serializes the tree back to YAML (block style, document order).
+std::string toYaml(const ConfigNode& node);
+
+}  // namespace archsim::spec

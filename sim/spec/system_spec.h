@@ -1,0 +1,60 @@
+// SystemSpec: a validated multi-chip system — one chip type times a hierarchy of levels.
+//
+// Levels go innermost first: a DGX-H100 is one level (8 chips on an NVSwitch); a GroqRack is a node of
+// 8 fully connected chips, then 8 such nodes. The chip count is the product of the level sizes; a
+// system with no levels is a single chip.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/spec/chip_spec.h"
+
+namespace archsim::spec {
+
+enum class TopologyKind { kSwitch, kRing, kFullyConnected, kTorus, kMesh, kDragonfly };
+std::string_view topologyName(TopologyKind k);
+
+/// The links each chip uses at one level.
+struct LinkSpec {
+  std::string port;  // chip port providing the links; empty for a system-provided NIC
+  PortKind kind = PortKind::kNvlink;
+  std::uint32_t links_per_chip = 0;
+  double link_bytes_per_s = 0.0;  // per link, per direction
+  Tick latency_ps = 0;
+  double energy_j_per_byte = 0.0;
+  /// Fraction of the link bandwidth that collectives achieve (protocol overhead; calibrated).
+  double achievable_fraction = 1.0;
+
+  double bytesPerSecondPerDirection() const { return link_bytes_per_s * links_per_chip; }
+};
+
+struct SwitchSpec {
+  double bytes_per_s = 0.0;  // aggregate switching bandwidth; 0 = non-blocking
+  Tick latency_ps = 0;
+};
+
+struct LevelSpec {
+  std::string name;
+  std::uint32_t size = 0;  // members at this level (chips, or groups of the level below)
+  TopologyKind topology = TopologyKind::kSwitch;
+  std::vector<std::uint32_t> dims;  // torus / mesh shape; product == size
+  LinkSpec link;
+  std::optional<SwitchSpec> switch_spec;
+};
+
+struct SystemSpec {
+  std::string name;
+  std::string description;
+  ChipSpec chip;
+  std::vector<LevelSpec> levels;  // innermost first
+  std::vector<std::pair<std::string, std::vector<std::string>>> sources;
+
+  std::uint64_t chipCount() const;
+};
+
+}  // namespace archsim::spec
