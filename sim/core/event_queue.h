@@ -1,11 +1,19 @@
 // EventQueue: the pending-event set of one Simulation.
 //
 // Events are small plain records ordered by (tick, priority, insertion sequence). Equal tick and
-// priority run in insertion (FIFO) order, so a run is deterministic. Storage is one contiguous 4-ary
-// heap: scheduling never allocates per event (the vector grows geometrically, and reserve() avoids
-// even that).
+// priority run in insertion (FIFO) order, so a run is deterministic.
+//
+// Structure: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990) over ticks, which relies on
+// simulated time being monotone — nothing is scheduled before the tick of the last popped event.
+// Bucket i (1..64) holds events whose tick first differs from that last tick at bit i-1, so every
+// event in bucket i precedes every event in bucket j > i; insertion is O(1) and each event moves
+// down at most 64 buckets over its life. Events at exactly the last popped tick sit in a small binary
+// heap ordered by (priority, sequence), which gives the FIFO tie order. Storage is reused vectors:
+// no heap allocation per event once the buckets have grown. A classic binary or 4-ary heap measured
+// 5-6 M events/s at 10k pending on the project machine; this structure ~3x that (bench/).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,26 +43,33 @@ struct Event {
 
 class EventQueue {
  public:
-  /// Adds an event. Throws Panic if the 2^56 sequence space is exhausted.
+  /// Adds an event. `when` must not precede the tick of the last popped event (Panic otherwise),
+  /// and the 2^56 sequence space must not be exhausted.
   void schedule(Tick when, Callback callback, std::uint64_t arg = 0, Priority priority = Priority::kDefault);
 
-  bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
-  /// Tick of the earliest event; kMaxTick when empty.
-  Tick nextTick() const { return heap_.empty() ? kMaxTick : heap_.front().when; }
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  /// Tick of the earliest event; kMaxTick when empty. O(1).
+  Tick nextTick() const;
   /// Removes and returns the earliest event. The queue must not be empty.
   Event pop();
-  void reserve(std::size_t events) { heap_.reserve(events); }
-  void clear() { heap_.clear(); }
+  /// Drops every pending event (the time floor stays).
+  void clear();
 
  private:
-  static bool before(const Event& a, const Event& b) {
-    return a.when != b.when ? a.when < b.when : a.order < b.order;
+  static constexpr int kBuckets = 65;
+  static int bucketOf(Tick when, Tick floor) {
+    return when == floor ? 0 : 64 - __builtin_clzll(when ^ floor);
   }
-  void siftUp(std::size_t hole, Event event);
-  void siftDown(std::size_t hole, Event event);
+  void insert(const Event& event);  // into bucket 1..64 relative to floor_
+  void refill();                    // moves the earliest bucket's minimum tick into current_
 
-  std::vector<Event> heap_;
+  std::array<std::vector<Event>, kBuckets> buckets_;  // [0] unused: current_ holds tick == floor_
+  std::array<Tick, kBuckets> bucket_min_{};
+  std::uint64_t nonempty_ = 0;  // bit i-1 set when bucket i holds events
+  std::vector<Event> current_;  // events at floor_, a min-heap on `order`
+  Tick floor_ = 0;              // tick of the last popped event
+  std::size_t size_ = 0;
   std::uint64_t next_sequence_ = 0;
 };
 

@@ -45,6 +45,8 @@ std::uint64_t Simulation::run(Tick until) {
     event.callback(event.arg);
     ++processed;
   }
+  // Running "until T" leaves the clock at T even when the queue drained earlier.
+  if (queue_.empty() && !stop_requested_ && until != kMaxTick && until > now_) now_ = until;
   events_processed_ += processed;
   return processed;
 }

@@ -40,7 +40,7 @@ class Simulation {
   }
 
   /// Runs events in order until the queue is empty, stop() is called, or the next event lies beyond
-  /// `until` (then now() becomes `until`). Calls initAll() first if it has not run. Returns the number of
+  /// `until`. Unless stopped, a finite `until` leaves now() at `until`. Calls initAll() first if it has not run. Returns the number of
   /// events processed by this call.
   std::uint64_t run(Tick until = kMaxTick);
   /// Makes run() return after the current event.

@@ -60,6 +60,11 @@ fs::path Catalog::resolve(DocKind kind, std::string_view ref, const Location& wh
     return p;
   }
   if (auto preset = findPreset(kind, ref)) return *preset;
+  const DocKind other = kind == DocKind::kChip ? DocKind::kSystem : DocKind::kChip;
+  if (findPreset(other, ref)) {
+    throw ConfigError(where, "", fmt::format("'{}' is a {} preset, but a {} is expected here", ref, docKindName(other),
+                                             docKindName(kind)));
+  }
   throw ConfigError(where, "",
                     fmt::format("unknown {} preset '{}'{}", docKindName(kind), ref, didYouMean(ref, presetNames(kind))));
 }
@@ -127,6 +132,7 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
   ConfigNode merged = loadChained(kind, base_file, chain);
   chain.pop_back();
   document.erase("base");
+  document.stampLayer(merged.maxLayer() + 1);
   mergeInto(merged, document);
   return merged;
 }

@@ -88,7 +88,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
   if (m.kind == MemoryKind::kCache) {
     CacheSpec c;
     c.line_bytes = r.bytes("line", Need::kRequired).value_or(0);
-    if (c.line_bytes > m.size_bytes && m.size_bytes > 0) r.error("line", "must be at most the cache size");
+    if (c.line_bytes > m.size_bytes && m.size_bytes > 0) r.crossError({"line", "size"}, "line is larger than the cache size");
     c.policy = r.choice<ReplacementPolicy>("policy",
                                            {{"lru", ReplacementPolicy::kLru},
                                             {"fifo", ReplacementPolicy::kFifo},
@@ -97,7 +97,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
                    .value_or(ReplacementPolicy::kLru);
     c.associativity = static_cast<std::uint32_t>(r.integer("associativity", Need::kOptional, 0, 1 << 20).value_or(0));
     if (c.associativity > 0 && c.line_bytes > 0 && m.size_bytes / c.line_bytes < c.associativity) {
-      r.error("associativity", "exceeds the number of lines in the cache");
+      r.crossError({"associativity", "size", "line"}, "associativity exceeds the number of lines in the cache");
     }
     m.cache = c;
   } else {
@@ -119,14 +119,15 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
       r.error(pin_rate ? "pins_per_channel" : "pin_rate", "pin_rate and pins_per_channel go together");
     }
     if (d.stacks > 0 && d.channels > 0 && d.channels % d.stacks != 0) {
-      r.error("channels", fmt::format("{} channels do not divide evenly over {} stacks", d.channels, d.stacks));
+      r.crossError({"channels", "stacks"},
+                   fmt::format("{} channels do not divide evenly over {} stacks", d.channels, d.stacks));
     }
     std::optional<double> per_channel = channel_bw;
     if (pin_rate && pins) {
       const double from_pins = *pin_rate * static_cast<double>(*pins);
       if (per_channel && !agree(*per_channel, from_pins)) {
-        r.error("channel_bandwidth",
-                fmt::format("{} disagrees with pins_per_channel x pin_rate = {} (by {})",
+        r.crossError({"channel_bandwidth", "pins_per_channel", "pin_rate"},
+                     fmt::format("channel_bandwidth {} disagrees with pins_per_channel x pin_rate = {} (by {})",
                             formatQuantity(*per_channel, Dimension::kBandwidth),
                             formatQuantity(from_pins, Dimension::kBandwidth), pct(*per_channel, from_pins)));
       }
@@ -136,7 +137,8 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
       d.channel_bytes_per_s = *per_channel;
       const double total = *per_channel * d.channels;
       if (bandwidth && !agree(*bandwidth, total)) {
-        r.error("bandwidth", fmt::format("{} disagrees with channels x channel_bandwidth = {} x {} = {} (by {})",
+        r.crossError({"bandwidth", "channels", "channel_bandwidth", "pin_rate", "pins_per_channel"},
+                     fmt::format("bandwidth {} disagrees with channels x channel_bandwidth = {} x {} = {} (by {})",
                                          formatQuantity(*bandwidth, Dimension::kBandwidth), d.channels,
                                          formatQuantity(*per_channel, Dimension::kBandwidth),
                                          formatQuantity(total, Dimension::kBandwidth), pct(*bandwidth, total)));
@@ -170,8 +172,8 @@ PortSpec readPort(MapReader& r, const std::string& name) {
   if (const auto aggregate = r.quantity("aggregate_bandwidth", Dimension::kBandwidth, Need::kOptional)) {
     const double derived = 2.0 * p.links * p.link_bytes_per_s;
     if (p.links > 0 && p.link_bytes_per_s > 0 && !agree(*aggregate, derived)) {
-      r.error("aggregate_bandwidth",
-              fmt::format("{} disagrees with 2 directions x links x link_bandwidth = 2 x {} x {} = {} (by {})",
+      r.crossError({"aggregate_bandwidth", "links", "link_bandwidth"},
+                   fmt::format("aggregate_bandwidth {} disagrees with 2 directions x links x link_bandwidth = 2 x {} x {} = {} (by {})",
                           formatQuantity(*aggregate, Dimension::kBandwidth), p.links,
                           formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
                           formatQuantity(derived, Dimension::kBandwidth), pct(*aggregate, derived)));
@@ -229,7 +231,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> readSources(MapRea
         }
       }
       parent.diagnostics().error(entry.keyLocation(), sources->keyPath(entry.key()),
-                                 "names no figure of this description" + didYouMean(entry.key(), siblings));
+                                 "names no figure in this description" + didYouMean(entry.key(), siblings));
     }
     if (auto list = sources->textList(entry.key(), Need::kRequired)) {
       if (list->empty()) sources->error(entry.key(), "list at least one source");
@@ -301,7 +303,7 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
     chip.power.static_w =
         power->quantity("static", Dimension::kPower, Need::kRequired, Bound::kNonNegative).value_or(0.0);
     if (chip.power.static_w > chip.power.tdp_w && chip.power.tdp_w > 0) {
-      power->error("static", fmt::format("static power {} exceeds the TDP {}",
+      power->crossError({"static", "tdp"}, fmt::format("static power {} exceeds the TDP {}",
                                          formatQuantity(chip.power.static_w, Dimension::kPower),
                                          formatQuantity(chip.power.tdp_w, Dimension::kPower)));
     }

@@ -173,9 +173,21 @@ bool ConfigNode::erase(std::string_view key) {
   return false;
 }
 
+void ConfigNode::stampLayer(int layer) {
+  layer_ = layer;
+  for (auto& c : children_) c.stampLayer(layer);
+}
+
+int ConfigNode::maxLayer() const {
+  int m = layer_;
+  for (const auto& c : children_) m = std::max(m, c.maxLayer());
+  return m;
+}
+
 void ConfigNode::assignValue(const ConfigNode& other) {
   kind_ = other.kind_;
   location_ = other.location_;
+  layer_ = other.layer_;
   scalar_ = other.scalar_;
   quoted_ = other.quoted_;
   children_ = other.children_;
@@ -257,6 +269,7 @@ void applyAssignment(ConfigNode& root, std::string_view assignment, const Locati
     throw ConfigError(where, path, "value is not valid YAML: " + e.msg);
   }
   value = relocated(value, where);  // every node of the value is located at the assignment
+  value.stampLayer(kCommandLineLayer);
 
   ConfigNode* node = &root;
   std::string_view rest(path);

@@ -15,6 +15,8 @@
 
 namespace archsim::spec {
 
+inline constexpr int kCommandLineLayer = 1'000'000;
+
 class ConfigNode {
  public:
   enum class Kind { kNull, kScalar, kSequence, kMap };
@@ -36,6 +38,14 @@ class ConfigNode {
   const std::string& scalar() const { return scalar_; }
   /// True when the scalar was written in quotes (so 'true' is text, not a boolean).
   bool quoted() const { return quoted_; }
+
+  /// Override layer the value came from: 0 for the deepest `base:`, higher for each file merged over
+  /// it, kCommandLineLayer for --set. Cross-field errors are reported at the newest involved value.
+  int layer() const { return layer_; }
+  /// Sets the layer of this node and everything below it.
+  void stampLayer(int layer);
+  /// The highest layer in this subtree.
+  int maxLayer() const;
 
   /// Map entries and sequence items, in document order. For map entries, key() and keyLocation()
   /// name the key.
@@ -59,6 +69,7 @@ class ConfigNode {
  private:
   Kind kind_ = Kind::kNull;
   Location location_;
+  int layer_ = 0;
   std::string scalar_;
   bool quoted_ = false;
   std::string key_;

@@ -33,7 +33,7 @@ std::string joinPath(std::string_view prefix, std::string_view key) {
 
 std::optional<double> readQuantity(const ConfigNode& node, const std::string& path, Dimension dimension,
                                    Diagnostics& diags) {
-  const std::string what = fmt::format("a {} such as '{}'", dimensionName(dimension), dimensionExample(dimension));
+  const std::string what = fmt::format("{} such as '{}'", withArticle(dimensionName(dimension)), dimensionExample(dimension));
   if (!expectScalar(node, path, what, diags)) return std::nullopt;
   try {
     return parseQuantityAs(node.scalar(), dimension);
@@ -228,6 +228,19 @@ std::optional<MapReader> MapReader::child(std::string_view key, Need need) {
     return std::nullopt;
   }
   return MapReader(*n, keyPath(key), *diags_);
+}
+
+void MapReader::crossError(std::initializer_list<std::string_view> keys, const std::string& message) {
+  std::string_view blamed = *keys.begin();
+  int newest = -1;
+  for (std::string_view key : keys) {
+    const ConfigNode* n = node_->find(key);
+    if (n != nullptr && n->layer() > newest) {
+      newest = n->layer();
+      blamed = key;
+    }
+  }
+  error(blamed, message);
 }
 
 const std::vector<ConfigNode>& MapReader::entries() {

@@ -97,8 +97,11 @@ class MapReader {
   /// A reader for one entry returned by entries().
   MapReader entry(const ConfigNode& entry) { return MapReader(entry, keyPath(entry.key()), *diags_); }
 
-  /// Reports a problem with `key`'s value (a cross-field check, say).
+  /// Reports a problem with `key`'s value.
   void error(std::string_view key, const std::string& message);
+  /// Reports a disagreement between several keys at the one the user set last (highest override
+  /// layer, so a --set or a derived file's change is blamed, not the preset it overrides).
+  void crossError(std::initializer_list<std::string_view> keys, const std::string& message);
   /// Reports every present key that no accessor asked about. Call once, after all accessors.
   void finish();
 

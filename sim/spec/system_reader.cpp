@@ -66,7 +66,7 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
         product *= d.value_or(1);
       }
       if (level.size > 0 && product != level.size) {
-        r.error("dims", fmt::format("dimensions multiply to {}, but size is {}", product, level.size));
+        r.crossError({"dims", "size"}, fmt::format("dimensions multiply to {}, but size is {}", product, level.size));
       }
     }
   }
@@ -137,7 +137,8 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
   }
   if (const auto chips = r.integer("chips", Need::kOptional, 1, INT64_MAX)) {
     if (static_cast<std::uint64_t>(*chips) != sys.chipCount()) {
-      r.error("chips", fmt::format("says {} chips, but the level sizes multiply to {}", *chips, sys.chipCount()));
+      r.crossError({"chips", "levels"},
+                   fmt::format("says {} chips, but the level sizes multiply to {}", *chips, sys.chipCount()));
     }
   }
   sys.sources = readSources(r, node);

@@ -181,11 +181,16 @@ Quantity parseQuantity(std::string_view text) {
   throw UnitError(fmt::format("unknown unit '{}' in '{}'{}", unit, s, didYouMean(unit, allSpellings())));
 }
 
+std::string withArticle(std::string_view noun) {
+  const bool vowel = !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+  return std::string(vowel ? "an " : "a ") + std::string(noun);
+}
+
 double parseQuantityAs(std::string_view text, Dimension expected) {
   const Quantity q = parseQuantity(text);
   if (q.dimension != expected) {
-    throw UnitError(fmt::format("'{}' is a {}, expected a {} (e.g. '{}')", trim(text), dimensionName(q.dimension),
-                                dimensionName(expected), dimensionExample(expected)));
+    throw UnitError(fmt::format("'{}' is {}, expected {} (e.g. '{}')", trim(text), withArticle(dimensionName(q.dimension)),
+                                withArticle(dimensionName(expected)), dimensionExample(expected)));
   }
   return q.value;
 }

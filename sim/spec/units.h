@@ -40,6 +40,8 @@ class UnitError : public std::invalid_argument {
 
 /// "size", "bandwidth", ...
 std::string_view dimensionName(Dimension d);
+/// "a size", "an area": the noun with its indefinite article, for messages.
+std::string withArticle(std::string_view noun);
 /// An example value for messages: "80 GB", "3.35 TB/s", ...
 std::string_view dimensionExample(Dimension d);
 /// The unit spellings accepted for a dimension, in table order.

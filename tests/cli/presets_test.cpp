@@ -1,0 +1,129 @@
+// Every preset loads, cites its sources, and agrees with the calibration records it cites.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "sim/spec/units.h"
+#include "support.h"
+
+using namespace archsim;
+using namespace archsim::test;
+
+namespace {
+struct Record {
+  std::string value;
+  std::string unit;
+};
+
+/// id -> (value, unit) from ../shared/calibration/measurements.yaml; empty when the file is absent.
+std::map<std::string, Record> calibrationRecords() {
+  std::map<std::string, Record> records;
+  const std::filesystem::path file = std::filesystem::path(ARCHSIM_SHARED_DIR) / "calibration/measurements.yaml";
+  if (!std::filesystem::exists(file)) return records;
+  const spec::ConfigNode root = spec::loadYamlFile(file);
+  for (const auto& r : root.children()) {
+    const spec::ConfigNode* id = r.find("id");
+    const spec::ConfigNode* value = r.find("value");
+    const spec::ConfigNode* unit = r.find("unit");
+    if (id == nullptr) continue;
+    records[id->scalar()] = {value && value->isScalar() ? value->scalar() : "",
+                             unit && unit->isScalar() ? unit->scalar() : ""};
+  }
+  return records;
+}
+
+bool looksLikeRecordId(const std::string& s) {
+  static const std::regex id("^[a-z0-9][a-z0-9._]*(-[a-z0-9._]+)+$");
+  return std::regex_match(s, id);
+}
+
+std::vector<std::filesystem::path> presetFiles(const char* folder) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(sourceDir() / "configs" / folder)) {
+    files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::optional<double> asQuantity(const std::string& text) {
+  try {
+    return spec::parseQuantity(text).value;
+  } catch (const spec::UnitError&) {
+    return std::nullopt;
+  }
+}
+}  // namespace
+
+TEST_CASE("Every chip and system preset loads as a system") {
+  const spec::Catalog catalog = presetCatalog();
+  CHECK(catalog.presetNames(spec::DocKind::kChip).size() >= 12);
+  CHECK(catalog.presetNames(spec::DocKind::kSystem).size() >= 7);
+  for (auto kind : {spec::DocKind::kChip, spec::DocKind::kSystem}) {
+    for (const auto& name : catalog.presetNames(kind)) {
+      CAPTURE(name);
+      CHECK_NOTHROW(spec::loadSystem(catalog, name));
+    }
+  }
+}
+
+TEST_CASE("Every chip preset states energy for each matrix dtype and each memory level, and its sources") {
+  const spec::Catalog catalog = presetCatalog();
+  for (const auto& name : catalog.presetNames(spec::DocKind::kChip)) {
+    CAPTURE(name);
+    const spec::ChipSpec chip = spec::loadSystem(catalog, name).spec.chip;
+    CHECK(!chip.sources.empty());
+    for (const auto& [t, peak] : chip.matrix.peak_ops_per_s) {
+      CAPTURE(spec::dtypeName(t));
+      CHECK(chip.power.energy_j_per_op.count(t) == 1);
+    }
+    for (const auto& m : chip.memory) {
+      CAPTURE(m.name);
+      CHECK(m.energy_j_per_byte > 0.0);
+    }
+    CHECK(chip.power.static_w > 0.0);
+  }
+}
+
+TEST_CASE("Cited calibration records exist, and figures that cite one agree with it within 1%") {
+  const auto records = calibrationRecords();
+  if (records.empty()) {
+    MESSAGE("../shared/calibration/measurements.yaml not found; skipping the citation check");
+    return;
+  }
+  int compared = 0;
+  for (const char* folder : {"chips", "systems"}) {
+    for (const auto& file : presetFiles(folder)) {
+      CAPTURE(file.filename().string());
+      const spec::ConfigNode doc = spec::loadYamlFile(file);
+      const spec::ConfigNode* sources = doc.find("sources");
+      if (sources == nullptr) continue;
+      for (const auto& figure : sources->children()) {
+        CAPTURE(figure.key());
+        const spec::ConfigNode* value = doc.findPath(figure.key());
+        for (const auto& source : figure.children()) {
+          if (!looksLikeRecordId(source.scalar())) continue;
+          CAPTURE(source.scalar());
+          const auto it = records.find(source.scalar());
+          REQUIRE_MESSAGE(it != records.end(), "cited record id is not in measurements.yaml");
+          // Compare when both sides are quantities of the same dimension.
+          if (value == nullptr || !value->isScalar()) continue;
+          const std::string unit = it->second.unit.substr(0, it->second.unit.find(' '));
+          const auto cited = asQuantity(it->second.value + " " + unit);
+          const auto stated = asQuantity(value->scalar());
+          if (!cited || !stated) continue;
+          if (spec::parseQuantity(value->scalar()).dimension != spec::parseQuantity(it->second.value + " " + unit).dimension) {
+            continue;
+          }
+          CHECK(std::abs(*stated - *cited) <= 0.01 * *cited);
+          ++compared;
+        }
+      }
+    }
+  }
+  MESSAGE("compared ", compared, " preset figures with their calibration records");
+  CHECK(compared >= 40);
+}

@@ -1,0 +1,76 @@
+// Shared helpers for tests: the preset catalog and inline-YAML validation.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/core/simulation.h"
+#include "sim/spec/catalog.h"
+#include "sim/spec/chip_reader.h"
+#include "sim/spec/config_node.h"
+#include "sim/spec/loader.h"
+#include "sim/spec/reader.h"
+#include "sim/spec/system_reader.h"
+
+namespace archsim::test {
+
+inline std::filesystem::path sourceDir() { return ARCHSIM_SOURCE_DIR; }
+inline spec::Catalog presetCatalog() { return spec::Catalog({sourceDir() / "configs"}); }
+
+/// Records (tick, arg) of every completion event it receives.
+struct Recorder {
+  Simulation& sim;
+  std::vector<std::pair<Tick, std::uint64_t>> done;
+  void on(std::uint64_t arg) { done.emplace_back(sim.now(), arg); }
+};
+
+/// A small valid chip; tests append or override keys to break one thing at a time.
+inline const char* kTinyChip = R"(kind: chip
+name: Tiny
+clock: 1 GHz
+compute:
+  matrix: {units: 4, peak: {bf16: 8 TFLOPS}}
+  vector: {units: 4, peak: {fp32: 1 TFLOPS}}
+memory:
+  sram: {kind: sram, size: 64 MiB, bandwidth: 10 TB/s, latency: 5 ns}
+  dram: {kind: dram, technology: hbm3, size: 16 GB, channels: 8, channel_bandwidth: 100 GB/s, latency: 100 ns}
+execution: {style: kernel, launch_overhead: 2 us}
+power: {tdp: 100 W, static: 10 W}
+)";
+
+struct ChipResult {
+  spec::ChipSpec chip;
+  std::vector<Diagnostic> errors;
+};
+
+/// Parses, resolves `base:` against the presets, and validates a chip written inline.
+inline ChipResult readChipText(const std::string& yaml) {
+  ChipResult out;
+  try {
+    spec::ConfigNode node = presetCatalog().resolveBase(spec::DocKind::kChip, spec::parseYaml(yaml, "t.yaml"), "t.yaml");
+    spec::Diagnostics diags;
+    out.chip = spec::readChip(node, "", diags);
+    out.errors = diags.list();
+  } catch (const ConfigError& e) {
+    out.errors = e.diagnostics();
+  }
+  return out;
+}
+
+/// True when some diagnostic names `key_path` and contains `text`.
+inline bool hasError(const std::vector<Diagnostic>& errors, const std::string& key_path, const std::string& text) {
+  for (const auto& d : errors) {
+    if (d.key_path == key_path && d.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+inline std::string dump(const std::vector<Diagnostic>& errors) {
+  std::string s;
+  for (const auto& d : errors) s += d.str() + "\n";
+  return s;
+}
+
+}  // namespace archsim::test
