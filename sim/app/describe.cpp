@@ -19,7 +19,7 @@ void describeCompute(const char* title, const spec::ComputeSpec& c, double clock
   if (c.sparsity_speedup > 1.0) out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
   out << '\n';
   for (const auto& [t, peak] : c.peak_ops_per_s) {
-    out << fmt::format("    {:<5} {:>14}   {:>9.4g} MAC/cycle/unit\n", spec::dtypeName(t), ops(peak, t),
+    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit\n", spec::dtypeName(t), ops(peak, t),
                        c.macsPerCyclePerUnit(t, clock_hz));
   }
 }

@@ -6,14 +6,16 @@ archsim=$1
 dir=$2
 failed=0
 count=0
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 for f in "$dir"/*; do
   [ "$(basename "$f")" = expected.yaml ] && continue
   count=$((count + 1))
-  timeout 20 "$archsim" check "$f" >/dev/null 2>"${TMPDIR:-/tmp}/archsim-bad-input.err"
+  timeout 20 "$archsim" check "$f" >/dev/null 2>"$err"
   rc=$?
   if [ "$rc" -ne 2 ]; then
     echo "FAIL: archsim check $(basename "$f") exited $rc (want 2):"
-    cat "${TMPDIR:-/tmp}/archsim-bad-input.err"
+    cat "$err"
     failed=1
   fi
 done
