@@ -2,13 +2,14 @@
 // keep N events pending; repeatedly take the earliest and schedule a new one a random (exponential)
 // interval later. Reported as events per second at N = 1k, 10k and 100k pending.
 //   EventQueueHold  — the queue alone: pop + schedule.
-//   SimulationHold  — the whole dispatch path: Simulation::run pops, advances time and calls a typed
+//   SimulationHold  — the whole dispatch path: Simulation::run pops, advances time and calls a
+//   typed
 //                     callback that schedules the next event.
 // Target (issue 2): >= 10 M events/s at 10k pending on a 2-core machine.
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "sim/core/simulation.h"
 
@@ -21,7 +22,8 @@ std::vector<Tick> exponentialIncrements() {
   std::mt19937_64 rng(12345);
   std::exponential_distribution<double> dist(1.0 / 1000.0);  // mean 1 ns
   std::vector<Tick> inc(kIncrements);
-  for (auto& x : inc) x = 1 + static_cast<Tick>(dist(rng));
+  for (auto& x : inc)
+    x = 1 + static_cast<Tick>(dist(rng));
   return inc;
 }
 
@@ -35,7 +37,8 @@ void EventQueueHold(benchmark::State& state) {
   Nop nop;
   const Callback cb = Callback::to<&Nop::on>(&nop);
   EventQueue q;
-  for (std::size_t i = 0; i < pending; ++i) q.schedule(inc[i % kIncrements], cb, i);
+  for (std::size_t i = 0; i < pending; ++i)
+    q.schedule(inc[i % kIncrements], cb, i);
   std::size_t k = 0;
   for (auto _ : state) {
     const Event e = q.pop();
@@ -62,7 +65,8 @@ void SimulationHold(benchmark::State& state) {
   const std::vector<Tick> inc = exponentialIncrements();
   Simulation sim;
   Holder holder{sim, inc};
-  for (std::size_t i = 0; i < pending; ++i) sim.schedule(inc[i % kIncrements], Callback::to<&Holder::fire>(&holder), i);
+  for (std::size_t i = 0; i < pending; ++i)
+    sim.schedule(inc[i % kIncrements], Callback::to<&Holder::fire>(&holder), i);
   for (auto _ : state) {
     holder.remaining = kBatch;
     sim.run();

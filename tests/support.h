@@ -16,8 +16,12 @@
 
 namespace archsim::test {
 
-inline std::filesystem::path sourceDir() { return ARCHSIM_SOURCE_DIR; }
-inline spec::Catalog presetCatalog() { return spec::Catalog({sourceDir() / "configs"}); }
+inline std::filesystem::path sourceDir() {
+  return ARCHSIM_SOURCE_DIR;
+}
+inline spec::Catalog presetCatalog() {
+  return spec::Catalog({sourceDir() / "configs"});
+}
 
 /// Records (tick, arg) of every completion event it receives.
 struct Recorder {
@@ -49,7 +53,8 @@ struct ChipResult {
 inline ChipResult readChipText(const std::string& yaml) {
   ChipResult out;
   try {
-    spec::ConfigNode node = presetCatalog().resolveBase(spec::DocKind::kChip, spec::parseYaml(yaml, "t.yaml"), "t.yaml");
+    spec::ConfigNode node = presetCatalog().resolveBase(spec::DocKind::kChip,
+                                                        spec::parseYaml(yaml, "t.yaml"), "t.yaml");
     spec::Diagnostics diags;
     out.chip = spec::readChip(node, "", diags);
     out.errors = diags.list();
@@ -60,7 +65,8 @@ inline ChipResult readChipText(const std::string& yaml) {
 }
 
 /// True when some diagnostic names `key_path` and contains `text`.
-inline bool hasError(const std::vector<Diagnostic>& errors, const std::string& key_path, const std::string& text) {
+inline bool hasError(const std::vector<Diagnostic>& errors, const std::string& key_path,
+                     const std::string& text) {
   for (const auto& d : errors) {
     if (d.key_path == key_path && d.message.find(text) != std::string::npos) return true;
   }
@@ -69,7 +75,8 @@ inline bool hasError(const std::vector<Diagnostic>& errors, const std::string& k
 
 inline std::string dump(const std::vector<Diagnostic>& errors) {
   std::string s;
-  for (const auto& d : errors) s += d.str() + "\n";
+  for (const auto& d : errors)
+    s += d.str() + "\n";
   return s;
 }
 

@@ -14,11 +14,13 @@ namespace fs = std::filesystem;
 namespace {
 
 void printDiagnostics(const ConfigError& e, std::ostream& err) {
-  for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
+  for (const Diagnostic& d : e.diagnostics())
+    err << d.str() << '\n';
   if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";
 }
 
-int check(const spec::Catalog& catalog, const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+int check(const spec::Catalog& catalog, const std::vector<std::string>& files, std::ostream& out,
+          std::ostream& err) {
   int status = 0;
   for (const std::string& file : files) {
     try {
@@ -37,7 +39,8 @@ int check(const spec::Catalog& catalog, const std::vector<std::string>& files, s
 std::vector<fs::path> configRoots(const std::optional<std::string>& flag, const Context& context) {
   std::vector<fs::path> roots;
   if (flag) roots.emplace_back(*flag);
-  if (context.configs_env && !context.configs_env->empty()) roots.emplace_back(*context.configs_env);
+  if (context.configs_env && !context.configs_env->empty())
+    roots.emplace_back(*context.configs_env);
   if (!context.executable.empty()) {
     const fs::path dir = context.executable.parent_path();
     roots.push_back(dir / ".." / "configs");
@@ -47,24 +50,31 @@ std::vector<fs::path> configRoots(const std::optional<std::string>& flag, const 
   return roots;
 }
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err, const Context& context) {
-  CLI::App app{"archsim: a discrete-event simulator of AI accelerators running transformer workloads", "archsim"};
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const Context& context) {
+  CLI::App app{
+      "archsim: a discrete-event simulator of AI accelerators running transformer workloads",
+      "archsim"};
   app.set_version_flag("--version", std::string("archsim ") + ARCHSIM_VERSION);
   app.require_subcommand(1);
   std::optional<std::string> configs_dir;
-  app.add_option("--configs", configs_dir, "folder with chips/ and systems/ presets (default: the built-in ones)");
+  app.add_option("--configs", configs_dir,
+                 "folder with chips/ and systems/ presets (default: the built-in ones)");
 
   std::vector<std::string> check_files;
-  CLI::App* check_cmd = app.add_subcommand("check", "validate chip and system files; exit 2 listing every error");
+  CLI::App* check_cmd =
+      app.add_subcommand("check", "validate chip and system files; exit 2 listing every error");
   check_cmd->add_option("files", check_files, "chip or system YAML files")->required();
 
   std::string describe_ref;
   std::vector<std::string> describe_sets;
   bool describe_json = false;
-  CLI::App* describe_cmd =
-      app.add_subcommand("describe", "peak throughput, memory levels, roofline knees and links of a system or chip");
-  describe_cmd->add_option("system", describe_ref, "system or chip: a preset name or a YAML file")->required();
-  describe_cmd->add_option("--set", describe_sets, "override a key: path.to.key=value (repeatable)");
+  CLI::App* describe_cmd = app.add_subcommand(
+      "describe", "peak throughput, memory levels, roofline knees and links of a system or chip");
+  describe_cmd->add_option("system", describe_ref, "system or chip: a preset name or a YAML file")
+      ->required();
+  describe_cmd->add_option("--set", describe_sets,
+                           "override a key: path.to.key=value (repeatable)");
   describe_cmd->add_flag("--json", describe_json, "print JSON to stdout instead of text");
 
   try {

@@ -11,16 +11,20 @@ namespace {
 using spec::Dimension;
 using spec::formatQuantity;
 
-std::string ops(double value, spec::DType t) { return spec::formatOpsPerSecond(value, !spec::isIntegerDType(t)); }
+std::string ops(double value, spec::DType t) {
+  return spec::formatOpsPerSecond(value, !spec::isIntegerDType(t));
+}
 
-void describeCompute(const char* title, const spec::ComputeSpec& c, double clock_hz, std::ostream& out) {
+void describeCompute(const char* title, const spec::ComputeSpec& c, double clock_hz,
+                     std::ostream& out) {
   out << fmt::format("  {} units: {}", title, c.units);
   if (c.array_rows > 0) out << fmt::format(" ({}x{} arrays)", c.array_rows, c.array_cols);
-  if (c.sparsity_speedup > 1.0) out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
+  if (c.sparsity_speedup > 1.0)
+    out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
   out << '\n';
   for (const auto& [t, peak] : c.peak_ops_per_s) {
-    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit\n", spec::dtypeName(t), ops(peak, t),
-                       c.macsPerCyclePerUnit(t, clock_hz));
+    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit\n", spec::dtypeName(t),
+                       ops(peak, t), c.macsPerCyclePerUnit(t, clock_hz));
   }
 }
 
@@ -28,64 +32,75 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
   out << fmt::format("chip {}", chip.name);
   if (!chip.description.empty()) out << " — " << chip.description;
   out << '\n';
-  out << fmt::format("  clock {}, execution {}", formatQuantity(chip.clock_hz, Dimension::kFrequency),
+  out << fmt::format("  clock {}, execution {}",
+                     formatQuantity(chip.clock_hz, Dimension::kFrequency),
                      spec::executionStyleName(chip.execution.style));
   if (chip.execution.style == spec::ExecutionStyle::kKernel) {
-    out << fmt::format(" (launch overhead {})",
-                       formatQuantity(ticksToSeconds(chip.execution.launch_overhead_ps), Dimension::kTime));
+    out << fmt::format(
+        " (launch overhead {})",
+        formatQuantity(ticksToSeconds(chip.execution.launch_overhead_ps), Dimension::kTime));
   }
   out << '\n';
   describeCompute("matrix", chip.matrix, chip.clock_hz, out);
   describeCompute("vector", chip.vector, chip.clock_hz, out);
 
   out << "  memory levels, near -> far:\n";
-  out << fmt::format("    {:<8} {:<6} {:>11} {:>12} {:>11} {:>10}  {}\n", "level", "kind", "size", "bandwidth",
-                     "achievable", "latency", "detail");
+  out << fmt::format("    {:<8} {:<6} {:>11} {:>12} {:>11} {:>10}  {}\n", "level", "kind", "size",
+                     "bandwidth", "achievable", "latency", "detail");
   for (const auto& m : chip.memory) {
     std::string detail;
     if (m.instances > 1) {
-      detail += fmt::format("{} x {}", m.instances,
-                            formatQuantity(static_cast<double>(m.size_bytes) / m.instances, Dimension::kSize));
+      detail += fmt::format(
+          "{} x {}", m.instances,
+          formatQuantity(static_cast<double>(m.size_bytes) / m.instances, Dimension::kSize));
     }
     if (m.cache) {
-      detail += fmt::format("{}{} lines, {}", detail.empty() ? "" : "; ",
-                            formatQuantity(static_cast<double>(m.cache->line_bytes), Dimension::kSize),
-                            spec::policyName(m.cache->policy));
+      detail +=
+          fmt::format("{}{} lines, {}", detail.empty() ? "" : "; ",
+                      formatQuantity(static_cast<double>(m.cache->line_bytes), Dimension::kSize),
+                      spec::policyName(m.cache->policy));
     }
     if (m.dram) {
-      detail += fmt::format("{} {} channels x {}", m.dram->technology,
-                            m.dram->channels, formatQuantity(m.dram->channel_bytes_per_s, Dimension::kBandwidth));
+      detail += fmt::format("{} {} channels x {}", m.dram->technology, m.dram->channels,
+                            formatQuantity(m.dram->channel_bytes_per_s, Dimension::kBandwidth));
       if (m.dram->stacks > 0) detail += fmt::format(" ({} stacks)", m.dram->stacks);
     }
-    out << fmt::format("    {:<8} {:<6} {:>11} {:>12} {:>10.1f}% {:>10}  {}\n", m.name, spec::memoryKindName(m.kind),
+    out << fmt::format("    {:<8} {:<6} {:>11} {:>12} {:>10.1f}% {:>10}  {}\n", m.name,
+                       spec::memoryKindName(m.kind),
                        formatQuantity(static_cast<double>(m.size_bytes), Dimension::kSize),
-                       formatQuantity(m.bandwidth_bytes_per_s, Dimension::kBandwidth), 100.0 * m.achievable_fraction,
+                       formatQuantity(m.bandwidth_bytes_per_s, Dimension::kBandwidth),
+                       100.0 * m.achievable_fraction,
                        formatQuantity(ticksToSeconds(m.latency_ps), Dimension::kTime), detail);
   }
   if (chip.mainMemory() == nullptr) out << "    (no HBM/DRAM level: everything lives on chip)\n";
 
   out << "  roofline knee, FLOP/B (OP/B for integer types) at peak [achievable] bandwidth:\n";
   out << fmt::format("    {:<5}", "dtype");
-  for (const auto& m : chip.memory) out << fmt::format(" {:>18}", m.name);
+  for (const auto& m : chip.memory)
+    out << fmt::format(" {:>18}", m.name);
   out << '\n';
   const auto knees = hw::rooflineKnees(chip);
   for (std::size_t i = 0; i < knees.size(); i += chip.memory.size()) {
     out << fmt::format("    {:<5}", spec::dtypeName(knees[i].dtype));
     for (std::size_t j = 0; j < chip.memory.size(); ++j) {
       const auto& k = knees[i + j];
-      out << fmt::format(" {:>18}", fmt::format("{:.4g} [{:.4g}]", k.ops_per_byte, k.ops_per_byte_achievable));
+      out << fmt::format(" {:>18}",
+                         fmt::format("{:.4g} [{:.4g}]", k.ops_per_byte, k.ops_per_byte_achievable));
     }
     out << '\n';
   }
 
   if (!chip.ports.empty()) out << "  interconnect ports:\n";
   for (const auto& p : chip.ports) {
-    out << fmt::format("    {:<10} {:<15} {:>3} links x {} per direction = {} per direction, latency {}\n", p.name,
-                       spec::portKindName(p.kind), p.links, formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
-                       formatQuantity(p.bytesPerSecondPerDirection(), Dimension::kBandwidth),
-                       formatQuantity(ticksToSeconds(p.latency_ps), Dimension::kTime));
+    out << fmt::format(
+        "    {:<10} {:<15} {:>3} links x {} per direction = {} per direction, latency {}\n", p.name,
+        spec::portKindName(p.kind), p.links,
+        formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
+        formatQuantity(p.bytesPerSecondPerDirection(), Dimension::kBandwidth),
+        formatQuantity(ticksToSeconds(p.latency_ps), Dimension::kTime));
   }
-  out << fmt::format("  power: TDP {}, static {}\n", formatQuantity(chip.power.tdp_w, Dimension::kPower),
+  out << fmt::format("  power: TDP {}, static {}\n",
+                     formatQuantity(chip.power.tdp_w, Dimension::kPower),
                      formatQuantity(chip.power.static_w, Dimension::kPower));
 }
 
@@ -94,7 +109,8 @@ nlohmann::ordered_json computeJson(const spec::ComputeSpec& c, double clock_hz) 
   j["units"] = c.units;
   for (const auto& [t, peak] : c.peak_ops_per_s) {
     j["peak_ops_per_s"][std::string(spec::dtypeName(t))] = peak;
-    j["macs_per_cycle_per_unit"][std::string(spec::dtypeName(t))] = c.macsPerCyclePerUnit(t, clock_hz);
+    j["macs_per_cycle_per_unit"][std::string(spec::dtypeName(t))] =
+        c.macsPerCyclePerUnit(t, clock_hz);
   }
   return j;
 }
@@ -120,13 +136,15 @@ void describeText(const spec::SystemSpec& system, std::ostream& out) {
       out << " " << dims;
     }
     out << fmt::format("; per chip {} x {} {} = {} per direction, latency {}, achievable {:.0f}%",
-                       l.link.links_per_chip, formatQuantity(l.link.link_bytes_per_s, Dimension::kBandwidth),
+                       l.link.links_per_chip,
+                       formatQuantity(l.link.link_bytes_per_s, Dimension::kBandwidth),
                        spec::portKindName(l.link.kind),
                        formatQuantity(l.link.bytesPerSecondPerDirection(), Dimension::kBandwidth),
                        formatQuantity(ticksToSeconds(l.link.latency_ps), Dimension::kTime),
                        100.0 * l.link.achievable_fraction);
     if (l.switch_spec && l.switch_spec->bytes_per_s > 0) {
-      out << fmt::format("; switch {}", formatQuantity(l.switch_spec->bytes_per_s, Dimension::kBandwidth));
+      out << fmt::format("; switch {}",
+                         formatQuantity(l.switch_spec->bytes_per_s, Dimension::kBandwidth));
     }
     out << '\n';
   }
@@ -140,7 +158,8 @@ void describeText(const spec::SystemSpec& system, std::ostream& out) {
                        formatQuantity(static_cast<double>(m.size_bytes) * chips, Dimension::kSize),
                        formatQuantity(m.bandwidth_bytes_per_s * chips, Dimension::kBandwidth));
   }
-  out << fmt::format("  TDP        {:>11}\n", formatQuantity(system.chip.power.tdp_w * chips, Dimension::kPower));
+  out << fmt::format("  TDP        {:>11}\n",
+                     formatQuantity(system.chip.power.tdp_w * chips, Dimension::kPower));
 }
 
 nlohmann::ordered_json describeJson(const spec::SystemSpec& system) {

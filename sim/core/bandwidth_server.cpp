@@ -15,9 +15,12 @@ BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& p
       transfers_(stats().addCounter("transfers", "1", "transfers served")),
       bytes_(stats().addCounter("bytes", "B", "bytes moved")),
       busy_ticks_(stats().addCounter("busy_ps", "ps", "time spent serializing bytes")),
-      wait_ticks_(stats().addCounter("wait_ps", "ps", "time transfers waited behind earlier ones")) {
-  if (bytes_per_s_ == 0) ARCHSIM_PANIC("bandwidth server '" + this->name() + "' has zero bandwidth");
-  stats().addFormula("bandwidth", "B/s", "configured bandwidth", [this] { return static_cast<double>(bytes_per_s_); });
+      wait_ticks_(
+          stats().addCounter("wait_ps", "ps", "time transfers waited behind earlier ones")) {
+  if (bytes_per_s_ == 0)
+    ARCHSIM_PANIC("bandwidth server '" + this->name() + "' has zero bandwidth");
+  stats().addFormula("bandwidth", "B/s", "configured bandwidth",
+                     [this] { return static_cast<double>(bytes_per_s_); });
   stats().addFormula("utilization", "1", "busy time / simulated time", [this] {
     const Tick t = std::max(now(), busy_until_);
     return t == 0 ? 0.0 : static_cast<double>(busy_ticks_.count()) / static_cast<double>(t);
@@ -35,7 +38,8 @@ Tick BandwidthServer::reserve(std::uint64_t bytes) {
   return addTicks(busy_until_, latency_ps_);
 }
 
-Tick BandwidthServer::transfer(std::uint64_t bytes, Callback done, std::uint64_t arg, Priority priority) {
+Tick BandwidthServer::transfer(std::uint64_t bytes, Callback done, std::uint64_t arg,
+                               Priority priority) {
   const Tick finish = reserve(bytes);
   sim().schedule(finish, done, arg, priority);
   return finish;

@@ -1,13 +1,14 @@
-// BandwidthServer: one pipelined port of fixed bandwidth and latency (a link direction, an SRAM port).
+// BandwidthServer: one pipelined port of fixed bandwidth and latency (a link direction, an SRAM
+// port).
 //
 // Timing contract: a transfer of S bytes reserved at time t starts serializing at
 //   start = max(t, busy_until)
-// occupies the server for transferTicks(S, bandwidth) = ceil(S * 1e12 / bandwidth) ticks, and its last
-// byte arrives `latency` later:
+// occupies the server for transferTicks(S, bandwidth) = ceil(S * 1e12 / bandwidth) ticks, and its
+// last byte arrives `latency` later:
 //   finish = start + ceil(S * 1e12 / B) + latency.
-// busy_until advances to start + serialization only: latency is pipelined, so back-to-back transfers
-// overlap their latencies and serialize only their bytes. Closed form, no per-beat events; transfer()
-// schedules exactly one completion event.
+// busy_until advances to start + serialization only: latency is pipelined, so back-to-back
+// transfers overlap their latencies and serialize only their bytes. Closed form, no per-beat
+// events; transfer() schedules exactly one completion event.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +24,11 @@ namespace archsim {
 class BandwidthServer final : public Component {
  public:
   /// bytes_per_s must be > 0 (Panic otherwise).
-  BandwidthServer(Simulation& sim, std::string name, StatGroup& parent_stats, std::uint64_t bytes_per_s,
-                  Tick latency_ps);
+  BandwidthServer(Simulation& sim, std::string name, StatGroup& parent_stats,
+                  std::uint64_t bytes_per_s, Tick latency_ps);
 
-  /// Reserves the server for `bytes` from now (queued behind earlier reservations) and returns the tick
-  /// the last byte arrives. Schedules nothing.
+  /// Reserves the server for `bytes` from now (queued behind earlier reservations) and returns the
+  /// tick the last byte arrives. Schedules nothing.
   Tick reserve(std::uint64_t bytes);
   /// reserve() plus one event done(arg) at the returned tick.
   Tick transfer(std::uint64_t bytes, Callback done, std::uint64_t arg = 0,

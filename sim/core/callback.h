@@ -1,7 +1,8 @@
 // Callback: a typed, allocation-free delegate for event handlers.
 //
-// Binds a member function `void T::f(std::uint64_t)` (or `void T::f()`) to an object. Two words of state
-// and a trampoline: copying it never allocates, so an event record stays a small plain struct.
+// Binds a member function `void T::f(std::uint64_t)` (or `void T::f()`) to an object. Two words of
+// state and a trampoline: copying it never allocates, so an event record stays a small plain
+// struct.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,8 @@ class Callback {
  public:
   constexpr Callback() = default;
 
-  /// Callback::to<&Cache::onFill>(this) — the object must outlive every event that carries the callback.
+  /// Callback::to<&Cache::onFill>(this) — the object must outlive every event that carries the
+  /// callback.
   template <auto Method, class T>
   static Callback to(T* object) {
     return Callback(&trampoline<Method, T>, object);

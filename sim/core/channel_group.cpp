@@ -7,8 +7,9 @@
 
 namespace archsim {
 
-ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_stats, std::uint32_t channels,
-                           std::uint64_t granule_bytes, std::uint64_t channel_bytes_per_s, Tick latency_ps)
+ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_stats,
+                           std::uint32_t channels, std::uint64_t granule_bytes,
+                           std::uint64_t channel_bytes_per_s, Tick latency_ps)
     : Component(sim, std::move(name), parent_stats),
       granule_bytes_(granule_bytes),
       channel_bytes_per_s_(channel_bytes_per_s),
@@ -28,18 +29,22 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
     const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
     if (end == 0) return 0.0;
     double busy = 0;
-    for (Tick b : busy_ticks_) busy += static_cast<double>(b);
+    for (Tick b : busy_ticks_)
+      busy += static_cast<double>(b);
     return busy / (static_cast<double>(end) * static_cast<double>(busy_ticks_.size()));
   });
-  stats().addFormula("max_channel_utilization", "1", "busiest channel's busy time / simulated time", [this] {
-    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
-    return end == 0 ? 0.0
-                    : static_cast<double>(*std::max_element(busy_ticks_.begin(), busy_ticks_.end())) /
-                          static_cast<double>(end);
-  });
+  stats().addFormula(
+      "max_channel_utilization", "1", "busiest channel's busy time / simulated time", [this] {
+        const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
+        return end == 0 ? 0.0
+                        : static_cast<double>(
+                              *std::max_element(busy_ticks_.begin(), busy_ticks_.end())) /
+                              static_cast<double>(end);
+      });
 }
 
-void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes, std::vector<std::uint64_t>& per_channel) const {
+void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes,
+                          std::vector<std::uint64_t>& per_channel) const {
   const std::uint64_t n = busy_until_.size();
   per_channel.assign(n, 0);
   if (bytes == 0) return;
@@ -73,8 +78,8 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
   return addTicks(last, latency_ps_);
 }
 
-Tick ChannelGroup::transfer(std::uint64_t address, std::uint64_t bytes, Callback done, std::uint64_t arg,
-                            Priority priority) {
+Tick ChannelGroup::transfer(std::uint64_t address, std::uint64_t bytes, Callback done,
+                            std::uint64_t arg, Priority priority) {
   const Tick finish = reserve(address, bytes);
   sim().schedule(finish, done, arg, priority);
   return finish;

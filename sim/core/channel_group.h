@@ -1,14 +1,15 @@
 // ChannelGroup: N interleaved memory channels (HBM pseudo-channels, DRAM channels).
 //
-// Addresses are interleaved across channels in `granule`-byte blocks: the block holding address a lives
-// on channel (a / granule) mod N. A transfer of S bytes at address a touches the blocks that overlap
-// [a, a + S); each touched channel c gets its share S_c and serializes it at the per-channel bandwidth
-// B_ch, queued behind that channel's earlier work:
+// Addresses are interleaved across channels in `granule`-byte blocks: the block holding address a
+// lives on channel (a / granule) mod N. A transfer of S bytes at address a touches the blocks that
+// overlap [a, a + S); each touched channel c gets its share S_c and serializes it at the
+// per-channel bandwidth B_ch, queued behind that channel's earlier work:
 //   finish_c = max(now, busy_until_c) + ceil(S_c * 1e12 / B_ch)
 //   finish   = max over touched c of finish_c + latency.
 // On idle channels with a granule-aligned address this is latency + ceil(S / granule / N) granules'
-// worth of bytes on the busiest channel / B_ch, so a transfer touching fewer channels than exist gets
-// proportionally less bandwidth. Each call is O(N) with no allocation; transfer() schedules one event.
+// worth of bytes on the busiest channel / B_ch, so a transfer touching fewer channels than exist
+// gets proportionally less bandwidth. Each call is O(N) with no allocation; transfer() schedules
+// one event.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,8 @@ class ChannelGroup final : public Component {
                 Priority priority = Priority::kDefault);
 
   /// Bytes of [address, address + bytes) that land on each channel (size N). Pure; O(N).
-  void stripe(std::uint64_t address, std::uint64_t bytes, std::vector<std::uint64_t>& per_channel) const;
+  void stripe(std::uint64_t address, std::uint64_t bytes,
+              std::vector<std::uint64_t>& per_channel) const;
 
   std::uint32_t channels() const { return static_cast<std::uint32_t>(busy_until_.size()); }
   std::uint64_t granuleBytes() const { return granule_bytes_; }

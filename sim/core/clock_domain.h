@@ -1,8 +1,8 @@
 // ClockDomain: converts between Cycles and Ticks for one clock frequency.
 //
-// The period is rounded to a whole picosecond once, at construction; every later conversion is exact
-// integer arithmetic on that period. The rounding error is kept so the owner (Simulation::addClock) can
-// warn when it exceeds kClockRoundingWarnFraction.
+// The period is rounded to a whole picosecond once, at construction; every later conversion is
+// exact integer arithmetic on that period. The rounding error is kept so the owner
+// (Simulation::addClock) can warn when it exceeds kClockRoundingWarnFraction.
 #pragma once
 
 #include <string>

@@ -2,8 +2,8 @@
 //
 // Lifecycle (STYLE.md rule 9): construct from a spec -> connect -> init() -> run -> finalize().
 // Simulation::initAll() calls init() on every component in creation order before the first event;
-// finalize() runs after the last event (to close open intervals in stats). Components never reach into
-// each other: they talk through callbacks scheduled on the shared event queue.
+// finalize() runs after the last event (to close open intervals in stats). Components never reach
+// into each other: they talk through callbacks scheduled on the shared event queue.
 #pragma once
 
 #include <string>

@@ -31,14 +31,17 @@ ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
     : std::runtime_error(joinDiagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
 ConfigError::ConfigError(Location location, std::string key_path, std::string message)
-    : ConfigError(std::vector<Diagnostic>{{std::move(location), std::move(key_path), std::move(message)}}) {}
+    : ConfigError(
+          std::vector<Diagnostic>{{std::move(location), std::move(key_path), std::move(message)}}) {
+}
 
 Panic::Panic(const char* source_file, int source_line, const std::string& message)
-    : std::logic_error("internal error at " + std::string(source_file) + ":" + std::to_string(source_line) +
-                       ": " + message) {}
+    : std::logic_error("internal error at " + std::string(source_file) + ":" +
+                       std::to_string(source_line) + ": " + message) {}
 
 Panic::Panic(const char* source_file, int source_line, Tick tick, const std::string& message)
-    : std::logic_error("internal error at " + std::string(source_file) + ":" + std::to_string(source_line) +
-                       " (tick " + std::to_string(tick) + " ps): " + message) {}
+    : std::logic_error("internal error at " + std::string(source_file) + ":" +
+                       std::to_string(source_line) + " (tick " + std::to_string(tick) +
+                       " ps): " + message) {}
 
 }  // namespace archsim

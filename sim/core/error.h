@@ -1,8 +1,9 @@
 // The two kinds of failure (STYLE.md rule 13).
 //
-// ConfigError: the user's input is wrong (a file, a key, a value, a command-line flag). It carries every
-//   problem found, each located by file, line, column and key path. The command line prints them and
-//   exits 2.
+// ConfigError: the user's input is wrong (a file, a key, a value, a command-line flag). It carries
+// every
+//   problem found, each located by file, line, column and key path. The command line prints them
+//   and exits 2.
 // Panic: an invariant of archsim itself is broken. It carries the source file and line where it was
 //   detected (and the simulated tick where known). The command line prints it and exits 1.
 // Library code never calls exit() and never asserts on user input.
@@ -56,4 +57,5 @@ class Panic : public std::logic_error {
 
 /// Throws archsim::Panic naming this source location. For broken invariants only, never user input.
 #define ARCHSIM_PANIC(message) throw ::archsim::Panic(__FILE__, __LINE__, (message))
-#define ARCHSIM_PANIC_AT(tick, message) throw ::archsim::Panic(__FILE__, __LINE__, (tick), (message))
+#define ARCHSIM_PANIC_AT(tick, message) \
+  throw ::archsim::Panic(__FILE__, __LINE__, (tick), (message))

@@ -8,13 +8,16 @@ namespace archsim {
 namespace {
 constexpr std::uint64_t kSequenceMask = (std::uint64_t{1} << 56) - 1;
 
-bool laterInOrder(const Event& a, const Event& b) { return a.order > b.order; }
+bool laterInOrder(const Event& a, const Event& b) {
+  return a.order > b.order;
+}
 }  // namespace
 
 void EventQueue::schedule(Tick when, Callback callback, std::uint64_t arg, Priority priority) {
   if (when < floor_) ARCHSIM_PANIC_AT(floor_, "event scheduled before the last processed tick");
   if (next_sequence_ > kSequenceMask) ARCHSIM_PANIC("event sequence space exhausted");
-  const Event event{when, (static_cast<std::uint64_t>(priority) << 56) | next_sequence_++, callback, arg};
+  const Event event{when, (static_cast<std::uint64_t>(priority) << 56) | next_sequence_++, callback,
+                    arg};
   ++size_;
   if (when == floor_) {
     current_.push_back(event);
@@ -32,7 +35,8 @@ void EventQueue::insert(const Event& event) {
     nonempty_ |= bit;
     bucket_min_[static_cast<std::size_t>(b)] = event.when;
   } else {
-    bucket_min_[static_cast<std::size_t>(b)] = std::min(bucket_min_[static_cast<std::size_t>(b)], event.when);
+    bucket_min_[static_cast<std::size_t>(b)] =
+        std::min(bucket_min_[static_cast<std::size_t>(b)], event.when);
   }
   bucket.push_back(event);
 }
@@ -73,7 +77,8 @@ Event EventQueue::pop() {
 }
 
 void EventQueue::clear() {
-  for (auto& b : buckets_) b.clear();
+  for (auto& b : buckets_)
+    b.clear();
   current_.clear();
   nonempty_ = 0;
   size_ = 0;

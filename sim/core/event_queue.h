@@ -7,10 +7,10 @@
 // simulated time being monotone — nothing is scheduled before the tick of the last popped event.
 // Bucket i (1..64) holds events whose tick first differs from that last tick at bit i-1, so every
 // event in bucket i precedes every event in bucket j > i; insertion is O(1) and each event moves
-// down at most 64 buckets over its life. Events at exactly the last popped tick sit in a small binary
-// heap ordered by (priority, sequence), which gives the FIFO tie order. Storage is reused vectors:
-// no heap allocation per event once the buckets have grown. A classic binary or 4-ary heap measured
-// 5-6 M events/s at 10k pending on the project machine; this structure ~3x that (bench/).
+// down at most 64 buckets over its life. Events at exactly the last popped tick sit in a small
+// binary heap ordered by (priority, sequence), which gives the FIFO tie order. Storage is reused
+// vectors: no heap allocation per event once the buckets have grown. A classic binary or 4-ary heap
+// measured 5-6 M events/s at 10k pending on the project machine; this structure ~3x that (bench/).
 #pragma once
 
 #include <array>
@@ -28,7 +28,7 @@ enum class Priority : std::uint8_t {
   kFirst = 0,
   kResourceRelease = 32,  // a resource frees before new work at the same tick looks at it
   kDefault = 128,
-  kStats = 224,           // sampling sees the state after all work at that tick
+  kStats = 224,  // sampling sees the state after all work at that tick
   kLast = 255,
 };
 
@@ -45,7 +45,8 @@ class EventQueue {
  public:
   /// Adds an event. `when` must not precede the tick of the last popped event (Panic otherwise),
   /// and the 2^56 sequence space must not be exhausted.
-  void schedule(Tick when, Callback callback, std::uint64_t arg = 0, Priority priority = Priority::kDefault);
+  void schedule(Tick when, Callback callback, std::uint64_t arg = 0,
+                Priority priority = Priority::kDefault);
 
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }

@@ -9,18 +9,22 @@ namespace archsim {
 Component::Component(Simulation& sim, std::string name, StatGroup& parent_stats)
     : sim_(sim), name_(name), stats_(parent_stats.addGroup(std::move(name))) {}
 
-Tick Component::now() const { return sim_.now(); }
+Tick Component::now() const {
+  return sim_.now();
+}
 
 Simulation::Simulation(std::string name, std::ostream* warnings)
     : name_(std::move(name)), log_(warnings), stats_(name_) {
   stats_.addFormula("sim_seconds", "s", "simulated time", [this] { return ticksToSeconds(now_); });
-  stats_.addFormula("events", "1", "events processed", [this] { return static_cast<double>(events_processed_); });
+  stats_.addFormula("events", "1", "events processed",
+                    [this] { return static_cast<double>(events_processed_); });
 }
 
 // Components are destroyed in reverse creation order: later components may hold references to
 // earlier ones, never the other way round.
 Simulation::~Simulation() {
-  while (!components_.empty()) components_.pop_back();
+  while (!components_.empty())
+    components_.pop_back();
 }
 
 void Simulation::schedule(Tick when, Callback callback, std::uint64_t arg, Priority priority) {
@@ -54,21 +58,24 @@ std::uint64_t Simulation::run(Tick until) {
 void Simulation::initAll() {
   if (initialized_) return;
   initialized_ = true;
-  for (auto& c : components_) c->init();
+  for (auto& c : components_)
+    c->init();
 }
 
 void Simulation::finalizeAll() {
   if (finalized_) return;
   finalized_ = true;
-  for (auto& c : components_) c->finalize();
+  for (auto& c : components_)
+    c->finalize();
 }
 
 ClockDomain& Simulation::addClock(std::string name, double frequency_hz) {
   auto clock = std::make_unique<ClockDomain>(std::move(name), frequency_hz);
   if (clock->roundingError() > kClockRoundingWarnFraction) {
-    log_.warn(fmt::format("clock '{}': {:.6g} Hz rounds to a {} ps period ({:.6g} Hz), off by {:.3f}% (> {:.1f}%)",
-                          clock->name(), frequency_hz, clock->periodTicks(), clock->effectiveFrequencyHz(),
-                          clock->roundingError() * 100.0, kClockRoundingWarnFraction * 100.0));
+    log_.warn(fmt::format(
+        "clock '{}': {:.6g} Hz rounds to a {} ps period ({:.6g} Hz), off by {:.3f}% (> {:.1f}%)",
+        clock->name(), frequency_hz, clock->periodTicks(), clock->effectiveFrequencyHz(),
+        clock->roundingError() * 100.0, kClockRoundingWarnFraction * 100.0));
   }
   clocks_.push_back(std::move(clock));
   return *clocks_.back();

@@ -1,8 +1,9 @@
 // Simulation: one self-contained discrete-event simulation.
 //
-// Owns the event queue, clock domains, components, the root stat group and the warning log. There is no
-// global state, so any number of simulations can live (and run) in one process. Time only moves forward:
-// scheduling into the past throws Panic. Idle time costs nothing — run() jumps from event to event.
+// Owns the event queue, clock domains, components, the root stat group and the warning log. There
+// is no global state, so any number of simulations can live (and run) in one process. Time only
+// moves forward: scheduling into the past throws Panic. Idle time costs nothing — run() jumps from
+// event to event.
 #pragma once
 
 #include <cstdint>
@@ -33,15 +34,17 @@ class Simulation {
   Tick now() const { return now_; }
 
   /// Schedules `callback(arg)` at absolute tick `when` (>= now()).
-  void schedule(Tick when, Callback callback, std::uint64_t arg = 0, Priority priority = Priority::kDefault);
+  void schedule(Tick when, Callback callback, std::uint64_t arg = 0,
+                Priority priority = Priority::kDefault);
   /// Schedules `callback(arg)` `delay` ticks from now.
-  void scheduleIn(Tick delay, Callback callback, std::uint64_t arg = 0, Priority priority = Priority::kDefault) {
+  void scheduleIn(Tick delay, Callback callback, std::uint64_t arg = 0,
+                  Priority priority = Priority::kDefault) {
     schedule(addTicks(now_, delay), callback, arg, priority);
   }
 
   /// Runs events in order until the queue is empty, stop() is called, or the next event lies beyond
-  /// `until`. Unless stopped, a finite `until` leaves now() at `until`. Calls initAll() first if it has not run. Returns the number of
-  /// events processed by this call.
+  /// `until`. Unless stopped, a finite `until` leaves now() at `until`. Calls initAll() first if it
+  /// has not run. Returns the number of events processed by this call.
   std::uint64_t run(Tick until = kMaxTick);
   /// Makes run() return after the current event.
   void stop() { stop_requested_ = true; }

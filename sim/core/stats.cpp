@@ -25,8 +25,10 @@ void dumpCommon(const Stat& stat, nlohmann::ordered_json& out) {
 
 Stat::Stat(std::string name, std::string unit, std::string description)
     : name_(std::move(name)), unit_(std::move(unit)), description_(std::move(description)) {
-  if (name_.empty() || name_.find('.') != std::string::npos) ARCHSIM_PANIC("invalid stat name '" + name_ + "'");
-  if (unit_.empty()) ARCHSIM_PANIC("stat '" + name_ + "' has no unit (use \"1\" for a pure number)");
+  if (name_.empty() || name_.find('.') != std::string::npos)
+    ARCHSIM_PANIC("invalid stat name '" + name_ + "'");
+  if (unit_.empty())
+    ARCHSIM_PANIC("stat '" + name_ + "' has no unit (use \"1\" for a pure number)");
 }
 
 void Counter::dump(nlohmann::ordered_json& out) const {
@@ -59,7 +61,8 @@ void Distribution::dump(nlohmann::ordered_json& out) const {
   out["max"] = number(max_);
 }
 
-Formula::Formula(std::string name, std::string unit, std::string description, std::function<double()> fn)
+Formula::Formula(std::string name, std::string unit, std::string description,
+                 std::function<double()> fn)
     : Stat(std::move(name), std::move(unit), std::move(description)), fn_(std::move(fn)) {}
 
 void Formula::dump(nlohmann::ordered_json& out) const {
@@ -78,7 +81,8 @@ void StatGroup::claimName(const std::string& name) {
 }
 
 StatGroup& StatGroup::addGroup(std::string name, std::string description) {
-  if (name.empty() || name.find('.') != std::string::npos) ARCHSIM_PANIC("invalid stat group name '" + name + "'");
+  if (name.empty() || name.find('.') != std::string::npos)
+    ARCHSIM_PANIC("invalid stat group name '" + name + "'");
   claimName(name);
   groups_.push_back(std::make_unique<StatGroup>(std::move(name), std::move(description)));
   return *groups_.back();
@@ -101,7 +105,8 @@ Scalar& StatGroup::addScalar(std::string name, std::string unit, std::string des
   return addStat<Scalar>(std::move(name), std::move(unit), std::move(description));
 }
 
-Distribution& StatGroup::addDistribution(std::string name, std::string unit, std::string description) {
+Distribution& StatGroup::addDistribution(std::string name, std::string unit,
+                                         std::string description) {
   return addStat<Distribution>(std::move(name), std::move(unit), std::move(description));
 }
 
@@ -134,20 +139,25 @@ nlohmann::ordered_json StatGroup::toJson() const {
   if (!description_.empty()) out["desc"] = description_;
   if (!stats_.empty()) {
     nlohmann::ordered_json& stats = out["stats"];
-    for (const auto& s : stats_) s->dump(stats[s->name()]);
+    for (const auto& s : stats_)
+      s->dump(stats[s->name()]);
   }
   if (!groups_.empty()) {
     nlohmann::ordered_json& groups = out["groups"];
-    for (const auto& g : groups_) groups[g->name()] = g->toJson();
+    for (const auto& g : groups_)
+      groups[g->name()] = g->toJson();
   }
   return out;
 }
 
-void StatGroup::collectText(const std::string& prefix, std::vector<std::array<std::string, 4>>& rows) const {
+void StatGroup::collectText(const std::string& prefix,
+                            std::vector<std::array<std::string, 4>>& rows) const {
   for (const auto& s : stats_) {
-    rows.push_back({prefix + s->name(), fmt::format("{:.6g}", s->value()), s->unit(), s->description()});
+    rows.push_back(
+        {prefix + s->name(), fmt::format("{:.6g}", s->value()), s->unit(), s->description()});
   }
-  for (const auto& g : groups_) g->collectText(prefix + g->name() + ".", rows);
+  for (const auto& g : groups_)
+    g->collectText(prefix + g->name() + ".", rows);
 }
 
 std::string StatGroup::toText() const {
@@ -155,11 +165,13 @@ std::string StatGroup::toText() const {
   collectText(name_.empty() ? std::string() : name_ + ".", rows);
   std::size_t widths[3] = {0, 0, 0};
   for (const auto& r : rows) {
-    for (int i = 0; i < 3; ++i) widths[i] = std::max(widths[i], r[static_cast<std::size_t>(i)].size());
+    for (int i = 0; i < 3; ++i)
+      widths[i] = std::max(widths[i], r[static_cast<std::size_t>(i)].size());
   }
   std::ostringstream out;
   for (const auto& r : rows) {
-    out << fmt::format("{:<{}}  {:>{}} {:<{}}  # {}\n", r[0], widths[0], r[1], widths[1], r[2], widths[2], r[3]);
+    out << fmt::format("{:<{}}  {:>{}} {:<{}}  # {}\n", r[0], widths[0], r[1], widths[1], r[2],
+                       widths[2], r[3]);
   }
   return out.str();
 }

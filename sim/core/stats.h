@@ -1,9 +1,9 @@
 // Statistics: typed, unit-annotated, hierarchical, derived lazily (STYLE.md rule 11).
 //
-// A StatGroup owns its stats and child groups; stats are registered once (at component construction)
-// and updated through the references returned by add*(). Formulas are evaluated only when the group is
-// dumped, so ratios such as utilization cost nothing during the run. Names are unique within a group;
-// registration order is dump order, so output is deterministic.
+// A StatGroup owns its stats and child groups; stats are registered once (at component
+// construction) and updated through the references returned by add*(). Formulas are evaluated only
+// when the group is dumped, so ratios such as utilization cost nothing during the run. Names are
+// unique within a group; registration order is dump order, so output is deterministic.
 #pragma once
 
 #include <array>
@@ -27,7 +27,8 @@ class Stat {
   const std::string& name() const { return name_; }
   const std::string& unit() const { return unit_; }
   const std::string& description() const { return description_; }
-  /// Adds this stat's value to `out` as {"value", "unit", "desc"} (plus extra fields for some kinds).
+  /// Adds this stat's value to `out` as {"value", "unit", "desc"} (plus extra fields for some
+  /// kinds).
   virtual void dump(nlohmann::ordered_json& out) const = 0;
   /// The headline value (for text output and derived formulas).
   virtual double value() const = 0;
@@ -110,7 +111,8 @@ class StatGroup {
   Counter& addCounter(std::string name, std::string unit, std::string description);
   Scalar& addScalar(std::string name, std::string unit, std::string description);
   Distribution& addDistribution(std::string name, std::string unit, std::string description);
-  Formula& addFormula(std::string name, std::string unit, std::string description, std::function<double()> fn);
+  Formula& addFormula(std::string name, std::string unit, std::string description,
+                      std::function<double()> fn);
 
   /// Lookup by dotted path relative to this group ("hbm.bytes_read"); nullptr when absent.
   const Stat* findStat(const std::string& path) const;

@@ -1,8 +1,9 @@
-// Simulated time: Tick (integer picoseconds), Cycles (a distinct count type), and exact integer helpers.
+// Simulated time: Tick (integer picoseconds), Cycles (a distinct count type), and exact integer
+// helpers.
 //
 // Nothing in the kernel stores time as a double. Conversions from physical rates (bytes per second,
-// operations per second) to ticks go through mulDivCeil on 128-bit intermediates, so a duration is the
-// exact ceiling of the formula, never an epsilon-compared float.
+// operations per second) to ticks go through mulDivCeil on 128-bit intermediates, so a duration is
+// the exact ceiling of the formula, never an epsilon-compared float.
 #pragma once
 
 #include <compare>
@@ -17,7 +18,8 @@ using Tick = std::uint64_t;
 inline constexpr Tick kTicksPerSecond = 1'000'000'000'000ULL;
 inline constexpr Tick kMaxTick = std::numeric_limits<Tick>::max();
 
-/// A count of clock cycles. Deliberately not convertible to or from Tick: only a ClockDomain converts.
+/// A count of clock cycles. Deliberately not convertible to or from Tick: only a ClockDomain
+/// converts.
 class Cycles {
  public:
   constexpr Cycles() = default;
@@ -43,8 +45,9 @@ __extension__ using Uint128 = unsigned __int128;
 constexpr std::uint64_t mulDivCeil(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
   const Uint128 product = static_cast<Uint128>(a) * b;
   const Uint128 quotient = (product + c - 1) / c;
-  return quotient > std::numeric_limits<std::uint64_t>::max() ? std::numeric_limits<std::uint64_t>::max()
-                                                               : static_cast<std::uint64_t>(quotient);
+  return quotient > std::numeric_limits<std::uint64_t>::max()
+             ? std::numeric_limits<std::uint64_t>::max()
+             : static_cast<std::uint64_t>(quotient);
 }
 
 /// Ticks needed to move `bytes` at `bytes_per_s`: ceil(bytes * 1e12 / bytes_per_s).
@@ -53,9 +56,13 @@ constexpr Tick transferTicks(std::uint64_t bytes, std::uint64_t bytes_per_s) {
 }
 
 /// Saturating addition of ticks (a schedule past the end of time stays at kMaxTick).
-constexpr Tick addTicks(Tick a, Tick b) { return a > kMaxTick - b ? kMaxTick : a + b; }
+constexpr Tick addTicks(Tick a, Tick b) {
+  return a > kMaxTick - b ? kMaxTick : a + b;
+}
 
 /// Seconds as a double, for reporting only (never fed back into the kernel).
-constexpr double ticksToSeconds(Tick t) { return static_cast<double>(t) / static_cast<double>(kTicksPerSecond); }
+constexpr double ticksToSeconds(Tick t) {
+  return static_cast<double>(t) / static_cast<double>(kTicksPerSecond);
+}
 
 }  // namespace archsim

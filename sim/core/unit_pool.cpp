@@ -11,13 +11,16 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
     : Component(sim, std::move(name), parent_stats),
       units_(units),
       tasks_(stats().addCounter("tasks", "1", "work items served")),
-      busy_ticks_(stats().addCounter("busy_ps", "ps", "unit-time spent working, summed over units")),
+      busy_ticks_(
+          stats().addCounter("busy_ps", "ps", "unit-time spent working, summed over units")),
       wait_ticks_(stats().addCounter("wait_ps", "ps", "time work items waited for a free unit")) {
   if (units_ == 0) ARCHSIM_PANIC("unit pool '" + this->name() + "' has no units");
   free_heap_.reserve(units_);
-  for (std::uint32_t u = 0; u < units_; ++u) free_heap_.push_back({0, u});
+  for (std::uint32_t u = 0; u < units_; ++u)
+    free_heap_.push_back({0, u});
   std::make_heap(free_heap_.begin(), free_heap_.end(), later);
-  stats().addFormula("units", "1", "identical units in the pool", [this] { return static_cast<double>(units_); });
+  stats().addFormula("units", "1", "identical units in the pool",
+                     [this] { return static_cast<double>(units_); });
   stats().addFormula("utilization", "1", "busy unit-time / (units x simulated time)", [this] {
     const Tick end = std::max(now(), all_free_at_);
     return end == 0 ? 0.0
@@ -40,7 +43,8 @@ UnitPool::Slot UnitPool::reserve(Tick duration) {
   return slot;
 }
 
-UnitPool::Slot UnitPool::submit(Tick duration, Callback done, std::uint64_t arg, Priority priority) {
+UnitPool::Slot UnitPool::submit(Tick duration, Callback done, std::uint64_t arg,
+                                Priority priority) {
   const Slot slot = reserve(duration);
   sim().schedule(slot.finish, done, arg, priority);
   return slot;

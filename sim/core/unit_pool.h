@@ -1,7 +1,7 @@
 // UnitPool: N identical compute units serving work in FIFO order.
 //
-// Timing contract: work items are served in submission order; each goes to the unit that frees first
-// (lowest index on ties), so with durations known at submission the schedule is closed-form:
+// Timing contract: work items are served in submission order; each goes to the unit that frees
+// first (lowest index on ties), so with durations known at submission the schedule is closed-form:
 //   start = max(now, earliest unit free time),  finish = start + duration.
 // submit() schedules one completion event per item; nothing ticks while units are idle. O(log N).
 #pragma once
@@ -31,7 +31,8 @@ class UnitPool final : public Component {
   /// Books the next unit in FIFO order for `duration` ticks. Schedules nothing.
   Slot reserve(Tick duration);
   /// reserve() plus one event done(arg) at the slot's finish; returns the slot.
-  Slot submit(Tick duration, Callback done, std::uint64_t arg = 0, Priority priority = Priority::kDefault);
+  Slot submit(Tick duration, Callback done, std::uint64_t arg = 0,
+              Priority priority = Priority::kDefault);
 
   std::uint32_t units() const { return units_; }
   /// Tick at which every unit is free.
@@ -42,7 +43,9 @@ class UnitPool final : public Component {
     Tick at;
     std::uint32_t unit;
   };
-  static bool later(const Free& a, const Free& b) { return a.at != b.at ? a.at > b.at : a.unit > b.unit; }
+  static bool later(const Free& a, const Free& b) {
+    return a.at != b.at ? a.at > b.at : a.unit > b.unit;
+  }
 
   std::uint32_t units_;
   std::vector<Free> free_heap_;  // min-heap on (free time, unit index)

@@ -17,8 +17,8 @@ std::vector<Knee> rooflineKnees(const spec::ChipSpec& chip) {
   return knees;
 }
 
-double rooflineSeconds(const spec::ChipSpec& chip, spec::DType dtype, double ops, const std::string& level,
-                       double bytes) {
+double rooflineSeconds(const spec::ChipSpec& chip, spec::DType dtype, double ops,
+                       const std::string& level, double bytes) {
   const auto peak = chip.matrix.peak(dtype);
   const spec::MemoryLevelSpec* mem = chip.level(level);
   if (!peak || mem == nullptr) ARCHSIM_PANIC("roofline asked for a dtype or level the chip lacks");

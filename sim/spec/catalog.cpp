@@ -10,8 +10,12 @@
 namespace archsim::spec {
 namespace fs = std::filesystem;
 
-std::string_view docKindName(DocKind k) { return k == DocKind::kChip ? "chip" : "system"; }
-std::string_view docKindFolder(DocKind k) { return k == DocKind::kChip ? "chips" : "systems"; }
+std::string_view docKindName(DocKind k) {
+  return k == DocKind::kChip ? "chip" : "system";
+}
+std::string_view docKindFolder(DocKind k) {
+  return k == DocKind::kChip ? "chips" : "systems";
+}
 
 Catalog::Catalog(std::vector<fs::path> roots) {
   for (auto& root : roots) {
@@ -51,30 +55,37 @@ bool Catalog::looksLikePath(std::string_view ref) {
   return ref.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml");
 }
 
-fs::path Catalog::resolve(DocKind kind, std::string_view ref, const Location& where, const fs::path& relative_to) const {
+fs::path Catalog::resolve(DocKind kind, std::string_view ref, const Location& where,
+                          const fs::path& relative_to) const {
   if (looksLikePath(ref)) {
     fs::path p(ref);
     if (p.is_relative() && !relative_to.empty()) p = relative_to / p;
     std::error_code ec;
-    if (!fs::exists(p, ec)) throw ConfigError(where, "", fmt::format("file '{}' does not exist", p.string()));
+    if (!fs::exists(p, ec))
+      throw ConfigError(where, "", fmt::format("file '{}' does not exist", p.string()));
     return p;
   }
   if (auto preset = findPreset(kind, ref)) return *preset;
   const DocKind other = kind == DocKind::kChip ? DocKind::kSystem : DocKind::kChip;
   if (findPreset(other, ref)) {
-    throw ConfigError(where, "", fmt::format("'{}' is a {} preset, but a {} is expected here", ref, docKindName(other),
-                                             docKindName(kind)));
+    throw ConfigError(where, "",
+                      fmt::format("'{}' is a {} preset, but a {} is expected here", ref,
+                                  docKindName(other), docKindName(kind)));
   }
   throw ConfigError(where, "",
-                    fmt::format("unknown {} preset '{}'{}", docKindName(kind), ref, didYouMean(ref, presetNames(kind))));
+                    fmt::format("unknown {} preset '{}'{}", docKindName(kind), ref,
+                                didYouMean(ref, presetNames(kind))));
 }
 
 DocKind documentKind(const ConfigNode& document) {
   if (!document.isMap()) {
-    throw ConfigError(document.location(), "", fmt::format("expected a mapping at the top level, got {}", document.kindName()));
+    throw ConfigError(
+        document.location(), "",
+        fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
   const ConfigNode* kind = document.find("kind");
-  if (kind == nullptr) throw ConfigError(document.location(), "kind", "required key is missing (chip or system)");
+  if (kind == nullptr)
+    throw ConfigError(document.location(), "kind", "required key is missing (chip or system)");
   if (kind->isScalar() && kind->scalar() == "chip") return DocKind::kChip;
   if (kind->isScalar() && kind->scalar() == "system") return DocKind::kSystem;
   const std::string value = kind->isScalar() ? kind->scalar() : std::string(kind->kindName());
@@ -83,7 +94,8 @@ DocKind documentKind(const ConfigNode& document) {
                                 didYouMean(value, std::vector<std::string>{"chip", "system"})));
 }
 
-ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where, const fs::path& relative_to) const {
+ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where,
+                         const fs::path& relative_to) const {
   return loadFile(kind, resolve(kind, ref, where, relative_to));
 }
 
@@ -99,7 +111,8 @@ ConfigNode Catalog::resolveBase(DocKind kind, ConfigNode document, const fs::pat
   return resolveChained(kind, std::move(document), file, chain);
 }
 
-ConfigNode Catalog::loadChained(DocKind kind, const fs::path& file, std::vector<fs::path>& chain) const {
+ConfigNode Catalog::loadChained(DocKind kind, const fs::path& file,
+                                std::vector<fs::path>& chain) const {
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(file, ec);
   ConfigNode document = loadYamlFile(file);
@@ -112,8 +125,8 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
   const DocKind actual = documentKind(document);
   if (actual != kind) {
     throw ConfigError(document.find("kind")->location(), "kind",
-                      fmt::format("expected a {} description here, but this file is a {}", docKindName(kind),
-                                  docKindName(actual)));
+                      fmt::format("expected a {} description here, but this file is a {}",
+                                  docKindName(kind), docKindName(actual)));
   }
   const ConfigNode* base = document.find("base");
   if (base == nullptr) return document;
@@ -126,8 +139,10 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
   const fs::path canonical = fs::weakly_canonical(base_file, ec);
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::string cycle;
-    for (const auto& p : chain) cycle += p.filename().string() + " -> ";
-    throw ConfigError(where, "base", fmt::format("cyclic base: {}{}", cycle, canonical.filename().string()));
+    for (const auto& p : chain)
+      cycle += p.filename().string() + " -> ";
+    throw ConfigError(where, "base",
+                      fmt::format("cyclic base: {}{}", cycle, canonical.filename().string()));
   }
   ConfigNode merged = loadChained(kind, base_file, chain);
   chain.pop_back();

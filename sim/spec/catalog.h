@@ -1,10 +1,11 @@
 // Catalog: finds presets by name and loads documents with `base:` inheritance resolved.
 //
-// A preset is configs/<kind dir>/<name>.yaml under one of the catalog's roots (searched in order). A
-// reference that contains '/' or ends in .yaml/.yml is a file path instead, relative to the file that
-// mentions it (or to the working directory on the command line). Documents name their kind at the top
-// (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it. Cyclic
-// bases are an error naming the cycle.
+// A preset is configs/<kind dir>/<name>.yaml under one of the catalog's roots (searched in order).
+// A reference that contains '/' or ends in .yaml/.yml is a file path instead, relative to the file
+// that mentions it (or to the working directory on the command line). Documents name their kind at
+// the top
+// (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it.
+// Cyclic bases are an error naming the cycle.
 #pragma once
 
 #include <filesystem>
@@ -35,8 +36,8 @@ class Catalog {
 
   static bool looksLikePath(std::string_view ref);
 
-  /// Resolves `ref` (preset name or path) to a file; ConfigError located at `where` when it does not
-  /// exist (with a did-you-mean over preset names).
+  /// Resolves `ref` (preset name or path) to a file; ConfigError located at `where` when it does
+  /// not exist (with a did-you-mean over preset names).
   std::filesystem::path resolve(DocKind kind, std::string_view ref, const Location& where,
                                 const std::filesystem::path& relative_to) const;
 
@@ -47,7 +48,8 @@ class Catalog {
   /// Same, for a file already known to be of `kind`.
   ConfigNode loadFile(DocKind kind, const std::filesystem::path& file) const;
   /// Resolves the `base:` chain of an already parsed document of `kind` (file: where it came from).
-  ConfigNode resolveBase(DocKind kind, ConfigNode document, const std::filesystem::path& file) const;
+  ConfigNode resolveBase(DocKind kind, ConfigNode document,
+                         const std::filesystem::path& file) const;
 
  private:
   ConfigNode loadChained(DocKind kind, const std::filesystem::path& file,

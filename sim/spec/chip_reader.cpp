@@ -9,9 +9,13 @@ namespace {
 
 constexpr double kAgreementTolerance = 0.01;  // stated totals must match their parts within 1 %
 
-bool agree(double a, double b) { return std::abs(a - b) <= kAgreementTolerance * std::max(std::abs(a), std::abs(b)); }
+bool agree(double a, double b) {
+  return std::abs(a - b) <= kAgreementTolerance * std::max(std::abs(a), std::abs(b));
+}
 
-std::string pct(double a, double b) { return fmt::format("{:.2f}%", 100.0 * std::abs(a - b) / std::max(a, b)); }
+std::string pct(double a, double b) {
+  return fmt::format("{:.2f}%", 100.0 * std::abs(a - b) / std::max(a, b));
+}
 
 /// Rejects a key that is only meaningful for other memory kinds, with a message saying so.
 void onlyFor(MapReader& r, std::string_view key, std::string_view kinds) {
@@ -20,7 +24,8 @@ void onlyFor(MapReader& r, std::string_view key, std::string_view kinds) {
 
 ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
   ComputeSpec c;
-  c.units = static_cast<std::uint32_t>(r.integer("units", Need::kRequired, 1, 100'000'000).value_or(0));
+  c.units =
+      static_cast<std::uint32_t>(r.integer("units", Need::kRequired, 1, 100'000'000).value_or(0));
   c.peak_ops_per_s = readDTypeTable(r, "peak", Dimension::kThroughput, Need::kOptional);
   // macs_per_cycle (per unit) is the microarchitectural way to state the same figure.
   if (auto macs = r.child("macs_per_cycle", Need::kOptional)) {
@@ -28,7 +33,8 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
       const std::string path = macs->keyPath(entry.key());
       const auto t = parseDType(entry.key());
       if (!t) {
-        diags.error(entry.keyLocation(), path, "unknown dtype" + didYouMean(entry.key(), dtypeNames()));
+        diags.error(entry.keyLocation(), path,
+                    "unknown dtype" + didYouMean(entry.key(), dtypeNames()));
         continue;
       }
       const auto per_cycle = readNumber(entry, path, 0.0, 1e12, diags);
@@ -36,22 +42,27 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
       const double derived = *per_cycle * 2.0 * c.units * clock_hz;
       const auto stated = c.peak(*t);
       if (stated && !agree(*stated, derived)) {
-        diags.error(entry.location(), path,
-                    fmt::format("{} MACs/cycle x {} units x 2 x clock = {} disagrees with peak.{} = {} (by {})",
-                                *per_cycle, c.units, formatQuantity(derived, Dimension::kThroughput),
-                                entry.key(), formatQuantity(*stated, Dimension::kThroughput), pct(*stated, derived)));
+        diags.error(
+            entry.location(), path,
+            fmt::format(
+                "{} MACs/cycle x {} units x 2 x clock = {} disagrees with peak.{} = {} (by {})",
+                *per_cycle, c.units, formatQuantity(derived, Dimension::kThroughput), entry.key(),
+                formatQuantity(*stated, Dimension::kThroughput), pct(*stated, derived)));
       } else if (!stated) {
         c.peak_ops_per_s[*t] = derived;
       }
     }
   }
   if (c.peak_ops_per_s.empty() && r.has("units")) {
-    diags.error(r.location(), r.keyPath("peak"), "required key is missing (give peak or macs_per_cycle per dtype)");
+    diags.error(r.location(), r.keyPath("peak"),
+                "required key is missing (give peak or macs_per_cycle per dtype)");
   }
   c.sparsity_speedup = r.number("sparsity_speedup", Need::kOptional, 1.0, 16.0).value_or(1.0);
   if (auto array = r.child("array", Need::kOptional)) {
-    c.array_rows = static_cast<std::uint32_t>(array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));
-    c.array_cols = static_cast<std::uint32_t>(array->integer("cols", Need::kRequired, 1, 1'000'000).value_or(0));
+    c.array_rows = static_cast<std::uint32_t>(
+        array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));
+    c.array_cols = static_cast<std::uint32_t>(
+        array->integer("cols", Need::kRequired, 1, 1'000'000).value_or(0));
     array->finish();
   }
   r.finish();
@@ -70,17 +81,21 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
                .value_or(MemoryKind::kSram);
   const bool kind_ok = r.has("kind");
   m.size_bytes = r.bytes("size", Need::kRequired).value_or(0);
-  m.instances = static_cast<std::uint32_t>(r.integer("instances", Need::kOptional, 1, 100'000'000).value_or(1));
+  m.instances = static_cast<std::uint32_t>(
+      r.integer("instances", Need::kOptional, 1, 100'000'000).value_or(1));
   m.latency_ps = r.ticks("latency", Need::kRequired).value_or(0);
   m.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
   m.energy_j_per_byte =
-      r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative).value_or(0.0);
-  const auto bandwidth = r.quantity("bandwidth", Dimension::kBandwidth,
-                                    kind_ok && m.kind == MemoryKind::kDram ? Need::kOptional : Need::kRequired);
+      r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative)
+          .value_or(0.0);
+  const auto bandwidth =
+      r.quantity("bandwidth", Dimension::kBandwidth,
+                 kind_ok && m.kind == MemoryKind::kDram ? Need::kOptional : Need::kRequired);
   m.bandwidth_bytes_per_s = bandwidth.value_or(0.0);
 
   if (m.kind == MemoryKind::kSram) {
-    m.banks = static_cast<std::uint32_t>(r.integer("banks", Need::kOptional, 1, 100'000'000).value_or(0));
+    m.banks =
+        static_cast<std::uint32_t>(r.integer("banks", Need::kOptional, 1, 100'000'000).value_or(0));
   } else {
     onlyFor(r, "banks", "sram");
   }
@@ -88,16 +103,19 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
   if (m.kind == MemoryKind::kCache) {
     CacheSpec c;
     c.line_bytes = r.bytes("line", Need::kRequired).value_or(0);
-    if (c.line_bytes > m.size_bytes && m.size_bytes > 0) r.crossError({"line", "size"}, "line is larger than the cache size");
+    if (c.line_bytes > m.size_bytes && m.size_bytes > 0)
+      r.crossError({"line", "size"}, "line is larger than the cache size");
     c.policy = r.choice<ReplacementPolicy>("policy",
                                            {{"lru", ReplacementPolicy::kLru},
                                             {"fifo", ReplacementPolicy::kFifo},
                                             {"random", ReplacementPolicy::kRandom}},
                                            Need::kOptional)
                    .value_or(ReplacementPolicy::kLru);
-    c.associativity = static_cast<std::uint32_t>(r.integer("associativity", Need::kOptional, 0, 1 << 20).value_or(0));
+    c.associativity = static_cast<std::uint32_t>(
+        r.integer("associativity", Need::kOptional, 0, 1 << 20).value_or(0));
     if (c.associativity > 0 && c.line_bytes > 0 && m.size_bytes / c.line_bytes < c.associativity) {
-      r.crossError({"associativity", "size", "line"}, "associativity exceeds the number of lines in the cache");
+      r.crossError({"associativity", "size", "line"},
+                   "associativity exceeds the number of lines in the cache");
     }
     m.cache = c;
   } else {
@@ -109,27 +127,33 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
   if (m.kind == MemoryKind::kDram) {
     DramSpec d;
     d.technology = r.text("technology", Need::kRequired).value_or("");
-    d.stacks = static_cast<std::uint32_t>(r.integer("stacks", Need::kOptional, 1, 1024).value_or(0));
-    d.channels = static_cast<std::uint32_t>(r.integer("channels", Need::kRequired, 1, 65536).value_or(0));
+    d.stacks =
+        static_cast<std::uint32_t>(r.integer("stacks", Need::kOptional, 1, 1024).value_or(0));
+    d.channels =
+        static_cast<std::uint32_t>(r.integer("channels", Need::kRequired, 1, 65536).value_or(0));
     d.interleave_bytes = r.bytes("interleave", Need::kOptional).value_or(256);
     const auto channel_bw = r.quantity("channel_bandwidth", Dimension::kBandwidth, Need::kOptional);
     const auto pin_rate = r.quantity("pin_rate", Dimension::kBandwidth, Need::kOptional);
     const auto pins = r.integer("pins_per_channel", Need::kOptional, 1, 4096);
     if (pin_rate.has_value() != pins.has_value()) {
-      r.error(pin_rate ? "pins_per_channel" : "pin_rate", "pin_rate and pins_per_channel go together");
+      r.error(pin_rate ? "pins_per_channel" : "pin_rate",
+              "pin_rate and pins_per_channel go together");
     }
     if (d.stacks > 0 && d.channels > 0 && d.channels % d.stacks != 0) {
-      r.crossError({"channels", "stacks"},
-                   fmt::format("{} channels do not divide evenly over {} stacks", d.channels, d.stacks));
+      r.crossError(
+          {"channels", "stacks"},
+          fmt::format("{} channels do not divide evenly over {} stacks", d.channels, d.stacks));
     }
     std::optional<double> per_channel = channel_bw;
     if (pin_rate && pins) {
       const double from_pins = *pin_rate * static_cast<double>(*pins);
       if (per_channel && !agree(*per_channel, from_pins)) {
-        r.crossError({"channel_bandwidth", "pins_per_channel", "pin_rate"},
-                     fmt::format("channel_bandwidth {} disagrees with pins_per_channel x pin_rate = {} (by {})",
-                            formatQuantity(*per_channel, Dimension::kBandwidth),
-                            formatQuantity(from_pins, Dimension::kBandwidth), pct(*per_channel, from_pins)));
+        r.crossError(
+            {"channel_bandwidth", "pins_per_channel", "pin_rate"},
+            fmt::format(
+                "channel_bandwidth {} disagrees with pins_per_channel x pin_rate = {} (by {})",
+                formatQuantity(*per_channel, Dimension::kBandwidth),
+                formatQuantity(from_pins, Dimension::kBandwidth), pct(*per_channel, from_pins)));
       }
       per_channel = per_channel.value_or(from_pins);
     }
@@ -137,22 +161,25 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
       d.channel_bytes_per_s = *per_channel;
       const double total = *per_channel * d.channels;
       if (bandwidth && !agree(*bandwidth, total)) {
-        r.crossError({"bandwidth", "channels", "channel_bandwidth", "pin_rate", "pins_per_channel"},
-                     fmt::format("bandwidth {} disagrees with channels x channel_bandwidth = {} x {} = {} (by {})",
-                                         formatQuantity(*bandwidth, Dimension::kBandwidth), d.channels,
-                                         formatQuantity(*per_channel, Dimension::kBandwidth),
-                                         formatQuantity(total, Dimension::kBandwidth), pct(*bandwidth, total)));
+        r.crossError(
+            {"bandwidth", "channels", "channel_bandwidth", "pin_rate", "pins_per_channel"},
+            fmt::format(
+                "bandwidth {} disagrees with channels x channel_bandwidth = {} x {} = {} (by {})",
+                formatQuantity(*bandwidth, Dimension::kBandwidth), d.channels,
+                formatQuantity(*per_channel, Dimension::kBandwidth),
+                formatQuantity(total, Dimension::kBandwidth), pct(*bandwidth, total)));
       }
       if (!bandwidth) m.bandwidth_bytes_per_s = total;
     } else if (bandwidth && d.channels > 0) {
       d.channel_bytes_per_s = *bandwidth / d.channels;
     } else if (!bandwidth && r.has("channels")) {
-      r.error("bandwidth", "required key is missing (give bandwidth, channel_bandwidth or pin_rate)");
+      r.error("bandwidth",
+              "required key is missing (give bandwidth, channel_bandwidth or pin_rate)");
     }
     m.dram = d;
   } else {
-    for (std::string_view key :
-         {"technology", "stacks", "channels", "interleave", "channel_bandwidth", "pin_rate", "pins_per_channel"}) {
+    for (std::string_view key : {"technology", "stacks", "channels", "interleave",
+                                 "channel_bandwidth", "pin_rate", "pins_per_channel"}) {
       onlyFor(r, key, "dram");
     }
   }
@@ -165,18 +192,23 @@ PortSpec readPort(MapReader& r, const std::string& name) {
   p.name = name;
   p.kind = r.choice<PortKind>("kind", portKindTable(), Need::kRequired).value_or(PortKind::kNvlink);
   p.links = static_cast<std::uint32_t>(r.integer("links", Need::kRequired, 1, 100'000).value_or(0));
-  p.link_bytes_per_s = r.quantity("link_bandwidth", Dimension::kBandwidth, Need::kRequired).value_or(0.0);
+  p.link_bytes_per_s =
+      r.quantity("link_bandwidth", Dimension::kBandwidth, Need::kRequired).value_or(0.0);
   p.latency_ps = r.ticks("latency", Need::kRequired).value_or(0);
   p.energy_j_per_byte =
-      r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative).value_or(0.0);
-  if (const auto aggregate = r.quantity("aggregate_bandwidth", Dimension::kBandwidth, Need::kOptional)) {
+      r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative)
+          .value_or(0.0);
+  if (const auto aggregate =
+          r.quantity("aggregate_bandwidth", Dimension::kBandwidth, Need::kOptional)) {
     const double derived = 2.0 * p.links * p.link_bytes_per_s;
     if (p.links > 0 && p.link_bytes_per_s > 0 && !agree(*aggregate, derived)) {
-      r.crossError({"aggregate_bandwidth", "links", "link_bandwidth"},
-                   fmt::format("aggregate_bandwidth {} disagrees with 2 directions x links x link_bandwidth = 2 x {} x {} = {} (by {})",
-                          formatQuantity(*aggregate, Dimension::kBandwidth), p.links,
-                          formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
-                          formatQuantity(derived, Dimension::kBandwidth), pct(*aggregate, derived)));
+      r.crossError(
+          {"aggregate_bandwidth", "links", "link_bandwidth"},
+          fmt::format("aggregate_bandwidth {} disagrees with 2 directions x links x link_bandwidth "
+                      "= 2 x {} x {} = {} (by {})",
+                      formatQuantity(*aggregate, Dimension::kBandwidth), p.links,
+                      formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
+                      formatQuantity(derived, Dimension::kBandwidth), pct(*aggregate, derived)));
     }
   }
   r.finish();
@@ -186,16 +218,20 @@ PortSpec readPort(MapReader& r, const std::string& name) {
 int memoryRank(MemoryKind k) {
   switch (k) {
     case MemoryKind::kSram:
-    case MemoryKind::kCache: return 0;
-    case MemoryKind::kDram: return 1;
-    case MemoryKind::kHost: return 2;
+    case MemoryKind::kCache:
+      return 0;
+    case MemoryKind::kDram:
+      return 1;
+    case MemoryKind::kHost:
+      return 2;
   }
   return 0;
 }
 
 }  // namespace
 
-std::map<DType, double> readDTypeTable(MapReader& parent, std::string_view key, Dimension dimension, Need need) {
+std::map<DType, double> readDTypeTable(MapReader& parent, std::string_view key, Dimension dimension,
+                                       Need need) {
   std::map<DType, double> out;
   auto table = parent.child(key, need);
   if (!table) return out;
@@ -213,8 +249,8 @@ std::map<DType, double> readDTypeTable(MapReader& parent, std::string_view key, 
   return out;
 }
 
-std::vector<std::pair<std::string, std::vector<std::string>>> readSources(MapReader& parent,
-                                                                          const ConfigNode& document) {
+std::vector<std::pair<std::string, std::vector<std::string>>> readSources(
+    MapReader& parent, const ConfigNode& document) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   auto sources = parent.child("sources", Need::kOptional);
   if (!sources) return out;
@@ -223,15 +259,18 @@ std::vector<std::pair<std::string, std::vector<std::string>>> readSources(MapRea
     if (figure == nullptr || entry.key() == "sources" || entry.key().rfind("sources.", 0) == 0) {
       // Suggest from the deepest part of the path that exists.
       const auto dot = entry.key().rfind('.');
-      const ConfigNode* parent_node = dot == std::string::npos ? &document : document.findPath(entry.key().substr(0, dot));
+      const ConfigNode* parent_node =
+          dot == std::string::npos ? &document : document.findPath(entry.key().substr(0, dot));
       std::vector<std::string> siblings;
       if (parent_node != nullptr) {
         for (const auto& c : parent_node->children()) {
-          siblings.push_back(dot == std::string::npos ? c.key() : entry.key().substr(0, dot + 1) + c.key());
+          siblings.push_back(dot == std::string::npos ? c.key()
+                                                      : entry.key().substr(0, dot + 1) + c.key());
         }
       }
-      parent.diagnostics().error(entry.keyLocation(), sources->keyPath(entry.key()),
-                                 "names no figure in this description" + didYouMean(entry.key(), siblings));
+      parent.diagnostics().error(
+          entry.keyLocation(), sources->keyPath(entry.key()),
+          "names no figure in this description" + didYouMean(entry.key(), siblings));
     }
     if (auto list = sources->textList(entry.key(), Need::kRequired)) {
       if (list->empty()) sources->error(entry.key(), "list at least one source");
@@ -254,8 +293,10 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
   if (chip.clock_hz > 1e12) r.error("clock", "must be at most 1 THz");
 
   if (auto compute = r.child("compute", Need::kRequired)) {
-    if (auto matrix = compute->child("matrix", Need::kRequired)) chip.matrix = readCompute(*matrix, chip.clock_hz, diags);
-    if (auto vector = compute->child("vector", Need::kRequired)) chip.vector = readCompute(*vector, chip.clock_hz, diags);
+    if (auto matrix = compute->child("matrix", Need::kRequired))
+      chip.matrix = readCompute(*matrix, chip.clock_hz, diags);
+    if (auto vector = compute->child("vector", Need::kRequired))
+      chip.vector = readCompute(*vector, chip.clock_hz, diags);
     compute->finish();
   }
 
@@ -267,10 +308,11 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
     if (memory->entries().empty()) r.error("memory", "a chip needs at least one memory level");
     for (std::size_t i = 1; i < chip.memory.size(); ++i) {
       if (memoryRank(chip.memory[i].kind) < memoryRank(chip.memory[i - 1].kind)) {
-        memory->error(chip.memory[i].name,
-                      fmt::format("memory levels go near -> far: a {} level cannot follow the {} level '{}'",
-                                  memoryKindName(chip.memory[i].kind), memoryKindName(chip.memory[i - 1].kind),
-                                  chip.memory[i - 1].name));
+        memory->error(
+            chip.memory[i].name,
+            fmt::format("memory levels go near -> far: a {} level cannot follow the {} level '{}'",
+                        memoryKindName(chip.memory[i].kind),
+                        memoryKindName(chip.memory[i - 1].kind), chip.memory[i - 1].name));
       }
     }
     memory->finish();
@@ -285,15 +327,17 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
   }
 
   if (auto exec = r.child("execution", Need::kRequired)) {
-    chip.execution.style = exec->choice<ExecutionStyle>(
-                                   "style", {{"kernel", ExecutionStyle::kKernel}, {"dataflow", ExecutionStyle::kDataflow}},
-                                   Need::kRequired)
+    chip.execution.style = exec->choice<ExecutionStyle>("style",
+                                                        {{"kernel", ExecutionStyle::kKernel},
+                                                         {"dataflow", ExecutionStyle::kDataflow}},
+                                                        Need::kRequired)
                                .value_or(ExecutionStyle::kKernel);
     if (chip.execution.style == ExecutionStyle::kKernel) {
       chip.execution.launch_overhead_ps =
           exec->ticks("launch_overhead", Need::kRequired, Bound::kNonNegative).value_or(0);
     } else if (exec->has("launch_overhead")) {
-      exec->error("launch_overhead", "applies only to style 'kernel' (dataflow chips are statically scheduled)");
+      exec->error("launch_overhead",
+                  "applies only to style 'kernel' (dataflow chips are statically scheduled)");
     }
     exec->finish();
   }
@@ -301,16 +345,21 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
   if (auto power = r.child("power", Need::kRequired)) {
     chip.power.tdp_w = power->quantity("tdp", Dimension::kPower, Need::kRequired).value_or(0.0);
     chip.power.static_w =
-        power->quantity("static", Dimension::kPower, Need::kRequired, Bound::kNonNegative).value_or(0.0);
+        power->quantity("static", Dimension::kPower, Need::kRequired, Bound::kNonNegative)
+            .value_or(0.0);
     if (chip.power.static_w > chip.power.tdp_w && chip.power.tdp_w > 0) {
-      power->crossError({"static", "tdp"}, fmt::format("static power {} exceeds the TDP {}",
-                                         formatQuantity(chip.power.static_w, Dimension::kPower),
-                                         formatQuantity(chip.power.tdp_w, Dimension::kPower)));
+      power->crossError({"static", "tdp"},
+                        fmt::format("static power {} exceeds the TDP {}",
+                                    formatQuantity(chip.power.static_w, Dimension::kPower),
+                                    formatQuantity(chip.power.tdp_w, Dimension::kPower)));
     }
-    chip.power.energy_j_per_op = readDTypeTable(*power, "energy_per_op", Dimension::kEnergyPerOp, Need::kOptional);
+    chip.power.energy_j_per_op =
+        readDTypeTable(*power, "energy_per_op", Dimension::kEnergyPerOp, Need::kOptional);
     for (const auto& [t, e] : chip.power.energy_j_per_op) {
       if (!chip.matrix.peak(t) && !chip.vector.peak(t)) {
-        power->error("energy_per_op", fmt::format("gives energy for {}, which the chip does not compute in", dtypeName(t)));
+        power->error(
+            "energy_per_op",
+            fmt::format("gives energy for {}, which the chip does not compute in", dtypeName(t)));
       }
     }
     power->finish();

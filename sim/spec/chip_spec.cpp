@@ -15,29 +15,40 @@ std::optional<double> ComputeSpec::peak(DType t) const {
 
 std::string_view memoryKindName(MemoryKind k) {
   switch (k) {
-    case MemoryKind::kSram: return "sram";
-    case MemoryKind::kCache: return "cache";
-    case MemoryKind::kDram: return "dram";
-    case MemoryKind::kHost: return "host";
+    case MemoryKind::kSram:
+      return "sram";
+    case MemoryKind::kCache:
+      return "cache";
+    case MemoryKind::kDram:
+      return "dram";
+    case MemoryKind::kHost:
+      return "host";
   }
   return "?";
 }
 
 std::string_view policyName(ReplacementPolicy p) {
   switch (p) {
-    case ReplacementPolicy::kLru: return "lru";
-    case ReplacementPolicy::kFifo: return "fifo";
-    case ReplacementPolicy::kRandom: return "random";
+    case ReplacementPolicy::kLru:
+      return "lru";
+    case ReplacementPolicy::kFifo:
+      return "fifo";
+    case ReplacementPolicy::kRandom:
+      return "random";
   }
   return "?";
 }
 
 const std::vector<std::pair<std::string_view, PortKind>>& portKindTable() {
   static const std::vector<std::pair<std::string_view, PortKind>> table{
-      {"nvlink", PortKind::kNvlink},     {"infinity_fabric", PortKind::kInfinityFabric},
-      {"c2c", PortKind::kC2c},           {"ici", PortKind::kIci},
-      {"pcie", PortKind::kPcie},         {"ethernet", PortKind::kEthernet},
-      {"infiniband", PortKind::kInfiniband}, {"fabric", PortKind::kFabric},
+      {"nvlink", PortKind::kNvlink},
+      {"infinity_fabric", PortKind::kInfinityFabric},
+      {"c2c", PortKind::kC2c},
+      {"ici", PortKind::kIci},
+      {"pcie", PortKind::kPcie},
+      {"ethernet", PortKind::kEthernet},
+      {"infiniband", PortKind::kInfiniband},
+      {"fabric", PortKind::kFabric},
   };
   return table;
 }

@@ -1,8 +1,9 @@
-// ChipSpec: a validated chip description — plain data, no YAML, no behaviour beyond derived figures.
+// ChipSpec: a validated chip description — plain data, no YAML, no behaviour beyond derived
+// figures.
 //
 // Produced by readChip() from a configs/chips/*.yaml document (after `base:` inheritance and --set
-// overrides). Every physical quantity is in base SI units or integer picoseconds/bytes, named with its
-// unit. See README "Chip files" for the YAML keys.
+// overrides). Every physical quantity is in base SI units or integer picoseconds/bytes, named with
+// its unit. See README "Chip files" for the YAML keys.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,7 @@ struct CacheSpec {
 };
 
 struct DramSpec {
-  std::string technology;  // hbm2, hbm2e, hbm3, hbm3e, gddr6, lpddr5x, ...
+  std::string technology;    // hbm2, hbm2e, hbm3, hbm3e, gddr6, lpddr5x, ...
   std::uint32_t stacks = 0;  // HBM stacks / DRAM packages; 0 when not stated
   std::uint32_t channels = 0;
   double channel_bytes_per_s = 0.0;
@@ -72,7 +73,16 @@ struct MemoryLevelSpec {
   double achievableBandwidth() const { return bandwidth_bytes_per_s * achievable_fraction; }
 };
 
-enum class PortKind { kNvlink, kInfinityFabric, kC2c, kIci, kPcie, kEthernet, kInfiniband, kFabric };
+enum class PortKind {
+  kNvlink,
+  kInfinityFabric,
+  kC2c,
+  kIci,
+  kPcie,
+  kEthernet,
+  kInfiniband,
+  kFabric
+};
 std::string_view portKindName(PortKind k);
 const std::vector<std::pair<std::string_view, PortKind>>& portKindTable();
 

@@ -30,7 +30,8 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
       return ConfigNode::makeScalar(node.Scalar(), where, node.Tag() == "!");
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::makeSequence(where);
-      for (const auto& item : node) seq.append(convert(item, file, depth + 1));
+      for (const auto& item : node)
+        seq.append(convert(item, file, depth + 1));
       return seq;
     }
     case YAML::NodeType::Map: {
@@ -45,7 +46,8 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
         const std::string& key = entry.first.Scalar();
         if (const ConfigNode* earlier = map.find(key)) {
           problems.push_back({key_where, key,
-                              fmt::format("duplicate key (first defined at line {})", earlier->keyLocation().line)});
+                              fmt::format("duplicate key (first defined at line {})",
+                                          earlier->keyLocation().line)});
           continue;
         }
         map.set(key, convert(entry.second, file, depth + 1), key_where);
@@ -68,7 +70,8 @@ void emit(YAML::Emitter& out, const ConfigNode& node) {
       break;
     case ConfigNode::Kind::kSequence:
       out << YAML::BeginSeq;
-      for (const auto& item : node.children()) emit(out, item);
+      for (const auto& item : node.children())
+        emit(out, item);
       out << YAML::EndSeq;
       break;
     case ConfigNode::Kind::kMap:
@@ -130,10 +133,14 @@ ConfigNode ConfigNode::makeMap(Location location) {
 
 std::string_view ConfigNode::kindName() const {
   switch (kind_) {
-    case Kind::kNull: return "nothing (null)";
-    case Kind::kScalar: return "a value";
-    case Kind::kSequence: return "a list";
-    case Kind::kMap: return "a mapping";
+    case Kind::kNull:
+      return "nothing (null)";
+    case Kind::kScalar:
+      return "a value";
+    case Kind::kSequence:
+      return "a list";
+    case Kind::kMap:
+      return "a mapping";
   }
   return "?";
 }
@@ -175,12 +182,14 @@ bool ConfigNode::erase(std::string_view key) {
 
 void ConfigNode::stampLayer(int layer) {
   layer_ = layer;
-  for (auto& c : children_) c.stampLayer(layer);
+  for (auto& c : children_)
+    c.stampLayer(layer);
 }
 
 int ConfigNode::maxLayer() const {
   int m = layer_;
-  for (const auto& c : children_) m = std::max(m, c.maxLayer());
+  for (const auto& c : children_)
+    m = std::max(m, c.maxLayer());
   return m;
 }
 
@@ -193,7 +202,9 @@ void ConfigNode::assignValue(const ConfigNode& other) {
   children_ = other.children_;
 }
 
-void ConfigNode::append(ConfigNode item) { children_.push_back(std::move(item)); }
+void ConfigNode::append(ConfigNode item) {
+  children_.push_back(std::move(item));
+}
 
 const ConfigNode* ConfigNode::findPath(std::string_view dotted) const {
   const ConfigNode* node = this;
@@ -208,8 +219,10 @@ const ConfigNode* ConfigNode::findPath(std::string_view dotted) const {
 ConfigNode parseYaml(const std::string& text, const std::string& file) {
   const auto nul = text.find('\0');
   if (nul != std::string::npos) {
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
-    throw ConfigError(Location{file, line, 0}, "", "file contains binary data (a NUL byte); expected YAML text");
+    const int line =
+        1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
+    throw ConfigError(Location{file, line, 0}, "",
+                      "file contains binary data (a NUL byte); expected YAML text");
   }
   YAML::Node root;
   try {
@@ -257,7 +270,8 @@ void mergeInto(ConfigNode& base, const ConfigNode& overlay) {
 void applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0) {
-    throw ConfigError(where, "", fmt::format("'{}' is not of the form path.to.key=value", assignment));
+    throw ConfigError(where, "",
+                      fmt::format("'{}' is not of the form path.to.key=value", assignment));
   }
   const std::string path(assignment.substr(0, eq));
   const std::string value_text(assignment.substr(eq + 1));

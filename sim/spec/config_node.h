@@ -1,9 +1,9 @@
 // ConfigNode: a YAML document as a plain tree in which every node remembers where it came from.
 //
-// yaml-cpp stays private to config_node.cpp (STYLE.md rule 5). Files are parsed into this tree, trees
-// are merged (`base:` inheritance, inline chip overrides) and patched (`--set`), and only then validated
-// into *Spec structs. Because each node carries its own Location, an error in a merged document still
-// names the file, line and column the offending value was written at.
+// yaml-cpp stays private to config_node.cpp (STYLE.md rule 5). Files are parsed into this tree,
+// trees are merged (`base:` inheritance, inline chip overrides) and patched (`--set`), and only
+// then validated into *Spec structs. Because each node carries its own Location, an error in a
+// merged document still names the file, line and column the offending value was written at.
 #pragma once
 
 #include <filesystem>
@@ -39,8 +39,9 @@ class ConfigNode {
   /// True when the scalar was written in quotes (so 'true' is text, not a boolean).
   bool quoted() const { return quoted_; }
 
-  /// Override layer the value came from: 0 for the deepest `base:`, higher for each file merged over
-  /// it, kCommandLineLayer for --set. Cross-field errors are reported at the newest involved value.
+  /// Override layer the value came from: 0 for the deepest `base:`, higher for each file merged
+  /// over it, kCommandLineLayer for --set. Cross-field errors are reported at the newest involved
+  /// value.
   int layer() const { return layer_; }
   /// Sets the layer of this node and everything below it.
   void stampLayer(int layer);

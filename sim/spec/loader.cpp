@@ -19,7 +19,8 @@ void inlineChip(const Catalog& catalog, ConfigNode& system, const fs::path& syst
   ConfigNode* chip = system.find("chip");
   if (chip == nullptr) return;  // readSystem reports the missing key
   if (chip->isScalar()) {
-    chip->assignValue(catalog.load(DocKind::kChip, chip->scalar(), chip->location(), system_file.parent_path()));
+    chip->assignValue(
+        catalog.load(DocKind::kChip, chip->scalar(), chip->location(), system_file.parent_path()));
   } else if (chip->isMap()) {
     // An inline chip: either a full description or `base:` plus overrides. `kind` may be omitted.
     ConfigNode inline_chip = *chip;
@@ -43,7 +44,8 @@ ConfigNode wrapChip(ConfigNode chip) {
 
 }  // namespace
 
-LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file, const std::vector<std::string>& assignments) {
+LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
+                            const std::vector<std::string>& assignments) {
   ConfigNode document = loadYamlFile(file);
   ConfigNode resolved;
   if (documentKind(document) == DocKind::kChip) {
@@ -66,17 +68,22 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file, const 
   return LoadedSystem{std::move(spec), std::move(resolved)};
 }
 
-LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref, const std::vector<std::string>& assignments) {
+LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
+                        const std::vector<std::string>& assignments) {
   if (Catalog::looksLikePath(ref)) {
-    return loadSystemFile(catalog, catalog.resolve(DocKind::kSystem, ref, kCommandLine, {}), assignments);
+    return loadSystemFile(catalog, catalog.resolve(DocKind::kSystem, ref, kCommandLine, {}),
+                          assignments);
   }
-  if (auto system = catalog.findPreset(DocKind::kSystem, ref)) return loadSystemFile(catalog, *system, assignments);
-  if (auto chip = catalog.findPreset(DocKind::kChip, ref)) return loadSystemFile(catalog, *chip, assignments);
+  if (auto system = catalog.findPreset(DocKind::kSystem, ref))
+    return loadSystemFile(catalog, *system, assignments);
+  if (auto chip = catalog.findPreset(DocKind::kChip, ref))
+    return loadSystemFile(catalog, *chip, assignments);
   std::vector<std::string> names = catalog.presetNames(DocKind::kSystem);
   const auto chips = catalog.presetNames(DocKind::kChip);
   names.insert(names.end(), chips.begin(), chips.end());
   throw ConfigError(kCommandLine, "",
-                    fmt::format("'{}' is neither a file nor a system or chip preset{}", ref, didYouMean(ref, names)));
+                    fmt::format("'{}' is neither a file nor a system or chip preset{}", ref,
+                                didYouMean(ref, names)));
 }
 
 std::string checkFile(const Catalog& catalog, const std::string& path) {
@@ -89,7 +96,8 @@ std::string checkFile(const Catalog& catalog, const std::string& path) {
     return fmt::format("chip {}", chip.name);
   }
   const LoadedSystem system = loadSystemFile(catalog, path, {});
-  return fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(), system.spec.chip.name);
+  return fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(),
+                     system.spec.chip.name);
 }
 
 }  // namespace archsim::spec

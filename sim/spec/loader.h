@@ -20,9 +20,10 @@ struct LoadedSystem {
 
 /// Loads a system from a system or chip file path, or a system or chip preset name (systems are
 /// searched first). A chip on its own becomes a one-chip system named after it. `assignments` are
-/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under `chip.`).
-/// Throws ConfigError with every problem found.
-LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref, const std::vector<std::string>& assignments = {});
+/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under
+/// `chip.`). Throws ConfigError with every problem found.
+LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
+                        const std::vector<std::string>& assignments = {});
 
 /// Same, for a file known to exist (a system or a chip description).
 LoadedSystem loadSystemFile(const Catalog& catalog, const std::filesystem::path& file,

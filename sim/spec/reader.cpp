@@ -7,7 +7,8 @@
 
 namespace archsim::spec {
 namespace {
-bool expectScalar(const ConfigNode& node, const std::string& path, std::string_view what, Diagnostics& diags) {
+bool expectScalar(const ConfigNode& node, const std::string& path, std::string_view what,
+                  Diagnostics& diags) {
   if (node.isScalar()) return true;
   diags.error(node.location(), path, fmt::format("expected {}, got {}", what, node.kindName()));
   return false;
@@ -31,9 +32,10 @@ std::string joinPath(std::string_view prefix, std::string_view key) {
   return std::string(prefix) + "." + std::string(key);
 }
 
-std::optional<double> readQuantity(const ConfigNode& node, const std::string& path, Dimension dimension,
-                                   Diagnostics& diags) {
-  const std::string what = fmt::format("{} such as '{}'", withArticle(dimensionName(dimension)), dimensionExample(dimension));
+std::optional<double> readQuantity(const ConfigNode& node, const std::string& path,
+                                   Dimension dimension, Diagnostics& diags) {
+  const std::string what = fmt::format("{} such as '{}'", withArticle(dimensionName(dimension)),
+                                       dimensionExample(dimension));
   if (!expectScalar(node, path, what, diags)) return std::nullopt;
   try {
     return parseQuantityAs(node.scalar(), dimension);
@@ -43,8 +45,8 @@ std::optional<double> readQuantity(const ConfigNode& node, const std::string& pa
   }
 }
 
-std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::string& path, std::int64_t min,
-                                        std::int64_t max, Diagnostics& diags) {
+std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::string& path,
+                                        std::int64_t min, std::int64_t max, Diagnostics& diags) {
   if (!expectScalar(node, path, "a whole number", diags)) return std::nullopt;
   const std::string& s = node.scalar();
   std::int64_t value = 0;
@@ -55,15 +57,16 @@ std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::strin
   }
   if (value < min || value > max) {
     diags.error(node.location(), path,
-                max == INT64_MAX ? fmt::format("{} is out of range (must be >= {})", value, min)
-                                 : fmt::format("{} is out of range (must be in [{}, {}])", value, min, max));
+                max == INT64_MAX
+                    ? fmt::format("{} is out of range (must be >= {})", value, min)
+                    : fmt::format("{} is out of range (must be in [{}, {}])", value, min, max));
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<double> readNumber(const ConfigNode& node, const std::string& path, double min, double max,
-                                 Diagnostics& diags) {
+std::optional<double> readNumber(const ConfigNode& node, const std::string& path, double min,
+                                 double max, Diagnostics& diags) {
   if (!expectScalar(node, path, "a number", diags)) return std::nullopt;
   const std::string& s = node.scalar();
   double value = 0;
@@ -73,13 +76,15 @@ std::optional<double> readNumber(const ConfigNode& node, const std::string& path
     return std::nullopt;
   }
   if (value < min || value > max) {
-    diags.error(node.location(), path, fmt::format("{} is out of range (must be in [{}, {}])", s, min, max));
+    diags.error(node.location(), path,
+                fmt::format("{} is out of range (must be in [{}, {}])", s, min, max));
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<std::string> readText(const ConfigNode& node, const std::string& path, Diagnostics& diags) {
+std::optional<std::string> readText(const ConfigNode& node, const std::string& path,
+                                    Diagnostics& diags) {
   if (!expectScalar(node, path, "a text value", diags)) return std::nullopt;
   return node.scalar();
 }
@@ -87,7 +92,8 @@ std::optional<std::string> readText(const ConfigNode& node, const std::string& p
 MapReader::MapReader(const ConfigNode& node, std::string path, Diagnostics& diags)
     : node_(&node), path_(std::move(path)), diags_(&diags) {
   if (!node.isMap()) {
-    diags.error(node.location(), path_, fmt::format("expected a mapping of keys, got {}", node.kindName()));
+    diags.error(node.location(), path_,
+                fmt::format("expected a mapping of keys, got {}", node.kindName()));
   }
 }
 
@@ -112,7 +118,8 @@ const ConfigNode* MapReader::node(std::string_view key, Need need) {
   return n;
 }
 
-std::optional<double> MapReader::quantity(std::string_view key, Dimension dimension, Need need, Bound bound) {
+std::optional<double> MapReader::quantity(std::string_view key, Dimension dimension, Need need,
+                                          Bound bound) {
   const ConfigNode* n = node(key, need);
   if (n == nullptr) return std::nullopt;
   const auto q = readQuantity(*n, keyPath(key), dimension, *diags_);
@@ -153,7 +160,8 @@ std::optional<Tick> MapReader::ticks(std::string_view key, Need need, Bound boun
   return t;
 }
 
-std::optional<std::int64_t> MapReader::integer(std::string_view key, Need need, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> MapReader::integer(std::string_view key, Need need, std::int64_t min,
+                                               std::int64_t max) {
   const ConfigNode* n = node(key, need);
   return n ? readInteger(*n, keyPath(key), min, max, *diags_) : std::nullopt;
 }
@@ -230,7 +238,8 @@ std::optional<MapReader> MapReader::child(std::string_view key, Need need) {
   return MapReader(*n, keyPath(key), *diags_);
 }
 
-void MapReader::crossError(std::initializer_list<std::string_view> keys, const std::string& message) {
+void MapReader::crossError(std::initializer_list<std::string_view> keys,
+                           const std::string& message) {
   std::string_view blamed = *keys.begin();
   int newest = -1;
   for (std::string_view key : keys) {
@@ -244,7 +253,8 @@ void MapReader::crossError(std::initializer_list<std::string_view> keys, const s
 }
 
 const std::vector<ConfigNode>& MapReader::entries() {
-  for (const ConfigNode& c : node_->children()) known_.push_back(c.key());
+  for (const ConfigNode& c : node_->children())
+    known_.push_back(c.key());
   return node_->children();
 }
 
@@ -256,9 +266,11 @@ void MapReader::finish() {
   if (!node_->isMap()) return;
   for (const ConfigNode& entry : node_->children()) {
     bool known = false;
-    for (const auto& k : known_) known = known || k == entry.key();
+    for (const auto& k : known_)
+      known = known || k == entry.key();
     if (!known) {
-      diags_->error(entry.keyLocation(), keyPath(entry.key()), "unknown key" + didYouMean(entry.key(), known_));
+      diags_->error(entry.keyLocation(), keyPath(entry.key()),
+                    "unknown key" + didYouMean(entry.key(), known_));
     }
   }
 }

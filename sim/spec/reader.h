@@ -1,10 +1,10 @@
 // MapReader: validates one YAML mapping into typed values, collecting every problem.
 //
 // Each accessor names a key the schema knows, reads and checks its value (type, unit, range) and
-// returns std::nullopt when the key is absent or wrong; problems go to a shared Diagnostics list so a
-// whole file is checked before anything is reported (STYLE.md rule 6). finish() reports every key that
-// no accessor asked for as unknown, with the full key path and a did-you-mean over the known keys.
-// Required vs optional is explicit at each call (Need).
+// returns std::nullopt when the key is absent or wrong; problems go to a shared Diagnostics list so
+// a whole file is checked before anything is reported (STYLE.md rule 6). finish() reports every key
+// that no accessor asked for as unknown, with the full key path and a did-you-mean over the known
+// keys. Required vs optional is explicit at each call (Need).
 #pragma once
 
 #include <cstdint>
@@ -44,18 +44,21 @@ class Diagnostics {
 /// "a.b" + "c" -> "a.b.c"
 std::string joinPath(std::string_view prefix, std::string_view key);
 
-// Single-value readers (used by MapReader and for values of free-form maps such as per-dtype tables).
-std::optional<double> readQuantity(const ConfigNode& node, const std::string& path, Dimension dimension,
-                                   Diagnostics& diags);
-std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::string& path, std::int64_t min,
-                                        std::int64_t max, Diagnostics& diags);
-std::optional<double> readNumber(const ConfigNode& node, const std::string& path, double min, double max,
-                                 Diagnostics& diags);
-std::optional<std::string> readText(const ConfigNode& node, const std::string& path, Diagnostics& diags);
+// Single-value readers (used by MapReader and for values of free-form maps such as per-dtype
+// tables).
+std::optional<double> readQuantity(const ConfigNode& node, const std::string& path,
+                                   Dimension dimension, Diagnostics& diags);
+std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::string& path,
+                                        std::int64_t min, std::int64_t max, Diagnostics& diags);
+std::optional<double> readNumber(const ConfigNode& node, const std::string& path, double min,
+                                 double max, Diagnostics& diags);
+std::optional<std::string> readText(const ConfigNode& node, const std::string& path,
+                                    Diagnostics& diags);
 
 class MapReader {
  public:
-  /// `node` must outlive the reader. A node that is not a map is reported (once) and reads as empty.
+  /// `node` must outlive the reader. A node that is not a map is reported (once) and reads as
+  /// empty.
   MapReader(const ConfigNode& node, std::string path, Diagnostics& diags);
 
   const std::string& path() const { return path_; }
@@ -71,7 +74,8 @@ class MapReader {
   std::optional<double> quantity(std::string_view key, Dimension dimension, Need need,
                                  Bound bound = Bound::kPositive);
   /// A size rounded to whole bytes.
-  std::optional<std::uint64_t> bytes(std::string_view key, Need need, Bound bound = Bound::kPositive);
+  std::optional<std::uint64_t> bytes(std::string_view key, Need need,
+                                     Bound bound = Bound::kPositive);
   /// A time rounded to whole picoseconds (kPositive: at least 1 ps).
   std::optional<Tick> ticks(std::string_view key, Need need, Bound bound = Bound::kPositive);
   std::optional<std::int64_t> integer(std::string_view key, Need need, std::int64_t min = 0,
@@ -86,8 +90,8 @@ class MapReader {
   std::optional<std::vector<std::string>> textList(std::string_view key, Need need);
   /// One of a fixed set of names.
   template <class E>
-  std::optional<E> choice(std::string_view key, const std::vector<std::pair<std::string_view, E>>& table,
-                          Need need);
+  std::optional<E> choice(std::string_view key,
+                          const std::vector<std::pair<std::string_view, E>>& table, Need need);
   /// A nested mapping (std::nullopt when absent or not a map).
   std::optional<MapReader> child(std::string_view key, Need need);
 
@@ -95,7 +99,9 @@ class MapReader {
   /// of them as known.
   const std::vector<ConfigNode>& entries();
   /// A reader for one entry returned by entries().
-  MapReader entry(const ConfigNode& entry) { return MapReader(entry, keyPath(entry.key()), *diags_); }
+  MapReader entry(const ConfigNode& entry) {
+    return MapReader(entry, keyPath(entry.key()), *diags_);
+  }
 
   /// Reports a problem with `key`'s value.
   void error(std::string_view key, const std::string& message);
@@ -114,10 +120,12 @@ class MapReader {
   std::vector<std::string> known_;
 };
 
-/// Resolves a name against a fixed table, reporting an unknown one with the choices and a did-you-mean.
+/// Resolves a name against a fixed table, reporting an unknown one with the choices and a
+/// did-you-mean.
 template <class E>
 std::optional<E> readChoice(const ConfigNode& node, const std::string& path,
-                            const std::vector<std::pair<std::string_view, E>>& table, Diagnostics& diags) {
+                            const std::vector<std::pair<std::string_view, E>>& table,
+                            Diagnostics& diags) {
   const auto name = readText(node, path, diags);
   if (!name) return std::nullopt;
   std::vector<std::string_view> names;
@@ -136,7 +144,8 @@ std::optional<E> readChoice(const ConfigNode& node, const std::string& path,
 }
 
 template <class E>
-std::optional<E> MapReader::choice(std::string_view key, const std::vector<std::pair<std::string_view, E>>& table,
+std::optional<E> MapReader::choice(std::string_view key,
+                                   const std::vector<std::pair<std::string_view, E>>& table,
                                    Need need) {
   const ConfigNode* n = node(key, need);
   return n ? readChoice(*n, keyPath(key), table, *diags_) : std::nullopt;

@@ -31,7 +31,8 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   const std::size_t m = b.size();
   std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= m; ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {
@@ -47,11 +48,13 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   return prev[m];
 }
 
-std::optional<std::string> suggest(std::string_view word, const std::vector<std::string>& candidates) {
+std::optional<std::string> suggest(std::string_view word,
+                                   const std::vector<std::string>& candidates) {
   return closest(word, candidates);
 }
 
-std::optional<std::string> suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
+std::optional<std::string> suggest(std::string_view word,
+                                   const std::vector<std::string_view>& candidates) {
   return closest(word, candidates);
 }
 

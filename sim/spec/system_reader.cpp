@@ -16,23 +16,28 @@ LinkSpec readLink(MapReader& r, const ChipSpec& chip) {
     port = chip.port(*port_name);
     if (port == nullptr) {
       std::vector<std::string> names;
-      for (const auto& p : chip.ports) names.push_back(p.name);
-      r.error("port", fmt::format("chip '{}' has no port '{}'{}", chip.name, *port_name, didYouMean(*port_name, names)));
+      for (const auto& p : chip.ports)
+        names.push_back(p.name);
+      r.error("port", fmt::format("chip '{}' has no port '{}'{}", chip.name, *port_name,
+                                  didYouMean(*port_name, names)));
     } else {
       link.port = port->name;
     }
   }
   const Need without_port = r.has("port") ? Need::kOptional : Need::kRequired;
-  if (port != nullptr && r.has("kind")) r.error("kind", "the kind comes from the chip port; remove it or drop 'port'");
-  link.kind = r.choice<PortKind>("kind", portKindTable(), port != nullptr ? Need::kOptional : without_port)
-                  .value_or(port ? port->kind : PortKind::kNvlink);
+  if (port != nullptr && r.has("kind"))
+    r.error("kind", "the kind comes from the chip port; remove it or drop 'port'");
+  link.kind =
+      r.choice<PortKind>("kind", portKindTable(), port != nullptr ? Need::kOptional : without_port)
+          .value_or(port ? port->kind : PortKind::kNvlink);
   link.links_per_chip = static_cast<std::uint32_t>(
       r.integer("links", without_port, 1, 100'000).value_or(port ? port->links : 0));
   link.link_bytes_per_s = r.quantity("link_bandwidth", Dimension::kBandwidth, without_port)
                               .value_or(port ? port->link_bytes_per_s : 0.0);
   link.latency_ps = r.ticks("latency", without_port).value_or(port ? port->latency_ps : 0);
-  link.energy_j_per_byte = r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative)
-                               .value_or(port ? port->energy_j_per_byte : 0.0);
+  link.energy_j_per_byte =
+      r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative)
+          .value_or(port ? port->energy_j_per_byte : 0.0);
   link.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
   r.finish();
   return link;
@@ -41,7 +46,8 @@ LinkSpec readLink(MapReader& r, const ChipSpec& chip) {
 LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip) {
   LevelSpec level;
   level.name = name;
-  level.size = static_cast<std::uint32_t>(r.integer("size", Need::kRequired, 2, 1'000'000).value_or(0));
+  level.size =
+      static_cast<std::uint32_t>(r.integer("size", Need::kRequired, 2, 1'000'000).value_or(0));
   level.topology = r.choice<TopologyKind>("topology",
                                           {{"switch", TopologyKind::kSwitch},
                                            {"ring", TopologyKind::kRing},
@@ -60,21 +66,24 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
     } else {
       std::uint64_t product = 1;
       for (std::size_t i = 0; i < dims->children().size(); ++i) {
-        const auto d = readInteger(dims->children()[i], fmt::format("{}[{}]", r.keyPath("dims"), i), 1, 100'000,
-                                   r.diagnostics());
+        const auto d = readInteger(dims->children()[i], fmt::format("{}[{}]", r.keyPath("dims"), i),
+                                   1, 100'000, r.diagnostics());
         level.dims.push_back(static_cast<std::uint32_t>(d.value_or(1)));
         product *= d.value_or(1);
       }
       if (level.size > 0 && product != level.size) {
-        r.crossError({"dims", "size"}, fmt::format("dimensions multiply to {}, but size is {}", product, level.size));
+        r.crossError({"dims", "size"},
+                     fmt::format("dimensions multiply to {}, but size is {}", product, level.size));
       }
     }
   }
   if (auto link = r.child("link", Need::kRequired)) level.link = readLink(*link, chip);
   if (auto sw = r.child("switch", Need::kOptional)) {
-    if (level.topology != TopologyKind::kSwitch) r.error("switch", "applies only to the switch topology");
+    if (level.topology != TopologyKind::kSwitch)
+      r.error("switch", "applies only to the switch topology");
     SwitchSpec s;
-    s.bytes_per_s = sw->quantity("bandwidth", Dimension::kBandwidth, Need::kOptional).value_or(0.0);  // 0: non-blocking
+    s.bytes_per_s = sw->quantity("bandwidth", Dimension::kBandwidth, Need::kOptional)
+                        .value_or(0.0);  // 0: non-blocking
     s.latency_ps = sw->ticks("latency", Need::kRequired).value_or(0);
     sw->finish();
     level.switch_spec = s;
@@ -87,19 +96,26 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
 
 std::string_view topologyName(TopologyKind k) {
   switch (k) {
-    case TopologyKind::kSwitch: return "switch";
-    case TopologyKind::kRing: return "ring";
-    case TopologyKind::kFullyConnected: return "fully_connected";
-    case TopologyKind::kTorus: return "torus";
-    case TopologyKind::kMesh: return "mesh";
-    case TopologyKind::kDragonfly: return "dragonfly";
+    case TopologyKind::kSwitch:
+      return "switch";
+    case TopologyKind::kRing:
+      return "ring";
+    case TopologyKind::kFullyConnected:
+      return "fully_connected";
+    case TopologyKind::kTorus:
+      return "torus";
+    case TopologyKind::kMesh:
+      return "mesh";
+    case TopologyKind::kDragonfly:
+      return "dragonfly";
   }
   return "?";
 }
 
 std::uint64_t SystemSpec::chipCount() const {
   std::uint64_t n = 1;
-  for (const auto& l : levels) n *= l.size;
+  for (const auto& l : levels)
+    n *= l.size;
   return n;
 }
 
@@ -112,7 +128,8 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
   sys.name = r.text("name", Need::kRequired).value_or("");
   sys.description = r.text("description", Need::kOptional).value_or("");
   const std::size_t errors_before_chip = diags.size();
-  if (const ConfigNode* chip = r.node("chip", Need::kRequired)) sys.chip = readChip(*chip, "chip", diags);
+  if (const ConfigNode* chip = r.node("chip", Need::kRequired))
+    sys.chip = readChip(*chip, "chip", diags);
   const bool chip_ok = diags.size() == errors_before_chip;
 
   if (auto levels = r.child("levels", Need::kOptional)) {
@@ -129,8 +146,8 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
       const PortSpec* port = sys.chip.port(port_name);
       if (chip_ok && port != nullptr && count > port->links) {
         levels->error(sys.levels.front().name,
-                      fmt::format("levels use {} '{}' links per chip, but the chip has only {}", count, port_name,
-                                  port->links));
+                      fmt::format("levels use {} '{}' links per chip, but the chip has only {}",
+                                  count, port_name, port->links));
       }
     }
     levels->finish();
@@ -138,7 +155,8 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
   if (const auto chips = r.integer("chips", Need::kOptional, 1, INT64_MAX)) {
     if (static_cast<std::uint64_t>(*chips) != sys.chipCount()) {
       r.crossError({"chips", "levels"},
-                   fmt::format("says {} chips, but the level sizes multiply to {}", *chips, sys.chipCount()));
+                   fmt::format("says {} chips, but the level sizes multiply to {}", *chips,
+                               sys.chipCount()));
     }
   }
   sys.sources = readSources(r, node);

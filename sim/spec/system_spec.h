@@ -1,8 +1,8 @@
 // SystemSpec: a validated multi-chip system — one chip type times a hierarchy of levels.
 //
-// Levels go innermost first: a DGX-H100 is one level (8 chips on an NVSwitch); a GroqRack is a node of
-// 8 fully connected chips, then 8 such nodes. The chip count is the product of the level sizes; a
-// system with no levels is a single chip.
+// Levels go innermost first: a DGX-H100 is one level (8 chips on an NVSwitch); a GroqRack is a node
+// of 8 fully connected chips, then 8 such nodes. The chip count is the product of the level sizes;
+// a system with no levels is a single chip.
 #pragma once
 
 #include <cstdint>

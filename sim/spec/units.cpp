@@ -108,7 +108,8 @@ std::string_view trim(std::string_view s) {
 
 std::vector<std::string_view> allSpellings() {
   std::vector<std::string_view> out;
-  for (const auto& u : kUnits) out.push_back(u.spelling);
+  for (const auto& u : kUnits)
+    out.push_back(u.spelling);
   return out;
 }
 
@@ -116,32 +117,52 @@ std::vector<std::string_view> allSpellings() {
 
 std::string_view dimensionName(Dimension d) {
   switch (d) {
-    case Dimension::kSize: return "size";
-    case Dimension::kBandwidth: return "bandwidth";
-    case Dimension::kFrequency: return "frequency";
-    case Dimension::kTime: return "time";
-    case Dimension::kThroughput: return "compute throughput";
-    case Dimension::kEnergy: return "energy";
-    case Dimension::kEnergyPerByte: return "energy per byte";
-    case Dimension::kEnergyPerOp: return "energy per operation";
-    case Dimension::kPower: return "power";
-    case Dimension::kArea: return "area";
+    case Dimension::kSize:
+      return "size";
+    case Dimension::kBandwidth:
+      return "bandwidth";
+    case Dimension::kFrequency:
+      return "frequency";
+    case Dimension::kTime:
+      return "time";
+    case Dimension::kThroughput:
+      return "compute throughput";
+    case Dimension::kEnergy:
+      return "energy";
+    case Dimension::kEnergyPerByte:
+      return "energy per byte";
+    case Dimension::kEnergyPerOp:
+      return "energy per operation";
+    case Dimension::kPower:
+      return "power";
+    case Dimension::kArea:
+      return "area";
   }
   return "quantity";
 }
 
 std::string_view dimensionExample(Dimension d) {
   switch (d) {
-    case Dimension::kSize: return "80 GB";
-    case Dimension::kBandwidth: return "3.35 TB/s";
-    case Dimension::kFrequency: return "1.83 GHz";
-    case Dimension::kTime: return "120 ns";
-    case Dimension::kThroughput: return "989 TFLOPS";
-    case Dimension::kEnergy: return "5 pJ";
-    case Dimension::kEnergyPerByte: return "0.5 pJ/B";
-    case Dimension::kEnergyPerOp: return "0.3 pJ/FLOP";
-    case Dimension::kPower: return "700 W";
-    case Dimension::kArea: return "814 mm^2";
+    case Dimension::kSize:
+      return "80 GB";
+    case Dimension::kBandwidth:
+      return "3.35 TB/s";
+    case Dimension::kFrequency:
+      return "1.83 GHz";
+    case Dimension::kTime:
+      return "120 ns";
+    case Dimension::kThroughput:
+      return "989 TFLOPS";
+    case Dimension::kEnergy:
+      return "5 pJ";
+    case Dimension::kEnergyPerByte:
+      return "0.5 pJ/B";
+    case Dimension::kEnergyPerOp:
+      return "0.3 pJ/FLOP";
+    case Dimension::kPower:
+      return "700 W";
+    case Dimension::kArea:
+      return "814 mm^2";
   }
   return "";
 }
@@ -157,7 +178,8 @@ std::vector<std::string_view> unitsOf(Dimension d) {
 Quantity parseQuantity(std::string_view text) {
   const std::string_view s = trim(text);
   if (s.empty()) throw UnitError("empty value; expected a number with a unit");
-  if (s.front() == '-') throw UnitError(fmt::format("'{}' is negative; quantities must be >= 0", s));
+  if (s.front() == '-')
+    throw UnitError(fmt::format("'{}' is negative; quantities must be >= 0", s));
   double number = 0.0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), number);
   if (ec == std::errc::result_out_of_range) throw UnitError(fmt::format("'{}' is out of range", s));
@@ -178,18 +200,21 @@ Quantity parseQuantity(std::string_view text) {
       return Quantity{value, u.dimension};
     }
   }
-  throw UnitError(fmt::format("unknown unit '{}' in '{}'{}", unit, s, didYouMean(unit, allSpellings())));
+  throw UnitError(
+      fmt::format("unknown unit '{}' in '{}'{}", unit, s, didYouMean(unit, allSpellings())));
 }
 
 std::string withArticle(std::string_view noun) {
-  const bool vowel = !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+  const bool vowel =
+      !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
   return std::string(vowel ? "an " : "a ") + std::string(noun);
 }
 
 double parseQuantityAs(std::string_view text, Dimension expected) {
   const Quantity q = parseQuantity(text);
   if (q.dimension != expected) {
-    throw UnitError(fmt::format("'{}' is {}, expected {} (e.g. '{}')", trim(text), withArticle(dimensionName(q.dimension)),
+    throw UnitError(fmt::format("'{}' is {}, expected {} (e.g. '{}')", trim(text),
+                                withArticle(dimensionName(q.dimension)),
                                 withArticle(dimensionName(expected)), dimensionExample(expected)));
   }
   return q.value;
@@ -209,23 +234,36 @@ std::string formatQuantity(double value, Dimension d, int digits) {
   };
   switch (d) {
     case Dimension::kSize:
-      // Sizes that are binary multiples (220 MiB, 228 KiB) read better in IEC units; decimal ones in SI.
+      // Sizes that are binary multiples (220 MiB, 228 KiB) read better in IEC units; decimal ones
+      // in SI.
       if (value >= kKi && std::fmod(value, 1024.0) == 0.0 && std::fmod(value, 1000.0) != 0.0) {
         return pick({{kKi, "KiB"}, {kMi, "MiB"}, {kGi, "GiB"}, {kTi, "TiB"}});
       }
       return pick({{1, "B"}, {1e3, "kB"}, {1e6, "MB"}, {1e9, "GB"}, {1e12, "TB"}, {1e15, "PB"}});
     case Dimension::kBandwidth:
-      return pick({{1, "B/s"}, {1e3, "kB/s"}, {1e6, "MB/s"}, {1e9, "GB/s"}, {1e12, "TB/s"}, {1e15, "PB/s"}});
-    case Dimension::kFrequency: return pick({{1, "Hz"}, {1e3, "kHz"}, {1e6, "MHz"}, {1e9, "GHz"}});
+      return pick({{1, "B/s"},
+                   {1e3, "kB/s"},
+                   {1e6, "MB/s"},
+                   {1e9, "GB/s"},
+                   {1e12, "TB/s"},
+                   {1e15, "PB/s"}});
+    case Dimension::kFrequency:
+      return pick({{1, "Hz"}, {1e3, "kHz"}, {1e6, "MHz"}, {1e9, "GHz"}});
     case Dimension::kTime:
-      return value == 0 ? "0 s" : pick({{1e-12, "ps"}, {1e-9, "ns"}, {1e-6, "us"}, {1e-3, "ms"}, {1, "s"}});
+      return value == 0 ? "0 s"
+                        : pick({{1e-12, "ps"}, {1e-9, "ns"}, {1e-6, "us"}, {1e-3, "ms"}, {1, "s"}});
     case Dimension::kThroughput:
       return pick({{1, "OPS"}, {1e9, "GOPS"}, {1e12, "TOPS"}, {1e15, "POPS"}});
-    case Dimension::kEnergy: return pick({{1e-12, "pJ"}, {1e-9, "nJ"}, {1e-6, "uJ"}, {1e-3, "mJ"}, {1, "J"}});
-    case Dimension::kEnergyPerByte: return pick({{1e-12, "pJ/B"}, {1e-9, "nJ/B"}, {1, "J/B"}});
-    case Dimension::kEnergyPerOp: return pick({{1e-12, "pJ/OP"}, {1e-9, "nJ/OP"}});
-    case Dimension::kPower: return pick({{1e-3, "mW"}, {1, "W"}, {1e3, "kW"}});
-    case Dimension::kArea: return pick({{1e-6, "mm^2"}, {1e-4, "cm^2"}});
+    case Dimension::kEnergy:
+      return pick({{1e-12, "pJ"}, {1e-9, "nJ"}, {1e-6, "uJ"}, {1e-3, "mJ"}, {1, "J"}});
+    case Dimension::kEnergyPerByte:
+      return pick({{1e-12, "pJ/B"}, {1e-9, "nJ/B"}, {1, "J/B"}});
+    case Dimension::kEnergyPerOp:
+      return pick({{1e-12, "pJ/OP"}, {1e-9, "nJ/OP"}});
+    case Dimension::kPower:
+      return pick({{1e-3, "mW"}, {1, "W"}, {1e3, "kW"}});
+    case Dimension::kArea:
+      return pick({{1e-6, "mm^2"}, {1e-4, "cm^2"}});
   }
   return fmt::format("{:.{}g}", value, digits);
 }

@@ -1,10 +1,11 @@
-// The one units parser (STYLE.md rule 7): "3.35 TB/s", "50 MiB", "1.83 GHz", "989 TFLOPS", "0.5 pJ/B".
+// The one units parser (STYLE.md rule 7): "3.35 TB/s", "50 MiB", "1.83 GHz", "989 TFLOPS", "0.5
+// pJ/B".
 //
-// Every quantity in a YAML file or a --set value goes through parseQuantity(). Values are converted to
-// the base SI unit of their dimension (bytes, bytes/s, Hz, s, op/s, J, J/B, J/op, W, m^2). SI and IEC
-// prefixes stay distinct (MB = 1e6 B, MiB = 2^20 B); bit rates (Gb/s) convert to bytes (/8); energy per
-// bit converts to energy per byte (x8). Unit spellings are exact and case-sensitive; there are no
-// alternative spellings, and an unknown unit gets a did-you-mean.
+// Every quantity in a YAML file or a --set value goes through parseQuantity(). Values are converted
+// to the base SI unit of their dimension (bytes, bytes/s, Hz, s, op/s, J, J/B, J/op, W, m^2). SI
+// and IEC prefixes stay distinct (MB = 1e6 B, MiB = 2^20 B); bit rates (Gb/s) convert to bytes
+// (/8); energy per bit converts to energy per byte (x8). Unit spellings are exact and
+// case-sensitive; there are no alternative spellings, and an unknown unit gets a did-you-mean.
 #pragma once
 
 #include <stdexcept>
@@ -32,7 +33,8 @@ struct Quantity {
   Dimension dimension = Dimension::kSize;
 };
 
-/// Thrown by the parser with a message that names the text and what is wrong; callers add the location.
+/// Thrown by the parser with a message that names the text and what is wrong; callers add the
+/// location.
 class UnitError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;

@@ -1,8 +1,9 @@
-// Every file in tests/bad_inputs/ fails `archsim check` with exit 2 and the message expected.yaml names.
-#include <doctest/doctest.h>
-
+// Every file in tests/bad_inputs/ fails `archsim check` with exit 2 and the message expected.yaml
+// names.
 #include <set>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "sim/app/app.h"
 #include "support.h"

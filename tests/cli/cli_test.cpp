@@ -1,7 +1,6 @@
-#include <doctest/doctest.h>
-
 #include <sstream>
 
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/app/app.h"
@@ -19,7 +18,8 @@ struct Result {
 Result run(std::vector<std::string> args) {
   args.insert(args.begin(), "archsim");
   std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
   std::ostringstream out, err;
   app::Context context;  // presets come from the source tree
   const int code = app::run(static_cast<int>(argv.size()), argv.data(), out, err, context);
@@ -68,14 +68,15 @@ TEST_CASE("describe GroqChip shows no HBM level; DGX-H100 shows 8 chips and syst
   const Result dgx = run({"describe", "dgx-h100"});
   REQUIRE(dgx.code == 0);
   CHECK(dgx.out.find("8 x H100-SXM5-80GB") != std::string::npos);
-  CHECK(dgx.out.find("640 GB") != std::string::npos);           // 8 x 80 GB of HBM
-  CHECK(dgx.out.find("7.915 PFLOPS") != std::string::npos);     // 8 x 989.4 TFLOPS
+  CHECK(dgx.out.find("640 GB") != std::string::npos);        // 8 x 80 GB of HBM
+  CHECK(dgx.out.find("7.915 PFLOPS") != std::string::npos);  // 8 x 989.4 TFLOPS
 }
 
 TEST_CASE("describe with a bad --set or an unknown preset exits 2 with a located message") {
   const Result typo = run({"describe", "dgx-h100", "--set", "chip.memory.hbm.chanels=40"});
   CHECK(typo.code == 2);
-  CHECK(typo.err.find("--set chip.memory.hbm.chanels=40: error: key 'chip.memory.hbm.chanels': unknown key; did you "
+  CHECK(typo.err.find("--set chip.memory.hbm.chanels=40: error: key 'chip.memory.hbm.chanels': "
+                      "unknown key; did you "
                       "mean 'channels'?") != std::string::npos);
   const Result unknown = run({"describe", "dgx-h1000"});
   CHECK(unknown.code == 2);
@@ -87,7 +88,8 @@ TEST_CASE("check exits 0 on valid files and 2 listing every error of every bad f
   const std::string chips = (test::sourceDir() / "configs/chips").string();
   CHECK(run({"check", chips + "/h100-sxm5.yaml", chips + "/groqchip.yaml"}).code == 0);
   const std::string bad = (test::sourceDir() / "tests/bad_inputs").string();
-  const Result r = run({"check", chips + "/h100-sxm5.yaml", bad + "/chip-typo-key.yaml", bad + "/empty.yaml"});
+  const Result r =
+      run({"check", chips + "/h100-sxm5.yaml", bad + "/chip-typo-key.yaml", bad + "/empty.yaml"});
   CHECK(r.code == 2);
   CHECK(r.out.find("ok: ") != std::string::npos);
   CHECK(r.err.find("chip-typo-key.yaml:") != std::string::npos);

@@ -1,10 +1,10 @@
 // Every preset loads, cites its sources, and agrees with the calibration records it cites.
-#include <doctest/doctest.h>
-
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <regex>
+
+#include <doctest/doctest.h>
 
 #include "sim/spec/units.h"
 #include "support.h"
@@ -21,7 +21,8 @@ struct Record {
 /// id -> (value, unit) from ../shared/calibration/measurements.yaml; empty when the file is absent.
 std::map<std::string, Record> calibrationRecords() {
   std::map<std::string, Record> records;
-  const std::filesystem::path file = std::filesystem::path(ARCHSIM_SHARED_DIR) / "calibration/measurements.yaml";
+  const std::filesystem::path file =
+      std::filesystem::path(ARCHSIM_SHARED_DIR) / "calibration/measurements.yaml";
   if (!std::filesystem::exists(file)) return records;
   const spec::ConfigNode root = spec::loadYamlFile(file);
   for (const auto& r : root.children()) {
@@ -70,7 +71,9 @@ TEST_CASE("Every chip and system preset loads as a system") {
   }
 }
 
-TEST_CASE("Every chip preset states energy for each matrix dtype and each memory level, and its sources") {
+TEST_CASE(
+    "Every chip preset states energy for each matrix dtype and each memory level, and its "
+    "sources") {
   const spec::Catalog catalog = presetCatalog();
   for (const auto& name : catalog.presetNames(spec::DocKind::kChip)) {
     CAPTURE(name);
@@ -115,7 +118,8 @@ TEST_CASE("Cited calibration records exist, and figures that cite one agree with
           const auto cited = asQuantity(it->second.value + " " + unit);
           const auto stated = asQuantity(value->scalar());
           if (!cited || !stated) continue;
-          if (spec::parseQuantity(value->scalar()).dimension != spec::parseQuantity(it->second.value + " " + unit).dimension) {
+          if (spec::parseQuantity(value->scalar()).dimension !=
+              spec::parseQuantity(it->second.value + " " + unit).dimension) {
             continue;
           }
           CHECK(std::abs(*stated - *cited) <= 0.01 * *cited);

@@ -1,22 +1,24 @@
-#include <doctest/doctest.h>
+#include "sim/core/bandwidth_server.h"
 
 #include <vector>
 
-#include "sim/core/bandwidth_server.h"
+#include <doctest/doctest.h>
+
 #include "sim/core/simulation.h"
 #include "support.h"
 
 using namespace archsim;
 using archsim::test::Recorder;
 
-
 TEST_CASE("BandwidthServer: an idle transfer ends at latency + ceil(S / B)") {
   Simulation sim;
   // 450 GB/s, 1 us: one NVLink4 direction of an H100.
-  BandwidthServer& link = sim.add<BandwidthServer>("link", sim.stats(), 450'000'000'000ULL, 1'000'000);
+  BandwidthServer& link =
+      sim.add<BandwidthServer>("link", sim.stats(), 450'000'000'000ULL, 1'000'000);
   Recorder rec{sim, {}};
   const std::uint64_t bytes = 1'000'003;
-  const Tick expected = 1'000'000 + (bytes * 1'000'000'000'000ULL + 450'000'000'000ULL - 1) / 450'000'000'000ULL;
+  const Tick expected =
+      1'000'000 + (bytes * 1'000'000'000'000ULL + 450'000'000'000ULL - 1) / 450'000'000'000ULL;
   CHECK(link.transfer(bytes, Callback::to<&Recorder::on>(&rec), 7) == expected);
   sim.run();
   REQUIRE(rec.done.size() == 1);
@@ -25,7 +27,8 @@ TEST_CASE("BandwidthServer: an idle transfer ends at latency + ceil(S / B)") {
 
 TEST_CASE("BandwidthServer: concurrent transfers serialize their bytes and overlap their latency") {
   Simulation sim;
-  BandwidthServer& port = sim.add<BandwidthServer>("port", sim.stats(), 1'000'000'000'000ULL, 500);  // 1 B/ps
+  BandwidthServer& port =
+      sim.add<BandwidthServer>("port", sim.stats(), 1'000'000'000'000ULL, 500);  // 1 B/ps
   Recorder rec{sim, {}};
   port.transfer(1000, Callback::to<&Recorder::on>(&rec), 1);
   port.transfer(2000, Callback::to<&Recorder::on>(&rec), 2);

@@ -1,9 +1,10 @@
-#include <doctest/doctest.h>
+#include "sim/core/channel_group.h"
 
 #include <numeric>
 #include <vector>
 
-#include "sim/core/channel_group.h"
+#include <doctest/doctest.h>
+
 #include "sim/core/simulation.h"
 #include "support.h"
 
@@ -12,14 +13,18 @@ using archsim::test::Recorder;
 
 namespace {
 constexpr std::uint64_t kChannelBw = 41'875'000'000ULL;  // H100 HBM3 channel: 41.875 GB/s
-constexpr Tick kLatency = 500'000;                        // 500 ns
+constexpr Tick kLatency = 500'000;                       // 500 ns
 constexpr std::uint64_t kGranule = 256;
 
-Tick ceilTicks(std::uint64_t bytes, std::uint64_t bw) { return transferTicks(bytes, bw); }
+Tick ceilTicks(std::uint64_t bytes, std::uint64_t bw) {
+  return transferTicks(bytes, bw);
+}
 
 }  // namespace
 
-TEST_CASE("ChannelGroup: S bytes over C idle channels end at latency + ceil-striped bytes / channel bandwidth") {
+TEST_CASE(
+    "ChannelGroup: S bytes over C idle channels end at latency + ceil-striped bytes / channel "
+    "bandwidth") {
   Simulation sim;
   ChannelGroup& hbm = sim.add<ChannelGroup>("hbm", sim.stats(), 80, kGranule, kChannelBw, kLatency);
   Recorder rec{sim, {}};
@@ -37,7 +42,8 @@ TEST_CASE("ChannelGroup: striping follows the address and trims partial first an
   Simulation sim;
   ChannelGroup& g = sim.add<ChannelGroup>("g", sim.stats(), 4, 100, 1'000'000'000'000ULL, 0);
   std::vector<std::uint64_t> per;
-  // [250, 730): granules 2..7 -> channels 2,3,0,1,2,3; first trimmed by 50, last ends at 730 (trim 70).
+  // [250, 730): granules 2..7 -> channels 2,3,0,1,2,3; first trimmed by 50, last ends at 730 (trim
+  // 70).
   g.stripe(250, 480, per);
   CHECK(per == std::vector<std::uint64_t>{100, 100, 50 + 100, 100 + 30});
   CHECK(std::accumulate(per.begin(), per.end(), std::uint64_t{0}) == 480);
@@ -56,13 +62,15 @@ TEST_CASE("ChannelGroup: two concurrent transfers on one channel serialize") {
   CHECK(second == kLatency + 2 * ceilTicks(4096, kChannelBw));
 }
 
-TEST_CASE("ChannelGroup: transfers on disjoint channels run in parallel; on shared channels they queue") {
+TEST_CASE(
+    "ChannelGroup: transfers on disjoint channels run in parallel; on shared channels they queue") {
   Simulation sim;
   ChannelGroup& g = sim.add<ChannelGroup>("g", sim.stats(), 8, kGranule, kChannelBw, kLatency);
   const Tick one = kLatency + ceilTicks(kGranule, kChannelBw);
   CHECK(g.reserve(0 * kGranule, kGranule) == one);  // channel 0
   CHECK(g.reserve(1 * kGranule, kGranule) == one);  // channel 1: no wait
-  CHECK(g.reserve(8 * kGranule, kGranule) == kLatency + 2 * ceilTicks(kGranule, kChannelBw));  // channel 0 again
+  CHECK(g.reserve(8 * kGranule, kGranule) ==
+        kLatency + 2 * ceilTicks(kGranule, kChannelBw));  // channel 0 again
 }
 
 TEST_CASE("ChannelGroup: a transfer that touches fewer channels than exist gets less bandwidth") {

@@ -1,23 +1,25 @@
-#include <doctest/doctest.h>
+#include "sim/core/unit_pool.h"
 
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "sim/core/simulation.h"
 #include "support.h"
-#include "sim/core/unit_pool.h"
 
 using namespace archsim;
 using archsim::test::Recorder;
-
 
 TEST_CASE("UnitPool: units + 1 equal tasks take two waves") {
   Simulation sim;
   UnitPool& pool = sim.add<UnitPool>("mxu", sim.stats(), 4);
   Recorder rec{sim, {}};
-  for (std::uint64_t i = 0; i < 5; ++i) pool.submit(1000, Callback::to<&Recorder::on>(&rec), i);
+  for (std::uint64_t i = 0; i < 5; ++i)
+    pool.submit(1000, Callback::to<&Recorder::on>(&rec), i);
   sim.run();
   REQUIRE(rec.done.size() == 5);
-  for (std::size_t i = 0; i < 4; ++i) CHECK(rec.done[i] == std::pair<Tick, std::uint64_t>{1000, i});
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(rec.done[i] == std::pair<Tick, std::uint64_t>{1000, i});
   CHECK(rec.done[4] == std::pair<Tick, std::uint64_t>{2000, 4});
   CHECK(sim.stats().findStat("mxu.utilization")->value() == doctest::Approx(5000.0 / (4 * 2000.0)));
 }

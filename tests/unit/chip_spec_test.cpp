@@ -36,15 +36,17 @@ TEST_CASE("macs_per_cycle is an alternative to peak and must agree with it withi
   CHECK(derived.chip.matrix.peak(DType::kBf16) == doctest::Approx(8e12));
   CHECK(derived.chip.matrix.peak(DType::kFp8) == doctest::Approx(16e12));
   std::string both = base;
-  both.replace(both.find("peak: {bf16: 8 TFLOPS}"), 22, "peak: {bf16: 8 TFLOPS}, macs_per_cycle: {bf16: 1100}");
-  CHECK(hasError(readChipText(both).errors, "compute.matrix.macs_per_cycle.bf16", "disagrees with peak.bf16"));
+  both.replace(both.find("peak: {bf16: 8 TFLOPS}"), 22,
+               "peak: {bf16: 8 TFLOPS}, macs_per_cycle: {bf16: 1100}");
+  CHECK(hasError(readChipText(both).errors, "compute.matrix.macs_per_cycle.bf16",
+                 "disagrees with peak.bf16"));
 }
 
 TEST_CASE("Every error in a file is collected, each with file, line and full key path") {
   const std::string yaml = std::string(kTinyChip) +
-                           "area: 10 GB\n"            // wrong dimension
-                           "cost_usd: lots\n"         // wrong type
-                           "sourcez: {}\n";           // unknown key
+                           "area: 10 GB\n"     // wrong dimension
+                           "cost_usd: lots\n"  // wrong type
+                           "sourcez: {}\n";    // unknown key
   const ChipResult r = readChipText(yaml);
   CHECK(r.errors.size() == 3);
   CHECK(hasError(r.errors, "area", "is a size, expected an area"));
@@ -64,7 +66,8 @@ TEST_CASE("Unknown nested keys name the whole path and suggest the known key") {
   CHECK(hasError(r.errors, "memory.dram.channels", "required key is missing"));
 }
 
-TEST_CASE("Cross-field checks: totals agree with their parts, power, ordering and kind-specific keys") {
+TEST_CASE(
+    "Cross-field checks: totals agree with their parts, power, ordering and kind-specific keys") {
   const std::string base = kTinyChip;
   auto with = [&](const std::string& from, const std::string& to) {
     std::string y = base;
@@ -72,25 +75,32 @@ TEST_CASE("Cross-field checks: totals agree with their parts, power, ordering an
     y.replace(y.find(from), from.size(), to);
     return readChipText(y).errors;
   };
-  CHECK(hasError(with("channel_bandwidth: 100 GB/s", "channel_bandwidth: 100 GB/s, bandwidth: 900 GB/s"),
-                 "memory.dram.bandwidth", "disagrees with channels x channel_bandwidth"));
-  CHECK(with("channel_bandwidth: 100 GB/s", "channel_bandwidth: 100 GB/s, bandwidth: 805 GB/s").empty());  // < 1 %
-  CHECK(hasError(with("channels: 8", "channels: 8, stacks: 3"), "memory.dram.channels", "do not divide evenly"));
-  CHECK(hasError(with("channel_bandwidth: 100 GB/s", "channel_bandwidth: 100 GB/s, pins_per_channel: 64, pin_rate: 6.4 Gb/s"),
+  CHECK(hasError(
+      with("channel_bandwidth: 100 GB/s", "channel_bandwidth: 100 GB/s, bandwidth: 900 GB/s"),
+      "memory.dram.bandwidth", "disagrees with channels x channel_bandwidth"));
+  CHECK(with("channel_bandwidth: 100 GB/s", "channel_bandwidth: 100 GB/s, bandwidth: 805 GB/s")
+            .empty());  // < 1 %
+  CHECK(hasError(with("channels: 8", "channels: 8, stacks: 3"), "memory.dram.channels",
+                 "do not divide evenly"));
+  CHECK(hasError(with("channel_bandwidth: 100 GB/s",
+                      "channel_bandwidth: 100 GB/s, pins_per_channel: 64, pin_rate: 6.4 Gb/s"),
                  "memory.dram.channel_bandwidth", "disagrees with pins_per_channel x pin_rate"));
   CHECK(with("channel_bandwidth: 100 GB/s", "pins_per_channel: 125, pin_rate: 6.4 Gb/s").empty());
   CHECK(hasError(with("static: 10 W", "static: 150 W"), "power.static", "exceeds the TDP"));
-  CHECK(hasError(with("power: {tdp: 100 W, static: 10 W}", "power: {tdp: 100 W, static: 10 W, energy_per_op: {int8: 1 pJ/OP}}"),
+  CHECK(hasError(with("power: {tdp: 100 W, static: 10 W}",
+                      "power: {tdp: 100 W, static: 10 W, energy_per_op: {int8: 1 pJ/OP}}"),
                  "power.energy_per_op", "does not compute in"));
   CHECK(hasError(with("sram: {kind: sram,", "sram: {kind: sram, line: 64 B,"), "memory.sram.line",
                  "applies only to memory levels of kind cache"));
-  CHECK(hasError(with("{style: kernel, launch_overhead: 2 us}", "{style: dataflow, launch_overhead: 2 us}"),
-                 "execution.launch_overhead", "applies only to style 'kernel'"));
-  CHECK(hasError(with("{style: kernel, launch_overhead: 2 us}", "{style: kernel}"), "execution.launch_overhead",
-                 "required key is missing"));
-  CHECK(hasError(with("{kind: sram, size: 64 MiB", "{kind: sram, size: 0 B"), "memory.sram.size", "greater than 0"));
-  CHECK(hasError(with("latency: 5 ns", "latency: 5 ns, achievable_fraction: 1.5"), "memory.sram.achievable_fraction",
-                 "out of range"));
+  CHECK(hasError(
+      with("{style: kernel, launch_overhead: 2 us}", "{style: dataflow, launch_overhead: 2 us}"),
+      "execution.launch_overhead", "applies only to style 'kernel'"));
+  CHECK(hasError(with("{style: kernel, launch_overhead: 2 us}", "{style: kernel}"),
+                 "execution.launch_overhead", "required key is missing"));
+  CHECK(hasError(with("{kind: sram, size: 64 MiB", "{kind: sram, size: 0 B"), "memory.sram.size",
+                 "greater than 0"));
+  CHECK(hasError(with("latency: 5 ns", "latency: 5 ns, achievable_fraction: 1.5"),
+                 "memory.sram.achievable_fraction", "out of range"));
 }
 
 TEST_CASE("Memory levels must be listed near -> far") {
@@ -112,16 +122,19 @@ power: {tdp: 100 W, static: 10 W}
 
 TEST_CASE("sources must name figures present in the description") {
   const std::string yaml = std::string(kTinyChip) +
-                           "sources:\n  memory.dram.channel_bandwidth: [doc]\n  memory.dram.chanels: [doc]\n  clock: []\n";
+                           "sources:\n  memory.dram.channel_bandwidth: [doc]\n  "
+                           "memory.dram.chanels: [doc]\n  clock: []\n";
   const ChipResult r = readChipText(yaml);
-  CHECK(hasError(r.errors, "sources.memory.dram.chanels", "names no figure in this description; did you mean 'memory.dram.channels'?"));
+  CHECK(hasError(r.errors, "sources.memory.dram.chanels",
+                 "names no figure in this description; did you mean 'memory.dram.channels'?"));
   CHECK(hasError(r.errors, "sources.clock", "at least one source"));
   CHECK(r.errors.size() == 2);
 }
 
 TEST_CASE("base: inherits a preset and overrides only what the file changes") {
   const ChipResult r = readChipText(
-      "kind: chip\nbase: h100-sxm5\nname: H100-half-HBM\nmemory:\n  hbm:\n    channels: 40\n    bandwidth: 1.675 TB/s\n");
+      "kind: chip\nbase: h100-sxm5\nname: H100-half-HBM\nmemory:\n  hbm:\n    channels: 40\n    "
+      "bandwidth: 1.675 TB/s\n");
   REQUIRE_MESSAGE(r.errors.empty(), dump(r.errors));
   CHECK(r.chip.name == "H100-half-HBM");
   CHECK(r.chip.clock_hz == doctest::Approx(1.83e9));  // inherited
@@ -129,6 +142,7 @@ TEST_CASE("base: inherits a preset and overrides only what the file changes") {
   CHECK(r.chip.mainMemory()->size_bytes == 80'000'000'000ULL);  // inherited
   const ChipResult wrong = readChipText("kind: chip\nbase: h100-sxm\nname: x\n");
   REQUIRE(wrong.errors.size() == 1);
-  CHECK(wrong.errors[0].message.find("unknown chip preset 'h100-sxm'; did you mean 'h100-sxm5'?") != std::string::npos);
+  CHECK(wrong.errors[0].message.find("unknown chip preset 'h100-sxm'; did you mean 'h100-sxm5'?") !=
+        std::string::npos);
   CHECK(wrong.errors[0].location.str() == "t.yaml:2:7");
 }

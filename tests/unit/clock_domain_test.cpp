@@ -1,6 +1,7 @@
+#include "sim/core/clock_domain.h"
+
 #include <doctest/doctest.h>
 
-#include "sim/core/clock_domain.h"
 #include "sim/core/simulation.h"
 
 using namespace archsim;
@@ -35,7 +36,8 @@ TEST_CASE("ClockDomain rounds the period once and converts exactly") {
 TEST_CASE("ClockDomain rejects non-physical frequencies") {
   CHECK_THROWS_AS(ClockDomain("bad", 0.0), std::invalid_argument);
   CHECK_THROWS_AS(ClockDomain("bad", -1e9), std::invalid_argument);
-  CHECK_THROWS_AS(ClockDomain("bad", std::numeric_limits<double>::infinity()), std::invalid_argument);
+  CHECK_THROWS_AS(ClockDomain("bad", std::numeric_limits<double>::infinity()),
+                  std::invalid_argument);
   CHECK_THROWS_AS(ClockDomain("bad", 2e12), std::invalid_argument);
 }
 

@@ -1,7 +1,8 @@
+#include "sim/spec/config_node.h"
+
 #include <doctest/doctest.h>
 
 #include "sim/core/error.h"
-#include "sim/spec/config_node.h"
 
 using namespace archsim;
 using namespace archsim::spec;
@@ -42,9 +43,12 @@ TEST_CASE("parseYaml rejects duplicate keys, syntax errors, binary data and empt
   CHECK(firstError("# only a comment\n").message.find("empty") != std::string::npos);
 }
 
-TEST_CASE("mergeInto merges maps, replaces values, deletes on null and keeps each value's location") {
-  ConfigNode base = parseYaml("name: x\nmemory:\n  hbm: {size: 80 GB, channels: 80}\n  l2: {size: 50 MB}\n", "base.yaml");
-  const ConfigNode overlay = parseYaml("memory:\n  hbm:\n    channels: 40\n  l2: ~\nname: y\n", "over.yaml");
+TEST_CASE(
+    "mergeInto merges maps, replaces values, deletes on null and keeps each value's location") {
+  ConfigNode base = parseYaml(
+      "name: x\nmemory:\n  hbm: {size: 80 GB, channels: 80}\n  l2: {size: 50 MB}\n", "base.yaml");
+  const ConfigNode overlay =
+      parseYaml("memory:\n  hbm:\n    channels: 40\n  l2: ~\nname: y\n", "over.yaml");
   mergeInto(base, overlay);
   CHECK(base.findPath("name")->scalar() == "y");
   CHECK(base.findPath("memory.hbm.size")->scalar() == "80 GB");

@@ -1,4 +1,4 @@
-#include <doctest/doctest.h>
+#include "sim/core/event_queue.h"
 
 #include <algorithm>
 #include <random>
@@ -6,8 +6,9 @@
 #include <tuple>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "sim/core/error.h"
-#include "sim/core/event_queue.h"
 
 using namespace archsim;
 
@@ -28,7 +29,8 @@ TEST_CASE("EventQueue orders by tick, then priority, then insertion (FIFO)") {
   q.schedule(10, cb, 5);
   q.schedule(5, cb, 6);
   std::vector<std::uint64_t> order;
-  while (!q.empty()) order.push_back(q.pop().arg);
+  while (!q.empty())
+    order.push_back(q.pop().arg);
   CHECK(order == std::vector<std::uint64_t>{6, 4, 3, 5, 2, 1});
 }
 

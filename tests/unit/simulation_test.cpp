@@ -1,9 +1,10 @@
-#include <doctest/doctest.h>
+#include "sim/core/simulation.h"
 
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "sim/core/error.h"
-#include "sim/core/simulation.h"
 
 using namespace archsim;
 

@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
+#include "sim/core/stats.h"
 
 #include <cmath>
 
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/core/error.h"
-#include "sim/core/stats.h"
 
 using namespace archsim;
 
@@ -15,7 +15,8 @@ TEST_CASE("StatGroup dumps a hierarchy with units, descriptions and lazily deriv
   Counter& bytes = hbm.addCounter("bytes", "B", "bytes read");
   Scalar& busy = hbm.addScalar("busy", "s", "busy time");
   double elapsed = 0.0;
-  hbm.addFormula("bandwidth", "B/s", "bytes / elapsed", [&] { return static_cast<double>(bytes.count()) / elapsed; });
+  hbm.addFormula("bandwidth", "B/s", "bytes / elapsed",
+                 [&] { return static_cast<double>(bytes.count()) / elapsed; });
   bytes.add(3000);
   busy.add(0.5);
   elapsed = 2.0;  // formulas see state at dump time, not at registration
@@ -39,7 +40,8 @@ TEST_CASE("A formula that divides by zero dumps as null, not NaN") {
 TEST_CASE("Distribution summarizes samples") {
   StatGroup root("r");
   Distribution& d = root.addDistribution("lat", "s", "latency");
-  for (double x : {4.0, 1.0, 7.0}) d.sample(x);
+  for (double x : {4.0, 1.0, 7.0})
+    d.sample(x);
   CHECK(d.count() == 3);
   CHECK(d.min() == 1.0);
   CHECK(d.max() == 7.0);

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "sim/spec/suggest.h"
+
+#include <doctest/doctest.h>
 
 using namespace archsim::spec;
 

@@ -1,8 +1,7 @@
-#include <doctest/doctest.h>
-
+#include <fstream>
 #include <unistd.h>
 
-#include <fstream>
+#include <doctest/doctest.h>
 
 #include "support.h"
 
@@ -13,8 +12,8 @@ namespace {
 std::vector<Diagnostic> systemErrors(const std::string& yaml) {
   // One file per call and per process: ctest runs test cases in parallel processes.
   static int counter = 0;
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("archsim-system-test-" + std::to_string(::getpid()));
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("archsim-system-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::filesystem::path file = dir / ("sys" + std::to_string(counter++) + ".yaml");
   {
@@ -43,7 +42,8 @@ TEST_CASE("System presets resolve their chip and multiply level sizes into a chi
   const auto h200 = spec::loadSystem(catalog, "hgx-h200");  // base: dgx-h100 with another chip
   CHECK(h200.spec.chip.name == "H200-SXM-141GB");
   CHECK(h200.spec.levels.at(0).link.links_per_chip == 18);
-  CHECK(h200.spec.levels.at(0).link.link_bytes_per_s == doctest::Approx(25e9));  // from the chip port
+  CHECK(h200.spec.levels.at(0).link.link_bytes_per_s ==
+        doctest::Approx(25e9));  // from the chip port
 }
 
 TEST_CASE("A chip preset is a valid one-chip system, and --set reaches into it") {
@@ -51,47 +51,63 @@ TEST_CASE("A chip preset is a valid one-chip system, and --set reaches into it")
   CHECK(one.spec.chipCount() == 1);
   CHECK(one.spec.levels.empty());
   CHECK(one.spec.chip.mainMemory() == nullptr);
-  const auto half = spec::loadSystem(presetCatalog(), "dgx-h100",
-                                     {"chip.memory.hbm.channels=40", "chip.memory.hbm.channel_bandwidth=83.75 GB/s"});
+  const auto half = spec::loadSystem(
+      presetCatalog(), "dgx-h100",
+      {"chip.memory.hbm.channels=40", "chip.memory.hbm.channel_bandwidth=83.75 GB/s"});
   CHECK(half.spec.chip.mainMemory()->dram->channels == 40);
   CHECK(half.resolved.findPath("chip.memory.hbm.channels")->scalar() == "40");
 }
 
 TEST_CASE("--set values get the same validation, located at the flag") {
   try {
-    spec::loadSystem(presetCatalog(), "dgx-h100", {"chip.memory.hbm.chanels=10", "chip.clock=fast"});
+    spec::loadSystem(presetCatalog(), "dgx-h100",
+                     {"chip.memory.hbm.chanels=10", "chip.clock=fast"});
     FAIL("expected a ConfigError");
   } catch (const ConfigError& e) {
     CHECK(hasError(e.diagnostics(), "chip.memory.hbm.chanels", "did you mean 'channels'"));
     CHECK(hasError(e.diagnostics(), "chip.clock", "does not start with a number"));
-    for (const auto& d : e.diagnostics()) CHECK(d.location.file.rfind("--set ", 0) == 0);
+    for (const auto& d : e.diagnostics())
+      CHECK(d.location.file.rfind("--set ", 0) == 0);
   }
 }
 
 TEST_CASE("System cross-field checks") {
   const std::string head = kSystemHead;
-  CHECK(hasError(systemErrors(head + "levels:\n  node: {size: 8, topology: switch, link: {port: nvlnk}}\n"),
-                 "levels.node.link.port", "has no port 'nvlnk'; did you mean 'nvlink'?"));
-  CHECK(hasError(systemErrors(head + "levels:\n  a: {size: 8, topology: switch, link: {port: nvlink, links: 10}}\n"
-                                     "  b: {size: 2, topology: ring, link: {port: nvlink, links: 10}}\n"),
-                 "levels.a", "use 20 'nvlink' links per chip, but the chip has only 18"));
-  CHECK(hasError(systemErrors(head + "chips: 16\nlevels:\n  node: {size: 8, topology: switch, link: {port: nvlink}}\n"),
-                 "chips", "level sizes multiply to 8"));
-  CHECK(hasError(systemErrors(head + "levels:\n  pod: {size: 16, topology: torus, dims: [4, 3], link: {port: nvlink}}\n"),
-                 "levels.pod.dims", "multiply to 12, but size is 16"));
-  CHECK(hasError(systemErrors(head + "levels:\n  pod: {size: 16, topology: torus, link: {port: nvlink}}\n"),
-                 "levels.pod.dims", "required key is missing"));
-  CHECK(hasError(systemErrors(head + "levels:\n  n: {size: 2, topology: ring, link: {kind: infiniband}}\n"),
-                 "levels.n.link.link_bandwidth", "required key is missing"));
-  CHECK(hasError(systemErrors(head + "levels:\n  n: {size: 2, topology: ring, link: {port: nvlink}, switch: {latency: 1 us}}\n"),
+  CHECK(hasError(
+      systemErrors(head + "levels:\n  node: {size: 8, topology: switch, link: {port: nvlnk}}\n"),
+      "levels.node.link.port", "has no port 'nvlnk'; did you mean 'nvlink'?"));
+  CHECK(hasError(
+      systemErrors(head +
+                   "levels:\n  a: {size: 8, topology: switch, link: {port: nvlink, links: 10}}\n"
+                   "  b: {size: 2, topology: ring, link: {port: nvlink, links: 10}}\n"),
+      "levels.a", "use 20 'nvlink' links per chip, but the chip has only 18"));
+  CHECK(hasError(
+      systemErrors(
+          head + "chips: 16\nlevels:\n  node: {size: 8, topology: switch, link: {port: nvlink}}\n"),
+      "chips", "level sizes multiply to 8"));
+  CHECK(hasError(
+      systemErrors(
+          head +
+          "levels:\n  pod: {size: 16, topology: torus, dims: [4, 3], link: {port: nvlink}}\n"),
+      "levels.pod.dims", "multiply to 12, but size is 16"));
+  CHECK(hasError(
+      systemErrors(head + "levels:\n  pod: {size: 16, topology: torus, link: {port: nvlink}}\n"),
+      "levels.pod.dims", "required key is missing"));
+  CHECK(hasError(
+      systemErrors(head + "levels:\n  n: {size: 2, topology: ring, link: {kind: infiniband}}\n"),
+      "levels.n.link.link_bandwidth", "required key is missing"));
+  CHECK(hasError(systemErrors(head + "levels:\n  n: {size: 2, topology: ring, link: {port: "
+                                     "nvlink}, switch: {latency: 1 us}}\n"),
                  "levels.n.switch", "applies only to the switch topology"));
-  CHECK(systemErrors(head + "levels:\n  n: {size: 4, topology: ring, link: {kind: infiniband, links: 1, link_bandwidth: 400 Gb/s, latency: 2 us}}\n")
+  CHECK(systemErrors(head + "levels:\n  n: {size: 4, topology: ring, link: {kind: infiniband, "
+                            "links: 1, link_bandwidth: 400 Gb/s, latency: 2 us}}\n")
             .empty());
 }
 
 TEST_CASE("An inline chip with base: and overrides") {
   const auto errors = systemErrors(
-      "kind: system\nname: S\nchip:\n  base: h100-sxm5\n  name: H100-more-SRAM\n  memory:\n    l2: {size: 100 MB}\n");
+      "kind: system\nname: S\nchip:\n  base: h100-sxm5\n  name: H100-more-SRAM\n  memory:\n    l2: "
+      "{size: 100 MB}\n");
   CHECK_MESSAGE(errors.empty(), dump(errors));
 }
 
@@ -104,7 +120,9 @@ TEST_CASE("A disagreement caused by an override is blamed on the override, not o
     const Diagnostic& d = e.diagnostics()[0];
     CHECK(d.key_path == "chip.memory.hbm.channels");
     CHECK(d.location.file == "--set chip.memory.hbm.channels=40");
-    CHECK(d.message.find("bandwidth 3.35 TB/s disagrees with channels x channel_bandwidth = 40 x 41.88 GB/s") !=
-          std::string::npos);
+    CHECK(
+        d.message.find(
+            "bandwidth 3.35 TB/s disagrees with channels x channel_bandwidth = 40 x 41.88 GB/s") !=
+        std::string::npos);
   }
 }

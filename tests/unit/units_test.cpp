@@ -1,8 +1,8 @@
-#include <doctest/doctest.h>
+#include "sim/spec/units.h"
 
 #include <string>
 
-#include "sim/spec/units.h"
+#include <doctest/doctest.h>
 
 using namespace archsim::spec;
 
@@ -61,7 +61,8 @@ TEST_CASE("Frequency, time, throughput, energy, power and area") {
 }
 
 TEST_CASE("Bad quantities are errors with a reason") {
-  CHECK(errorOf("3.35 TB", Dimension::kBandwidth).find("is a size, expected a bandwidth") != std::string::npos);
+  CHECK(errorOf("3.35 TB", Dimension::kBandwidth).find("is a size, expected a bandwidth") !=
+        std::string::npos);
   CHECK(errorOf("80 Gib", Dimension::kSize).find("unknown unit 'Gib'") != std::string::npos);
   CHECK(errorOf("80 Gib", Dimension::kSize).find("did you mean 'GiB'") != std::string::npos);
   CHECK(errorOf("10 FLOP/s", Dimension::kThroughput).find("did you mean") != std::string::npos);
@@ -72,7 +73,8 @@ TEST_CASE("Bad quantities are errors with a reason") {
   CHECK(errorOf("GB", Dimension::kSize).find("does not start with a number") != std::string::npos);
   CHECK(errorOf("80", Dimension::kSize).find("has no unit") != std::string::npos);
   CHECK(errorOf("", Dimension::kSize).find("empty") != std::string::npos);
-  CHECK(errorOf("80 gb", Dimension::kSize).find("unknown unit") != std::string::npos);  // case-sensitive
+  CHECK(errorOf("80 gb", Dimension::kSize).find("unknown unit") !=
+        std::string::npos);  // case-sensitive
 }
 
 TEST_CASE("formatQuantity picks a readable prefix") {
