@@ -20,7 +20,7 @@ inline std::filesystem::path sourceDir() {
   return ARCHSIM_SOURCE_DIR;
 }
 inline spec::Catalog presetCatalog() {
-  return spec::Catalog({sourceDir() / "configs"});
+  return spec::Catalog({sourceDir()});
 }
 
 /// Records (tick, arg) of every completion event it receives.

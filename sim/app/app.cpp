@@ -36,17 +36,17 @@ int check(const spec::Catalog& catalog, const std::vector<std::string>& files, s
 
 }  // namespace
 
-std::vector<fs::path> configRoots(const std::optional<std::string>& flag, const Context& context) {
+std::vector<fs::path> presetRoots(const std::optional<std::string>& flag, const Context& context) {
   std::vector<fs::path> roots;
   if (flag) roots.emplace_back(*flag);
-  if (context.configs_env && !context.configs_env->empty())
-    roots.emplace_back(*context.configs_env);
+  if (context.presets_env && !context.presets_env->empty())
+    roots.emplace_back(*context.presets_env);
   if (!context.executable.empty()) {
     const fs::path dir = context.executable.parent_path();
-    roots.push_back(dir / ".." / "configs");
-    roots.push_back(dir / ".." / "share" / "archsim" / "configs");
+    roots.push_back(dir / "..");
+    roots.push_back(dir / ".." / "share" / "archsim");
   }
-  roots.emplace_back(fs::path(ARCHSIM_SOURCE_DIR) / "configs");
+  roots.emplace_back(fs::path(ARCHSIM_SOURCE_DIR));
   return roots;
 }
 
@@ -57,9 +57,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       "archsim"};
   app.set_version_flag("--version", std::string("archsim ") + ARCHSIM_VERSION);
   app.require_subcommand(1);
-  std::optional<std::string> configs_dir;
-  app.add_option("--configs", configs_dir,
-                 "folder with chips/ and systems/ presets (default: the built-in ones)");
+  std::optional<std::string> presets_dir;
+  app.add_option("--presets", presets_dir,
+                 "folder with configs/ and workloads/ presets, searched first");
 
   std::vector<std::string> check_files;
   CLI::App* check_cmd =
@@ -85,7 +85,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   }
 
   try {
-    const spec::Catalog catalog(configRoots(configs_dir, context));
+    const spec::Catalog catalog(presetRoots(presets_dir, context));
     if (check_cmd->parsed()) return check(catalog, check_files, out, err);
     if (describe_cmd->parsed()) {
       const spec::LoadedSystem system = spec::loadSystem(catalog, describe_ref, describe_sets);

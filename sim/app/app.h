@@ -12,7 +12,7 @@ namespace archsim::app {
 /// Facts about the process that the command line needs; main() fills them in.
 struct Context {
   std::filesystem::path executable;        // to find configs/ beside an installed or built binary
-  std::optional<std::string> configs_env;  // value of $ARCHSIM_CONFIGS, if set
+  std::optional<std::string> presets_env;  // value of $ARCHSIM_PRESETS, if set
 };
 
 /// Runs one command line. Returns the exit code: 0 success, 2 bad input (usage, config, unknown
@@ -20,9 +20,10 @@ struct Context {
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
         const Context& context);
 
-/// Folders searched for presets, in order: --configs, $ARCHSIM_CONFIGS, beside the executable
-/// (../configs, ../share/archsim/configs), then the source tree archsim was built from.
-std::vector<std::filesystem::path> configRoots(const std::optional<std::string>& flag,
+/// Preset roots (folders holding configs/ and workloads/), in search order: --presets,
+/// $ARCHSIM_PRESETS, beside the executable (.. and ../share/archsim), then the source tree archsim
+/// was built from.
+std::vector<std::filesystem::path> presetRoots(const std::optional<std::string>& flag,
                                                const Context& context);
 
 }  // namespace archsim::app

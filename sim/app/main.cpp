@@ -10,6 +10,6 @@ int main(int argc, char** argv) {
   std::error_code ec;
   context.executable = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) context.executable = argv[0];
-  if (const char* env = std::getenv("ARCHSIM_CONFIGS")) context.configs_env = env;
+  if (const char* env = std::getenv("ARCHSIM_PRESETS")) context.presets_env = env;
   return archsim::app::run(argc, argv, std::cout, std::cerr, context);
 }

@@ -11,10 +11,23 @@ namespace archsim::spec {
 namespace fs = std::filesystem;
 
 std::string_view docKindName(DocKind k) {
-  return k == DocKind::kChip ? "chip" : "system";
+  switch (k) {
+    case DocKind::kChip: return "chip";
+    case DocKind::kSystem: return "system";
+    case DocKind::kModel: return "model";
+    case DocKind::kScenario: return "scenario";
+  }
+  return "?";
 }
+
 std::string_view docKindFolder(DocKind k) {
-  return k == DocKind::kChip ? "chips" : "systems";
+  switch (k) {
+    case DocKind::kChip: return "configs/chips";
+    case DocKind::kSystem: return "configs/systems";
+    case DocKind::kModel: return "workloads/models";
+    case DocKind::kScenario: return "workloads/scenarios";
+  }
+  return "?";
 }
 
 Catalog::Catalog(std::vector<fs::path> roots) {
@@ -52,7 +65,8 @@ bool Catalog::looksLikePath(std::string_view ref) {
   const auto ends_with = [&](std::string_view suffix) {
     return ref.size() >= suffix.size() && ref.substr(ref.size() - suffix.size()) == suffix;
   };
-  return ref.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml");
+  return ref.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml") ||
+         ends_with(".json");
 }
 
 fs::path Catalog::resolve(DocKind kind, std::string_view ref, const Location& where,
@@ -66,11 +80,12 @@ fs::path Catalog::resolve(DocKind kind, std::string_view ref, const Location& wh
     return p;
   }
   if (auto preset = findPreset(kind, ref)) return *preset;
-  const DocKind other = kind == DocKind::kChip ? DocKind::kSystem : DocKind::kChip;
-  if (findPreset(other, ref)) {
-    throw ConfigError(where, "",
-                      fmt::format("'{}' is a {} preset, but a {} is expected here", ref,
-                                  docKindName(other), docKindName(kind)));
+  for (DocKind other : kAllDocKinds) {
+    if (other != kind && findPreset(other, ref)) {
+      throw ConfigError(where, "",
+                        fmt::format("'{}' is a {} preset, but a {} is expected here", ref,
+                                    docKindName(other), docKindName(kind)));
+    }
   }
   throw ConfigError(where, "",
                     fmt::format("unknown {} preset '{}'{}", docKindName(kind), ref,
@@ -83,15 +98,20 @@ DocKind documentKind(const ConfigNode& document) {
         document.location(), "",
         fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
+  std::vector<std::string> names;
+  for (DocKind k : kAllDocKinds) names.emplace_back(docKindName(k));
+  const std::string choices = "chip, system, model or scenario";
   const ConfigNode* kind = document.find("kind");
-  if (kind == nullptr)
-    throw ConfigError(document.location(), "kind", "required key is missing (chip or system)");
-  if (kind->isScalar() && kind->scalar() == "chip") return DocKind::kChip;
-  if (kind->isScalar() && kind->scalar() == "system") return DocKind::kSystem;
+  if (kind == nullptr) {
+    throw ConfigError(document.location(), "kind", "required key is missing (" + choices + ")");
+  }
+  for (DocKind k : kAllDocKinds) {
+    if (kind->isScalar() && kind->scalar() == docKindName(k)) return k;
+  }
   const std::string value = kind->isScalar() ? kind->scalar() : std::string(kind->kindName());
   throw ConfigError(kind->location(), "kind",
-                    fmt::format("unknown document kind '{}' (chip or system){}", value,
-                                didYouMean(value, std::vector<std::string>{"chip", "system"})));
+                    fmt::format("unknown document kind '{}' ({}){}", value, choices,
+                                didYouMean(value, names)));
 }
 
 ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where,

@@ -1,10 +1,10 @@
 // Catalog: finds presets by name and loads documents with `base:` inheritance resolved.
 //
-// A preset is configs/<kind dir>/<name>.yaml under one of the catalog's roots (searched in order).
-// A reference that contains '/' or ends in .yaml/.yml is a file path instead, relative to the file
-// that mentions it (or to the working directory on the command line). Documents name their kind at
-// the top
-// (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it.
+// A preset is <root>/<kind folder>/<name>.yaml under one of the catalog's roots (searched in order):
+// configs/chips, configs/systems, workloads/models, workloads/scenarios. A reference that contains
+// '/' or ends in .yaml/.yml (or .json for models) is a file path instead, relative to the file that
+// mentions it (or to the working directory on the command line). Documents name their kind at the
+// top (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it.
 // Cyclic bases are an error naming the cycle.
 #pragma once
 
@@ -18,15 +18,18 @@
 
 namespace archsim::spec {
 
-enum class DocKind { kChip, kSystem };
+enum class DocKind { kChip, kSystem, kModel, kScenario };
+inline constexpr DocKind kAllDocKinds[] = {DocKind::kChip, DocKind::kSystem, DocKind::kModel,
+                                           DocKind::kScenario};
+/// "chip", "system", "model", "scenario" — also the value of a document's `kind:` key.
 std::string_view docKindName(DocKind k);
-/// The folder under a catalog root holding presets of this kind: "chips", "systems".
+/// The folder under a catalog root holding presets of this kind: "configs/chips", ...
 std::string_view docKindFolder(DocKind k);
 
 class Catalog {
  public:
-  /// roots: folders that contain chips/, systems/, ... (later roots are searched only when earlier
-  /// ones lack a preset). Missing folders are skipped.
+  /// roots: folders that contain configs/ and workloads/ (later roots are searched only when
+  /// earlier ones lack a preset). Missing folders are skipped.
   explicit Catalog(std::vector<std::filesystem::path> roots);
 
   const std::vector<std::filesystem::path>& roots() const { return roots_; }
