@@ -4,37 +4,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/app/describe.h"
+#include "sim/app/commands.h"
 #include "sim/core/error.h"
 #include "sim/spec/catalog.h"
 #include "sim/spec/loader.h"
 
 namespace archsim::app {
 namespace fs = std::filesystem;
-namespace {
-
-void printDiagnostics(const ConfigError& e, std::ostream& err) {
-  for (const Diagnostic& d : e.diagnostics())
-    err << d.str() << '\n';
-  if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";
-}
-
-int check(const spec::Catalog& catalog, const std::vector<std::string>& files, std::ostream& out,
-          std::ostream& err) {
-  int status = 0;
-  for (const std::string& file : files) {
-    try {
-      const std::string summary = spec::checkFile(catalog, file);
-      out << "ok: " << file << ": " << summary << '\n';
-    } catch (const ConfigError& e) {
-      printDiagnostics(e, err);
-      status = 2;
-    }
-  }
-  return status;
-}
-
-}  // namespace
 
 std::vector<fs::path> presetRoots(const std::optional<std::string>& flag, const Context& context) {
   std::vector<fs::path> roots;
@@ -62,20 +38,24 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                  "folder with configs/ and workloads/ presets, searched first");
 
   std::vector<std::string> check_files;
-  CLI::App* check_cmd =
-      app.add_subcommand("check", "validate chip and system files; exit 2 listing every error");
-  check_cmd->add_option("files", check_files, "chip or system YAML files")->required();
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "validate chip, system, model and scenario files; exit 2 listing every error");
+  check_cmd->add_option("files", check_files, "YAML files (or Hugging Face config.json models)")->required();
 
-  std::string describe_ref;
-  std::vector<std::string> describe_sets;
-  bool describe_json = false;
+  DescribeOptions describe;
   CLI::App* describe_cmd = app.add_subcommand(
       "describe", "peak throughput, memory levels, roofline knees and links of a system or chip");
-  describe_cmd->add_option("system", describe_ref, "system or chip: a preset name or a YAML file")
-      ->required();
-  describe_cmd->add_option("--set", describe_sets,
-                           "override a key: path.to.key=value (repeatable)");
-  describe_cmd->add_flag("--json", describe_json, "print JSON to stdout instead of text");
+  describe_cmd->add_option("system", describe.system, "system or chip: a preset name or a YAML file")->required();
+  describe_cmd->add_option("--set", describe.sets, "override a key: path.to.key=value (repeatable)");
+  describe_cmd->add_flag("--json", describe.json, "print JSON to stdout instead of text");
+
+  GraphOptions graph;
+  CLI::App* graph_cmd = app.add_subcommand(
+      "graph", "parameters, weight and KV bytes, FLOPs, bytes moved and arithmetic intensity of a scenario");
+  graph_cmd->add_option("scenario", graph.scenario, "scenario: a preset name or a YAML file")->required();
+  graph_cmd->add_option("--set", graph.sets, "override a key: path.to.key=value (repeatable; the model is under model.)");
+  graph_cmd->add_flag("--json", graph.json, "print JSON to stdout instead of text");
+  graph_cmd->add_option("--dot", graph.dot_file, "write the graph (first layer expanded) as Graphviz to FILE");
 
   try {
     app.parse(argc, argv);
@@ -86,18 +66,12 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   try {
     const spec::Catalog catalog(presetRoots(presets_dir, context));
-    if (check_cmd->parsed()) return check(catalog, check_files, out, err);
-    if (describe_cmd->parsed()) {
-      const spec::LoadedSystem system = spec::loadSystem(catalog, describe_ref, describe_sets);
-      if (describe_json) {
-        out << describeJson(system.spec).dump(2) << '\n';
-      } else {
-        describeText(system.spec, out);
-      }
-      return 0;
-    }
+    if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
+    if (describe_cmd->parsed()) return runDescribe(catalog, describe, out);
+    if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
   } catch (const ConfigError& e) {
-    printDiagnostics(e, err);
+    for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
+    if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";
     return 2;
   } catch (const Panic& e) {
     err << e.what() << '\n';

@@ -21,8 +21,8 @@ std::string Location::str() const {
   return text;
 }
 
-std::string Diagnostic::str() const {
-  std::string text = location.str() + ": error: ";
+std::string Diagnostic::str(std::string_view severity) const {
+  std::string text = location.str() + ": " + std::string(severity) + ": ";
   if (!key_path.empty()) text += "key '" + key_path + "': ";
   return text + message;
 }

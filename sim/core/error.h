@@ -11,6 +11,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/core/time.h"
@@ -32,8 +33,8 @@ struct Diagnostic {
   std::string key_path;  // "memory.hbm.channels"; empty when the problem is not about one key
   std::string message;
 
-  /// "file:line:col: error: key 'a.b': message"
-  std::string str() const;
+  /// "file:line:col: error: key 'a.b': message" (severity "warning" for warnings)
+  std::string str(std::string_view severity = "error") const;
 };
 
 class ConfigError : public std::runtime_error {

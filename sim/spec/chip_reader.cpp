@@ -284,11 +284,9 @@ std::vector<std::pair<std::string, std::vector<std::string>>> readSources(
 ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& diags) {
   ChipSpec chip;
   MapReader r(node, path, diags);
-  if (const auto kind = r.text("kind", Need::kOptional); kind && *kind != "chip") {
-    r.error("kind", "expected 'chip', got '" + *kind + "'");
-  }
-  chip.name = r.text("name", Need::kRequired).value_or("");
-  chip.description = r.text("description", Need::kOptional).value_or("");
+  const DocumentHeader header = readHeader(r, "chip");
+  chip.name = header.name;
+  chip.description = header.description;
   chip.clock_hz = r.quantity("clock", Dimension::kFrequency, Need::kRequired).value_or(0.0);
   if (chip.clock_hz > 1e12) r.error("clock", "must be at most 1 THz");
 

@@ -8,6 +8,7 @@
 #include "sim/spec/catalog.h"
 #include "sim/spec/chip_spec.h"
 #include "sim/spec/config_node.h"
+#include "sim/spec/scenario_spec.h"
 #include "sim/spec/system_spec.h"
 
 namespace archsim::spec {
@@ -18,19 +19,36 @@ struct LoadedSystem {
   ConfigNode resolved;
 };
 
+struct LoadedScenario {
+  ScenarioSpec spec;
+  /// The scenario after bases, the model reference and --set overrides.
+  ConfigNode resolved;
+  std::vector<Diagnostic> warnings;
+};
+
 /// Loads a system from a system or chip file path, or a system or chip preset name (systems are
 /// searched first). A chip on its own becomes a one-chip system named after it. `assignments` are
-/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under
-/// `chip.`). Throws ConfigError with every problem found.
+/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under `chip.`).
+/// Throws ConfigError with every problem found.
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
                         const std::vector<std::string>& assignments = {});
-
 /// Same, for a file known to exist (a system or a chip description).
 LoadedSystem loadSystemFile(const Catalog& catalog, const std::filesystem::path& file,
                             const std::vector<std::string>& assignments = {});
 
-/// Validates one chip or system file (kind taken from its `kind:` key). Returns a one-line summary
-/// ("chip H100-SXM5-80GB"); throws ConfigError with every problem found.
-std::string checkFile(const Catalog& catalog, const std::string& path);
+/// Loads a scenario from a preset name or a file. Its `model:` (a model preset, a YAML or
+/// Hugging Face config.json path, or an inline mapping with optional `base:`) is inlined, then
+/// `assignments` apply (the model is under `model.`).
+LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
+                            const std::vector<std::string>& assignments = {});
+
+struct CheckResult {
+  std::string summary;  // "chip H100-SXM5-80GB"
+  std::vector<Diagnostic> warnings;
+};
+
+/// Validates one chip, system, model or scenario file (kind from its `kind:` key; a .json file is a
+/// Hugging Face model config). Throws ConfigError with every problem found.
+CheckResult checkFile(const Catalog& catalog, const std::string& path);
 
 }  // namespace archsim::spec

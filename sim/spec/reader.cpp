@@ -19,6 +19,10 @@ void Diagnostics::error(Location location, std::string key_path, std::string mes
   list_.push_back({std::move(location), std::move(key_path), std::move(message)});
 }
 
+void Diagnostics::warn(Location location, std::string key_path, std::string message) {
+  warnings_.push_back({std::move(location), std::move(key_path), std::move(message)});
+}
+
 void Diagnostics::absorb(const ConfigError& error) {
   list_.insert(list_.end(), error.diagnostics().begin(), error.diagnostics().end());
 }
@@ -87,6 +91,13 @@ std::optional<std::string> readText(const ConfigNode& node, const std::string& p
                                     Diagnostics& diags) {
   if (!expectScalar(node, path, "a text value", diags)) return std::nullopt;
   return node.scalar();
+}
+
+DocumentHeader readHeader(MapReader& r, std::string_view kind) {
+  if (const auto k = r.text("kind", Need::kOptional); k && *k != kind) {
+    r.error("kind", fmt::format("expected '{}', got '{}'", kind, *k));
+  }
+  return {r.text("name", Need::kRequired).value_or(""), r.text("description", Need::kOptional).value_or("")};
 }
 
 MapReader::MapReader(const ConfigNode& node, std::string path, Diagnostics& diags)
@@ -236,6 +247,10 @@ std::optional<MapReader> MapReader::child(std::string_view key, Need need) {
     return std::nullopt;
   }
   return MapReader(*n, keyPath(key), *diags_);
+}
+
+void MapReader::warn(std::string_view key, const std::string& message) {
+  diags_->warn(locationOf(key), keyPath(key), message);
 }
 
 void MapReader::crossError(std::initializer_list<std::string_view> keys,

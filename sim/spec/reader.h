@@ -37,8 +37,13 @@ class Diagnostics {
   /// Throws ConfigError with everything collected, if anything was.
   void throwIfAny() const;
 
+  /// Something legal but suspicious (the run goes on; the command line prints it).
+  void warn(Location location, std::string key_path, std::string message);
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
+
  private:
   std::vector<Diagnostic> list_;
+  std::vector<Diagnostic> warnings_;
 };
 
 /// "a.b" + "c" -> "a.b.c"
@@ -105,6 +110,8 @@ class MapReader {
 
   /// Reports a problem with `key`'s value.
   void error(std::string_view key, const std::string& message);
+  /// Reports a warning about `key`'s value.
+  void warn(std::string_view key, const std::string& message);
   /// Reports a disagreement between several keys at the one the user set last (highest override
   /// layer, so a --set or a derived file's change is blamed, not the preset it overrides).
   void crossError(std::initializer_list<std::string_view> keys, const std::string& message);
@@ -119,6 +126,16 @@ class MapReader {
   Diagnostics* diags_;
   std::vector<std::string> known_;
 };
+
+/// The keys every document has.
+struct DocumentHeader {
+  std::string name;
+  std::string description;
+};
+
+/// Reads `kind` (optional here — the catalog requires it in files — and must equal `kind`),
+/// `name` (required) and `description` (optional).
+DocumentHeader readHeader(MapReader& r, std::string_view kind);
 
 /// Resolves a name against a fixed table, reporting an unknown one with the choices and a
 /// did-you-mean.

@@ -23,6 +23,14 @@ std::optional<std::string> closest(std::string_view word, const Candidates& cand
       best = std::string(candidate);
     }
   }
+  if (best) return best;
+  // A different ending of the same word ("decoding" for "decode"): a long shared prefix.
+  for (const auto& c : candidates) {
+    const std::string_view candidate(c);
+    std::size_t common = 0;
+    while (common < word.size() && common < candidate.size() && word[common] == candidate[common]) ++common;
+    if (common >= 4 && common + 2 >= candidate.size()) return std::string(candidate);
+  }
   return best;
 }
 }  // namespace

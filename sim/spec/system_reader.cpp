@@ -122,11 +122,9 @@ std::uint64_t SystemSpec::chipCount() const {
 SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
   SystemSpec sys;
   MapReader r(node, "", diags);
-  if (const auto kind = r.text("kind", Need::kOptional); kind && *kind != "system") {
-    r.error("kind", "expected 'system', got '" + *kind + "'");
-  }
-  sys.name = r.text("name", Need::kRequired).value_or("");
-  sys.description = r.text("description", Need::kOptional).value_or("");
+  const DocumentHeader header = readHeader(r, "system");
+  sys.name = header.name;
+  sys.description = header.description;
   const std::size_t errors_before_chip = diags.size();
   if (const ConfigNode* chip = r.node("chip", Need::kRequired))
     sys.chip = readChip(*chip, "chip", diags);

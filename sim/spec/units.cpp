@@ -234,10 +234,13 @@ std::string formatQuantity(double value, Dimension d, int digits) {
   };
   switch (d) {
     case Dimension::kSize:
-      // Sizes that are binary multiples (220 MiB, 228 KiB) read better in IEC units; decimal ones
-      // in SI.
-      if (value >= kKi && std::fmod(value, 1024.0) == 0.0 && std::fmod(value, 1000.0) != 0.0) {
-        return pick({{kKi, "KiB"}, {kMi, "MiB"}, {kGi, "GiB"}, {kTi, "TiB"}});
+            // A whole, short number of IEC units (220 MiB, 320 KiB) reads better in IEC; anything else
+      // (computed byte counts, decimal capacities) in SI.
+      for (const Scale& sc : {Scale{kTi, "TiB"}, Scale{kGi, "GiB"}, Scale{kMi, "MiB"}, Scale{kKi, "KiB"}}) {
+        const double units = value / sc.factor;
+        if (units >= 1 && units < 10000 && std::fmod(value, sc.factor) == 0.0 && std::fmod(value, 1e3) != 0.0) {
+          return fmt::format("{:.{}g} {}", units, digits + 2, sc.unit);
+        }
       }
       return pick({{1, "B"}, {1e3, "kB"}, {1e6, "MB"}, {1e9, "GB"}, {1e12, "TB"}, {1e15, "PB"}});
     case Dimension::kBandwidth:
@@ -266,6 +269,15 @@ std::string formatQuantity(double value, Dimension d, int digits) {
       return pick({{1e-6, "mm^2"}, {1e-4, "cm^2"}});
   }
   return fmt::format("{:.{}g}", value, digits);
+}
+
+std::string formatSi(double value, std::string_view unit, int digits) {
+  static constexpr std::pair<double, std::string_view> kPrefixes[] = {
+      {1e18, "E"}, {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+  for (const auto& [factor, prefix] : kPrefixes) {
+    if (std::abs(value) >= factor) return fmt::format("{:.{}g} {}{}", value / factor, digits, prefix, unit);
+  }
+  return fmt::format("{:.{}g} {}", value, digits, unit);
 }
 
 std::string formatOpsPerSecond(double ops_per_s, bool floating_point, int digits) {

@@ -59,6 +59,9 @@ double parseQuantityAs(std::string_view text, Dimension expected);
 /// formatQuantity(3.35e12, kBandwidth) == "3.35 TB/s".
 std::string formatQuantity(double base_value, Dimension d, int significant_digits = 4);
 
+/// Any count with an SI prefix: formatSi(1.386e11, "FLOP") == "138.6 GFLOP".
+std::string formatSi(double value, std::string_view unit, int significant_digits = 4);
+
 /// Compute throughput with FLOPS units for floating-point formats and OPS for integer ones.
 std::string formatOpsPerSecond(double ops_per_s, bool floating_point, int significant_digits = 4);
 

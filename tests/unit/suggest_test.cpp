@@ -19,4 +19,8 @@ TEST_CASE("suggest offers only plausible typos") {
   CHECK(suggest("frobnicate", keys) == std::nullopt);
   CHECK(didYouMean("sise", keys) == "; did you mean 'size'?");
   CHECK(didYouMean("zzzz", keys).empty());
+  // Another ending of the same word: a long shared prefix.
+  const std::vector<std::string> phases{"prefill", "decode", "generate"};
+  CHECK(suggest("decoding", phases) == std::optional<std::string>("decode"));
+  CHECK(suggest("gen", phases) == std::nullopt);
 }

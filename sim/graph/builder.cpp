@@ -1,0 +1,411 @@
+#include "sim/graph/builder.h"
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+#include "sim/graph/flop_conventions.h"
+#include "sim/graph/fusion.h"
+
+namespace archsim::graph {
+namespace {
+
+using spec::Activation;
+using spec::ModelSpec;
+using spec::NormKind;
+using spec::PositionKind;
+using spec::ScenarioSpec;
+using spec::TensorFormat;
+
+const TensorFormat kTokenFormat{spec::DType::kFp32, 0, spec::DType::kFp16};  // 4-byte token ids
+
+class Builder {
+ public:
+  Builder(const ScenarioSpec& s, GraphPhase phase)
+      : s_(s), m_(s.model), decode_(phase == GraphPhase::kDecode) {
+    batch_ = s.batch;
+    seq_ = decode_ ? 1 : s.prompt_tokens;
+    rows_ = batch_ * seq_;
+    weights_ = s.dtypes.weights;
+    act_ = s.dtypes.activations;
+    kv_ = s.dtypes.kv;
+    // Norm weights and biases stay in the activation format even when matrices are quantized.
+    small_ = TensorFormat{act_.dtype, 0, spec::DType::kFp16};
+  }
+
+  Graph build() {
+    TensorId hidden = embedding();
+    for (std::uint64_t l = 0; l < m_.layers; ++l) hidden = layer(static_cast<int>(l), hidden);
+    head(hidden);
+    if (s_.fusion == spec::FusionLevel::kElementwise) fuseElementwise(ops_, tensors_);
+    return Graph(fmt::format("{}.{}", m_.name, decode_ ? "decode" : "prefill"), std::move(tensors_),
+                 std::move(ops_), m_.sliding_window);
+  }
+
+ private:
+  // ---- tensors -------------------------------------------------------------------------------
+  TensorId tensor(std::string name, TensorRole role, int layer, std::vector<std::int64_t> shape,
+                  const TensorFormat& format, Extent elements, int expert = -1) {
+    const auto id = static_cast<TensorId>(tensors_.size());
+    Tensor t;
+    t.id = id;
+    t.name = std::move(name);
+    t.role = role;
+    t.layer = layer;
+    t.expert = expert;
+    t.shape = std::move(shape);
+    t.format = format;
+    t.elements = elements;
+    t.bytes = bytesOf(format, elements);
+    tensors_.push_back(std::move(t));
+    return id;
+  }
+  static Extent bytesOf(const TensorFormat& f, Extent elements) {
+    // Exact when block scales group along a row (per token), which the formats here do.
+    return {f.bytes(elements.fixed), f.bytes(elements.per_kv)};
+  }
+  TensorId weight(const std::string& name, int layer, std::uint64_t rows, std::uint64_t cols, int expert = -1) {
+    return tensor(name, TensorRole::kWeight, layer, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)},
+                  weights_, Extent::constant(rows * cols), expert);
+  }
+  TensorId vectorParam(const std::string& name, int layer, std::uint64_t n) {
+    return tensor(name, TensorRole::kWeight, layer, {static_cast<std::int64_t>(n)}, small_, Extent::constant(n));
+  }
+  TensorId activation(const std::string& name, int layer, std::uint64_t rows, std::uint64_t cols,
+                      TensorRole role = TensorRole::kActivation, int expert = -1) {
+    return tensor(name, role, layer, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, act_,
+                  Extent::constant(rows * cols), expert);
+  }
+  TensorUse whole(TensorId id) const { return {id, tensors_[id].bytes}; }
+  TensorUse part(TensorId id, Extent elements) const { return {id, bytesOf(tensors_[id].format, elements)}; }
+
+  // ---- ops -------------------------------------------------------------------------------------
+  Op& op(OpKind kind, std::string name, int layer, int expert = -1) {
+    Op o;
+    o.id = static_cast<OpId>(ops_.size());
+    o.kind = kind;
+    o.name = std::move(name);
+    o.layer = layer;
+    o.expert = expert;
+    o.compute = s_.dtypes.compute;
+    ops_.push_back(std::move(o));
+    return ops_.back();
+  }
+  static std::string at(int layer, std::string_view what) { return fmt::format("L{}.{}", layer, what); }
+
+  /// y[rows, n] = x[rows, k] W[k, n] (+ b): one matmul op.
+  TensorId matmul(OpKind kind, const std::string& name, int layer, TensorUse input, std::uint64_t rows, TensorId w,
+                  std::uint64_t k, std::uint64_t n, std::optional<TensorId> bias, const std::string& out_name,
+                  int expert = -1, TensorRole out_role = TensorRole::kActivation) {
+    const TensorId out = activation(out_name, layer, rows, n, out_role, expert);
+    Op& o = op(kind, name, layer, expert);
+    o.matmul = MatmulShape{Extent::constant(1), Extent::constant(rows), Extent::constant(n), Extent::constant(k)};
+    o.matrix_flops = Extent::constant(2 * rows * n * k);
+    o.reads = {input, whole(w)};
+    if (bias) {
+      o.reads.push_back(whole(*bias));
+      o.vector_flops = Extent::constant(flops::kAdd * rows * n);
+    }
+    o.writes = {whole(out)};
+    return out;
+  }
+
+  TensorId norm(const std::string& name, int layer, TensorId input, std::uint64_t rows) {
+    const bool layer_norm = m_.norm == NormKind::kLayerNorm;
+    const TensorId gamma = vectorParam(name + ".w", layer, m_.hidden);
+    std::optional<TensorId> beta;
+    if (layer_norm) beta = vectorParam(name + ".b", layer, m_.hidden);
+    const TensorId out = activation(name + ".out", layer, rows, m_.hidden);
+    Op& o = op(OpKind::kNorm, name, layer);
+    o.vector_flops = Extent::constant((layer_norm ? flops::kLayerNorm : flops::kRmsNorm) * rows * m_.hidden);
+    o.reads = {whole(input), whole(gamma)};
+    if (beta) o.reads.push_back(whole(*beta));
+    o.writes = {whole(out)};
+    return out;
+  }
+
+  TensorId residualAdd(const std::string& name, int layer, std::vector<TensorId> inputs) {
+    const TensorId out = activation(name + ".out", layer, rows_, m_.hidden);
+    Op& o = op(OpKind::kElementwise, name, layer);
+    o.vector_flops = Extent::constant(flops::kAdd * (inputs.size() - 1) * rows_ * m_.hidden);
+    for (TensorId in : inputs) o.reads.push_back(whole(in));
+    o.writes = {whole(out)};
+    return out;
+  }
+
+  // ---- blocks ----------------------------------------------------------------------------------
+  TensorId embedding() {
+    const TensorId tokens = tensor("tokens", TensorRole::kActivation, -1, {static_cast<std::int64_t>(rows_)},
+                                   kTokenFormat, Extent::constant(rows_));
+    embed_ = weight("embed", -1, m_.vocab, m_.hidden);
+    const TensorId out = activation("embed.out", -1, rows_, m_.hidden);
+    std::vector<TensorUse> reads{whole(tokens), part(embed_, Extent::constant(rows_ * m_.hidden))};
+    std::uint64_t adds = 0;
+    if (m_.positions == PositionKind::kLearned) {
+      const TensorId pos = weight("pos_embed", -1, m_.max_positions + m_.position_offset, m_.hidden);
+      // Every sequence reads the same seq_ rows (decode: the one row of its position).
+      reads.push_back(part(pos, Extent::constant(seq_ * m_.hidden)));
+      ++adds;
+    }
+    if (m_.type_vocab > 0) {
+      const TensorId types = weight("type_embed", -1, m_.type_vocab, m_.hidden);
+      reads.push_back(part(types, Extent::constant(m_.hidden)));  // all token types 0: one row
+      ++adds;
+    }
+    Op& o = op(OpKind::kEmbedding, "embed", -1);
+    o.reads = std::move(reads);
+    o.vector_flops = Extent::constant(flops::kAdd * adds * rows_ * m_.hidden);
+    o.writes = {whole(out)};
+    if (m_.isEncoder()) return norm("embed_norm", -1, out, rows_);
+    return out;
+  }
+
+  TensorId layer(int l, TensorId hidden) {
+    if (m_.isEncoder()) {
+      // Post-norm: h1 = LN(x + attn(x)), h2 = LN(h1 + mlp(h1)).
+      const TensorId attn = attention(l, hidden);
+      const TensorId h1 = norm(at(l, "attn_norm"), l, residualAdd(at(l, "attn_residual"), l, {hidden, attn}), rows_);
+      const TensorId mlp_out = mlp(l, h1);
+      return norm(at(l, "mlp_norm"), l, residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out}), rows_);
+    }
+    if (m_.parallel_residual) {
+      // GPT-J: x + attn(LN(x)) + mlp(LN(x)) with one norm.
+      const TensorId x = norm(at(l, "norm"), l, hidden, rows_);
+      const TensorId attn = attention(l, x);
+      const TensorId mlp_out = mlp(l, x);
+      return residualAdd(at(l, "residual"), l, {hidden, attn, mlp_out});
+    }
+    const TensorId attn = attention(l, norm(at(l, "attn_norm"), l, hidden, rows_));
+    const TensorId h1 = residualAdd(at(l, "attn_residual"), l, {hidden, attn});
+    const TensorId mlp_out = m_.moe ? moe(l, norm(at(l, "mlp_norm"), l, h1, rows_)) : mlp(l, norm(at(l, "mlp_norm"), l, h1, rows_));
+    return residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out});
+  }
+
+  TensorId attention(int l, TensorId x) {
+    const std::uint64_t qd = m_.qDim();
+    const std::uint64_t kvd = m_.kvDim();
+    const std::uint64_t qkv_cols = qd + 2 * kvd;
+    const TensorId wqkv = weight(at(l, "wqkv"), l, m_.hidden, qkv_cols);
+    std::optional<TensorId> bqkv;
+    if (m_.attention_bias) bqkv = vectorParam(at(l, "bqkv"), l, qkv_cols);
+    const TensorId qkv = matmul(OpKind::kMatmul, at(l, "qkv"), l, whole(x), rows_, wqkv, m_.hidden, qkv_cols, bqkv,
+                                at(l, "qkv.out"));
+
+    // q and k, rotated when the model uses RoPE.
+    TensorUse q_use = part(qkv, Extent::constant(rows_ * qd));
+    TensorUse k_new = part(qkv, Extent::constant(rows_ * kvd));
+    if (m_.positions == PositionKind::kRope) {
+      const TensorId q = activation(at(l, "q"), l, rows_, qd);
+      const TensorId k = activation(at(l, "k"), l, rows_, kvd);
+      Op& o = op(OpKind::kRope, at(l, "rope"), l);
+      o.vector_flops = Extent::constant(flops::kRope * rows_ * (m_.heads + m_.kv_heads) * m_.rotary_dim);
+      o.reads = {part(qkv, Extent::constant(rows_ * (qd + kvd)))};
+      o.writes = {whole(q), whole(k)};
+      q_use = whole(q);
+      k_new = whole(k);
+    }
+    const TensorUse v_new = part(qkv, Extent::constant(rows_ * kvd));
+
+    // Where attention reads K and V from: the cache (decoders) or this pass's activations (encoders).
+    TensorUse k_read = k_new;
+    TensorUse v_read = v_new;
+    const Extent kv_len = decode_ ? Extent::perKv(1) : Extent::constant(seq_);
+    if (!m_.isEncoder()) {
+      const std::vector<std::int64_t> shape{static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.kv_heads),
+                                            decode_ ? kKvDim : static_cast<std::int64_t>(seq_),
+                                            static_cast<std::int64_t>(m_.head_dim)};
+      const Extent cache_elements = kv_len * (batch_ * kvd);
+      const TensorId kc = tensor(at(l, "k_cache"), TensorRole::kKv, l, shape, kv_, cache_elements);
+      const TensorId vc = tensor(at(l, "v_cache"), TensorRole::kKv, l, shape, kv_, cache_elements);
+      Op& w = op(OpKind::kKvWrite, at(l, "kv_write"), l);
+      w.reads = {k_new, v_new};
+      w.writes = {part(kc, Extent::constant(rows_ * kvd)), part(vc, Extent::constant(rows_ * kvd))};
+      if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * rows_ * kvd);
+      k_read = whole(kc);
+      v_read = whole(vc);
+    }
+
+    // (query, key) pairs per sequence and head: causal for decoders, full for encoders.
+    const std::uint64_t window = m_.sliding_window;
+    Extent pairs;
+    if (decode_) {
+      pairs = Extent::perKv(1);
+    } else if (m_.isEncoder()) {
+      pairs = Extent::constant(seq_ * seq_);
+    } else {
+      const std::uint64_t w = window == 0 || window > seq_ ? seq_ : window;
+      pairs = Extent::constant(w * (w + 1) / 2 + (seq_ - w) * w);
+    }
+    const std::uint64_t bh = batch_ * m_.heads;
+    const TensorId out = activation(at(l, "attn.out"), l, rows_, qd);
+    if (s_.attention == spec::AttentionImpl::kFused) {
+      Op& o = op(OpKind::kAttention, at(l, "attention"), l);
+      o.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len, Extent::constant(m_.head_dim)};
+      o.matrix_flops = pairs * (4 * bh * m_.head_dim);
+      o.vector_flops = pairs * (flops::kSoftmax * bh);
+      o.reads = {q_use, k_read, v_read};
+      o.writes = {whole(out)};
+    } else {
+      // Materialized: every query scores every key of the span (the mask is applied afterwards).
+      const Extent full = decode_ ? Extent::perKv(1) : Extent::constant(seq_ * seq_);
+      const Extent score_elements = full * bh;
+      const std::vector<std::int64_t> score_shape{static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.heads),
+                                                  static_cast<std::int64_t>(seq_),
+                                                  decode_ ? kKvDim : static_cast<std::int64_t>(seq_)};
+      const TensorId scores = tensor(at(l, "scores"), TensorRole::kActivation, l, score_shape, act_, score_elements);
+      const TensorId probs = tensor(at(l, "probs"), TensorRole::kActivation, l, score_shape, act_, score_elements);
+      Op& sc = op(OpKind::kAttentionScore, at(l, "score"), l);
+      sc.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len, Extent::constant(m_.head_dim)};
+      sc.matrix_flops = score_elements * (2 * m_.head_dim);
+      sc.reads = {q_use, k_read};
+      sc.writes = {whole(scores)};
+      Op& sm = op(OpKind::kSoftmax, at(l, "softmax"), l);
+      sm.vector_flops = score_elements * flops::kSoftmax;
+      sm.reads = {whole(scores)};
+      sm.writes = {whole(probs)};
+      Op& cx = op(OpKind::kAttentionContext, at(l, "context"), l);
+      cx.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), Extent::constant(m_.head_dim), kv_len};
+      cx.matrix_flops = score_elements * (2 * m_.head_dim);
+      cx.reads = {whole(probs), v_read};
+      cx.writes = {whole(out)};
+    }
+
+    const TensorId wo = weight(at(l, "wo"), l, qd, m_.hidden);
+    std::optional<TensorId> bo;
+    if (m_.attention_bias) bo = vectorParam(at(l, "bo"), l, m_.hidden);
+    return matmul(OpKind::kMatmul, at(l, "o_proj"), l, whole(out), rows_, wo, qd, m_.hidden, bo, at(l, "o_proj.out"));
+  }
+
+  struct MlpWeights {
+    TensorId up;  // gate_up (gated) or fc1
+    std::optional<TensorId> up_bias;
+    TensorId down;  // down (gated) or fc2
+    std::optional<TensorId> down_bias;
+  };
+
+  /// The MLP weights of layer l (of one expert when expert >= 0).
+  MlpWeights mlpWeights(int l, int expert) {
+    const std::string prefix = expert >= 0 ? at(l, fmt::format("E{}.", expert)) : at(l, "");
+    const bool gated = m_.gatedMlp();
+    const std::uint64_t up_cols = gated ? 2 * m_.ffn : m_.ffn;
+    MlpWeights w;
+    w.up = weight(prefix + (gated ? "w_gate_up" : "w_fc1"), l, m_.hidden, up_cols, expert);
+    if (m_.mlp_bias) w.up_bias = vectorParam(prefix + (gated ? "b_gate_up" : "b_fc1"), l, up_cols);
+    w.down = weight(prefix + (gated ? "w_down" : "w_fc2"), l, m_.ffn, m_.hidden, expert);
+    if (m_.mlp_bias) w.down_bias = vectorParam(prefix + (gated ? "b_down" : "b_fc2"), l, m_.hidden);
+    return w;
+  }
+
+  /// The MLP ops of layer l on `rows` tokens of x (one expert's share when expert >= 0).
+  TensorId mlp(int l, TensorId x, std::uint64_t rows, int expert, const MlpWeights& w) {
+    const bool is_expert = expert >= 0;
+    const OpKind kind = is_expert ? OpKind::kExpertMatmul : OpKind::kMatmul;
+    const std::string prefix = is_expert ? at(l, fmt::format("E{}.", expert)) : at(l, "");
+    const TensorUse input = is_expert ? part(x, Extent::constant(rows * m_.hidden)) : whole(x);
+    const bool gated = m_.gatedMlp();
+    const std::uint64_t f = m_.ffn;
+    const std::uint64_t up_cols = gated ? 2 * f : f;
+    const TensorId up = matmul(kind, prefix + (gated ? "gate_up" : "fc1"), l, input, rows, w.up, m_.hidden, up_cols,
+                               w.up_bias, prefix + (gated ? "gate_up.out" : "fc1.out"), expert);
+    const TensorId hidden_act = activation(prefix + "act.out", l, rows, f, TensorRole::kActivation, expert);
+    Op& a = op(OpKind::kActivation, prefix + "act", l, expert);
+    const std::uint64_t per_element = gated ? flops::kSiluMul
+                                      : m_.activation == Activation::kRelu ? flops::kRelu
+                                                                           : flops::kGelu;
+    a.vector_flops = Extent::constant(per_element * rows * f);
+    a.reads = {whole(up)};
+    a.writes = {whole(hidden_act)};
+    return matmul(kind, prefix + (gated ? "down" : "fc2"), l, whole(hidden_act), rows, w.down, f, m_.hidden,
+                  w.down_bias, prefix + "mlp.out", expert);
+  }
+
+  TensorId mlp(int l, TensorId x) { return mlp(l, x, rows_, -1, mlpWeights(l, -1)); }
+
+  TensorId moe(int l, TensorId x) {
+    const spec::MoeSpec& moe = *m_.moe;
+    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, moe.experts);
+    const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, whole(x), rows_, wr, m_.hidden, moe.experts,
+                                   std::nullopt, at(l, "router.out"));
+    const TensorId routing = activation(at(l, "routing"), l, rows_, 2 * moe.top_k);  // weights and indices
+    Op& t = op(OpKind::kTopK, at(l, "topk"), l);
+    t.vector_flops = Extent::constant(flops::kSoftmax * rows_ * moe.experts);
+    t.reads = {whole(logits)};
+    t.writes = {whole(routing)};
+    std::vector<TensorId> expert_outs;
+    for (std::uint64_t e = 0; e < moe.experts; ++e) {
+      // Every expert's weights exist (they must be stored); only experts that tokens picked run.
+      const MlpWeights w = mlpWeights(l, static_cast<int>(e));
+      const std::uint64_t tokens = balancedExpertTokens(rows_, moe.top_k, moe.experts, e);
+      if (tokens > 0) expert_outs.push_back(mlp(l, x, tokens, static_cast<int>(e), w));
+    }
+    const TensorId out = activation(at(l, "moe.out"), l, rows_, m_.hidden);
+    Op& c = op(OpKind::kMoeCombine, at(l, "moe_combine"), l);
+    c.vector_flops = Extent::constant(2 * rows_ * moe.top_k * m_.hidden);
+    c.reads.push_back(whole(routing));
+    for (TensorId o : expert_outs) c.reads.push_back(whole(o));
+    c.writes = {whole(out)};
+    return out;
+  }
+
+  void head(TensorId hidden) {
+    if (m_.isEncoder()) {
+      if (!m_.pooler) return;
+      // Pooler: dense + tanh on the first token of each sequence.
+      const TensorId w = weight("pooler.w", -1, m_.hidden, m_.hidden);
+      const TensorId b = vectorParam("pooler.b", -1, m_.hidden);
+      const TensorId pooled = matmul(OpKind::kMatmul, "pooler", -1, part(hidden, Extent::constant(batch_ * m_.hidden)),
+                                     batch_, w, m_.hidden, m_.hidden, b, "pooler.out");
+      const TensorId out = activation("pooled", -1, batch_, m_.hidden, TensorRole::kOutput);
+      Op& a = op(OpKind::kActivation, "pooler_tanh", -1);
+      a.vector_flops = Extent::constant(flops::kTanh * batch_ * m_.hidden);
+      a.reads = {whole(pooled)};
+      a.writes = {whole(out)};
+      return;
+    }
+    const TensorId x = norm("final_norm", -1, hidden, rows_);
+    const TensorId w = m_.tied_embeddings ? embed_ : weight("lm_head", -1, m_.hidden, m_.vocab);
+    std::optional<TensorId> b;
+    if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, m_.vocab);
+    // Logits only for the last position of each sequence.
+    const TensorId logits = matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
+                                   batch_, w, m_.hidden, m_.vocab, b, "logits", -1, TensorRole::kOutput);
+    const TensorId next = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
+                                 kTokenFormat, Extent::constant(batch_));
+    Op& s = op(OpKind::kSampling, "sample", -1);
+    s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
+    s.reads = {whole(logits)};
+    s.writes = {whole(next)};
+  }
+
+  const ScenarioSpec& s_;
+  const ModelSpec& m_;
+  bool decode_;
+  std::uint64_t batch_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t rows_ = 0;
+  TensorFormat weights_;
+  TensorFormat act_;
+  TensorFormat kv_;
+  TensorFormat small_;
+  TensorId embed_ = 0;
+  std::vector<Tensor> tensors_;
+  std::vector<Op> ops_;
+};
+
+}  // namespace
+
+std::string_view graphPhaseName(GraphPhase p) { return p == GraphPhase::kPrefill ? "prefill" : "decode"; }
+
+std::uint64_t balancedExpertTokens(std::uint64_t tokens, std::uint64_t top_k, std::uint64_t experts,
+                                   std::uint64_t e) {
+  const std::uint64_t assignments = tokens * top_k;
+  return assignments / experts + (e < assignments % experts ? 1 : 0);
+}
+
+Graph buildGraph(const spec::ScenarioSpec& scenario, GraphPhase phase) {
+  if (phase == GraphPhase::kDecode && scenario.model.isEncoder()) {
+    ARCHSIM_PANIC("decode graph requested for an encoder model");
+  }
+  return Builder(scenario, phase).build();
+}
+
+}  // namespace archsim::graph

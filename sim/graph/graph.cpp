@@ -1,0 +1,114 @@
+#include "sim/graph/graph.h"
+
+#include <algorithm>
+#include <iterator>
+#include <map>
+
+#include <boost/graph/topological_sort.hpp>
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+
+namespace archsim::graph {
+
+std::string_view roleName(TensorRole r) {
+  switch (r) {
+    case TensorRole::kWeight: return "weight";
+    case TensorRole::kActivation: return "activation";
+    case TensorRole::kKv: return "kv";
+    case TensorRole::kOutput: return "output";
+  }
+  return "?";
+}
+
+std::string Tensor::shapeString() const {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += shape[i] == kKvDim ? std::string("L") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::string_view opKindName(OpKind k) {
+  switch (k) {
+    case OpKind::kEmbedding: return "embedding";
+    case OpKind::kNorm: return "norm";
+    case OpKind::kMatmul: return "matmul";
+    case OpKind::kRope: return "rope";
+    case OpKind::kKvWrite: return "kv_write";
+    case OpKind::kAttention: return "attention";
+    case OpKind::kAttentionScore: return "attention_score";
+    case OpKind::kSoftmax: return "softmax";
+    case OpKind::kAttentionContext: return "attention_context";
+    case OpKind::kActivation: return "activation";
+    case OpKind::kElementwise: return "elementwise";
+    case OpKind::kRouter: return "router";
+    case OpKind::kTopK: return "topk";
+    case OpKind::kExpertMatmul: return "expert_matmul";
+    case OpKind::kMoeCombine: return "moe_combine";
+    case OpKind::kLmHead: return "lm_head";
+    case OpKind::kSampling: return "sampling";
+  }
+  return "?";
+}
+
+bool isElementwiseKind(OpKind k) {
+  return k == OpKind::kRope || k == OpKind::kKvWrite || k == OpKind::kActivation || k == OpKind::kElementwise;
+}
+
+Extent Op::bytesRead() const {
+  Extent total;
+  for (const auto& u : reads) total += u.bytes;
+  return total;
+}
+
+Extent Op::bytesWritten() const {
+  Extent total;
+  for (const auto& u : writes) total += u.bytes;
+  return total;
+}
+
+Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops, std::uint64_t kv_window)
+    : name_(std::move(name)),
+      tensors_(std::move(tensors)),
+      ops_(std::move(ops)),
+      kv_window_(kv_window),
+      dag_(ops_.size()) {
+  // The latest writer of each tensor produces what later readers see (the KV cache is written by
+  // the step itself before attention reads it).
+  std::vector<std::optional<OpId>> writer(tensors_.size());
+  for (const Op& op : ops_) {
+    for (const TensorUse& r : op.reads) {
+      if (r.tensor >= tensors_.size()) ARCHSIM_PANIC(fmt::format("op {} reads unknown tensor {}", op.name, r.tensor));
+      if (writer[r.tensor]) boost::add_edge(*writer[r.tensor], op.id, TensorEdge{r.tensor}, dag_);
+    }
+    for (const TensorUse& w : op.writes) writer[w.tensor] = op.id;
+  }
+  std::vector<Dag::vertex_descriptor> reversed;
+  try {
+    boost::topological_sort(dag_, std::back_inserter(reversed));
+  } catch (const boost::not_a_dag&) {
+    ARCHSIM_PANIC("graph '" + name_ + "' has a cycle");
+  }
+  topo_.assign(reversed.rbegin(), reversed.rend());
+}
+
+std::optional<TensorId> Graph::findTensor(const std::string& name) const {
+  for (const Tensor& t : tensors_) {
+    if (t.name == name) return t.id;
+  }
+  return std::nullopt;
+}
+
+std::vector<OpId> Graph::successors(OpId id) const {
+  std::vector<OpId> out;
+  for (auto [it, end] = boost::out_edges(id, dag_); it != end; ++it) {
+    out.push_back(static_cast<OpId>(boost::target(*it, dag_)));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace archsim::graph

@@ -1,0 +1,58 @@
+// Workload: the graphs a scenario runs and the steps it runs them for.
+//
+// prefill: the prefill graph once. decode: the decode graph once at kv_length. generate: the
+// prefill graph once (it yields the first output token), then the decode graph at KV lengths
+// prompt + 1 ... prompt + output - 1. A decode graph is built once and evaluated per step; totals
+// over steps are closed-form sums of its affine extents, so long generations cost no more to
+// describe than short ones.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sim/graph/builder.h"
+#include "sim/graph/graph.h"
+#include "sim/spec/scenario_spec.h"
+
+namespace archsim::graph {
+
+struct Run {
+  GraphPhase phase;
+  const Graph* graph;
+  std::uint64_t kv_first;  // KV length of the first step (decode); the prompt length (prefill)
+  std::uint64_t kv_last;   // inclusive
+  std::uint64_t steps() const { return kv_last - kv_first + 1; }
+};
+
+class Workload {
+ public:
+  explicit Workload(spec::ScenarioSpec scenario);
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
+
+  const spec::ScenarioSpec& scenario() const { return scenario_; }
+  const std::vector<Run>& runs() const { return runs_; }
+  const Graph* prefillGraph() const { return prefill_ ? &*prefill_ : nullptr; }
+  const Graph* decodeGraph() const { return decode_ ? &*decode_ : nullptr; }
+  /// Tokens generated per sequence (an encoder generates none).
+  std::uint64_t outputTokensPerSequence() const;
+  /// KV entries per sequence after the last step.
+  std::uint64_t finalKvLength() const;
+
+ private:
+  spec::ScenarioSpec scenario_;
+  std::optional<Graph> prefill_;
+  std::optional<Graph> decode_;
+  std::vector<Run> runs_;
+};
+
+/// sum over steps L = first..last of e.at(g.effectiveKv(L)), exactly.
+std::uint64_t sumOverSteps(const Graph& g, Extent e, std::uint64_t first, std::uint64_t last);
+/// The same over one run.
+std::uint64_t sumOverRun(const Run& run, Extent e);
+
+/// KV-cache bytes one token of one sequence adds: 2 x layers x bytes(kv_heads x head_dim).
+std::uint64_t kvBytesPerToken(const spec::ModelSpec& model, const spec::TensorFormat& kv_format);
+
+}  // namespace archsim::graph

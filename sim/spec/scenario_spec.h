@@ -1,0 +1,59 @@
+// ScenarioSpec: what to run — a model, a phase, batch and lengths, number formats, the attention
+// implementation, the fusion level and the parallel plan.
+//
+// Phases: `prefill` processes prompt_tokens per sequence; `decode` is one step whose new token
+// attends to kv_length keys (the cache after appending it); `generate` is one prefill that yields the
+// first output token, then output_tokens - 1 decode steps at kv_length prompt + 1 ... prompt +
+// output - 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/spec/model_spec.h"
+#include "sim/spec/tensor_format.h"
+
+namespace archsim::spec {
+
+enum class Phase { kPrefill, kDecode, kGenerate };
+enum class AttentionImpl { kMaterialized, kFused };
+enum class FusionLevel { kNone, kElementwise };
+
+std::string_view phaseName(Phase p);
+std::string_view attentionName(AttentionImpl a);
+std::string_view fusionName(FusionLevel f);
+
+struct ScenarioDTypes {
+  TensorFormat weights;
+  TensorFormat activations;
+  TensorFormat kv;
+  DType compute = DType::kBf16;  // the matrix units' input format (weights dequantize to it)
+};
+
+/// Carried here; the mapping layer splits the graph by it.
+struct ParallelPlan {
+  std::uint32_t tp = 1;
+  std::uint32_t pp = 1;
+  std::uint32_t ep = 1;
+  std::uint32_t dp = 1;
+  std::uint32_t microbatches = 1;
+  bool sequence_parallel = false;
+  bool automatic = false;  // `parallel: auto`: the mapping picks the smallest plan that fits
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string description;
+  ModelSpec model;
+  Phase phase = Phase::kDecode;
+  std::uint64_t batch = 1;
+  std::uint64_t prompt_tokens = 0;  // prefill, generate
+  std::uint64_t output_tokens = 0;  // generate
+  std::uint64_t kv_length = 0;      // decode
+  ScenarioDTypes dtypes;
+  AttentionImpl attention = AttentionImpl::kFused;
+  FusionLevel fusion = FusionLevel::kElementwise;
+  ParallelPlan parallel;
+};
+
+}  // namespace archsim::spec
