@@ -238,7 +238,7 @@ std::string formatQuantity(double value, Dimension d, int digits) {
       // (computed byte counts, decimal capacities) in SI.
       for (const Scale& sc : {Scale{kTi, "TiB"}, Scale{kGi, "GiB"}, Scale{kMi, "MiB"}, Scale{kKi, "KiB"}}) {
         const double units = value / sc.factor;
-        if (units >= 1 && units < 10000 && std::fmod(value, sc.factor) == 0.0 && std::fmod(value, 1e3) != 0.0) {
+        if (units >= 1 && units < 1024 && std::fmod(value, sc.factor) == 0.0 && std::fmod(value, 1e3) != 0.0) {
           return fmt::format("{:.{}g} {}", units, digits + 2, sc.unit);
         }
       }

@@ -1,3 +1,7 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -95,4 +99,46 @@ TEST_CASE("check exits 0 on valid files and 2 listing every error of every bad f
   CHECK(r.err.find("chip-typo-key.yaml:") != std::string::npos);
   CHECK(r.err.find("empty.yaml:") != std::string::npos);
   CHECK(run({"check", bad + "/does-not-exist.yaml"}).code == 2);
+}
+
+TEST_CASE("graph llama2-70b decode: 69.0 B params, ~138 GB weights, 327,680 B of KV per token, ~1 FLOP/B") {
+  const Result r = run({"graph", "llama2-70b-decode"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("68.98 B (68976648192 params)") != std::string::npos);
+  CHECK(r.out.find("weights       138 GB") != std::string::npos);
+  CHECK(r.out.find("327680 B per token") != std::string::npos);
+  const Result j = run({"graph", "llama2-70b-decode", "--json"});
+  REQUIRE(j.code == 0);
+  const auto doc = nlohmann::json::parse(j.out);
+  CHECK(doc["kv_bytes_per_token"] == 327680);
+  CHECK(doc["flops_per_byte"].get<double>() == doctest::Approx(1.0).epsilon(0.05));
+  const Result b64 = run({"graph", "llama2-70b-decode", "--json", "--set", "batch=64"});
+  const auto doc64 = nlohmann::json::parse(b64.out);
+  const double ratio = doc64["weight_matmuls"]["flops_per_byte"].get<double>() /
+                       doc["weight_matmuls"]["flops_per_byte"].get<double>();
+  CHECK(ratio == doctest::Approx(64.0).epsilon(0.06));
+}
+
+TEST_CASE("graph --dot writes Graphviz with layer 0 expanded and the rest collapsed") {
+  const auto file = std::filesystem::temp_directory_path() / ("archsim-dot-" + std::to_string(::getpid()) + ".dot");
+  const Result r = run({"graph", "llama2-7b-decode", "--dot", file.string()});
+  REQUIRE(r.code == 0);
+  std::ifstream in(file);
+  const std::string dot((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(dot.rfind("digraph", 0) == 0);
+  CHECK(dot.find("L0.qkv") != std::string::npos);
+  CHECK(dot.find("L1.qkv") == std::string::npos);
+  CHECK(dot.find("layers 1..31") != std::string::npos);
+  std::filesystem::remove(file);
+  const Result bad = run({"graph", "llama2-7b-decode", "--dot", "/nonexistent-folder/x.dot"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--dot /nonexistent-folder/x.dot") != std::string::npos);
+}
+
+TEST_CASE("graph prints warnings to stderr and the summary to stdout") {
+  const Result r = run({"graph", "gpt3-175b-decode"});
+  CHECK(r.code == 0);
+  CHECK(r.err.find("warning: key 'kv_length': 3072 tokens exceed the model's 2048 learned positions") !=
+        std::string::npos);
+  CHECK(r.out.find("scenario gpt3-175b-decode") != std::string::npos);
 }

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include "sim/graph/workload.h"
 #include "sim/spec/units.h"
 #include "support.h"
 
@@ -68,6 +69,18 @@ TEST_CASE("Every chip and system preset loads as a system") {
       CAPTURE(name);
       CHECK_NOTHROW(spec::loadSystem(catalog, name));
     }
+  }
+}
+
+TEST_CASE("Every model and scenario preset loads, and every scenario builds its graphs") {
+  const spec::Catalog catalog = presetCatalog();
+  CHECK(catalog.presetNames(spec::DocKind::kModel).size() >= 13);
+  CHECK(catalog.presetNames(spec::DocKind::kScenario).size() >= 11);
+  for (const auto& name : catalog.presetNames(spec::DocKind::kScenario)) {
+    CAPTURE(name);
+    const spec::LoadedScenario s = spec::loadScenario(catalog, name);
+    const graph::Workload w(s.spec);
+    CHECK(!w.runs().empty());
   }
 }
 
