@@ -57,6 +57,16 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   graph_cmd->add_flag("--json", graph.json, "print JSON to stdout instead of text");
   graph_cmd->add_option("--dot", graph.dot_file, "write the graph (first layer expanded) as Graphviz to FILE");
 
+  RunOptions run_opts;
+  CLI::App* run_cmd = app.add_subcommand("run", "simulate a scenario on a system and write stats.json");
+  run_cmd->add_option("system", run_opts.system, "system or chip: a preset name or a YAML file")->required();
+  run_cmd->add_option("scenario", run_opts.scenario, "scenario: a preset name or a YAML file")->required();
+  run_cmd->add_option("--set", run_opts.sets,
+                      "override a key of the system (chip..., levels...) or the scenario (batch, model..., ...); "
+                      "prefix with system. or scenario. to be explicit");
+  run_cmd->add_option("--out", run_opts.out_dir, "folder for stats.json (default reports/<scenario>-on-<system>)");
+  run_cmd->add_flag("--json", run_opts.json, "print stats.json to stdout instead of the summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +79,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
     if (describe_cmd->parsed()) return runDescribe(catalog, describe, out);
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
+    if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);
   } catch (const ConfigError& e) {
     for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
     if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";

@@ -32,4 +32,19 @@ struct GraphOptions {
 };
 int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out, std::ostream& err);
 
+struct RunOptions {
+  std::string system;
+  std::string scenario;
+  std::vector<std::string> sets;
+  std::optional<std::string> out_dir;
+  bool json = false;
+};
+int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err);
+
+/// Splits --set assignments between the system and the scenario of `archsim run` by their first
+/// key (`chip.` and `levels.` go to the system, `batch`, `model.` ... to the scenario); `system.` and
+/// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.
+void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
+                      std::vector<std::string>& scenario);
+
 }  // namespace archsim::app

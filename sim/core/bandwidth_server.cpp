@@ -21,8 +21,8 @@ BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& p
     ARCHSIM_PANIC("bandwidth server '" + this->name() + "' has zero bandwidth");
   stats().addFormula("bandwidth", "B/s", "configured bandwidth",
                      [this] { return static_cast<double>(bytes_per_s_); });
-  stats().addFormula("utilization", "1", "busy time / simulated time", [this] {
-    const Tick t = std::max(now(), busy_until_);
+  stats().addFormula("utilization", "1", "busy time / simulated time (stats window)", [this] {
+    const Tick t = std::max(now(), busy_until_) - statsStart();
     return t == 0 ? 0.0 : static_cast<double>(busy_ticks_.count()) / static_cast<double>(t);
   });
 }

@@ -25,8 +25,8 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
   stats().addFormula("bandwidth", "B/s", "configured bandwidth over all channels", [this] {
     return static_cast<double>(channel_bytes_per_s_) * static_cast<double>(busy_until_.size());
   });
-  stats().addFormula("utilization", "1", "mean channel busy time / simulated time", [this] {
-    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
+  stats().addFormula("utilization", "1", "mean channel busy time / simulated time (stats window)", [this] {
+    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) - statsStart();
     if (end == 0) return 0.0;
     double busy = 0;
     for (Tick b : busy_ticks_)
@@ -35,13 +35,16 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
   });
   stats().addFormula(
       "max_channel_utilization", "1", "busiest channel's busy time / simulated time", [this] {
-        const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end()));
+        const Tick end =
+            std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) - statsStart();
         return end == 0 ? 0.0
                         : static_cast<double>(
                               *std::max_element(busy_ticks_.begin(), busy_ticks_.end())) /
                               static_cast<double>(end);
       });
 }
+
+void ChannelGroup::resetStats() { std::fill(busy_ticks_.begin(), busy_ticks_.end(), 0); }
 
 void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes,
                           std::vector<std::uint64_t>& per_channel) const {

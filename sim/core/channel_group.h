@@ -46,6 +46,7 @@ class ChannelGroup final : public Component {
   Tick latency() const { return latency_ps_; }
   Tick channelBusyUntil(std::uint32_t channel) const { return busy_until_.at(channel); }
   Tick channelBusyTicks(std::uint32_t channel) const { return busy_ticks_.at(channel); }
+  void resetStats() override;
 
  private:
   std::uint64_t granule_bytes_;

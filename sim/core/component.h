@@ -31,11 +31,15 @@ class Component {
   virtual void init() {}
   /// Called once after the run ends.
   virtual void finalize() {}
+  /// Clears state kept outside the stat group when Simulation::resetStats() starts a new window.
+  virtual void resetStats() {}
 
  protected:
   Simulation& sim() { return sim_; }
   const Simulation& sim() const { return sim_; }
   Tick now() const;
+  /// Start of the current stats window (0, or the tick of the last Simulation::resetStats()).
+  Tick statsStart() const;
 
  private:
   Simulation& sim_;

@@ -9,13 +9,19 @@ namespace archsim {
 Component::Component(Simulation& sim, std::string name, StatGroup& parent_stats)
     : sim_(sim), name_(name), stats_(parent_stats.addGroup(std::move(name))) {}
 
-Tick Component::now() const {
-  return sim_.now();
+Tick Component::now() const { return sim_.now(); }
+Tick Component::statsStart() const { return sim_.statsStart(); }
+
+void Simulation::resetStats() {
+  stats_.reset();
+  for (auto& c : components_) c->resetStats();
+  stats_start_ = now_;
 }
 
 Simulation::Simulation(std::string name, std::ostream* warnings)
     : name_(std::move(name)), log_(warnings), stats_(name_) {
-  stats_.addFormula("sim_seconds", "s", "simulated time", [this] { return ticksToSeconds(now_); });
+  stats_.addFormula("sim_seconds", "s", "simulated time in the stats window",
+                    [this] { return ticksToSeconds(now_ - stats_start_); });
   stats_.addFormula("events", "1", "events processed",
                     [this] { return static_cast<double>(events_processed_); });
 }

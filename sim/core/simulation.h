@@ -66,6 +66,11 @@ class Simulation {
     return ref;
   }
 
+  /// Starts a new stats window at now(): every stat resets and utilizations count from here (use it
+  /// to drop a warm-up phase).
+  void resetStats();
+  Tick statsStart() const { return stats_start_; }
+
   StatGroup& stats() { return stats_; }
   const StatGroup& stats() const { return stats_; }
   Log& log() { return log_; }
@@ -81,6 +86,7 @@ class Simulation {
   std::vector<std::unique_ptr<ClockDomain>> clocks_;
   std::vector<std::unique_ptr<Component>> components_;
   std::uint64_t events_processed_ = 0;
+  Tick stats_start_ = 0;
   bool stop_requested_ = false;
   bool initialized_ = false;
   bool finalized_ = false;

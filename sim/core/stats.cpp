@@ -115,6 +115,11 @@ Formula& StatGroup::addFormula(std::string name, std::string unit, std::string d
   return addStat<Formula>(std::move(name), std::move(unit), std::move(description), std::move(fn));
 }
 
+void StatGroup::reset() {
+  for (auto& s : stats_) s->reset();
+  for (auto& g : groups_) g->reset();
+}
+
 const StatGroup* StatGroup::findGroup(const std::string& name) const {
   for (const auto& g : groups_) {
     if (g->name() == name) return g.get();

@@ -32,6 +32,8 @@ class Stat {
   virtual void dump(nlohmann::ordered_json& out) const = 0;
   /// The headline value (for text output and derived formulas).
   virtual double value() const = 0;
+  /// Back to the state after registration (formulas have none).
+  virtual void reset() {}
 
  private:
   std::string name_;
@@ -46,6 +48,7 @@ class Counter final : public Stat {
   void add(std::uint64_t n = 1) { count_ += n; }
   std::uint64_t count() const { return count_; }
   double value() const override { return static_cast<double>(count_); }
+  void reset() override { count_ = 0; }
   void dump(nlohmann::ordered_json& out) const override;
 
  private:
@@ -59,6 +62,7 @@ class Scalar final : public Stat {
   void add(double x) { value_ += x; }
   void set(double x) { value_ = x; }
   double value() const override { return value_; }
+  void reset() override { value_ = 0.0; }
   void dump(nlohmann::ordered_json& out) const override;
 
  private:
@@ -76,6 +80,7 @@ class Distribution final : public Stat {
   double max() const { return max_; }
   double mean() const { return count_ == 0 ? 0.0 : sum_ / static_cast<double>(count_); }
   double value() const override { return mean(); }
+  void reset() override { count_ = 0, sum_ = min_ = max_ = 0.0; }
   void dump(nlohmann::ordered_json& out) const override;
 
  private:
@@ -113,6 +118,9 @@ class StatGroup {
   Distribution& addDistribution(std::string name, std::string unit, std::string description);
   Formula& addFormula(std::string name, std::string unit, std::string description,
                       std::function<double()> fn);
+
+  /// Resets every stat in this group and below.
+  void reset();
 
   /// Lookup by dotted path relative to this group ("hbm.bytes_read"); nullptr when absent.
   const Stat* findStat(const std::string& path) const;

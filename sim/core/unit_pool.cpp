@@ -22,7 +22,7 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
   stats().addFormula("units", "1", "identical units in the pool",
                      [this] { return static_cast<double>(units_); });
   stats().addFormula("utilization", "1", "busy unit-time / (units x simulated time)", [this] {
-    const Tick end = std::max(now(), all_free_at_);
+    const Tick end = std::max(now(), all_free_at_) - statsStart();
     return end == 0 ? 0.0
                     : static_cast<double>(busy_ticks_.count()) /
                           (static_cast<double>(end) * static_cast<double>(units_));

@@ -25,6 +25,11 @@ Workload::Workload(spec::ScenarioSpec scenario) : scenario_(std::move(scenario))
   }
 }
 
+Workload::Workload(spec::ScenarioSpec scenario, Graph graph) : scenario_(std::move(scenario)) {
+  prefill_.emplace(std::move(graph));
+  runs_.push_back({GraphPhase::kPrefill, &*prefill_, scenario_.prompt_tokens, scenario_.prompt_tokens});
+}
+
 std::uint64_t Workload::outputTokensPerSequence() const {
   if (scenario_.model.isEncoder()) return 0;
   return scenario_.phase == spec::Phase::kGenerate ? scenario_.output_tokens : 1;

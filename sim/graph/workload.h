@@ -28,6 +28,9 @@ struct Run {
 class Workload {
  public:
   explicit Workload(spec::ScenarioSpec scenario);
+  /// A workload of one given graph, run once as a prefill-like pass (microbenchmarks: one GEMM, one
+  /// copy). `scenario` supplies the batch, formats and KV sizing.
+  Workload(spec::ScenarioSpec scenario, Graph graph);
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
 

@@ -58,6 +58,7 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
                 "required key is missing (give peak or macs_per_cycle per dtype)");
   }
   c.sparsity_speedup = r.number("sparsity_speedup", Need::kOptional, 1.0, 16.0).value_or(1.0);
+  c.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
   if (auto array = r.child("array", Need::kOptional)) {
     c.array_rows = static_cast<std::uint32_t>(
         array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));

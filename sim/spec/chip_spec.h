@@ -28,6 +28,8 @@ struct ComputeSpec {
   /// Systolic array shape rows x cols; 0 when not stated.
   std::uint32_t array_rows = 0;
   std::uint32_t array_cols = 0;
+  /// Fraction of peak a unit sustains on large, well-shaped work (efficiency knob, calibrated).
+  double achievable_fraction = 1.0;
 
   /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
   double macsPerCyclePerUnit(DType t, double clock_hz) const;

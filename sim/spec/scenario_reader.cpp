@@ -132,6 +132,23 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       p->finish();
     }
   }
+  if (auto p = r.child("placement", Need::kOptional)) {
+    s.placement.weights = p->choice<WeightPlacement>("weights",
+                                                     {{"auto", WeightPlacement::kAuto},
+                                                      {"resident", WeightPlacement::kResident},
+                                                      {"streamed", WeightPlacement::kStreamed}},
+                                                     Need::kOptional)
+                              .value_or(WeightPlacement::kAuto);
+    s.placement.kv = p->choice<KvPlacement>(
+                          "kv", {{"auto", KvPlacement::kAuto}, {"on_chip", KvPlacement::kOnChip}, {"off_chip", KvPlacement::kOffChip}},
+                          Need::kOptional)
+                         .value_or(KvPlacement::kAuto);
+    p->finish();
+  }
+  if (auto sw = r.child("software", Need::kOptional)) {
+    s.software.op_overhead_ps = sw->ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
+    sw->finish();
+  }
   r.finish();
   return s;
 }

@@ -41,6 +41,22 @@ struct ParallelPlan {
   bool automatic = false;  // `parallel: auto`: the mapping picks the smallest plan that fits
 };
 
+enum class WeightPlacement { kAuto, kResident, kStreamed };
+enum class KvPlacement { kAuto, kOnChip, kOffChip };
+
+/// Where tensors live; `auto` lets the mapping decide by capacity.
+struct PlacementPolicy {
+  WeightPlacement weights = WeightPlacement::kAuto;
+  KvPlacement kv = KvPlacement::kAuto;
+};
+
+/// The software stack's own costs, separate from the chip's.
+struct SoftwareSpec {
+  /// Host-side time per op before it can launch (eager framework dispatch and timing); 0 for
+  /// compiled or graph-captured serving.
+  std::uint64_t op_overhead_ps = 0;
+};
+
 struct ScenarioSpec {
   std::string name;
   std::string description;
@@ -54,6 +70,8 @@ struct ScenarioSpec {
   AttentionImpl attention = AttentionImpl::kFused;
   FusionLevel fusion = FusionLevel::kElementwise;
   ParallelPlan parallel;
+  PlacementPolicy placement;
+  SoftwareSpec software;
 };
 
 }  // namespace archsim::spec

@@ -1,0 +1,37 @@
+// Counters the executor keeps per op (and sums per run): bytes by memory level, cache hits and
+// misses by tensor role, busy compute time, dynamic energy.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/graph/tensor.h"
+
+namespace archsim::exec {
+
+inline constexpr std::size_t kRoles = 4;  // graph::TensorRole values
+inline std::size_t roleIndex(graph::TensorRole r) { return static_cast<std::size_t>(r); }
+
+struct LevelTraffic {
+  std::uint64_t read = 0;
+  std::uint64_t written = 0;
+};
+
+struct OpCounters {
+  std::vector<LevelTraffic> level;  // by memory level index
+  std::array<std::uint64_t, kRoles> hits{};    // cache block lookups served by a cache
+  std::array<std::uint64_t, kRoles> misses{};  // ... that went to DRAM
+  std::array<std::uint64_t, kRoles> hit_bytes{};
+  std::array<std::uint64_t, kRoles> miss_bytes{};
+  std::uint64_t matrix_busy_ps = 0;  // unit-time computing, summed over tiles
+  std::uint64_t vector_busy_ps = 0;
+  std::uint64_t tiles = 0;
+  double energy_j = 0.0;  // dynamic: compute and memory traffic
+
+  explicit OpCounters(std::size_t levels = 0) : level(levels) {}
+  void add(const OpCounters& o);
+};
+
+}  // namespace archsim::exec

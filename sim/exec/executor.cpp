@@ -1,0 +1,410 @@
+#include "sim/exec/executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+#include "sim/spec/units.h"
+
+namespace archsim::exec {
+namespace {
+
+using graph::OpId;
+constexpr std::uint64_t kMatrixPool = 0;
+constexpr std::uint64_t kVectorPool = 1;
+
+// Event argument: bit 0 the unit pool, bits 1..24 the op, bits 25.. the tile.
+std::uint64_t packTile(OpId op, std::uint64_t tile, std::uint64_t pool) {
+  return (tile << 25) | (static_cast<std::uint64_t>(op) << 1) | pool;
+}
+OpId opOf(std::uint64_t arg) { return static_cast<OpId>((arg >> 1) & 0xffffff); }
+std::uint64_t tileOf(std::uint64_t arg) { return arg >> 25; }
+
+/// The matrix format the chip computes a scenario's `compute` dtype in: itself, or the same-width
+/// alternative (bf16 <-> fp16, fp8 <-> int8) with a warning.
+spec::DType resolveMatrixDType(const spec::ChipSpec& chip, spec::DType wanted, std::vector<std::string>& warnings) {
+  if (chip.matrix.peak(wanted)) return wanted;
+  const std::pair<spec::DType, spec::DType> kSameWidth[] = {{spec::DType::kBf16, spec::DType::kFp16},
+                                                            {spec::DType::kFp16, spec::DType::kBf16},
+                                                            {spec::DType::kFp8, spec::DType::kInt8},
+                                                            {spec::DType::kInt8, spec::DType::kFp8},
+                                                            {spec::DType::kFp32, spec::DType::kTf32}};
+  for (const auto& [from, to] : kSameWidth) {
+    if (from == wanted && chip.matrix.peak(to)) {
+      warnings.push_back(fmt::format("{} has no {} matrix throughput; computing in {}", chip.name,
+                                     spec::dtypeName(wanted), spec::dtypeName(to)));
+      return to;
+    }
+  }
+  std::string have;
+  for (const auto& [t, peak] : chip.matrix.peak_ops_per_s) {
+    if (!have.empty()) have += ", ";
+    have += spec::dtypeName(t);
+  }
+  throw ConfigError(Location{"<scenario dtypes>", 0, 0}, "dtypes.compute",
+                    fmt::format("{} cannot compute in {} on its matrix units (it has {}); set dtypes.compute",
+                                chip.name, spec::dtypeName(wanted), have));
+}
+
+spec::DType resolveVectorDType(const spec::ChipSpec& chip, spec::DType wanted) {
+  if (chip.vector.peak(wanted)) return wanted;
+  if (chip.vector.peak(spec::DType::kFp32)) return spec::DType::kFp32;
+  return chip.vector.peak_ops_per_s.begin()->first;
+}
+
+double energyPerOp(const spec::ChipSpec& chip, spec::DType t) {
+  const auto it = chip.power.energy_j_per_op.find(t);
+  if (it != chip.power.energy_j_per_op.end()) return it->second;
+  double most = 0.0;  // an unlisted format: charge the costliest listed one
+  for (const auto& [dtype, e] : chip.power.energy_j_per_op) most = std::max(most, e);
+  return most;
+}
+
+std::string boundOf(const OpRecord& r, hw::Chip& chip) {
+  if (r.busy == 0) return "latency";
+  const double d = static_cast<double>(r.busy);
+  const auto& units = r.matrix ? chip.spec().matrix : chip.spec().vector;
+  double best = static_cast<double>(r.matrix ? r.counters.matrix_busy_ps : r.counters.vector_busy_ps) /
+                (units.units * d);
+  std::string bound = "compute";
+  for (std::size_t i = 0; i < r.counters.level.size(); ++i) {
+    const double bytes = static_cast<double>(r.counters.level[i].read + r.counters.level[i].written);
+    const double u = bytes / (chip.level(i).effectiveBandwidth() * ticksToSeconds(r.busy));
+    if (u > best) {
+      best = u;
+      bound = chip.level(i).name();
+    }
+  }
+  return best < 0.5 ? "latency" : bound;
+}
+
+}  // namespace
+
+Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload, const map::Placement& placement)
+    : sim_(sim), chip_(chip), workload_(workload), placement_(placement), memory_(chip, placement) {
+  const spec::ChipSpec& c = chip.spec();
+  const spec::ScenarioSpec& s = workload.scenario();
+  matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
+  vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
+  matrix_macs_per_tick_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable_fraction /
+                          static_cast<double>(chip.clock().periodTicks());
+  vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction / c.vector.units /
+                           static_cast<double>(kTicksPerSecond);
+  fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
+                         c.vector.achievable_fraction / c.vector.units / static_cast<double>(kTicksPerSecond);
+  matrix_j_per_mac_ = 2.0 * energyPerOp(c, matrix_dtype_);
+  vector_j_per_flop_ = energyPerOp(c, vector_dtype_);
+  dataflow_ = c.execution.style == spec::ExecutionStyle::kDataflow;
+  records_.resize(workload.runs().size());
+}
+
+OpPlan& Executor::plan(OpId op) {
+  OpState& st = ops_[op];
+  if (!st.plan) st.plan = std::make_unique<OpPlan>(*ctx_, graph_->op(op));
+  return *st.plan;
+}
+
+Tick Executor::computeTicks(const TileTask& task) const {
+  double ticks = 0.0;
+  if (task.macs > 0) {
+    // Whole cycles on the unit's clock.
+    const double cycles = std::ceil(static_cast<double>(task.macs) /
+                                    (matrix_macs_per_tick_ * static_cast<double>(chip_.clock().periodTicks())));
+    ticks += cycles * static_cast<double>(chip_.clock().periodTicks());
+  }
+  if (task.vector_flops > 0) {
+    const double rate = task.fp32_vector ? fp32_flops_per_tick_ : vector_flops_per_tick_;
+    ticks += std::ceil(static_cast<double>(task.vector_flops) / rate);
+  }
+  return static_cast<Tick>(ticks);
+}
+
+void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) {
+  const graph::Run& r = workload_.runs()[run];
+  graph_ = r.graph;
+  run_ = run;
+  measured_ = measured;
+  ctx_ = std::make_unique<PlanContext>(PlanContext{chip_.spec(), workload_.scenario(), placement_, *graph_, kv_length,
+                                                   r.phase == graph::GraphPhase::kDecode});
+  ops_.clear();
+  ops_.resize(graph_->ops().size());
+  for (OpState& st : ops_) st.counters = OpCounters(chip_.levels().size());
+  order_ = graph_->topologicalOrder();
+  position_.assign(order_.size(), 0);
+  for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
+  active_.clear();
+  free_[kMatrixPool] = chip_.spec().matrix.units;
+  free_[kVectorPool] = chip_.spec().vector.units;
+  next_in_order_ = 0;
+
+  const Tick overhead = (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) +
+                        workload_.scenario().software.op_overhead_ps;
+  if (dataflow_) {
+    // Each op waits for its distinct producers.
+    for (OpId op = 0; op < ops_.size(); ++op) {
+      std::vector<OpId> producers;
+      for (auto [it, end] = boost::in_edges(op, graph_->dag()); it != end; ++it) {
+        producers.push_back(static_cast<OpId>(boost::source(*it, graph_->dag())));
+      }
+      std::sort(producers.begin(), producers.end());
+      ops_[op].pending = static_cast<std::uint32_t>(std::unique(producers.begin(), producers.end()) - producers.begin());
+    }
+    for (OpId op : order_) {
+      if (ops_[op].pending == 0) sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), op);
+    }
+  } else {
+    sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[0]);
+    next_in_order_ = 1;
+  }
+  sim_.run();
+  for (OpId op = 0; op < ops_.size(); ++op) {
+    if (!ops_[op].done) ARCHSIM_PANIC_AT(sim_.now(), "op " + graph_->op(op).name + " never finished");
+  }
+}
+
+void Executor::startOp(std::uint64_t op) {
+  OpState& st = ops_[op];
+  st.started = true;
+  st.start = sim_.now();
+  if (plan(static_cast<OpId>(op)).tiles() == 0) {
+    finishOp(static_cast<OpId>(op));
+    return;
+  }
+  if (dataflow_ && !placement_.weightsResident()) prefetchAfter(static_cast<OpId>(op));
+  const auto at = std::upper_bound(active_.begin(), active_.end(), static_cast<OpId>(op),
+                                   [&](OpId a, OpId b) { return position_[a] < position_[b]; });
+  active_.insert(at, static_cast<OpId>(op));
+  issue();
+}
+
+void Executor::prefetchAfter(OpId op) {
+  // The next weight-reading op in order gets its weights fetched into staging now (depth 1).
+  for (std::size_t i = position_[op] + 1; i < order_.size(); ++i) {
+    const OpId next = order_[i];
+    OpState& st = ops_[next];
+    if (st.started || !st.prefetched.empty()) return;
+    bool reads_weights = false;
+    for (const graph::TensorUse& u : graph_->op(next).reads) {
+      reads_weights |= graph_->tensor(u.tensor).role == graph::TensorRole::kWeight &&
+                       graph_->tensor(u.tensor).shape.size() == 2;
+    }
+    if (!reads_weights) continue;
+    OpPlan& p = plan(next);
+    st.prefetched.assign(p.tiles(), sim_.now());
+    for (std::uint64_t t = 0; t < p.tiles(); ++t) {
+      p.tile(t, scratch_);
+      for (const RangeRef& r : scratch_.reads) {
+        if (r.weight) st.prefetched[t] = std::max(st.prefetched[t], memory_.read(r.tensor, r.offset, r.bytes, st.counters));
+      }
+    }
+    return;
+  }
+}
+
+void Executor::issue() {
+  for (std::uint64_t pool : {kMatrixPool, kVectorPool}) {
+    while (free_[pool] > 0) {
+      // The earliest (in topological order) started op with tiles left for this pool.
+      OpId chosen = 0;
+      bool found = false;
+      for (OpId op : active_) {
+        const OpState& st = ops_[op];
+        if (st.plan->matrix() != (pool == kMatrixPool)) continue;
+        chosen = op;
+        found = true;
+        break;
+      }
+      if (!found) break;
+      OpState& st = ops_[chosen];
+      issueTile(chosen, st.next++);
+      if (st.next >= st.plan->tiles()) active_.erase(std::find(active_.begin(), active_.end(), chosen));
+    }
+  }
+}
+
+Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute, bool skip_staged_weights,
+                       std::uint64_t tile, bool write) {
+  Tick ready = t0;
+  for (const RangeRef& r : task.reads) {
+    if (skip_staged_weights && r.weight) continue;
+    ready = std::max(ready, memory_.read(r.tensor, r.offset, r.bytes, st.counters));
+  }
+  if (skip_staged_weights) ready = std::max(ready, st.prefetched[tile]);
+  const Tick fetch = ready - t0;
+  const Tick chunks = std::max<Tick>(1, task.k_chunks);
+  Tick done = t0 + std::max(fetch + compute / chunks, fetch / chunks + compute);
+  if (write) {
+    for (const RangeRef& w : task.writes) done = std::max(done, memory_.write(w.tensor, w.offset, w.bytes, st.counters));
+  }
+  return done;
+}
+
+void Executor::issueTile(OpId op, std::uint64_t tile) {
+  OpState& st = ops_[op];
+  OpPlan& p = *st.plan;
+  p.tile(tile, scratch_);
+  const Tick t0 = sim_.now();
+  const Tick compute = computeTicks(scratch_);
+  const std::uint64_t pool = p.matrix() ? kMatrixPool : kVectorPool;
+  // A two-pass tile computes half its work per pass and writes only after the second.
+  const bool two_pass = scratch_.passes > 1;
+  const Tick pass_compute = two_pass ? compute / 2 : compute;
+  const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass);
+
+  (pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits()).reserve(done - t0);
+  (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) += compute;
+  st.counters.energy_j += static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
+                          static_cast<double>(scratch_.vector_flops) * vector_j_per_flop_;
+  ++st.counters.tiles;
+  --free_[pool];
+  ++st.outstanding;
+  if (two_pass) {
+    sim_.schedule(done, Callback::to<&Executor::onPassDone>(this), packTile(op, tile, pool));
+  } else {
+    sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), packTile(op, tile, pool));
+  }
+}
+
+void Executor::onPassDone(std::uint64_t arg) {
+  const OpId op = opOf(arg);
+  OpState& st = ops_[op];
+  st.plan->tile(tileOf(arg), scratch_);
+  const Tick t0 = sim_.now();
+  const Tick done = runPass(st, scratch_, t0, computeTicks(scratch_) - computeTicks(scratch_) / 2, false,
+                            tileOf(arg), true);
+  (st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits()).reserve(done - t0);
+  sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), arg);
+}
+
+void Executor::onTileDone(std::uint64_t arg) {
+  const OpId op = opOf(arg);
+  ++free_[arg & 1];
+  OpState& st = ops_[op];
+  --st.outstanding;
+  if (st.outstanding == 0 && st.next >= st.plan->tiles()) finishOp(op);
+  issue();
+}
+
+void Executor::finishOp(OpId op) {
+  OpState& st = ops_[op];
+  st.done = true;
+  if (measured_) record(op);
+  const Tick overhead = (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) +
+                        workload_.scenario().software.op_overhead_ps;
+  if (dataflow_) {
+    for (OpId next : graph_->successors(op)) {
+      if (--ops_[next].pending == 0) sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), next);
+    }
+  } else if (next_in_order_ < order_.size()) {
+    sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[next_in_order_++]);
+  }
+  st.plan.reset();  // plans are per step; free their memory as soon as the op is done
+}
+
+void Executor::record(OpId op) {
+  std::vector<OpRecord>& records = records_[run_];
+  if (records.empty()) {
+    records.resize(graph_->ops().size());
+    for (const graph::Op& o : graph_->ops()) {
+      OpRecord& r = records[o.id];
+      r.graph = std::string(graph::graphPhaseName(workload_.runs()[run_].phase));
+      r.name = o.name;
+      r.kind = o.kind;
+      r.layer = o.layer;
+      r.counters = OpCounters(chip_.levels().size());
+    }
+  }
+  const OpState& st = ops_[op];
+  OpRecord& r = records[op];
+  const std::uint64_t kv = graph_->effectiveKv(ctx_->kv_length);
+  if (r.executions == 0) r.first_start = st.start;
+  ++r.executions;
+  r.last_end = sim_.now();
+  r.busy += sim_.now() - st.start;
+  r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
+  r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
+  r.vector_flops += graph_->op(op).vector_flops.at(kv);
+  r.counters.add(st.counters);
+}
+
+RunResult Executor::run() {
+  const spec::ScenarioSpec& s = workload_.scenario();
+  const auto& runs = workload_.runs();
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const bool decode_only = s.phase == spec::Phase::kDecode;
+    if (decode_only) {
+      runStep(r, runs[r].kv_first, false);  // warm-up: caches reach their steady state
+      sim_.resetStats();
+    }
+    if (!measuring_started_) {
+      measured_start_ = sim_.now();
+      measuring_started_ = true;
+    }
+    for (std::uint64_t kv = runs[r].kv_first; kv <= runs[r].kv_last; ++kv) {
+      runStep(r, kv, true);
+      ++measured_steps_;
+    }
+    if (runs[r].phase == graph::GraphPhase::kPrefill) prefill_end_ = sim_.now();
+  }
+  sim_.finalizeAll();
+  return finish();
+}
+
+RunResult Executor::finish() {
+  const spec::ScenarioSpec& s = workload_.scenario();
+  RunResult out;
+  out.measured_start = measured_start_;
+  out.measured_end = sim_.now();
+  out.measured_steps = measured_steps_;
+  out.totals = OpCounters(chip_.levels().size());
+  out.matrix_dtype = std::string(spec::dtypeName(matrix_dtype_));
+  out.vector_dtype = std::string(spec::dtypeName(vector_dtype_));
+  for (auto& records : records_) {
+    for (OpRecord& r : records) {
+      r.bound = boundOf(r, chip_);
+      out.totals.add(r.counters);
+      out.ops.push_back(std::move(r));
+    }
+  }
+  const double e2e = ticksToSeconds(out.measured_end - out.measured_start);
+  out.dynamic_energy_j = out.totals.energy_j;
+  out.static_energy_j = chip_.spec().power.static_w * e2e;
+  const double energy = out.dynamic_energy_j + out.static_energy_j;
+
+  Metrics& m = out.metrics;
+  m.e2e_s = e2e;
+  m.chips = 1;
+  m.avg_power_w = e2e > 0 ? energy / e2e : 0.0;
+  const std::uint64_t per_seq = workload_.outputTokensPerSequence();
+  const std::uint64_t tokens = per_seq * s.batch;
+  switch (s.phase) {
+    case spec::Phase::kPrefill:
+      if (per_seq > 0) m.ttft_s = e2e;
+      break;
+    case spec::Phase::kDecode:
+      m.tpot_s = e2e;
+      break;
+    case spec::Phase::kGenerate: {
+      const double ttft = ticksToSeconds(prefill_end_ - out.measured_start);
+      m.ttft_s = ttft;
+      if (s.output_tokens > 1) m.tpot_s = (e2e - ttft) / static_cast<double>(s.output_tokens - 1);
+      break;
+    }
+  }
+  if (tokens > 0 && e2e > 0) {
+    m.output_tokens_per_s = static_cast<double>(tokens) / e2e;
+    m.tokens_per_s_per_user = s.phase == spec::Phase::kDecode ? 1.0 / e2e : static_cast<double>(per_seq) / e2e;
+    m.energy_per_token_j = energy / static_cast<double>(tokens);
+  }
+  out.warnings = warnings_;
+  if (m.avg_power_w > chip_.spec().power.tdp_w) {
+    out.warnings.push_back(fmt::format("average power {} exceeds {}'s TDP of {}",
+                                       spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower), chip_.spec().name,
+                                       spec::formatQuantity(chip_.spec().power.tdp_w, spec::Dimension::kPower)));
+  }
+  return out;
+}
+
+}  // namespace archsim::exec

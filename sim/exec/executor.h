@@ -1,0 +1,105 @@
+// Executor: runs a workload's graphs on one chip, tile by tile, on the event kernel.
+//
+// Each tile task is issued on a free unit of its kind at the current tick: it reserves its operand
+// reads through the MemorySystem (caches, DRAM channels or resident SRAM — contention with every
+// other in-flight tile emerges there), computes for ceil(MACs / (MACs/cycle x achievable)) cycles
+// (vector work at the vector units' rate), overlapping fetch and compute over its K chunks:
+//   done = t0 + max(fetch + compute / chunks, fetch / chunks + compute),
+// reserves its writes, and schedules one completion event, which frees the unit for the next tile.
+// Execution styles (from the chip):
+//   kernel   — ops in topological order, each after the previous one ends plus the launch
+//              overhead (and the scenario's software op overhead); a barrier per op;
+//   dataflow — ops start when their producers finish, no launch cost; ready ops share the units;
+//              with streamed weights, the next weight op's weights are prefetched when an op starts.
+// Steps run back to back (a decode step starts when the previous token is out). A `decode` scenario
+// first runs one warm-up step (caches in steady state), then resets stats and measures one step.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "sim/core/simulation.h"
+#include "sim/exec/memory_system.h"
+#include "sim/exec/op_plan.h"
+#include "sim/exec/run_result.h"
+#include "sim/graph/workload.h"
+#include "sim/hw/chip.h"
+#include "sim/map/placement.h"
+
+namespace archsim::exec {
+
+class Executor {
+ public:
+  /// Throws ConfigError when the chip cannot compute in the scenario's formats.
+  Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload, const map::Placement& placement);
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  RunResult run();
+
+ private:
+  struct OpState {
+    std::unique_ptr<OpPlan> plan;
+    std::uint64_t next = 0;         // next tile to issue
+    std::uint64_t outstanding = 0;  // issued, not done
+    std::uint32_t pending = 0;      // producers not yet done (dataflow)
+    bool started = false;
+    bool done = false;
+    Tick start = 0;
+    OpCounters counters;
+    std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
+  };
+
+  void runStep(std::size_t run, std::uint64_t kv_length, bool measured);
+  void startOp(std::uint64_t op);  // event target (arg = op id)
+  void onTileDone(std::uint64_t arg);
+  void onPassDone(std::uint64_t arg);  // a two-pass tile finished its first pass
+  void issue();
+  void issueTile(graph::OpId op, std::uint64_t tile);
+  void finishOp(graph::OpId op);
+  void prefetchAfter(graph::OpId op);
+  OpPlan& plan(graph::OpId op);
+  Tick computeTicks(const TileTask& task) const;
+  /// Reads, computes and writes one pass of a tile issued at `t0`; returns when it is done.
+  Tick runPass(OpState& st, const TileTask& task, Tick t0, Tick compute, bool skip_staged_weights,
+               std::uint64_t tile, bool write);
+  void record(graph::OpId op);
+  RunResult finish();
+
+  Simulation& sim_;
+  hw::Chip& chip_;
+  const graph::Workload& workload_;
+  const map::Placement& placement_;
+  MemorySystem memory_;
+  spec::DType matrix_dtype_;
+  spec::DType vector_dtype_;
+  double matrix_macs_per_tick_ = 0;  // per unit, at the achievable fraction
+  double vector_flops_per_tick_ = 0;
+  double fp32_flops_per_tick_ = 0;  // vector units at fp32 (attention softmax)
+  double matrix_j_per_mac_ = 0;
+  double vector_j_per_flop_ = 0;
+  bool dataflow_ = false;
+  std::vector<std::string> warnings_;
+
+  // The step being simulated.
+  const graph::Graph* graph_ = nullptr;
+  std::size_t run_ = 0;
+  std::unique_ptr<PlanContext> ctx_;
+  std::vector<OpState> ops_;
+  std::vector<graph::OpId> order_;    // topological order
+  std::vector<std::size_t> position_;  // op -> index in order_
+  std::size_t next_in_order_ = 0;      // kernel style: the next op to launch
+  std::vector<graph::OpId> active_;    // started ops with tiles left to issue, in topological order
+  std::uint32_t free_[2] = {0, 0};     // free matrix / vector units
+  bool measured_ = false;
+  TileTask scratch_;
+
+  // Results.
+  std::vector<std::vector<OpRecord>> records_;  // per run, per op
+  Tick measured_start_ = 0;
+  std::uint64_t measured_steps_ = 0;
+  Tick prefill_end_ = 0;
+  bool measuring_started_ = false;
+};
+
+}  // namespace archsim::exec

@@ -1,0 +1,132 @@
+#include "sim/exec/memory_system.h"
+
+#include <algorithm>
+
+#include "sim/core/error.h"
+
+namespace archsim::exec {
+
+void OpCounters::add(const OpCounters& o) {
+  if (level.size() < o.level.size()) level.resize(o.level.size());
+  for (std::size_t i = 0; i < o.level.size(); ++i) {
+    level[i].read += o.level[i].read;
+    level[i].written += o.level[i].written;
+  }
+  for (std::size_t r = 0; r < kRoles; ++r) {
+    hits[r] += o.hits[r];
+    misses[r] += o.misses[r];
+    hit_bytes[r] += o.hit_bytes[r];
+    miss_bytes[r] += o.miss_bytes[r];
+  }
+  matrix_busy_ps += o.matrix_busy_ps;
+  vector_busy_ps += o.vector_busy_ps;
+  tiles += o.tiles;
+  energy_j += o.energy_j;
+}
+
+MemorySystem::MemorySystem(hw::Chip& chip, const map::Placement& placement)
+    : chip_(chip), placement_(placement) {}
+
+void MemorySystem::charge(std::size_t level, std::uint64_t bytes, bool write, OpCounters& counters) {
+  LevelTraffic& t = counters.level[level];
+  (write ? t.written : t.read) += bytes;
+  counters.energy_j += static_cast<double>(bytes) * chip_.level(level).spec().energy_j_per_byte;
+}
+
+Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, OpCounters& counters) {
+  hw::MemoryLevel* dram = chip_.dram();
+  if (dram == nullptr) ARCHSIM_PANIC("a DRAM-homed tensor on a chip without DRAM");
+  charge(dram->index(), bytes, write, counters);
+  return dram->transfer(address, bytes);
+}
+
+Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters) {
+  if (bytes == 0) return chip_.level(0).latency();
+  const map::TensorHome& home = placement_.home(tensor);
+  hw::MemoryLevel& level = chip_.level(home.level);
+  if (!level.isDram()) {
+    charge(level.index(), bytes, false, counters);
+    return level.transfer(home.address + offset, bytes);
+  }
+  const auto& caches = chip_.caches();
+  if (caches.empty()) return dramTransfer(home.address + offset, bytes, false, counters);
+
+  const std::size_t role = roleIndex(home.role);
+  std::vector<std::uint64_t>& hit_bytes = hit_bytes_;
+  hit_bytes.assign(caches.size(), 0);
+  std::uint64_t writeback = 0;
+  Tick ready = 0;
+  std::uint64_t run_start = 0;
+  std::uint64_t run_bytes = 0;
+  auto flushRun = [&] {
+    if (run_bytes > 0) ready = std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, counters));
+    run_bytes = 0;
+  };
+  const std::uint64_t end = offset + bytes;
+  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
+    const std::uint64_t lo = std::max(offset, block * kBlockBytes);
+    const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
+    const std::uint64_t alloc = std::min(kBlockBytes, std::max(home.bytes, end) - block * kBlockBytes);
+    const hw::TileKey key{tensor, static_cast<std::uint32_t>(block)};
+    bool served = false;
+    for (std::size_t c = 0; c < caches.size(); ++c) {
+      const hw::TileCache::Access a = caches[c]->cache()->access(key, alloc, false);
+      writeback += a.writeback_bytes;
+      if (a.hit) {
+        hit_bytes[c] += hi - lo;
+        served = true;
+        break;
+      }
+    }
+    if (served) {
+      ++counters.hits[role];
+      counters.hit_bytes[role] += hi - lo;
+      flushRun();
+    } else {
+      ++counters.misses[role];
+      counters.miss_bytes[role] += hi - lo;
+      if (run_bytes == 0) run_start = lo;
+      run_bytes += hi - lo;
+    }
+  }
+  flushRun();
+  for (std::size_t c = 0; c < caches.size(); ++c) {
+    if (hit_bytes[c] == 0) continue;
+    charge(caches[c]->index(), hit_bytes[c], false, counters);
+    ready = std::max(ready, caches[c]->transfer(0, hit_bytes[c]));
+  }
+  if (writeback > 0) {
+    dramTransfer(writeback_cursor_, writeback, true, counters);
+    writeback_cursor_ += writeback;
+  }
+  return ready;
+}
+
+Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters) {
+  if (bytes == 0) return chip_.level(0).latency();
+  const map::TensorHome& home = placement_.home(tensor);
+  hw::MemoryLevel& level = chip_.level(home.level);
+  if (!level.isDram()) {
+    charge(level.index(), bytes, true, counters);
+    return level.transfer(home.address + offset, bytes);
+  }
+  const auto& caches = chip_.caches();
+  if (caches.empty()) return dramTransfer(home.address + offset, bytes, true, counters);
+  hw::MemoryLevel& nearest = *caches.front();
+  std::uint64_t writeback = 0;
+  const std::uint64_t end = offset + bytes;
+  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
+    const std::uint64_t alloc = std::min(kBlockBytes, std::max(home.bytes, end) - block * kBlockBytes);
+    writeback += nearest.cache()->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, alloc, true)
+                     .writeback_bytes;
+  }
+  charge(nearest.index(), bytes, true, counters);
+  const Tick ready = nearest.transfer(0, bytes);
+  if (writeback > 0) {
+    dramTransfer(writeback_cursor_, writeback, true, counters);
+    writeback_cursor_ += writeback;
+  }
+  return ready;
+}
+
+}  // namespace archsim::exec

@@ -1,0 +1,272 @@
+#include "sim/exec/op_plan.h"
+
+#include <algorithm>
+
+#include "sim/core/error.h"
+#include "sim/core/time.h"
+
+namespace archsim::exec {
+namespace {
+
+using graph::OpKind;
+using graph::TensorRole;
+
+constexpr std::uint64_t kKvBlockTokens = 256;  // tokens a decode KV split covers at least
+constexpr std::uint64_t kQueryBlock = 128;     // queries per prefill attention tile
+constexpr std::uint64_t kAttentionKChunk = 64;
+constexpr std::uint64_t kGroupRows = 8;  // row blocks per group in the matmul tile order
+constexpr std::uint64_t kRegisterRow = 1024;  // widest softmax row kept in registers (one pass)
+
+std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+/// x * num / den without overflow.
+std::uint64_t scale(std::uint64_t x, std::uint64_t num, std::uint64_t den) {
+  return static_cast<std::uint64_t>(static_cast<Uint128>(x) * num / den);
+}
+
+/// Query-key pairs for queries [q0, q1) attending causally, with an optional window.
+std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t window) {
+  auto upTo = [&](std::uint64_t q) {  // sum over i < q of min(i + 1, window)
+    if (window == 0 || q <= window) return q * (q + 1) / 2;
+    return window * (window + 1) / 2 + (q - window) * window;
+  };
+  return upTo(q1) - upTo(q0);
+}
+
+bool isWeightMatmul(OpKind k) {
+  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul || k == OpKind::kLmHead;
+}
+
+}  // namespace
+
+OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&op) {
+  const spec::ModelSpec& model = ctx.scenario.model;
+  const graph::Graph& g = ctx.graph;
+  const std::uint64_t kv = g.effectiveKv(ctx.kv_length);
+  batch_ = ctx.scenario.batch;
+  kv_heads_ = model.kv_heads;
+  group_ = model.heads / model.kv_heads;
+  head_dim_ = model.head_dim;
+  q_rows_ = ctx.decode ? 1 : ctx.scenario.prompt_tokens;
+  span_ = ctx.decode ? kv : q_rows_;
+
+  if (isWeightMatmul(op.kind) && op.matmul) {
+    shape_ = Shape::kWeightMatmul;
+    matrix_ = true;
+    m_ = op.matmul->m.at(kv);
+    n_ = op.matmul->n.at(kv);
+    k_ = op.matmul->k.at(kv);
+    for (std::size_t i = 0; i < op.reads.size(); ++i) {
+      const graph::Tensor& t = g.tensor(op.reads[i].tensor);
+      if (weight_ < 0 && t.role == TensorRole::kWeight && t.shape.size() == 2) weight_ = static_cast<int>(i);
+      if (input_ < 0 && t.role != TensorRole::kWeight) input_ = static_cast<int>(i);
+    }
+    if (weight_ < 0 || input_ < 0) ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
+    mm_ = map::tileMatmul(ctx.chip, m_, n_, k_);
+    tiles_ = mm_.tiles();
+  } else if (op.kind == OpKind::kAttention) {
+    shape_ = Shape::kAttention;
+    matrix_ = true;
+    q_use_ = 0, k_use_ = 1, v_use_ = 2;
+    if (ctx.decode) {
+      q_block_ = 1;
+      q_blocks_ = 1;
+      // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
+      const std::uint64_t units = ctx.chip.matrix.units;
+      splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_), 1, ceilDiv(kv, kKvBlockTokens));
+    } else {
+      q_block_ = std::min(kQueryBlock, q_rows_);
+      q_blocks_ = ceilDiv(q_rows_, q_block_);
+      splits_ = 1;
+    }
+    tiles_ = batch_ * kv_heads_ * q_blocks_ * splits_;
+  } else if (op.kind == OpKind::kAttentionScore || op.kind == OpKind::kAttentionContext) {
+    shape_ = op.kind == OpKind::kAttentionScore ? Shape::kAttentionScore : Shape::kAttentionContext;
+    matrix_ = true;
+    q_use_ = 0, k_use_ = 1;
+    q_block_ = std::min(kQueryBlock, q_rows_);
+    q_blocks_ = ceilDiv(q_rows_, q_block_);
+    tiles_ = batch_ * model.heads * q_blocks_;
+    mm_ = map::tileMatmul(ctx.chip, q_rows_, span_, head_dim_, batch_ * model.heads);
+  } else {
+    shape_ = Shape::kRows;
+    matrix_ = false;
+    const graph::TensorUse& first = op.writes.empty() ? op.reads.front() : op.writes.front();
+    const graph::Tensor& t = g.tensor(first.tensor);
+    const std::uint64_t last = t.shape.empty()                ? 1
+                               : t.shape.back() == graph::kKvDim ? std::max<std::uint64_t>(kv, 1)
+                                                                 : std::max<std::int64_t>(t.shape.back(), 1);
+    rows_ = std::max<std::uint64_t>(1, t.elements.at(kv) / last);
+    columns_ = last;
+    if (t.role == TensorRole::kKv) rows_ = std::max<std::uint64_t>(1, batch_ * q_rows_);
+    rows_per_tile_ = map::rowsPerTile(rows_, ctx.chip.vector.units);
+    tiles_ = ceilDiv(rows_, rows_per_tile_);
+  }
+
+  // New KV-cache rows this op writes: the new tokens of every (head, sequence).
+  const std::uint64_t cap = std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
+  for (const graph::TensorUse& w : op.writes) {
+    if (g.tensor(w.tensor).role != TensorRole::kKv) continue;
+    const std::uint64_t t0 = ctx.decode ? (ctx.kv_length - 1) % cap : 0;
+    const std::uint64_t t1 = ctx.decode ? t0 + 1 : std::min(q_rows_, cap);
+    for (std::uint64_t h = 0; h < kv_heads_; ++h) {
+      for (std::uint64_t b = 0; b < batch_; ++b) kvRows(w, h, b, t0, t1, kv_writes_);
+    }
+  }
+}
+
+RangeRef OpPlan::range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi, std::uint64_t whole) const {
+  const graph::Graph& g = ctx_->graph;
+  const std::uint64_t bytes = use.bytes.at(g.effectiveKv(ctx_->kv_length));
+  const std::uint64_t begin = scale(bytes, lo, whole);
+  const std::uint64_t end = scale(bytes, hi, whole);
+  return {ctx_->placement.stable(g, use.tensor), begin, end - begin, g.tensor(use.tensor).role == TensorRole::kWeight};
+}
+
+void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
+                    std::uint64_t t1, std::vector<RangeRef>& out) const {
+  // Layout of a cache tensor in its home: [kv_head][sequence][token][head_dim], `cap` tokens each.
+  const graph::Graph& g = ctx_->graph;
+  const map::StableId id = ctx_->placement.stable(g, use.tensor);
+  const std::uint64_t cap = std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
+  const std::uint64_t row = std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * batch_ * cap));
+  out.push_back({id, ((head * batch_ + seq) * cap + t0) * row, (t1 - t0) * row, false});
+}
+
+void OpPlan::addKvWrites(std::uint64_t i, TileTask& task) const {
+  for (std::size_t j = i; j < kv_writes_.size(); j += tiles_) task.writes.push_back(kv_writes_[j]);
+}
+
+void OpPlan::tile(std::uint64_t i, TileTask& task) const {
+  task.clear();
+  task.matrix = matrix_;
+  const graph::Op& op = *op_;
+  const graph::Graph& g = ctx_->graph;
+  const std::uint64_t kv = g.effectiveKv(ctx_->kv_length);
+  auto isKv = [&](const graph::TensorUse& u) { return g.tensor(u.tensor).role == TensorRole::kKv; };
+
+  switch (shape_) {
+    case Shape::kWeightMatmul: {
+      // Grouped (swizzled) order: kGroupRows row blocks sweep the column blocks together, so each
+      // weight column block is reused by those row blocks while it is still in the cache.
+      const std::uint64_t group = i / (kGroupRows * mm_.tiles_n);
+      const std::uint64_t first = group * kGroupRows;
+      const std::uint64_t rows_in_group = std::min(kGroupRows, mm_.tiles_m - first);
+      const std::uint64_t local = i % (kGroupRows * mm_.tiles_n);
+      const std::uint64_t im = first + local % rows_in_group;
+      const std::uint64_t in = local / rows_in_group;
+      const std::uint64_t r0 = im * mm_.tm, r1 = std::min(m_, r0 + mm_.tm);
+      const std::uint64_t c0 = in * mm_.tn, c1 = std::min(n_, c0 + mm_.tn);
+      // The tile's share of an [m, n]-shaped tensor, as elements in tile-major order.
+      const std::uint64_t e0 = r0 * n_ + (r1 - r0) * c0;
+      const std::uint64_t e1 = e0 + (r1 - r0) * (c1 - c0);
+      for (std::size_t j = 0; j < op.reads.size(); ++j) {
+        const graph::TensorUse& u = op.reads[j];
+        const graph::Tensor& t = g.tensor(u.tensor);
+        if (static_cast<int>(j) == input_) {
+          task.reads.push_back(range(u, r0, r1, m_));
+        } else if (static_cast<int>(j) == weight_) {
+          task.reads.push_back(range(u, c0, c1, n_));
+        } else if (t.role == TensorRole::kWeight) {
+          task.reads.push_back(range(u, c0, c1, n_));  // bias: this tile's columns
+        } else {
+          task.reads.push_back(range(u, e0, e1, m_ * n_));  // fused residual / extra inputs
+        }
+      }
+      for (const graph::TensorUse& w : op.writes) {
+        if (!isKv(w)) task.writes.push_back(range(w, e0, e1, m_ * n_));
+      }
+      task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * k_;
+      task.vector_flops = scale(op.vector_flops.at(kv), (r1 - r0) * (c1 - c0), m_ * n_);
+      task.k_chunks = mm_.kChunks(k_);
+      break;
+    }
+    case Shape::kAttention: {
+      const std::uint64_t sp = i % splits_;
+      const std::uint64_t qb = (i / splits_) % q_blocks_;
+      const std::uint64_t bh = i / (splits_ * q_blocks_);  // sequence * kv_heads + head
+      const std::uint64_t b = bh / kv_heads_, h = bh % kv_heads_;
+      const std::uint64_t window = ctx_->scenario.model.sliding_window;
+      std::uint64_t t0 = 0, t1 = span_, pairs = 0;
+      const std::uint64_t q0 = qb * q_block_, q1 = std::min(q_rows_, q0 + q_block_);
+      if (ctx_->decode) {
+        const std::uint64_t chunk = ceilDiv(span_, splits_);
+        t0 = std::min(span_, sp * chunk);
+        t1 = std::min(span_, t0 + chunk);
+        pairs = t1 - t0;
+      } else if (ctx_->scenario.model.isEncoder()) {
+        pairs = (q1 - q0) * span_;
+      } else {
+        t1 = q1;
+        t0 = window == 0 || q0 + 1 < window ? 0 : q0 + 1 - window;
+        pairs = causalPairs(q0, q1, window);
+      }
+      const std::uint64_t whole_q = batch_ * kv_heads_ * q_rows_;
+      const std::uint64_t lo = bh * q_rows_ + q0;
+      task.reads.push_back(range(op.reads[q_use_], lo, lo + (q1 - q0), whole_q));
+      for (int kvi : {k_use_, v_use_}) {
+        const graph::TensorUse& u = op.reads[kvi];
+        if (isKv(u)) {
+          kvRows(u, h, b, t0, t1, task.reads);
+        } else {
+          task.reads.push_back(range(u, bh * span_ + t0, bh * span_ + t1, batch_ * kv_heads_ * span_));
+        }
+      }
+      for (const graph::TensorUse& w : op.writes) {
+        if (!isKv(w)) task.writes.push_back(range(w, lo * splits_ + sp * (q1 - q0), lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_));
+      }
+      task.macs = 2 * group_ * pairs * head_dim_;
+      const std::uint64_t total_pairs = ctx_->decode ? batch_ * kv_heads_ * span_
+                                        : ctx_->scenario.model.isEncoder()
+                                            ? batch_ * kv_heads_ * q_rows_ * span_
+                                            : batch_ * kv_heads_ * causalPairs(0, q_rows_, window);
+      task.vector_flops = scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
+      task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
+      task.fp32_vector = true;
+      break;
+    }
+    case Shape::kAttentionScore:
+    case Shape::kAttentionContext: {
+      const std::uint64_t heads = ctx_->scenario.model.heads;
+      const std::uint64_t qb = i % q_blocks_;
+      const std::uint64_t bhq = i / q_blocks_;  // sequence * heads + query head
+      const std::uint64_t b = bhq / heads, h = (bhq % heads) / group_;
+      const std::uint64_t q0 = qb * q_block_, q1 = std::min(q_rows_, q0 + q_block_);
+      const std::uint64_t whole = batch_ * heads * q_rows_;
+      const std::uint64_t lo = bhq * q_rows_ + q0;
+      task.reads.push_back(range(op.reads[q_use_], lo, lo + (q1 - q0), whole));
+      const graph::TensorUse& u = op.reads[k_use_];
+      if (isKv(u)) {
+        kvRows(u, h, b, 0, span_, task.reads);
+      } else {
+        const std::uint64_t bh = b * kv_heads_ + h;
+        task.reads.push_back(range(u, bh, bh + 1, batch_ * kv_heads_));
+      }
+      for (const graph::TensorUse& w : op.writes) task.writes.push_back(range(w, lo, lo + (q1 - q0), whole));
+      const bool score = shape_ == Shape::kAttentionScore;
+      task.macs = mm_.paddedRows(q1 - q0) * (score ? span_ : head_dim_) * (score ? head_dim_ : span_);
+      task.k_chunks = ceilDiv(score ? head_dim_ : span_, kAttentionKChunk);
+      break;
+    }
+    case Shape::kRows: {
+      const std::uint64_t r0 = i * rows_per_tile_, r1 = std::min(rows_, r0 + rows_per_tile_);
+      for (const graph::TensorUse& u : op.reads) {
+        const graph::Tensor& t = g.tensor(u.tensor);
+        if (t.role == TensorRole::kWeight && t.shape.size() < 2) {
+          task.reads.push_back(range(u, 0, 1, 1));  // every unit reads the whole vector (norm gamma)
+        } else {
+          task.reads.push_back(range(u, r0, r1, rows_));
+        }
+      }
+      for (const graph::TensorUse& w : op.writes) {
+        if (!isKv(w)) task.writes.push_back(range(w, r0, r1, rows_));
+      }
+      task.vector_flops = scale(op.vector_flops.at(kv), r1 - r0, rows_);
+      if (op.kind == OpKind::kSoftmax && columns_ > kRegisterRow) task.passes = 2;
+      break;
+    }
+  }
+  addKvWrites(i, task);
+}
+
+}  // namespace archsim::exec

@@ -1,0 +1,104 @@
+// OpPlan: one graph op, at one KV length, cut into tile tasks for the chip's units.
+//
+// A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it runs
+// on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector unit,
+// and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
+// - weight matmuls: output tiles (tm x tn over the full K) in grouped order (8 row blocks sweep the
+//   column blocks together, as swizzled GEMM kernels do for cache reuse); each tile reads its
+//   activation rows and its weight column block; bias, residual and output ranges are its share;
+// - fused attention: one tile per (sequence, KV head, query block, KV split); each reads the query
+//   rows of its head group and the K/V rows it attends, re-reading K/V per query block;
+// - materialized attention: score and context as batched matmuls per (sequence, head, row block),
+//   softmax as a vector op over the score rows;
+// - everything else: row blocks on the vector units. A softmax over rows wider than 1024 elements
+//   reads its rows twice (statistics, then normalization), as standard softmax kernels do when a
+//   row does not fit one warp's registers; the second pass is a separate step in time.
+// Writes into the KV cache go to the (head, sequence, token) rows of the new tokens, spread over the
+// op's tiles.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/graph/graph.h"
+#include "sim/map/placement.h"
+#include "sim/map/tiling.h"
+#include "sim/spec/chip_spec.h"
+#include "sim/spec/scenario_spec.h"
+
+namespace archsim::exec {
+
+struct RangeRef {
+  map::StableId tensor = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  bool weight = false;  // a weight range (eligible for dataflow prefetch)
+};
+
+struct TileTask {
+  bool matrix = false;           // runs on a matrix unit (else a vector unit)
+  std::uint64_t macs = 0;        // matrix-unit MACs, rows padded
+  std::uint64_t vector_flops = 0;
+  std::uint64_t k_chunks = 1;    // operand streaming depth for fetch/compute overlap
+  std::uint32_t passes = 1;      // times the reads are made (2: a softmax too wide to hold on chip)
+  bool fp32_vector = false;      // vector work runs at the fp32 rate (attention keeps softmax in fp32)
+  std::vector<RangeRef> reads;
+  std::vector<RangeRef> writes;
+
+  void clear() {
+    macs = vector_flops = 0;
+    k_chunks = 1;
+    passes = 1;
+    fp32_vector = false;
+    reads.clear();
+    writes.clear();
+  }
+};
+
+struct PlanContext {
+  const spec::ChipSpec& chip;
+  const spec::ScenarioSpec& scenario;
+  const map::Placement& placement;
+  const graph::Graph& graph;
+  std::uint64_t kv_length;  // of this step (decode), or the prompt (prefill)
+  bool decode;
+};
+
+class OpPlan {
+ public:
+  OpPlan(const PlanContext& ctx, const graph::Op& op);
+
+  std::uint64_t tiles() const { return tiles_; }
+  bool matrix() const { return matrix_; }
+  /// Fills `task` with tile `i` (0 <= i < tiles()).
+  void tile(std::uint64_t i, TileTask& task) const;
+
+ private:
+  enum class Shape { kWeightMatmul, kAttention, kAttentionScore, kAttentionContext, kRows };
+  /// The [lo, hi) share, out of `whole` equal parts, of the bytes `use` moves at this step.
+  RangeRef range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi, std::uint64_t whole) const;
+  void kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
+              std::uint64_t t1, std::vector<RangeRef>& out) const;
+  void addKvWrites(std::uint64_t i, TileTask& task) const;
+
+  const PlanContext* ctx_;
+  const graph::Op* op_;
+  Shape shape_ = Shape::kRows;
+  bool matrix_ = false;
+  std::uint64_t tiles_ = 1;
+  // weight matmul
+  map::MatmulTiling mm_;
+  std::uint64_t m_ = 0, n_ = 0, k_ = 0;
+  int input_ = -1;   // index in op.reads of the activation input
+  int weight_ = -1;  // index in op.reads of the weight matrix
+  // attention
+  std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;
+  std::uint64_t q_rows_ = 0, q_block_ = 0, q_blocks_ = 0, splits_ = 0, span_ = 0;
+  int q_use_ = -1, k_use_ = -1, v_use_ = -1;
+  // rows
+  std::uint64_t rows_ = 0, rows_per_tile_ = 1, columns_ = 0;
+  // KV cache rows written: (use index, new-token range)
+  std::vector<RangeRef> kv_writes_;
+};
+
+}  // namespace archsim::exec

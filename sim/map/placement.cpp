@@ -1,0 +1,181 @@
+#include "sim/map/placement.h"
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+#include "sim/spec/units.h"
+
+namespace archsim::map {
+namespace {
+
+using graph::TensorRole;
+
+std::string size(std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); }
+
+constexpr std::uint64_t kAlignment = 4096;
+std::uint64_t align(std::uint64_t x) { return (x + kAlignment - 1) / kAlignment * kAlignment; }
+
+const Location kScenario{"<scenario placement>", 0, 0};
+
+}  // namespace
+
+std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
+  const bool persists = chip.execution.style == spec::ExecutionStyle::kDataflow || chip.mainMemory() == nullptr;
+  if (!persists) return std::nullopt;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+    if (chip.memory[i].kind != spec::MemoryKind::kSram) continue;
+    if (!best || chip.memory[i].size_bytes > chip.memory[*best].size_bytes) best = i;
+  }
+  return best;
+}
+
+Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
+  const spec::ScenarioSpec& s = workload.scenario();
+  Placement p;
+  p.kv_capacity_ = std::max<std::uint64_t>(1, workload.finalKvLength());
+
+  // Stable ids by name, in graph order; each tensor's footprint at the largest KV length.
+  std::map<std::string, StableId> by_name;
+  for (const graph::Run& run : workload.runs()) {
+    const graph::Graph& g = *run.graph;
+    if (p.ids_.count(&g)) continue;
+    std::vector<StableId>& ids = p.ids_[&g];
+    const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
+    for (const graph::Tensor& t : g.tensors()) {
+      auto [it, added] = by_name.emplace(t.name, static_cast<StableId>(p.homes_.size()));
+      if (added) {
+        p.homes_.push_back({0, 0, 0, t.role});
+        p.names_.push_back(t.name);
+      }
+      p.homes_[it->second].bytes = std::max(p.homes_[it->second].bytes, t.bytes.at(kv));
+      ids.push_back(it->second);
+    }
+  }
+  // Activations: the largest working set of one op (its inputs and outputs), double-buffered.
+  for (const graph::Run& run : workload.runs()) {
+    const graph::Graph& g = *run.graph;
+    const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
+    for (const graph::Op& op : g.ops()) {
+      std::uint64_t live = 0;
+      for (const auto* uses : {&op.reads, &op.writes}) {
+        for (const graph::TensorUse& u : *uses) {
+          if (g.tensor(u.tensor).role == TensorRole::kActivation) live += u.bytes.at(kv);
+        }
+      }
+      p.activation_bytes_ = std::max(p.activation_bytes_, 2 * live);
+    }
+  }
+  for (const TensorHome& h : p.homes_) {
+    if (h.role == TensorRole::kWeight) p.weight_bytes_ += h.bytes;
+    if (h.role == TensorRole::kKv) p.kv_bytes_ += h.bytes;
+  }
+
+  const std::optional<std::size_t> sram = persistentSram(chip);
+  const spec::MemoryLevelSpec* dram_spec = chip.mainMemory();
+  std::optional<std::size_t> dram;
+  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+    if (&chip.memory[i] == dram_spec) dram = i;
+  }
+  const std::uint64_t sram_bytes = sram ? chip.memory[*sram].size_bytes : 0;
+  const std::string sram_name = sram ? chip.memory[*sram].name : "";
+
+  // Weights.
+  const bool fit_weights = sram && p.weight_bytes_ + p.activation_bytes_ <= sram_bytes;
+  switch (s.placement.weights) {
+    case spec::WeightPlacement::kAuto:
+      p.weights_resident_ = fit_weights;
+      break;
+    case spec::WeightPlacement::kResident:
+      if (!sram) {
+        throw ConfigError(kScenario, "placement.weights",
+                          fmt::format("weights cannot be resident on {}: it has no SRAM that persists between ops "
+                                      "(its execution style is '{}')",
+                                      chip.name, spec::executionStyleName(chip.execution.style)));
+      }
+      if (!fit_weights) {
+        throw ConfigError(kScenario, "placement.weights",
+                          fmt::format("weights need {} (plus {} of activations), {} holds {}", size(p.weight_bytes_),
+                                      size(p.activation_bytes_), sram_name, size(sram_bytes)));
+      }
+      p.weights_resident_ = true;
+      break;
+    case spec::WeightPlacement::kStreamed:
+      if (!dram) {
+        throw ConfigError(kScenario, "placement.weights",
+                          fmt::format("weights cannot be streamed on {}: it has no DRAM level", chip.name));
+      }
+      p.weights_resident_ = false;
+      break;
+  }
+  if (!p.weights_resident_ && !dram) {
+    throw ConfigError(kScenario, "model",
+                      fmt::format("{}'s weights need {}, {} holds {} and {} has no HBM/DRAM to stream them from; "
+                                  "use a system with more chips or a smaller model",
+                                  s.model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
+                                  size(sram_bytes), chip.name));
+  }
+
+  // KV cache: on chip when it fits beside what is already there.
+  const std::uint64_t on_chip_used = (p.weights_resident_ ? p.weight_bytes_ : 0) + p.activation_bytes_;
+  const bool kv_fits = sram && on_chip_used + p.kv_bytes_ <= sram_bytes;
+  switch (s.placement.kv) {
+    case spec::KvPlacement::kAuto:
+      p.kv_on_chip_ = kv_fits && (p.weights_resident_ || !dram);
+      break;
+    case spec::KvPlacement::kOnChip:
+      if (!kv_fits) {
+        throw ConfigError(kScenario, "placement.kv",
+                          fmt::format("the KV cache needs {}, {} has {} left", size(p.kv_bytes_),
+                                      sram_name.empty() ? chip.name + " has no persistent SRAM and" : sram_name,
+                                      size(sram_bytes > on_chip_used ? sram_bytes - on_chip_used : 0)));
+      }
+      p.kv_on_chip_ = true;
+      break;
+    case spec::KvPlacement::kOffChip:
+      if (!dram) throw ConfigError(kScenario, "placement.kv", fmt::format("{} has no DRAM level", chip.name));
+      p.kv_on_chip_ = false;
+      break;
+  }
+  if (!p.kv_on_chip_ && !dram) {
+    throw ConfigError(kScenario, "model",
+                      fmt::format("the KV cache needs {} beyond the {} of weights, {} holds {} and {} has no DRAM",
+                                  size(p.kv_bytes_), size(p.weight_bytes_), sram_name, size(sram_bytes), chip.name));
+  }
+  const bool activations_on_chip = sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);
+
+  // Addresses: a bump allocator per level, in stable-id order.
+  p.bytes_per_level_.assign(chip.memory.size(), 0);
+  std::vector<std::map<TensorRole, std::uint64_t>> by_role(chip.memory.size());
+  for (TensorHome& h : p.homes_) {
+    const bool on_chip = h.role == TensorRole::kWeight ? p.weights_resident_
+                         : h.role == TensorRole::kKv   ? p.kv_on_chip_
+                                                       : activations_on_chip;
+    h.level = on_chip ? *sram : *dram;
+    h.address = p.bytes_per_level_[h.level];
+    p.bytes_per_level_[h.level] = align(h.address + h.bytes);
+    by_role[h.level][h.role] += h.bytes;
+  }
+  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+    if (p.bytes_per_level_[i] > chip.memory[i].size_bytes) {
+      throw ConfigError(kScenario, "model",
+                        fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds {}; "
+                                    "use a system with more chips or a smaller model",
+                                    s.model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
+                                    size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
+                                    size(by_role[i][TensorRole::kActivation] + by_role[i][TensorRole::kOutput]),
+                                    size(chip.memory[i].size_bytes)));
+    }
+  }
+  p.decisions_.push_back(fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
+                                     size(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
+  if (!s.model.isEncoder()) {
+    p.decisions_.push_back(fmt::format("KV cache ({}): {}", size(p.kv_bytes_),
+                                       chip.memory[p.kv_on_chip_ ? *sram : *dram].name));
+  }
+  p.decisions_.push_back(fmt::format("activations (peak working set {}): {}", size(p.activation_bytes_),
+                                     chip.memory[activations_on_chip ? *sram : *dram].name));
+  return p;
+}
+
+}  // namespace archsim::map

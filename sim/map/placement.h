@@ -1,0 +1,79 @@
+// Placement: the home memory level (and address) of every tensor a workload touches.
+//
+// Rules (DESIGN "Mapping"):
+// - A level can be a home only if data persists in it between ops: DRAM always; an SRAM level when
+//   the chip is statically scheduled (dataflow: GroqChip, Cerebras) or has no DRAM at all. A GPU's
+//   shared memory is per-kernel scratch, so on `kernel` chips weights live in HBM and reach the
+//   units through the cache.
+// - Weights are resident in the largest persistent SRAM when they fit beside the KV cache and the
+//   activations; otherwise they are homed in DRAM and streamed. The KV cache goes on chip when it
+//   still fits there, else to DRAM. Activations stay on chip where they fit.
+// - The scenario can force weights `resident`/`streamed` and KV `on_chip`/`off_chip`; a policy that
+//   cannot be met, or a chip that cannot hold the model at all, is a ConfigError that says why
+//   ("weights need 13.48 GB, sram holds 220 MiB ...").
+// Tensors are identified across a workload's graphs by name ("stable ids"), so the prefill and decode
+// graphs share weights and KV cache.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/graph/workload.h"
+#include "sim/spec/chip_spec.h"
+
+namespace archsim::map {
+
+using StableId = std::uint32_t;
+
+struct TensorHome {
+  std::size_t level = 0;
+  std::uint64_t address = 0;
+  std::uint64_t bytes = 0;  // capacity reserved (at the workload's largest KV length)
+  graph::TensorRole role = graph::TensorRole::kActivation;
+};
+
+class Placement {
+ public:
+  /// The stable id of tensor `t` of graph `g` (g must belong to the placed workload).
+  StableId stable(const graph::Graph& g, graph::TensorId t) const { return ids_.at(&g)[t]; }
+  const TensorHome& home(StableId id) const { return homes_.at(id); }
+  const std::string& name(StableId id) const { return names_.at(id); }
+  std::size_t size() const { return homes_.size(); }
+
+  bool weightsResident() const { return weights_resident_; }
+  bool kvOnChip() const { return kv_on_chip_; }
+  std::uint64_t weightBytes() const { return weight_bytes_; }
+  std::uint64_t kvBytes() const { return kv_bytes_; }
+  std::uint64_t activationBytes() const { return activation_bytes_; }
+  /// Bytes homed in each level.
+  const std::vector<std::uint64_t>& bytesPerLevel() const { return bytes_per_level_; }
+  /// One line per decision, for run records.
+  const std::vector<std::string>& decisions() const { return decisions_; }
+  /// KV capacity in tokens per sequence the layout reserves (addresses of token t use it).
+  std::uint64_t kvCapacityTokens() const { return kv_capacity_; }
+
+ private:
+  friend Placement place(const spec::ChipSpec& chip, const graph::Workload& workload);
+  std::map<const graph::Graph*, std::vector<StableId>> ids_;
+  std::vector<TensorHome> homes_;
+  std::vector<std::string> names_;
+  bool weights_resident_ = false;
+  bool kv_on_chip_ = false;
+  std::uint64_t weight_bytes_ = 0;
+  std::uint64_t kv_bytes_ = 0;
+  std::uint64_t activation_bytes_ = 0;
+  std::uint64_t kv_capacity_ = 0;
+  std::vector<std::uint64_t> bytes_per_level_;
+  std::vector<std::string> decisions_;
+};
+
+/// Places every tensor of `workload` on `chip`. Throws ConfigError when it cannot.
+Placement place(const spec::ChipSpec& chip, const graph::Workload& workload);
+
+/// The SRAM level that can hold data between ops (see above), if any.
+std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip);
+
+}  // namespace archsim::map
