@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "sim/core/bandwidth_server.h"
 #include "sim/core/simulation.h"
 #include "sim/spec/catalog.h"
 #include "sim/spec/chip_reader.h"

@@ -77,7 +77,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   try {
     const spec::Catalog catalog(presetRoots(presets_dir, context));
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
-    if (describe_cmd->parsed()) return runDescribe(catalog, describe, out);
+    if (describe_cmd->parsed()) return runDescribe(catalog, describe, out, err);
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
     if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);
   } catch (const ConfigError& e) {

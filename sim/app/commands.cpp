@@ -35,8 +35,10 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
   return status;
 }
 
-int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, std::ostream& out) {
+int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, std::ostream& out,
+                std::ostream& err) {
   const spec::LoadedSystem system = spec::loadSystem(catalog, options.system, options.sets);
+  printWarnings(system.warnings, err);
   if (options.json) {
     out << describeJson(system.spec).dump(2) << '\n';
   } else {
@@ -100,6 +102,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   routeAssignments(options.sets, system_sets, scenario_sets);
   const spec::LoadedSystem system = spec::loadSystem(catalog, options.system, system_sets);
   const spec::LoadedScenario scenario = spec::loadScenario(catalog, options.scenario, scenario_sets);
+  printWarnings(system.warnings, err);
   printWarnings(scenario.warnings, err);
   exec::SingleChipRun run(system.spec, scenario.spec);
   for (const std::string& w : run.result().warnings) err << "warning: " << w << '\n';

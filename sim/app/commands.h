@@ -22,7 +22,8 @@ struct DescribeOptions {
   std::vector<std::string> sets;
   bool json = false;
 };
-int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, std::ostream& out);
+int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, std::ostream& out,
+                std::ostream& err);
 
 struct GraphOptions {
   std::string scenario;

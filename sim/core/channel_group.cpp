@@ -16,7 +16,6 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
       latency_ps_(latency_ps),
       busy_until_(channels, 0),
       busy_ticks_(channels, 0),
-      scratch_(channels, 0),
       transfers_(stats().addCounter("transfers", "1", "transfers served")),
       bytes_(stats().addCounter("bytes", "B", "bytes moved over all channels")) {
   if (channels == 0 || granule_bytes_ == 0 || channel_bytes_per_s_ == 0) {
@@ -66,18 +65,58 @@ void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes,
 }
 
 Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
-  stripe(address, bytes, scratch_);
   const Tick t = now();
   Tick last = t;
-  for (std::size_t c = 0; c < scratch_.size(); ++c) {
-    if (scratch_[c] == 0) continue;
-    const Tick serialization = transferTicks(scratch_[c], channel_bytes_per_s_);
+  transfers_.add();
+  bytes_.add(bytes);
+  if (bytes == 0) return addTicks(last, latency_ps_);
+  const std::uint64_t n = busy_until_.size();
+  const std::uint64_t first_block = address / granule_bytes_;
+  const std::uint64_t last_block = (address + bytes - 1) / granule_bytes_;
+  const std::uint64_t blocks = last_block - first_block + 1;
+  const std::uint64_t head_trim = address - first_block * granule_bytes_;
+  const std::uint64_t tail_trim = (last_block + 1) * granule_bytes_ - (address + bytes);
+  auto occupy = [&](std::uint64_t c, Tick serialization) {
     busy_until_[c] = addTicks(std::max(t, busy_until_[c]), serialization);
     busy_ticks_[c] += serialization;
     last = std::max(last, busy_until_[c]);
+  };
+  if (blocks <= n) {
+    // Each touched channel gets one granule (less at the ends): O(blocks).
+    for (std::uint64_t b = 0; b < blocks; ++b) {
+      std::uint64_t part = granule_bytes_;
+      if (b == 0) part -= head_trim;
+      if (b == blocks - 1) part -= tail_trim;
+      occupy((first_block + b) % n, transferTicks(part, channel_bytes_per_s_));
+    }
+    return addTicks(last, latency_ps_);
   }
-  transfers_.add();
-  bytes_.add(bytes);
+  // Every channel gets q or q + 1 granules; only the first and last block's channels are trimmed.
+  const std::uint64_t q = blocks / n;
+  const std::uint64_t extra = blocks % n;  // channels (from the first) with q + 1
+  const Tick ticks_q = transferTicks(q * granule_bytes_, channel_bytes_per_s_);
+  const Tick ticks_q1 = transferTicks((q + 1) * granule_bytes_, channel_bytes_per_s_);
+  const std::uint64_t first_channel = first_block % n;
+  const std::uint64_t last_channel = last_block % n;
+  // Channels first_channel.. get q + 1 granules for the first `extra` of them, q after; walk the
+  // two contiguous index ranges without a modulo per channel.
+  Tick* busy = busy_until_.data();
+  Tick* ticks = busy_ticks_.data();
+  std::uint64_t k = 0;
+  const std::pair<std::uint64_t, std::uint64_t> ranges[] = {{first_channel, n}, {0, first_channel}};
+  for (const auto& [start, end] : ranges) {
+    for (std::uint64_t c = start; c < end; ++c, ++k) {
+      Tick serialization = k < extra ? ticks_q1 : ticks_q;
+      if (c == first_channel || c == last_channel) {
+        const std::uint64_t trim = (c == first_channel ? head_trim : 0) + (c == last_channel ? tail_trim : 0);
+        serialization = transferTicks((q + (k < extra ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
+      }
+      const Tick done = std::max(t, busy[c]) + serialization;
+      busy[c] = done;
+      ticks[c] += serialization;
+      last = std::max(last, done);
+    }
+  }
   return addTicks(last, latency_ps_);
 }
 

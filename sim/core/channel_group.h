@@ -54,7 +54,6 @@ class ChannelGroup final : public Component {
   Tick latency_ps_;
   std::vector<Tick> busy_until_;
   std::vector<Tick> busy_ticks_;
-  std::vector<std::uint64_t> scratch_;  // per-channel bytes of the transfer being reserved
   Counter& transfers_;
   Counter& bytes_;
 };

@@ -43,6 +43,10 @@ __extension__ using Uint128 = unsigned __int128;
 /// ceil(a * b / c) computed exactly. Saturates at kMaxTick when the result does not fit 64 bits.
 /// c must be non-zero (callers validate rates before they reach the kernel).
 constexpr std::uint64_t mulDivCeil(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
+  std::uint64_t narrow = 0;
+  if (!__builtin_mul_overflow(a, b, &narrow) && narrow <= std::numeric_limits<std::uint64_t>::max() - c) {
+    return (narrow + c - 1) / c;  // the common case, without 128-bit division
+  }
   const Uint128 product = static_cast<Uint128>(a) * b;
   const Uint128 quotient = (product + c - 1) / c;
   return quotient > std::numeric_limits<std::uint64_t>::max()

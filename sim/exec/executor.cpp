@@ -168,6 +168,7 @@ void Executor::startOp(std::uint64_t op) {
   OpState& st = ops_[op];
   st.started = true;
   st.start = sim_.now();
+  st.first_activity = std::min(st.first_activity, st.start);
   if (plan(static_cast<OpId>(op)).tiles() == 0) {
     finishOp(static_cast<OpId>(op));
     return;
@@ -193,6 +194,7 @@ void Executor::prefetchAfter(OpId op) {
     if (!reads_weights) continue;
     OpPlan& p = plan(next);
     st.prefetched.assign(p.tiles(), sim_.now());
+    st.first_activity = sim_.now();
     for (std::uint64_t t = 0; t < p.tiles(); ++t) {
       p.tile(t, scratch_);
       for (const RangeRef& r : scratch_.reads) {
@@ -319,10 +321,12 @@ void Executor::record(OpId op) {
   const OpState& st = ops_[op];
   OpRecord& r = records[op];
   const std::uint64_t kv = graph_->effectiveKv(ctx_->kv_length);
-  if (r.executions == 0) r.first_start = st.start;
+  // An op's time runs from its first activity: with prefetch, its weights start moving before it
+  // starts computing.
+  if (r.executions == 0) r.first_start = st.first_activity;
   ++r.executions;
   r.last_end = sim_.now();
-  r.busy += sim_.now() - st.start;
+  r.busy += sim_.now() - st.first_activity;
   r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
   r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
   r.vector_flops += graph_->op(op).vector_flops.at(kv);

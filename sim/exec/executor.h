@@ -46,6 +46,7 @@ class Executor {
     bool started = false;
     bool done = false;
     Tick start = 0;
+    Tick first_activity = kMaxTick;  // the earlier of its start and its weight prefetch
     OpCounters counters;
     std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
   };

@@ -66,11 +66,10 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
     const std::uint64_t lo = std::max(offset, block * kBlockBytes);
     const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
-    const std::uint64_t alloc = std::min(kBlockBytes, std::max(home.bytes, end) - block * kBlockBytes);
     const hw::TileKey key{tensor, static_cast<std::uint32_t>(block)};
     bool served = false;
     for (std::size_t c = 0; c < caches.size(); ++c) {
-      const hw::TileCache::Access a = caches[c]->cache()->access(key, alloc, false);
+      const hw::TileCache::Access a = caches[c]->cache()->access(key, hi - lo, kBlockBytes, false);
       writeback += a.writeback_bytes;
       if (a.hit) {
         hit_bytes[c] += hi - lo;
@@ -116,8 +115,9 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
   std::uint64_t writeback = 0;
   const std::uint64_t end = offset + bytes;
   for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
-    const std::uint64_t alloc = std::min(kBlockBytes, std::max(home.bytes, end) - block * kBlockBytes);
-    writeback += nearest.cache()->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, alloc, true)
+    const std::uint64_t lo = std::max(offset, block * kBlockBytes);
+    const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
+    writeback += nearest.cache()->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, hi - lo, kBlockBytes, true)
                      .writeback_bytes;
   }
   charge(nearest.index(), bytes, true, counters);

@@ -14,7 +14,7 @@ using graph::TensorRole;
 constexpr std::uint64_t kKvBlockTokens = 256;  // tokens a decode KV split covers at least
 constexpr std::uint64_t kQueryBlock = 128;     // queries per prefill attention tile
 constexpr std::uint64_t kAttentionKChunk = 64;
-constexpr std::uint64_t kGroupRows = 8;  // row blocks per group in the matmul tile order
+constexpr std::uint64_t kGroupRows = 8;  // most row blocks per group in the matmul tile order
 constexpr std::uint64_t kRegisterRow = 1024;  // widest softmax row kept in registers (one pass)
 
 std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
@@ -64,6 +64,17 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     if (weight_ < 0 || input_ < 0) ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
     mm_ = map::tileMatmul(ctx.chip, m_, n_, k_);
     tiles_ = mm_.tiles();
+    // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
+    const std::uint64_t row_block = op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
+    std::uint64_t cache = 0;
+    for (const spec::MemoryLevelSpec& level : ctx.chip.memory) {
+      if (level.kind == spec::MemoryKind::kCache) {
+        cache = level.size_bytes;
+        break;
+      }
+    }
+    group_rows_ = cache == 0 ? kGroupRows
+                             : std::clamp<std::uint64_t>(cache / 2 / std::max<std::uint64_t>(row_block, 1), 1, kGroupRows);
   } else if (op.kind == OpKind::kAttention) {
     shape_ = Shape::kAttention;
     matrix_ = true;
@@ -149,10 +160,10 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
     case Shape::kWeightMatmul: {
       // Grouped (swizzled) order: kGroupRows row blocks sweep the column blocks together, so each
       // weight column block is reused by those row blocks while it is still in the cache.
-      const std::uint64_t group = i / (kGroupRows * mm_.tiles_n);
-      const std::uint64_t first = group * kGroupRows;
-      const std::uint64_t rows_in_group = std::min(kGroupRows, mm_.tiles_m - first);
-      const std::uint64_t local = i % (kGroupRows * mm_.tiles_n);
+      const std::uint64_t group = i / (group_rows_ * mm_.tiles_n);
+      const std::uint64_t first = group * group_rows_;
+      const std::uint64_t rows_in_group = std::min(group_rows_, mm_.tiles_m - first);
+      const std::uint64_t local = i % (group_rows_ * mm_.tiles_n);
       const std::uint64_t im = first + local % rows_in_group;
       const std::uint64_t in = local / rows_in_group;
       const std::uint64_t r0 = im * mm_.tm, r1 = std::min(m_, r0 + mm_.tm);

@@ -3,9 +3,10 @@
 // A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it runs
 // on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector unit,
 // and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
-// - weight matmuls: output tiles (tm x tn over the full K) in grouped order (8 row blocks sweep the
-//   column blocks together, as swizzled GEMM kernels do for cache reuse); each tile reads its
-//   activation rows and its weight column block; bias, residual and output ranges are its share;
+// - weight matmuls: output tiles (tm x tn over the full K) in grouped order — up to 8 row blocks,
+//   as many as fit half the nearest cache, sweep the column blocks together, as swizzled GEMM
+//   kernels do for cache reuse; each tile reads its activation rows and its weight column block;
+//   bias, residual and output ranges are its share;
 // - fused attention: one tile per (sequence, KV head, query block, KV split); each reads the query
 //   rows of its head group and the K/V rows it attends, re-reading K/V per query block;
 // - materialized attention: score and context as batched matmuls per (sequence, head, row block),
@@ -89,6 +90,7 @@ class OpPlan {
   // weight matmul
   map::MatmulTiling mm_;
   std::uint64_t m_ = 0, n_ = 0, k_ = 0;
+  std::uint64_t group_rows_ = 8;  // row blocks per swizzle group
   int input_ = -1;   // index in op.reads of the activation input
   int weight_ = -1;  // index in op.reads of the weight matrix
   // attention

@@ -21,7 +21,7 @@ struct OpRecord {
   std::uint64_t executions = 0;
   Tick first_start = 0;
   Tick last_end = 0;
-  Tick busy = 0;  // summed durations (start of first tile to end of last)
+  Tick busy = 0;  // summed durations (first activity — a weight prefetch or the start — to the end)
   std::uint64_t matrix_flops = 0;  // useful (graph) FLOPs, summed over executions
   std::uint64_t vector_flops = 0;
   OpCounters counters;

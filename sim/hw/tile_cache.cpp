@@ -1,27 +1,47 @@
 #include "sim/hw/tile_cache.h"
 
+#include <algorithm>
+
 #include "sim/core/error.h"
 
 namespace archsim::hw {
-
 TileCache::TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPolicy> policy)
     : capacity_(capacity_bytes), policy_(std::move(policy)) {}
 
-TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, bool write) {
+std::uint64_t TileCache::makeRoom(std::uint64_t bytes) {
+  std::uint64_t dirty = 0;
+  while (used_ + bytes > capacity_) dirty += evict(policy_->victim());
+  return dirty;
+}
+
+TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes, bool write) {
   Access result;
-  if (const auto it = index_.find(key); it != index_.end()) {
-    Entry& e = slots_[it->second];
-    result.hit = true;
-    e.dirty = e.dirty || write;
-    policy_->touched(it->second);
+  bytes = std::min(bytes, block_bytes);
+  if (block_bytes > capacity_) return result;  // streams through without allocating
+  if (const std::uint32_t found = index_.find(packKey(key)); found != FlatIndex::kMissing) {
+    const std::uint32_t slot = found;
+    Entry& e = slots_[slot];
+    policy_->touched(slot);
+    const std::uint64_t wanted = write ? std::min(block_bytes, e.bytes + bytes) : std::max(e.bytes, bytes);
+    result.hit = write || e.bytes >= bytes;
+    if (wanted > e.bytes) {
+      // Grow: the entry itself is out of the eviction order while room is made (it fits alone,
+      // since a block is never larger than the cache).
+      policy_->removed(slot);
+      result.writeback_bytes += makeRoom(wanted - e.bytes);
+      policy_->inserted(slot);
+      used_ += wanted - e.bytes;
+      slots_[slot].bytes = wanted;
+    }
+    if (write) slots_[slot].dirty = std::min(slots_[slot].bytes, slots_[slot].dirty + bytes);
     return result;
   }
-  if (bytes > capacity_) return result;  // streams through without allocating
-  while (used_ + bytes > capacity_) result.writeback_bytes += evict(policy_->victim());
+  result.hit = write;  // a write is absorbed by the cache either way
+  result.writeback_bytes += makeRoom(bytes);
   const std::uint32_t slot = allocateSlot();
-  slots_[slot] = Entry{key, bytes, write, true};
+  slots_[slot] = Entry{key, bytes, write ? bytes : 0, true};
   used_ += bytes;
-  index_.emplace(key, slot);
+  index_.insert(packKey(key), slot);
   policy_->inserted(slot);
   return result;
 }
@@ -40,11 +60,11 @@ std::uint64_t TileCache::evict(std::uint32_t slot) {
   Entry& e = slots_[slot];
   if (!e.live) ARCHSIM_PANIC("evicting a free cache slot");
   policy_->removed(slot);
-  index_.erase(e.key);
+  index_.erase(packKey(e.key));
   used_ -= e.bytes;
   e.live = false;
   free_slots_.push_back(slot);
-  return e.dirty ? e.bytes : 0;
+  return e.dirty;
 }
 
 }  // namespace archsim::hw

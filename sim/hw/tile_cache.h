@@ -1,17 +1,18 @@
-// TileCache: a cache that allocates whole tensor tiles (a weight tile, a block of KV rows, an
-// activation row block) rather than lines — the granularity at which tiles move through a chip.
+// TileCache: a cache indexed by tensor blocks rather than lines — the granularity at which tiles
+// move through a chip.
 //
-// Keys are (tensor, tile) pairs; entries have their tile's size. Capacity is in bytes; inserting
-// evicts victims (policy order) until the new tile fits. A tile larger than the whole cache is never
-// cached (streamed through). Writes allocate and mark the entry dirty; evicting a dirty entry reports
-// its bytes so the caller can write them back. Pure data structure: no time, no events.
+// Keys are (tensor, block) pairs. An entry holds the bytes of its block that were actually brought
+// in or written (at most the block size): a read that needs more than an entry holds is a miss that
+// grows the entry; a small write allocates only what it writes. Capacity is in bytes; growing or
+// inserting evicts victims (policy order) until the bytes fit. Written bytes are dirty; evicting an
+// entry reports its dirty bytes so the caller writes them back. Pure data structure: no time.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
+#include "sim/hw/flat_index.h"
 #include "sim/hw/replacement_policy.h"
 
 namespace archsim::hw {
@@ -22,11 +23,7 @@ struct TileKey {
   bool operator==(const TileKey&) const = default;
 };
 
-struct TileKeyHash {
-  std::size_t operator()(const TileKey& k) const {
-    return std::hash<std::uint64_t>()((static_cast<std::uint64_t>(k.tensor) << 32) | k.tile);
-  }
-};
+inline std::uint64_t packKey(TileKey k) { return (static_cast<std::uint64_t>(k.tensor) << 32) | k.tile; }
 
 class TileCache {
  public:
@@ -37,28 +34,32 @@ class TileCache {
 
   TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPolicy> policy);
 
-  /// Looks `key` up; on a miss allocates it (evicting as needed). `write` marks the entry dirty.
-  Access access(TileKey key, std::uint64_t bytes, bool write);
-  bool contains(TileKey key) const { return index_.count(key) != 0; }
+  /// Touches `bytes` of block `key` (at most `block_bytes`). A read hits when the entry already
+  /// holds that many bytes; otherwise it misses and the entry grows to hold them. A write always
+  /// lands in the cache (allocating what it writes) and marks those bytes dirty.
+  Access access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes, bool write);
+  bool contains(TileKey key) const { return index_.find(packKey(key)) != FlatIndex::kMissing; }
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
 
  private:
   struct Entry {
     TileKey key;
-    std::uint64_t bytes = 0;
-    bool dirty = false;
+    std::uint64_t bytes = 0;  // held
+    std::uint64_t dirty = 0;  // of which written and not yet written back
     bool live = false;
   };
   std::uint32_t allocateSlot();
   std::uint64_t evict(std::uint32_t slot);
+  /// Evicts until `bytes` more fit; returns the dirty bytes evicted.
+  std::uint64_t makeRoom(std::uint64_t bytes);
 
   std::uint64_t capacity_;
   std::uint64_t used_ = 0;
   std::unique_ptr<ReplacementPolicy> policy_;
   std::vector<Entry> slots_;
   std::vector<std::uint32_t> free_slots_;
-  std::unordered_map<TileKey, std::uint32_t, TileKeyHash> index_;  // lookups only, never iterated
+  FlatIndex index_;
 };
 
 }  // namespace archsim::hw

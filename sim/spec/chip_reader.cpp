@@ -269,9 +269,16 @@ std::vector<std::pair<std::string, std::vector<std::string>>> readSources(
                                                       : entry.key().substr(0, dot + 1) + c.key());
         }
       }
-      parent.diagnostics().error(
-          entry.keyLocation(), sources->keyPath(entry.key()),
-          "names no figure in this description" + didYouMean(entry.key(), siblings));
+      // A source written in this very file must name a figure; one inherited from a base that an
+      // override has since removed (say, launch_overhead when the style becomes dataflow) is
+      // only reported.
+      const std::string message = "names no figure in this description" + didYouMean(entry.key(), siblings);
+      if (entry.layer() < document.maxLayer()) {
+        parent.diagnostics().warn(entry.keyLocation(), sources->keyPath(entry.key()),
+                                  message + " (inherited, and removed by an override)");
+      } else {
+        parent.diagnostics().error(entry.keyLocation(), sources->keyPath(entry.key()), message);
+      }
     }
     if (auto list = sources->textList(entry.key(), Need::kRequired)) {
       if (list->empty()) sources->error(entry.key(), "list at least one source");

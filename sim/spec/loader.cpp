@@ -117,7 +117,7 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
   Diagnostics diags;
   SystemSpec spec = readSystem(resolved, diags);
   diags.throwIfAny();
-  return LoadedSystem{std::move(spec), std::move(resolved)};
+  return LoadedSystem{std::move(spec), std::move(resolved), diags.warnings()};
 }
 
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
@@ -158,7 +158,8 @@ CheckResult checkFile(const Catalog& catalog, const std::string& path) {
     }
     case DocKind::kSystem: {
       const LoadedSystem system = loadSystemFile(catalog, path, {});
-      return {fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(), system.spec.chip.name), {}};
+      return {fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(), system.spec.chip.name),
+              system.warnings};
     }
     case DocKind::kModel: {
       const ConfigNode resolved = catalog.resolveBase(DocKind::kModel, std::move(document), path);

@@ -17,6 +17,7 @@ struct LoadedSystem {
   SystemSpec spec;
   /// The system after bases, the chip reference and --set overrides: feeding it back reproduces it.
   ConfigNode resolved;
+  std::vector<Diagnostic> warnings;
 };
 
 struct LoadedScenario {

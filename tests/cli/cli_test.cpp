@@ -142,3 +142,52 @@ TEST_CASE("graph prints warnings to stderr and the summary to stdout") {
         std::string::npos);
   CHECK(r.out.find("scenario gpt3-175b-decode") != std::string::npos);
 }
+
+TEST_CASE("run writes stats.json with the stable metric keys; --json prints the same document") {
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-run-" + std::to_string(::getpid()));
+  const Result r = run({"run", "h100-sxm5", "llama2-7b-decode", "--out", dir.string()});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("tpot_s") != std::string::npos);
+  std::ifstream in(dir / "stats.json");
+  const auto stats = nlohmann::json::parse(in);
+  for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "tokens_per_s_per_user",
+                          "energy_per_token_j", "avg_power_w", "chips"}) {
+    CAPTURE(key);
+    CHECK(stats["metrics"].contains(key));
+  }
+  CHECK(stats["schema_version"] == 1);
+  CHECK(stats["metrics"]["ttft_s"].is_null());  // a single decode step has no first token
+  CHECK(stats["metrics"]["chips"] == 1);
+  bool weight_matmul_hbm = false;
+  for (const auto& op : stats["ops"]) {
+    if (op["name"] == "L0.gate_up") weight_matmul_hbm = op["bound"] == "hbm";
+  }
+  CHECK(weight_matmul_hbm);
+  const Result j = run({"run", "h100-sxm5", "llama2-7b-decode", "--json", "--out", dir.string()});
+  REQUIRE(j.code == 0);
+  CHECK(nlohmann::json::parse(j.out) == stats);  // deterministic, and the same document
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits 2") {
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-run2-" + std::to_string(::getpid()));
+  CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--set", "chip.memory.hbm.channels=40",
+             "--set", "chip.memory.hbm.bandwidth=1.675 TB/s", "--out", dir.string()})
+            .code == 0);
+  const Result typo = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "bacth=4", "--out", dir.string()});
+  CHECK(typo.code == 2);
+  CHECK(typo.err.find("did you mean 'batch'?") != std::string::npos);
+  const Result groq = run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string()});
+  CHECK(groq.code == 2);
+  CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
+  const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--out", dir.string()});
+  CHECK(multi.code == 2);
+  CHECK(multi.err.find("has 8 chips") != std::string::npos);
+  const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "placement.weights=resident",
+                             "--out", dir.string()});
+  CHECK(forced.code == 2);
+  CHECK(forced.err.find("no SRAM that persists between ops") != std::string::npos);
+  const Result unwritable = run({"run", "h100-sxm5", "tiny-llama-decode", "--out", "/proc/archsim-cannot-write"});
+  CHECK(unwritable.code == 2);
+  std::filesystem::remove_all(dir);
+}

@@ -1,6 +1,7 @@
 #include "sim/core/channel_group.h"
 
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -99,4 +100,26 @@ TEST_CASE("ChannelGroup: stats count bytes and per-channel busy time") {
   CHECK(sim.stats().findStat("g.bytes")->value() == 300.0);
   CHECK(sim.stats().findStat("g.utilization")->value() == doctest::Approx(300.0 / (2 * 200.0)));
   CHECK(sim.stats().findStat("g.max_channel_utilization")->value() == doctest::Approx(1.0));
+}
+
+TEST_CASE("ChannelGroup: reserve() occupies each channel exactly for its stripe() share (random transfers)") {
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 300; ++trial) {
+    Simulation sim;
+    const auto channels = static_cast<std::uint32_t>(1 + rng() % 16);
+    const std::uint64_t granule = 64 << (rng() % 3);
+    ChannelGroup& g = sim.add<ChannelGroup>("g", sim.stats(), channels, granule, 3'000'000'000ULL, 0);
+    const std::uint64_t address = rng() % 100'000;
+    const std::uint64_t bytes = 1 + rng() % (trial % 2 ? 500 : 200'000);
+    std::vector<std::uint64_t> per;
+    g.stripe(address, bytes, per);
+    const Tick finish = g.reserve(address, bytes);
+    Tick busiest = 0;
+    for (std::uint32_t c = 0; c < channels; ++c) {
+      CAPTURE(trial);
+      CHECK(g.channelBusyTicks(c) == (per[c] == 0 ? 0 : transferTicks(per[c], 3'000'000'000ULL)));
+      busiest = std::max(busiest, g.channelBusyTicks(c));
+    }
+    CHECK(finish == busiest);
+  }
 }

@@ -1,0 +1,118 @@
+// The executor on an idle, hand-checkable chip: tiles land on the exact formula ticks.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "sim/exec/memory_system.h"
+#include "sim/exec/single_chip_run.h"
+#include "sim/graph/microbench.h"
+#include "support.h"
+
+using namespace archsim;
+using namespace archsim::test;
+
+namespace {
+
+/// One matrix unit of 1024 bf16 MACs/cycle at 1 GHz; memory as given.
+std::string testChip(const std::string& memory, const std::string& style = "{style: kernel, launch_overhead: 1 us}",
+                     int units = 1) {
+  return fmt::format(R"(kind: chip
+name: Test
+clock: 1 GHz
+compute:
+  matrix: {{units: {0}, macs_per_cycle: {{bf16: 1024}}}}
+  vector: {{units: {0}, peak: {{bf16: {1} TFLOPS}}}}
+memory:
+{2}
+execution: {3}
+power: {{tdp: 100 W, static: 10 W}}
+)",
+                     units, units, memory, style);
+}
+
+const char* kOneChannelDram =
+    "  dram: {kind: dram, technology: hbm3, size: 1 GB, channels: 1, channel_bandwidth: 1 TB/s, interleave: 256 B, "
+    "latency: 100 ns}";
+
+spec::SystemSpec systemOf(const std::string& chip_yaml) {
+  const ChipResult c = readChipText(chip_yaml);
+  REQUIRE_MESSAGE(c.errors.empty(), dump(c.errors));
+  spec::SystemSpec s;
+  s.name = "test";
+  s.chip = c.chip;
+  return s;
+}
+
+spec::ScenarioSpec gemmScenario() {
+  spec::ScenarioSpec s = spec::loadScenario(presetCatalog(), "llama2-7b-prefill").spec;
+  s.batch = 1;
+  s.prompt_tokens = 1;
+  return s;
+}
+
+double gemmSeconds(const spec::SystemSpec& sys, std::uint64_t m, std::uint64_t n, std::uint64_t k) {
+  const spec::ScenarioSpec s = gemmScenario();
+  exec::SingleChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
+  return run.result().metrics.e2e_s;
+}
+
+}  // namespace
+
+TEST_CASE("One GEMM tile on one idle unit ends at exactly the formula tick") {
+  // C[16,32] = A[16,64] B[64,32], bf16, one tile. Launch at 1 us; A (2048 B) and B (4096 B) stream
+  // back to back from one 1 B/ps DRAM channel with 100 ns latency: B is in at 1e6 + 6144 + 1e5 ps.
+  // Compute: 16*32*64 MACs / 1024 per cycle = 32 cycles = 32 ns, after the fetch (one K chunk).
+  const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
+  const Tick launch = 1'000'000, fetch = 6144 + 100'000, compute = 32'000;
+  CHECK(gemmSeconds(sys, 16, 32, 64) == doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
+}
+
+TEST_CASE("A streamed weight tile's fetch ends at the channel group's formula tick; a cache hit is cheaper by the formula") {
+  const std::string memory =
+      "  l2: {kind: cache, size: 1 MiB, line: 128 B, bandwidth: 2 TB/s, latency: 50 ns}\n"
+      "  hbm: {kind: dram, technology: hbm3, size: 1 GB, channels: 8, channel_bandwidth: 100 GB/s, interleave: 256 B, "
+      "latency: 200 ns}";
+  const spec::SystemSpec sys = systemOf(testChip(memory));
+  const spec::ScenarioSpec s = gemmScenario();
+  graph::Workload w(s, graph::gemmGraph(16, 512, 128, s.dtypes.weights));
+  const map::Placement placement = map::place(sys.chip, w);
+  Simulation sim;
+  hw::Chip chip(sim, sys.chip, sim.stats(), "chip0");
+  exec::MemorySystem memory_system(chip, placement);
+  const map::StableId weight = placement.stable(*w.prefillGraph(), 1);  // B: 128 x 512 bf16 = 128 KiB
+  exec::OpCounters counters(chip.levels().size());
+  // 64 KiB striped over 8 channels in 256 B granules: 8 KiB per channel at 100 GB/s.
+  const Tick miss = memory_system.read(weight, 0, 65536, counters);
+  CHECK(miss == 200'000 + transferTicks(8192, 100'000'000'000ULL));
+  sim.run(1'000'000);  // idle again
+  const Tick hit = memory_system.read(weight, 0, 65536, counters) - sim.now();
+  CHECK(hit == 50'000 + transferTicks(65536, 2'000'000'000'000ULL));
+  CHECK(counters.misses[exec::roleIndex(graph::TensorRole::kWeight)] == 1);
+  CHECK(counters.hits[exec::roleIndex(graph::TensorRole::kWeight)] == 1);
+  CHECK(counters.level[1].read == 65536);  // hbm
+  CHECK(counters.level[0].read == 65536);  // l2
+}
+
+TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
+  // Four units, weights resident in a fast SRAM, dataflow (no launch cost): compute-bound tiles.
+  const std::string memory = "  sram: {kind: sram, size: 256 MiB, bandwidth: 1000 TB/s, latency: 1 ns}";
+  const spec::SystemSpec sys = systemOf(testChip(memory, "{style: dataflow}", 4));
+  // 16 x 32 is the smallest tile, so 16 x 160 cannot split below 5 tiles.
+  const double four = gemmSeconds(sys, 16, 4 * 32, 65536);  // 4 tiles of 16 x 32: one wave
+  const double five = gemmSeconds(sys, 16, 5 * 32, 65536);  // 5 tiles: one waits for a free unit
+  CHECK(five / four == doctest::Approx(2.0).epsilon(0.01));
+  const double eight = gemmSeconds(sys, 16, 8 * 32, 65536);  // 8 tiles: still two waves
+  CHECK(eight / five == doctest::Approx(1.0).epsilon(0.01));
+}
+
+TEST_CASE("Simulation::resetStats starts a new window") {
+  Simulation sim;
+  BandwidthServer& port = sim.add<BandwidthServer>("port", sim.stats(), 1'000'000'000'000ULL, 0);
+  port.reserve(1000);
+  sim.run(2000);
+  sim.resetStats();
+  CHECK(sim.stats().findStat("port.bytes")->value() == 0.0);
+  port.reserve(500);
+  sim.run(3000);
+  CHECK(sim.stats().findStat("port.bytes")->value() == 500.0);
+  CHECK(sim.stats().findStat("port.utilization")->value() == doctest::Approx(0.5));  // 500 of 1000 ps
+}

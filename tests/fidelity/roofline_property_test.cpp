@@ -1,0 +1,91 @@
+// Property: over every chip preset x {prefill, decode} x small models, no op finishes sooner than
+// its roofline bound — its FLOPs at the peak of the format it computes in, and its bytes at the peak
+// bandwidth of each level it touched — and no run is shorter than its critical path: the longest
+// dependency path of the ops' compute bounds (weight traffic may legitimately be prefetched off
+// the path), nor than any memory level's total traffic at its peak bandwidth.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "sim/exec/single_chip_run.h"
+#include "support.h"
+
+using namespace archsim;
+
+namespace {
+
+double computeBound(const exec::OpRecord& op, const spec::ChipSpec& chip, spec::DType matrix_dtype) {
+  double fastest_vector = 0;
+  for (const auto& [t, peak] : chip.vector.peak_ops_per_s) fastest_vector = std::max(fastest_vector, peak);
+  return std::max(static_cast<double>(op.matrix_flops) / chip.matrix.peak(matrix_dtype).value_or(1e30),
+                  static_cast<double>(op.vector_flops) / fastest_vector) /
+         static_cast<double>(op.executions);
+}
+
+double opBound(const exec::OpRecord& op, const spec::ChipSpec& chip, spec::DType matrix_dtype) {
+  double bound = computeBound(op, chip, matrix_dtype) * static_cast<double>(op.executions);
+  for (std::size_t i = 0; i < op.counters.level.size(); ++i) {
+    const double bytes = static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
+    bound = std::max(bound, bytes / chip.memory[i].bandwidth_bytes_per_s);
+  }
+  return bound / static_cast<double>(op.executions);  // per execution
+}
+
+}  // namespace
+
+TEST_CASE("No op beats its roofline bound and no run beats its critical path, on every chip preset") {
+  const spec::Catalog catalog = test::presetCatalog();
+  int runs = 0;
+  for (const std::string& chip : catalog.presetNames(spec::DocKind::kChip)) {
+    const spec::LoadedSystem sys = spec::loadSystem(catalog, chip);
+    for (const char* model : {"tiny-llama", "gpt2"}) {
+      for (const char* scenario : {"tiny-llama-decode", "tiny-llama-prefill"}) {
+        CAPTURE(chip);
+        CAPTURE(std::string(model));
+        CAPTURE(std::string(scenario));
+        const spec::ScenarioSpec s =
+            spec::loadScenario(catalog, scenario, {std::string("model=") + model, "dtypes.compute=bf16"}).spec;
+        std::unique_ptr<exec::SingleChipRun> run;
+        try {
+          run = std::make_unique<exec::SingleChipRun>(sys.spec, s);
+        } catch (const ConfigError& e) {
+          // A model that does not fit, or formats the chip lacks: not a run to check.
+          MESSAGE("skipped: " << e.what());
+          continue;
+        }
+        ++runs;
+        const exec::RunResult& r = run->result();
+        const spec::DType dtype = *spec::parseDType(r.matrix_dtype);
+        // Per op, and the longest path through the graph of per-op bounds.
+        const graph::Graph& g = *run->workload().runs().back().graph;
+        std::map<std::string, double> bound_of;
+        std::vector<double> level_bytes(sys.spec.chip.memory.size(), 0.0);
+        for (const exec::OpRecord& op : r.ops) {
+          const double bound = opBound(op, sys.spec.chip, dtype);
+          const double took = ticksToSeconds(op.busy) / static_cast<double>(op.executions);
+          CAPTURE(op.name);
+          CHECK(took >= bound * (1 - 1e-9));
+          bound_of[op.name] = computeBound(op, sys.spec.chip, dtype);
+          for (std::size_t i = 0; i < level_bytes.size(); ++i) {
+            level_bytes[i] += static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
+          }
+        }
+        for (std::size_t i = 0; i < level_bytes.size(); ++i) {
+          CHECK(r.metrics.e2e_s >= level_bytes[i] / sys.spec.chip.memory[i].bandwidth_bytes_per_s * (1 - 1e-9));
+        }
+        std::vector<double> finish(g.ops().size(), 0.0);
+        double critical = 0;
+        for (graph::OpId id : g.topologicalOrder()) {
+          double start = 0;
+          for (auto [it, end] = boost::in_edges(id, g.dag()); it != end; ++it) {
+            start = std::max(start, finish[boost::source(*it, g.dag())]);
+          }
+          finish[id] = start + bound_of[g.op(id).name];
+          critical = std::max(critical, finish[id]);
+        }
+        CHECK(r.metrics.e2e_s >= critical * static_cast<double>(r.measured_steps) * (1 - 1e-9));
+      }
+    }
+  }
+  CHECK(runs >= 30);
+}
