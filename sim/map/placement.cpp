@@ -144,18 +144,32 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
   }
   const bool activations_on_chip = sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);
 
-  // Addresses: a bump allocator per level, in stable-id order.
+  // Addresses: weights and KV get their own ranges (a bump allocator per level, in stable-id
+  // order); activations share one arena of the peak working set, as frameworks reuse buffers —
+  // their addresses only decide DRAM channel striping (caches key on tensors, not addresses).
   p.bytes_per_level_.assign(chip.memory.size(), 0);
   std::vector<std::map<TensorRole, std::uint64_t>> by_role(chip.memory.size());
+  const std::size_t activation_level = activations_on_chip ? *sram : *dram;
   for (TensorHome& h : p.homes_) {
-    const bool on_chip = h.role == TensorRole::kWeight ? p.weights_resident_
-                         : h.role == TensorRole::kKv   ? p.kv_on_chip_
-                                                       : activations_on_chip;
+    if (h.role == TensorRole::kActivation || h.role == TensorRole::kOutput) continue;
+    const bool on_chip = h.role == TensorRole::kWeight ? p.weights_resident_ : p.kv_on_chip_;
     h.level = on_chip ? *sram : *dram;
     h.address = p.bytes_per_level_[h.level];
     p.bytes_per_level_[h.level] = align(h.address + h.bytes);
     by_role[h.level][h.role] += h.bytes;
   }
+  const std::uint64_t arena_base = p.bytes_per_level_[activation_level];
+  const std::uint64_t arena = align(std::max<std::uint64_t>(p.activation_bytes_, kAlignment));
+  std::uint64_t cursor = 0;
+  for (TensorHome& h : p.homes_) {
+    if (h.role != TensorRole::kActivation && h.role != TensorRole::kOutput) continue;
+    if (cursor + h.bytes > arena) cursor = 0;
+    h.level = activation_level;
+    h.address = arena_base + cursor;
+    cursor = align(cursor + std::min(h.bytes, arena));
+  }
+  p.bytes_per_level_[activation_level] += arena;
+  by_role[activation_level][TensorRole::kActivation] += arena;
   for (std::size_t i = 0; i < chip.memory.size(); ++i) {
     if (p.bytes_per_level_[i] > chip.memory[i].size_bytes) {
       throw ConfigError(kScenario, "model",
@@ -163,7 +177,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
                                     "use a system with more chips or a smaller model",
                                     s.model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
                                     size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
-                                    size(by_role[i][TensorRole::kActivation] + by_role[i][TensorRole::kOutput]),
+                                    size(by_role[i][TensorRole::kActivation]),
                                     size(chip.memory[i].size_bytes)));
     }
   }
