@@ -116,3 +116,12 @@ TEST_CASE("Simulation::resetStats starts a new window") {
   CHECK(sim.stats().findStat("port.bytes")->value() == 500.0);
   CHECK(sim.stats().findStat("port.utilization")->value() == doctest::Approx(0.5));  // 500 of 1000 ps
 }
+
+TEST_CASE("The software op overhead and the launch overhead add exactly to an op's start") {
+  const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
+  spec::ScenarioSpec s = gemmScenario();
+  const double base = gemmSeconds(sys, 16, 32, 64);
+  s.software.op_overhead_ps = 7'000'000;  // 7 us
+  exec::SingleChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
+  CHECK(run.result().metrics.e2e_s == doctest::Approx(base + 7e-6).epsilon(1e-12));
+}
