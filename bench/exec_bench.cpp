@@ -3,7 +3,7 @@
 // simulates two steps (a warm-up and the measured one); the rate counter reports events per second.
 #include <benchmark/benchmark.h>
 
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/chip_run.h"
 #include "sim/spec/loader.h"
 
 namespace archsim {
@@ -15,7 +15,7 @@ void Run(benchmark::State& state, const char* chip, const char* scenario) {
   const spec::ScenarioSpec s = spec::loadScenario(catalog, scenario).spec;
   std::uint64_t events = 0;
   for (auto _ : state) {
-    exec::SingleChipRun run(system.spec, s);
+    exec::ChipRun run(system.spec, s);
     events += run.sim().eventsProcessed();
   }
   state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);

@@ -1,7 +1,10 @@
 // Shared helpers for tests: the preset catalog and inline-YAML validation.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "sim/spec/loader.h"
 #include "sim/spec/reader.h"
 #include "sim/spec/system_reader.h"
+#include <fmt/format.h>
 
 namespace archsim::test {
 
@@ -22,6 +26,21 @@ inline std::filesystem::path sourceDir() {
 }
 inline spec::Catalog presetCatalog() {
   return spec::Catalog({sourceDir()});
+}
+
+/// A ring of `n` H100s: 2 links of 100 GB/s per chip, one to each neighbour (1 us latency).
+inline spec::SystemSpec ringSystem(int n, const std::string& collectives = "") {
+  const std::string yaml = fmt::format(
+      "kind: system\nname: ring\nchip: h100-sxm5\nlevels:\n  ring: {{size: {}, topology: ring, "
+      "link: {{kind: c2c, links: {}, link_bandwidth: 100 GB/s, latency: 1 us}}}}\n{}",
+      n, n > 2 ? 2 : 1, collectives);
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-ring-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "ring.yaml";
+  std::ofstream(file) << yaml;
+  spec::SystemSpec s = spec::loadSystemFile(presetCatalog(), file).spec;
+  std::filesystem::remove_all(dir);
+  return s;
 }
 
 /// Records (tick, arg) of every completion event it receives.

@@ -67,6 +67,17 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   run_cmd->add_option("--out", run_opts.out_dir, "folder for stats.json (default reports/<scenario>-on-<system>)");
   run_cmd->add_flag("--json", run_opts.json, "print stats.json to stdout instead of the summary");
 
+  FitOptions fit_opts;
+  CLI::App* fit_cmd = app.add_subcommand(
+      "fit", "the fewest chips that hold a scenario's model, KV cache and activations, and the plan");
+  fit_cmd->add_option("system", fit_opts.system, "system or chip: a preset name or a YAML file")->required();
+  fit_cmd->add_option("scenario", fit_opts.scenario, "scenario: a preset name or a YAML file")->required();
+  fit_cmd->add_option("--set", fit_opts.sets, "override a key of the system or the scenario (as for run)");
+  fit_cmd->add_option("--level", fit_opts.level,
+                      "memory level that must hold everything (default: where weights live — a dataflow chip's "
+                      "SRAM, else its DRAM)");
+  fit_cmd->add_flag("--json", fit_opts.json, "print JSON to stdout instead of text");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +91,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (describe_cmd->parsed()) return runDescribe(catalog, describe, out, err);
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
     if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);
+    if (fit_cmd->parsed()) return runFit(catalog, fit_opts, out, err);
   } catch (const ConfigError& e) {
     for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
     if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";

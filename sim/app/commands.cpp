@@ -2,13 +2,16 @@
 
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/app/describe.h"
 #include "sim/core/atomic_file.h"
 #include "sim/graph/dot.h"
 #include "sim/graph/summary.h"
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/system_run.h"
+#include "sim/map/parallel.h"
+#include "sim/spec/units.h"
 #include "sim/report/run_report.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/suggest.h"
@@ -72,6 +75,95 @@ int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ost
   return 0;
 }
 
+namespace {
+struct Pair {
+  spec::LoadedSystem system;
+  spec::LoadedScenario scenario;
+};
+/// Loads a system and a scenario with --set assignments routed to each; prints their warnings.
+Pair loadPair(const spec::Catalog& catalog, const std::string& system, const std::string& scenario,
+              const std::vector<std::string>& sets, std::ostream& err) {
+  std::vector<std::string> system_sets;
+  std::vector<std::string> scenario_sets;
+  routeAssignments(sets, system_sets, scenario_sets);
+  Pair p{spec::loadSystem(catalog, system, system_sets), spec::loadScenario(catalog, scenario, scenario_sets)};
+  printWarnings(p.system.warnings, err);
+  printWarnings(p.scenario.warnings, err);
+  return p;
+}
+}  // namespace
+
+int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err) {
+  const Pair loaded = loadPair(catalog, options.system, options.scenario, options.sets, err);
+  const spec::LoadedSystem& system = loaded.system;
+  const spec::LoadedScenario& scenario = loaded.scenario;
+  const spec::SystemSpec& sys = system.spec;
+  const spec::ScenarioSpec& sc = scenario.spec;
+  // Among equally small plans, tensor parallelism stays inside the innermost level (8 for a bare chip).
+  const std::uint32_t node = sys.levels.empty() ? 8 : sys.levels.front().size;
+  const map::FitResult fit = map::fit(sys.chip, sc, options.level, node);
+  const map::ParallelLayout& layout = fit.layout;
+  std::uint64_t fewest = UINT64_MAX, most = 0, peak = 0;
+  for (std::size_t i = 0; i < layout.stages.size(); ++i) {
+    const map::StageLayers& st = layout.stages[i];
+    fewest = std::min(fewest, st.end_layer - st.first_layer);
+    most = std::max(most, st.end_layer - st.first_layer);
+    peak = std::max(peak, fit.stage_bytes[i]);
+  }
+  const std::uint64_t have = sys.chipCount();
+  if (options.json) {
+    nlohmann::ordered_json j;
+    j["system"] = sys.name;
+    j["chip"] = sys.chip.name;
+    j["scenario"] = sc.name;
+    j["model"] = sc.model.name;
+    j["level"] = fit.level;
+    j["level_bytes_per_chip"] = fit.level_bytes;
+    j["model_bytes_on_one_chip"] = fit.model_bytes;
+    j["chips"] = fit.chips;
+    j["plan"] = {{"tp", layout.plan.tp}, {"pp", layout.plan.pp}, {"dp", 1}};
+    nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < layout.stages.size(); ++i) {
+      const map::StageLayers& st = layout.stages[i];
+      stages.push_back({{"layers", {st.first_layer, st.end_layer}},
+                        {"embedding", st.embedding},
+                        {"head", st.head},
+                        {"bytes_per_chip", fit.stage_bytes[i]}});
+    }
+    j["stages"] = std::move(stages);
+    nlohmann::ordered_json tried = nlohmann::ordered_json::object();
+    for (const auto& [tp, chips] : fit.candidates) tried[fmt::format("tp{}", tp)] = chips == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chips);
+    j["chips_by_tp"] = std::move(tried);
+    j["system_chips"] = have;
+    j["fits_system"] = fit.chips <= have;
+    out << j.dump(2) << '\n';
+    return 0;
+  }
+  auto size = [](std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); };
+  out << fmt::format("fit {} ({}) on {}: memory level {}, {} per chip\n", sc.name, sc.model.name, sys.chip.name,
+                     fit.level, size(fit.level_bytes));
+  out << fmt::format("  the whole model on one chip needs {} (weights, KV cache for batch {} x {} tokens, "
+                     "activations)\n",
+                     size(fit.model_bytes), sc.batch, std::max<std::uint64_t>(1, graph::Workload(sc).finalKvLength()));
+  out << fmt::format("  fewest chips: {} — plan tp {} x pp {}", fit.chips, layout.plan.tp, layout.plan.pp);
+  if (layout.plan.pp > 1) {
+    out << fmt::format(" (stages of {}{} layers; the embedding on the first, the head on the last)",
+                       fewest == most ? "" : fmt::format("{}-", fewest), most);
+  }
+  out << '\n';
+  out << fmt::format("  fullest chip: {:.1f} MB of {:.1f} MB ({:.1f}%)\n", static_cast<double>(peak) / 1e6,
+                     static_cast<double>(fit.level_bytes) / 1e6,
+                     100.0 * static_cast<double>(peak) / static_cast<double>(fit.level_bytes));
+  out << "  chips by tensor-parallel degree:";
+  for (const auto& [tp, chips] : fit.candidates) out << fmt::format(" tp{} {}", tp, chips == 0 ? "-" : std::to_string(chips));
+  out << '\n';
+  if (have > 1 || !sys.levels.empty()) {
+    out << fmt::format("  system {} has {} chips: {}\n", sys.name, have,
+                       fit.chips <= have ? "enough" : fmt::format("too few (it needs {} more)", fit.chips - have));
+  }
+  return 0;
+}
+
 void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
                       std::vector<std::string>& scenario) {
   static const std::vector<std::string> kSystemKeys{"chip", "levels", "chips"};
@@ -97,17 +189,12 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
 }
 
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> system_sets;
-  std::vector<std::string> scenario_sets;
-  routeAssignments(options.sets, system_sets, scenario_sets);
-  const spec::LoadedSystem system = spec::loadSystem(catalog, options.system, system_sets);
-  const spec::LoadedScenario scenario = spec::loadScenario(catalog, options.scenario, scenario_sets);
-  printWarnings(system.warnings, err);
-  printWarnings(scenario.warnings, err);
-  exec::SingleChipRun run(system.spec, scenario.spec);
+  const Pair loaded = loadPair(catalog, options.system, options.scenario, options.sets, err);
+  const spec::LoadedSystem& system = loaded.system;
+  const spec::LoadedScenario& scenario = loaded.scenario;
+  exec::SystemRun run(system.spec, scenario.spec);
   for (const std::string& w : run.result().warnings) err << "warning: " << w << '\n';
-  const report::RunContext ctx{run.system(), run.workload(), run.placement(), run.chip(), run.sim(), run.result()};
-  const std::string stats = report::statsJson(ctx).dump(2) + "\n";
+  const std::string stats = report::statsJson(run).dump(2) + "\n";
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
                       : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
@@ -122,7 +209,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   if (options.json) {
     out << stats;
   } else {
-    report::printRunSummary(ctx, out);
+    report::printRunSummary(run, out);
     out << "wrote " << (dir / "stats.json").string() << '\n';
   }
   return 0;

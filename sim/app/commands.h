@@ -42,6 +42,16 @@ struct RunOptions {
 };
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err);
 
+struct FitOptions {
+  std::string system;
+  std::string scenario;
+  std::vector<std::string> sets;
+  std::optional<std::string> level;
+  bool json = false;
+};
+/// The fewest chips of the system's chip that hold the scenario in one memory level, and the plan.
+int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err);
+
 /// Splits --set assignments between the system and the scenario of `archsim run` by their first
 /// key (`chip.` and `levels.` go to the system, `batch`, `model.` ... to the scenario); `system.` and
 /// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.

@@ -27,14 +27,17 @@ BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& p
   });
 }
 
-Tick BandwidthServer::reserve(std::uint64_t bytes) {
-  const Tick start = std::max(now(), busy_until_);
+Tick BandwidthServer::reserve(std::uint64_t bytes) { return reserveAt(now(), bytes); }
+
+Tick BandwidthServer::reserveAt(Tick earliest, std::uint64_t bytes) {
+  const Tick ready = std::max(now(), earliest);
+  const Tick start = std::max(ready, busy_until_);
   const Tick serialization = transferTicks(bytes, bytes_per_s_);
   busy_until_ = addTicks(start, serialization);
   transfers_.add();
   bytes_.add(bytes);
   busy_ticks_.add(serialization);
-  wait_ticks_.add(start - now());
+  wait_ticks_.add(start - ready);
   return addTicks(busy_until_, latency_ps_);
 }
 

@@ -30,6 +30,9 @@ class BandwidthServer final : public Component {
   /// Reserves the server for `bytes` from now (queued behind earlier reservations) and returns the
   /// tick the last byte arrives. Schedules nothing.
   Tick reserve(std::uint64_t bytes);
+  /// Like reserve(), but the bytes cannot start before `earliest` (>= now): a hop of a cut-through
+  /// route whose first byte arrives later.
+  Tick reserveAt(Tick earliest, std::uint64_t bytes);
   /// reserve() plus one event done(arg) at the returned tick.
   Tick transfer(std::uint64_t bytes, Callback done, std::uint64_t arg = 0,
                 Priority priority = Priority::kDefault);

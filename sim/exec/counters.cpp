@@ -2,22 +2,23 @@
 
 namespace archsim::exec {
 
-void OpCounters::add(const OpCounters& o) {
+void OpCounters::add(const OpCounters& o, std::uint64_t times) {
   if (level.size() < o.level.size()) level.resize(o.level.size());
   for (std::size_t i = 0; i < o.level.size(); ++i) {
-    level[i].read += o.level[i].read;
-    level[i].written += o.level[i].written;
+    level[i].read += times * o.level[i].read;
+    level[i].written += times * o.level[i].written;
   }
   for (std::size_t r = 0; r < kRoles; ++r) {
-    hits[r] += o.hits[r];
-    misses[r] += o.misses[r];
-    hit_bytes[r] += o.hit_bytes[r];
-    miss_bytes[r] += o.miss_bytes[r];
+    hits[r] += times * o.hits[r];
+    misses[r] += times * o.misses[r];
+    hit_bytes[r] += times * o.hit_bytes[r];
+    miss_bytes[r] += times * o.miss_bytes[r];
   }
-  matrix_busy_ps += o.matrix_busy_ps;
-  vector_busy_ps += o.vector_busy_ps;
-  tiles += o.tiles;
-  energy_j += o.energy_j;
+  matrix_busy_ps += times * o.matrix_busy_ps;
+  vector_busy_ps += times * o.vector_busy_ps;
+  tiles += times * o.tiles;
+  network_bytes += times * o.network_bytes;
+  energy_j += static_cast<double>(times) * o.energy_j;
 }
 
 }  // namespace archsim::exec

@@ -1,5 +1,5 @@
 // Counters the executor keeps per op (and sums per run): bytes by memory level, cache hits and
-// misses by tensor role, busy compute time, dynamic energy.
+// misses by tensor role, busy compute time, network bytes, dynamic energy.
 #pragma once
 
 #include <array>
@@ -28,10 +28,12 @@ struct OpCounters {
   std::uint64_t matrix_busy_ps = 0;  // unit-time computing, summed over tiles
   std::uint64_t vector_busy_ps = 0;
   std::uint64_t tiles = 0;
-  double energy_j = 0.0;  // dynamic: compute and memory traffic
+  std::uint64_t network_bytes = 0;  // this chip's share of what its collectives put on links
+  double energy_j = 0.0;  // dynamic: compute, memory traffic and (this chip's share of) links
 
   explicit OpCounters(std::size_t levels = 0) : level(levels) {}
-  void add(const OpCounters& o);
+  /// Adds `times` copies of `o` (the same op on several chips or microbatches).
+  void add(const OpCounters& o, std::uint64_t times = 1);
 };
 
 }  // namespace archsim::exec

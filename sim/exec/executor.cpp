@@ -164,11 +164,33 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   }
 }
 
+void Executor::setCollectives(CollectiveEngine& engine, std::vector<std::uint32_t> group) {
+  collectives_ = &engine;
+  group_ = std::move(group);
+}
+
+void Executor::startCollective(OpId op) {
+  const graph::Op& o = graph_->op(op);
+  if (collectives_ == nullptr) ARCHSIM_PANIC("collective op '" + o.name + "' on a chip without a collective group");
+  const CollectiveRequest request{o.collective->kind, group_, o.collective->bytes.at(graph_->effectiveKv(ctx_->kv_length))};
+  const CollectiveCost cost = collectives_->start(request, Callback::to<&Executor::onCollectiveDone>(this), op);
+  // The group is symmetric: this chip's share is 1/n of the group's traffic and link energy.
+  OpState& st = ops_[op];
+  st.counters.network_bytes += cost.bytes_sent / group_.size();
+  st.counters.energy_j += cost.energy_j / static_cast<double>(group_.size());
+}
+
+void Executor::onCollectiveDone(std::uint64_t op) { finishOp(static_cast<OpId>(op)); }
+
 void Executor::startOp(std::uint64_t op) {
   OpState& st = ops_[op];
   st.started = true;
   st.start = sim_.now();
   st.first_activity = std::min(st.first_activity, st.start);
+  if (graph_->op(static_cast<OpId>(op)).collective) {
+    startCollective(static_cast<OpId>(op));
+    return;
+  }
   if (plan(static_cast<OpId>(op)).tiles() == 0) {
     finishOp(static_cast<OpId>(op));
     return;
@@ -347,7 +369,9 @@ RunResult Executor::run() {
       measuring_started_ = true;
     }
     for (std::uint64_t kv = runs[r].kv_first; kv <= runs[r].kv_last; ++kv) {
+      const Tick begin = sim_.now();
       runStep(r, kv, true);
+      step_ticks_.push_back(sim_.now() - begin);
       ++measured_steps_;
     }
     if (runs[r].phase == graph::GraphPhase::kPrefill) prefill_end_ = sim_.now();
@@ -362,12 +386,13 @@ RunResult Executor::finish() {
   out.measured_start = measured_start_;
   out.measured_end = sim_.now();
   out.measured_steps = measured_steps_;
+  out.step_ticks = step_ticks_;
   out.totals = OpCounters(chip_.levels().size());
   out.matrix_dtype = std::string(spec::dtypeName(matrix_dtype_));
   out.vector_dtype = std::string(spec::dtypeName(vector_dtype_));
   for (auto& records : records_) {
     for (OpRecord& r : records) {
-      r.bound = boundOf(r, chip_);
+      r.bound = r.kind == graph::OpKind::kCollective ? "network" : boundOf(r, chip_);
       out.totals.add(r.counters);
       out.ops.push_back(std::move(r));
     }
@@ -377,31 +402,9 @@ RunResult Executor::finish() {
   out.static_energy_j = chip_.spec().power.static_w * e2e;
   const double energy = out.dynamic_energy_j + out.static_energy_j;
 
-  Metrics& m = out.metrics;
-  m.e2e_s = e2e;
-  m.chips = 1;
-  m.avg_power_w = e2e > 0 ? energy / e2e : 0.0;
-  const std::uint64_t per_seq = workload_.outputTokensPerSequence();
-  const std::uint64_t tokens = per_seq * s.batch;
-  switch (s.phase) {
-    case spec::Phase::kPrefill:
-      if (per_seq > 0) m.ttft_s = e2e;
-      break;
-    case spec::Phase::kDecode:
-      m.tpot_s = e2e;
-      break;
-    case spec::Phase::kGenerate: {
-      const double ttft = ticksToSeconds(prefill_end_ - out.measured_start);
-      m.ttft_s = ttft;
-      if (s.output_tokens > 1) m.tpot_s = (e2e - ttft) / static_cast<double>(s.output_tokens - 1);
-      break;
-    }
-  }
-  if (tokens > 0 && e2e > 0) {
-    m.output_tokens_per_s = static_cast<double>(tokens) / e2e;
-    m.tokens_per_s_per_user = s.phase == spec::Phase::kDecode ? 1.0 / e2e : static_cast<double>(per_seq) / e2e;
-    m.energy_per_token_j = energy / static_cast<double>(tokens);
-  }
+  out.metrics = phaseMetrics(s, workload_.outputTokensPerSequence(), e2e,
+                             ticksToSeconds(prefill_end_ - out.measured_start), energy, 1);
+  const Metrics& m = out.metrics;
   out.warnings = warnings_;
   if (m.avg_power_w > chip_.spec().power.tdp_w) {
     out.warnings.push_back(fmt::format("average power {} exceeds {}'s TDP of {}",

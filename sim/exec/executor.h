@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sim/core/simulation.h"
+#include "sim/exec/collectives.h"
 #include "sim/exec/memory_system.h"
 #include "sim/exec/op_plan.h"
 #include "sim/exec/run_result.h"
@@ -34,6 +35,10 @@ class Executor {
   Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload, const map::Placement& placement);
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
+
+  /// Collective ops run on `engine` over `group` (the chip's tensor-parallel group, this chip
+  /// first in ring order or not — the group is symmetric). Without it, a collective op panics.
+  void setCollectives(CollectiveEngine& engine, std::vector<std::uint32_t> group);
 
   RunResult run();
 
@@ -55,6 +60,8 @@ class Executor {
   void startOp(std::uint64_t op);  // event target (arg = op id)
   void onTileDone(std::uint64_t arg);
   void onPassDone(std::uint64_t arg);  // a two-pass tile finished its first pass
+  void startCollective(graph::OpId op);
+  void onCollectiveDone(std::uint64_t op);
   void issue();
   void issueTile(graph::OpId op, std::uint64_t tile);
   void finishOp(graph::OpId op);
@@ -81,6 +88,8 @@ class Executor {
   double vector_j_per_flop_ = 0;
   bool dataflow_ = false;
   std::vector<std::string> warnings_;
+  CollectiveEngine* collectives_ = nullptr;
+  std::vector<std::uint32_t> group_;
 
   // The step being simulated.
   const graph::Graph* graph_ = nullptr;
@@ -99,6 +108,7 @@ class Executor {
   std::vector<std::vector<OpRecord>> records_;  // per run, per op
   Tick measured_start_ = 0;
   std::uint64_t measured_steps_ = 0;
+  std::vector<Tick> step_ticks_;
   Tick prefill_end_ = 0;
   bool measuring_started_ = false;
 };

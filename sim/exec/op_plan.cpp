@@ -140,8 +140,10 @@ void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64
   const graph::Graph& g = ctx_->graph;
   const map::StableId id = ctx_->placement.stable(g, use.tensor);
   const std::uint64_t cap = std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
-  const std::uint64_t row = std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * batch_ * cap));
-  out.push_back({id, ((head * batch_ + seq) * cap + t0) * row, (t1 - t0) * row, false});
+  // The cache holds every sequence of the stage (its first dimension); this graph's are the first.
+  const std::uint64_t sequences = std::max<std::int64_t>(1, g.tensor(use.tensor).shape.front());
+  const std::uint64_t row = std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * sequences * cap));
+  out.push_back({id, ((head * sequences + seq) * cap + t0) * row, (t1 - t0) * row, false});
 }
 
 void OpPlan::addKvWrites(std::uint64_t i, TileTask& task) const {

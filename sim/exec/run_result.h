@@ -9,10 +9,12 @@
 
 #include "sim/exec/counters.h"
 #include "sim/graph/op.h"
+#include "sim/spec/scenario_spec.h"
 
 namespace archsim::exec {
 
 struct OpRecord {
+  std::size_t stage = 0;  // the pipeline stage whose simulated chip ran it
   std::string graph;  // "prefill" or "decode"
   std::string name;
   graph::OpKind kind = graph::OpKind::kMatmul;
@@ -40,12 +42,19 @@ struct Metrics {
   std::uint64_t chips = 1;
 };
 
+/// The metrics of a run of `scenario` that took `e2e_s` (a decode scenario: one step), produced
+/// `per_seq` tokens per sequence, reached the first token at `ttft_s` (generate) and spent
+/// `energy_j` on `chips` chips.
+Metrics phaseMetrics(const spec::ScenarioSpec& scenario, std::uint64_t per_seq, double e2e_s, double ttft_s,
+                     double energy_j, std::uint64_t chips);
+
 struct RunResult {
   std::vector<OpRecord> ops;
   OpCounters totals;
   Tick measured_start = 0;
   Tick measured_end = 0;
   std::uint64_t measured_steps = 0;
+  std::vector<Tick> step_ticks;  // duration of each measured step, in order
   double dynamic_energy_j = 0.0;
   double static_energy_j = 0.0;
   std::string matrix_dtype;

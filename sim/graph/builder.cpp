@@ -20,11 +20,17 @@ const TensorFormat kTokenFormat{spec::DType::kFp32, 0, spec::DType::kFp16};  // 
 
 class Builder {
  public:
-  Builder(const ScenarioSpec& s, GraphPhase phase)
-      : s_(s), m_(s.model), decode_(phase == GraphPhase::kDecode) {
+  Builder(const ScenarioSpec& s, GraphPhase phase, const Shard& shard)
+      : s_(s), m_(s.model), decode_(phase == GraphPhase::kDecode), shard_(shard) {
     batch_ = s.batch;
     seq_ = decode_ ? 1 : s.prompt_tokens;
     rows_ = batch_ * seq_;
+    tp_ = std::max<std::uint32_t>(1, shard.tp);
+    ep_ = std::max<std::uint32_t>(1, shard.ep);
+    sp_ = shard.sequence_parallel && tp_ > 1;
+    stream_rows_ = sp_ ? sequenceShare(rows_, tp_) : rows_;
+    kv_sequences_ = shard.kv_sequences == 0 ? batch_ : shard.kv_sequences;
+    if (m_.moe) experts_ = shard.experts == 0 ? m_.moe->experts : shard.experts;
     weights_ = s.dtypes.weights;
     act_ = s.dtypes.activations;
     kv_ = s.dtypes.kv;
@@ -33,12 +39,19 @@ class Builder {
   }
 
   Graph build() {
-    TensorId hidden = embedding();
-    for (std::uint64_t l = 0; l < m_.layers; ++l) hidden = layer(static_cast<int>(l), hidden);
-    head(hidden);
+    // A stage without the embedding receives the hidden state from the previous stage.
+    TensorId hidden = shard_.embedding ? embedding()
+                                       : activation("stage.in", -1, stream_rows_, m_.hidden);
+    const std::uint64_t end = std::min(shard_.end_layer, m_.layers);
+    for (std::uint64_t l = shard_.first_layer; l < end; ++l) hidden = layer(static_cast<int>(l), hidden);
+    if (shard_.head) head(hidden);
     if (s_.fusion == spec::FusionLevel::kElementwise) fuseElementwise(ops_, tensors_);
-    return Graph(fmt::format("{}.{}", m_.name, decode_ ? "decode" : "prefill"), std::move(tensors_),
-                 std::move(ops_), m_.sliding_window);
+    std::string name = fmt::format("{}.{}", m_.name, decode_ ? "decode" : "prefill");
+    if (tp_ > 1) name += fmt::format(".tp{}", tp_);
+    if (shard_.first_layer > 0 || end < m_.layers || !shard_.embedding || !shard_.head) {
+      name += fmt::format(".layers{}-{}", shard_.first_layer, end);
+    }
+    return Graph(std::move(name), std::move(tensors_), std::move(ops_), m_.sliding_window);
   }
 
  private:
@@ -124,12 +137,41 @@ class Builder {
   }
 
   TensorId residualAdd(const std::string& name, int layer, std::vector<TensorId> inputs) {
-    const TensorId out = activation(name + ".out", layer, rows_, m_.hidden);
+    const TensorId out = activation(name + ".out", layer, stream_rows_, m_.hidden);
     Op& o = op(OpKind::kElementwise, name, layer);
-    o.vector_flops = Extent::constant(flops::kAdd * (inputs.size() - 1) * rows_ * m_.hidden);
+    o.vector_flops = Extent::constant(flops::kAdd * (inputs.size() - 1) * stream_rows_ * m_.hidden);
     for (TensorId in : inputs) o.reads.push_back(whole(in));
     o.writes = {whole(out)};
     return out;
+  }
+
+  // ---- collectives -----------------------------------------------------------------------------
+  /// A collective over the tensor-parallel group from `input` to a new [out_rows, cols] tensor.
+  TensorId collective(graph::CollectiveKind kind, const std::string& name, int layer, std::vector<TensorUse> reads,
+                      std::uint64_t out_rows, std::uint64_t cols, Extent bytes) {
+    const TensorId out = activation(name + ".out", layer, out_rows, cols);
+    Op& o = op(OpKind::kCollective, name, layer);
+    o.collective = CollectiveCall{kind, bytes};
+    o.reads = std::move(reads);
+    o.writes = {whole(out)};
+    return out;
+  }
+  /// The partial sums of a row-parallel projection, combined: all-reduced to every row, or
+  /// reduce-scattered to this rank's rows with sequence parallelism.
+  TensorId reduceOut(const std::string& name, int layer, TensorId partial) {
+    if (tp_ == 1) return partial;
+    const Extent bytes = tensors_[partial].bytes;
+    return sp_ ? collective(graph::CollectiveKind::kReduceScatter, name + "_reduce_scatter", layer, {whole(partial)},
+                            stream_rows_, m_.hidden, bytes)
+               : collective(graph::CollectiveKind::kAllReduce, name + "_all_reduce", layer, {whole(partial)}, rows_,
+                            m_.hidden, bytes);
+  }
+  /// A sequence-parallel residual-stream tensor gathered to every row (the input of a column-parallel
+  /// projection); unchanged without sequence parallelism.
+  TensorId replicate(const std::string& name, int layer, TensorId x) {
+    if (!sp_) return x;
+    return collective(graph::CollectiveKind::kAllGather, name + "_all_gather", layer, {whole(x)}, rows_, m_.hidden,
+                      bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
   }
 
   // ---- blocks ----------------------------------------------------------------------------------
@@ -155,28 +197,33 @@ class Builder {
     o.reads = std::move(reads);
     o.vector_flops = Extent::constant(flops::kAdd * adds * rows_ * m_.hidden);
     o.writes = {whole(out)};
-    if (m_.isEncoder()) return norm("embed_norm", -1, out, rows_);
-    return out;
+    // Vocab-parallel: each rank gathers the rows of its vocabulary slice (zeros elsewhere).
+    const TensorId combined = reduceOut("embed", -1, out);
+    if (m_.isEncoder()) return norm("embed_norm", -1, combined, stream_rows_);
+    return combined;
   }
 
   TensorId layer(int l, TensorId hidden) {
     if (m_.isEncoder()) {
       // Post-norm: h1 = LN(x + attn(x)), h2 = LN(h1 + mlp(h1)).
-      const TensorId attn = attention(l, hidden);
-      const TensorId h1 = norm(at(l, "attn_norm"), l, residualAdd(at(l, "attn_residual"), l, {hidden, attn}), rows_);
-      const TensorId mlp_out = mlp(l, h1);
-      return norm(at(l, "mlp_norm"), l, residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out}), rows_);
+      const TensorId attn = reduceOut(at(l, "attn"), l, attention(l, replicate(at(l, "attn"), l, hidden)));
+      const TensorId h1 =
+          norm(at(l, "attn_norm"), l, residualAdd(at(l, "attn_residual"), l, {hidden, attn}), stream_rows_);
+      const TensorId mlp_out = reduceOut(at(l, "mlp"), l, mlp(l, replicate(at(l, "mlp"), l, h1)));
+      return norm(at(l, "mlp_norm"), l, residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out}), stream_rows_);
     }
     if (m_.parallel_residual) {
       // GPT-J: x + attn(LN(x)) + mlp(LN(x)) with one norm.
-      const TensorId x = norm(at(l, "norm"), l, hidden, rows_);
-      const TensorId attn = attention(l, x);
-      const TensorId mlp_out = mlp(l, x);
+      const TensorId x = replicate(at(l, "norm"), l, norm(at(l, "norm"), l, hidden, stream_rows_));
+      const TensorId attn = reduceOut(at(l, "attn"), l, attention(l, x));
+      const TensorId mlp_out = reduceOut(at(l, "mlp"), l, mlp(l, x));
       return residualAdd(at(l, "residual"), l, {hidden, attn, mlp_out});
     }
-    const TensorId attn = attention(l, norm(at(l, "attn_norm"), l, hidden, rows_));
+    const TensorId x = replicate(at(l, "attn_norm"), l, norm(at(l, "attn_norm"), l, hidden, stream_rows_));
+    const TensorId attn = reduceOut(at(l, "attn"), l, attention(l, x));
     const TensorId h1 = residualAdd(at(l, "attn_residual"), l, {hidden, attn});
-    const TensorId mlp_out = m_.moe ? moe(l, norm(at(l, "mlp_norm"), l, h1, rows_)) : mlp(l, norm(at(l, "mlp_norm"), l, h1, rows_));
+    const TensorId x2 = replicate(at(l, "mlp_norm"), l, norm(at(l, "mlp_norm"), l, h1, stream_rows_));
+    const TensorId mlp_out = m_.moe ? moe(l, x2) : reduceOut(at(l, "mlp"), l, mlp(l, x2));
     return residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out});
   }
 
@@ -210,18 +257,20 @@ class Builder {
     TensorUse v_read = v_new;
     const Extent kv_len = decode_ ? Extent::perKv(1) : Extent::constant(seq_);
     if (!m_.isEncoder()) {
-      const std::vector<std::int64_t> shape{static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.kv_heads),
+      // The cache holds every sequence of the stage (all microbatches); this graph attends to its own.
+      const std::vector<std::int64_t> shape{static_cast<std::int64_t>(kv_sequences_),
+                                            static_cast<std::int64_t>(m_.kv_heads),
                                             decode_ ? kKvDim : static_cast<std::int64_t>(seq_),
                                             static_cast<std::int64_t>(m_.head_dim)};
-      const Extent cache_elements = kv_len * (batch_ * kvd);
+      const Extent cache_elements = kv_len * (kv_sequences_ * kvd);
       const TensorId kc = tensor(at(l, "k_cache"), TensorRole::kKv, l, shape, kv_, cache_elements);
       const TensorId vc = tensor(at(l, "v_cache"), TensorRole::kKv, l, shape, kv_, cache_elements);
       Op& w = op(OpKind::kKvWrite, at(l, "kv_write"), l);
       w.reads = {k_new, v_new};
       w.writes = {part(kc, Extent::constant(rows_ * kvd)), part(vc, Extent::constant(rows_ * kvd))};
       if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * rows_ * kvd);
-      k_read = whole(kc);
-      v_read = whole(vc);
+      k_read = part(kc, kv_len * (batch_ * kvd));
+      v_read = part(vc, kv_len * (batch_ * kvd));
     }
 
     // (query, key) pairs per sequence and head: causal for decoders, full for encoders.
@@ -320,7 +369,10 @@ class Builder {
 
   TensorId mlp(int l, TensorId x) { return mlp(l, x, rows_, -1, mlpWeights(l, -1)); }
 
+  /// The MoE block on the replicated input x; returns the combined output as the residual stream
+  /// holds it (all rows, or this rank's rows with sequence parallelism).
   TensorId moe(int l, TensorId x) {
+    if (ep_ > 1) return expertParallelMoe(l, x);
     const spec::MoeSpec& moe = *m_.moe;
     const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, moe.experts);
     const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, whole(x), rows_, wr, m_.hidden, moe.experts,
@@ -343,13 +395,58 @@ class Builder {
     c.reads.push_back(whole(routing));
     for (TensorId o : expert_outs) c.reads.push_back(whole(o));
     c.writes = {whole(out)};
-    return out;
+    return reduceOut(at(l, "moe"), l, out);  // tensor-parallel experts: partial sums
+  }
+
+  /// Expert parallelism over the tensor-parallel group: this rank routes its share of the tokens,
+  /// sends each token to the ranks of its experts, runs its own experts, and gets the results back.
+  TensorId expertParallelMoe(int l, TensorId x) {
+    const spec::MoeSpec& moe = *m_.moe;
+    const std::uint64_t k = moe.top_k;
+    const std::uint64_t local_experts = moe.experts;  // the rank's model holds experts / ep
+    const std::uint64_t slice = sequenceShare(rows_, ep_);
+    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, experts_);
+    const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, part(x, Extent::constant(slice * m_.hidden)),
+                                   slice, wr, m_.hidden, experts_, std::nullopt, at(l, "router.out"));
+    const TensorId routing = activation(at(l, "routing"), l, slice, 2 * k);
+    Op& t = op(OpKind::kTopK, at(l, "topk"), l);
+    t.vector_flops = Extent::constant(flops::kSoftmax * slice * experts_);
+    t.reads = {whole(logits)};
+    t.writes = {whole(routing)};
+    // Tokens this rank's experts receive, from the balanced global routing.
+    std::vector<std::uint64_t> tokens(local_experts);
+    std::uint64_t received = 0;
+    for (std::uint64_t e = 0; e < local_experts; ++e) {
+      tokens[e] = balancedExpertTokens(rows_, k, experts_, e);
+      received += tokens[e];
+    }
+    const TensorId recv = collective(graph::CollectiveKind::kAllToAll, at(l, "moe_dispatch"), l,
+                                     {whole(routing), part(x, Extent::constant(slice * m_.hidden))},
+                                     std::max<std::uint64_t>(received, 1), m_.hidden,
+                                     bytesOf(act_, Extent::constant(slice * k * m_.hidden)));
+    std::vector<TensorUse> outs;
+    for (std::uint64_t e = 0; e < local_experts; ++e) {
+      const MlpWeights w = mlpWeights(l, static_cast<int>(e));
+      if (tokens[e] > 0) outs.push_back(whole(mlp(l, recv, tokens[e], static_cast<int>(e), w)));
+    }
+    if (outs.empty()) outs.push_back(whole(recv));
+    const TensorId back = collective(graph::CollectiveKind::kAllToAll, at(l, "moe_return"), l, std::move(outs),
+                                     slice * k, m_.hidden, bytesOf(act_, Extent::constant(received * m_.hidden)));
+    const TensorId out = activation(at(l, "moe.out"), l, slice, m_.hidden);
+    Op& c = op(OpKind::kMoeCombine, at(l, "moe_combine"), l);
+    c.vector_flops = Extent::constant(2 * slice * k * m_.hidden);
+    c.reads = {whole(routing), whole(back)};
+    c.writes = {whole(out)};
+    if (sp_) return out;  // slice == the rank's residual rows
+    return collective(graph::CollectiveKind::kAllGather, at(l, "moe_all_gather"), l, {whole(out)}, rows_, m_.hidden,
+                      bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
   }
 
   void head(TensorId hidden) {
     if (m_.isEncoder()) {
       if (!m_.pooler) return;
       // Pooler: dense + tanh on the first token of each sequence.
+      hidden = replicate("pooler", -1, hidden);
       const TensorId w = weight("pooler.w", -1, m_.hidden, m_.hidden);
       const TensorId b = vectorParam("pooler.b", -1, m_.hidden);
       const TensorId pooled = matmul(OpKind::kMatmul, "pooler", -1, part(hidden, Extent::constant(batch_ * m_.hidden)),
@@ -361,24 +458,51 @@ class Builder {
       a.writes = {whole(out)};
       return;
     }
-    const TensorId x = norm("final_norm", -1, hidden, rows_);
-    const TensorId w = m_.tied_embeddings ? embed_ : weight("lm_head", -1, m_.hidden, m_.vocab);
+    const TensorId x = replicate("final_norm", -1, norm("final_norm", -1, hidden, stream_rows_));
+    // Tied embeddings: a last pipeline stage without the embedding keeps its own copy.
+    const TensorId w = !m_.tied_embeddings ? weight("lm_head", -1, m_.hidden, m_.vocab)
+                       : shard_.embedding  ? embed_
+                                           : weight("embed", -1, m_.vocab, m_.hidden);
     std::optional<TensorId> b;
     if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, m_.vocab);
     // Logits only for the last position of each sequence.
     const TensorId logits = matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
                                    batch_, w, m_.hidden, m_.vocab, b, "logits", -1, TensorRole::kOutput);
-    const TensorId next = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
-                                 kTokenFormat, Extent::constant(batch_));
+    if (tp_ == 1) {
+      const TensorId next = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
+                                   kTokenFormat, Extent::constant(batch_));
+      Op& s = op(OpKind::kSampling, "sample", -1);
+      s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
+      s.reads = {whole(logits)};
+      s.writes = {whole(next)};
+      return;
+    }
+    // Vocab-parallel: each rank picks its slice's best (value, index) per sequence; the ranks
+    // all-gather the candidates and every rank takes the best.
+    const TensorId mine = tensor("sample.candidates", TensorRole::kActivation, -1,
+                                 {static_cast<std::int64_t>(batch_), 2}, kTokenFormat, Extent::constant(2 * batch_));
     Op& s = op(OpKind::kSampling, "sample", -1);
     s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
     s.reads = {whole(logits)};
-    s.writes = {whole(next)};
+    s.writes = {whole(mine)};
+    const TensorId all = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(tp_ * batch_), 2},
+                                kTokenFormat, Extent::constant(2 * tp_ * batch_));
+    Op& g = op(OpKind::kCollective, "sample_all_gather", -1);
+    g.collective = CollectiveCall{graph::CollectiveKind::kAllGather, tensors_[all].bytes};
+    g.reads = {whole(mine)};
+    g.writes = {whole(all)};
   }
 
   const ScenarioSpec& s_;
   const ModelSpec& m_;
   bool decode_;
+  Shard shard_;
+  std::uint32_t tp_ = 1;
+  std::uint32_t ep_ = 1;
+  bool sp_ = false;
+  std::uint64_t stream_rows_ = 0;  // rows of the residual stream on this rank
+  std::uint64_t kv_sequences_ = 0;
+  std::uint64_t experts_ = 0;      // in the whole model
   std::uint64_t batch_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t rows_ = 0;
@@ -401,11 +525,13 @@ std::uint64_t balancedExpertTokens(std::uint64_t tokens, std::uint64_t top_k, st
   return assignments / experts + (e < assignments % experts ? 1 : 0);
 }
 
-Graph buildGraph(const spec::ScenarioSpec& scenario, GraphPhase phase) {
+Graph buildGraph(const spec::ScenarioSpec& scenario, GraphPhase phase, const Shard& shard) {
   if (phase == GraphPhase::kDecode && scenario.model.isEncoder()) {
     ARCHSIM_PANIC("decode graph requested for an encoder model");
   }
-  return Builder(scenario, phase).build();
+  return Builder(scenario, phase, shard).build();
 }
+
+std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) { return (rows + ways - 1) / ways; }
 
 }  // namespace archsim::graph

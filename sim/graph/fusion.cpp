@@ -32,6 +32,8 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
         }
       }
     }
+    // A collective runs on the links: an elementwise op after it stays a kernel of its own.
+    if (target && ops[*target].kind == OpKind::kCollective) target.reset();
     if (!target) {
       for (const TensorUse& w : x.writes) producer[w.tensor] = i;
       continue;

@@ -12,7 +12,9 @@ namespace archsim::graph {
 /// Merges every elementwise op (isElementwiseKind) into the latest op that produced one of its
 /// activation inputs: the producer takes over its FLOPs, its other inputs and its outputs, and the
 /// intermediate tensors between them are no longer written or read. FLOPs are unchanged; bytes
-/// moved drop by the intermediates. Op ids are renumbered in program order.
+/// moved drop by the intermediates. An op whose latest producer is a collective is not fused (a
+/// collective runs on the links; the op after it stays a kernel). Op ids are renumbered in program
+/// order.
 void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors);
 
 }  // namespace archsim::graph

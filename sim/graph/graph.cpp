@@ -30,6 +30,17 @@ std::string Tensor::shapeString() const {
   return s + "]";
 }
 
+std::string_view collectiveName(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllReduce: return "all_reduce";
+    case CollectiveKind::kAllGather: return "all_gather";
+    case CollectiveKind::kReduceScatter: return "reduce_scatter";
+    case CollectiveKind::kAllToAll: return "all_to_all";
+    case CollectiveKind::kSendRecv: return "send_recv";
+  }
+  return "?";
+}
+
 std::string_view opKindName(OpKind k) {
   switch (k) {
     case OpKind::kEmbedding: return "embedding";
@@ -49,6 +60,7 @@ std::string_view opKindName(OpKind k) {
     case OpKind::kMoeCombine: return "moe_combine";
     case OpKind::kLmHead: return "lm_head";
     case OpKind::kSampling: return "sampling";
+    case OpKind::kCollective: return "collective";
   }
   return "?";
 }

@@ -31,10 +31,22 @@ enum class OpKind {
   kMoeCombine,        // weighted sum of the experts' outputs
   kLmHead,            // final projection to the vocabulary
   kSampling,          // choose the next token
+  kCollective,        // communication among the chips of a parallel group (all-reduce, ...)
 };
 std::string_view opKindName(OpKind k);
 /// True for the kinds the fusion pass folds into their producer.
 bool isElementwiseKind(OpKind k);
+
+/// Collective communication patterns (exec/collectives.h gives the algorithms and their costs).
+enum class CollectiveKind { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };
+std::string_view collectiveName(CollectiveKind k);
+
+/// A collective op's call: `bytes` is the per-rank buffer as the algorithms define it — all-reduce
+/// and reduce-scatter: the input; all-gather: the gathered output; all-to-all: what one rank sends.
+struct CollectiveCall {
+  CollectiveKind kind = CollectiveKind::kAllReduce;
+  Extent bytes;
+};
 
 /// C[m, n] = A[m, k] x B[k, n], `batch` independent instances (attention heads, say).
 struct MatmulShape {
@@ -52,6 +64,7 @@ struct Op {
   int expert = -1;
   spec::DType compute = spec::DType::kBf16;
   std::optional<MatmulShape> matmul;  // for matmul-like ops (weights and attention)
+  std::optional<CollectiveCall> collective;  // for kCollective: runs on the links, not the units
   Extent matrix_flops;                // on matrix units
   Extent vector_flops;                // on vector units
   std::vector<TensorUse> reads;

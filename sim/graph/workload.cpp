@@ -13,11 +13,13 @@ std::uint64_t sumCapped(std::uint64_t first, std::uint64_t last, std::uint64_t w
 }
 }  // namespace
 
-Workload::Workload(spec::ScenarioSpec scenario) : scenario_(std::move(scenario)) {
+Workload::Workload(spec::ScenarioSpec scenario) : Workload(std::move(scenario), Shard{}) {}
+
+Workload::Workload(spec::ScenarioSpec scenario, const Shard& shard) : scenario_(std::move(scenario)), shard_(shard) {
   const auto& s = scenario_;
-  if (s.phase != spec::Phase::kDecode) prefill_.emplace(buildGraph(s, GraphPhase::kPrefill));
+  if (s.phase != spec::Phase::kDecode) prefill_.emplace(buildGraph(s, GraphPhase::kPrefill, shard_));
   const bool needs_decode = s.phase == spec::Phase::kDecode || (s.phase == spec::Phase::kGenerate && s.output_tokens > 1);
-  if (needs_decode) decode_.emplace(buildGraph(s, GraphPhase::kDecode));
+  if (needs_decode) decode_.emplace(buildGraph(s, GraphPhase::kDecode, shard_));
   if (prefill_) runs_.push_back({GraphPhase::kPrefill, &*prefill_, s.prompt_tokens, s.prompt_tokens});
   if (s.phase == spec::Phase::kDecode) runs_.push_back({GraphPhase::kDecode, &*decode_, s.kv_length, s.kv_length});
   if (s.phase == spec::Phase::kGenerate && decode_) {

@@ -28,6 +28,8 @@ struct Run {
 class Workload {
  public:
   explicit Workload(spec::ScenarioSpec scenario);
+  /// One rank's share of a parallel plan: `scenario` describes the rank (see graph::Shard).
+  Workload(spec::ScenarioSpec scenario, const Shard& shard);
   /// A workload of one given graph, run once as a prefill-like pass (microbenchmarks: one GEMM, one
   /// copy). `scenario` supplies the batch, formats and KV sizing.
   Workload(spec::ScenarioSpec scenario, Graph graph);
@@ -38,6 +40,7 @@ class Workload {
   const std::vector<Run>& runs() const { return runs_; }
   const Graph* prefillGraph() const { return prefill_ ? &*prefill_ : nullptr; }
   const Graph* decodeGraph() const { return decode_ ? &*decode_ : nullptr; }
+  const Shard& shard() const { return shard_; }
   /// Tokens generated per sequence (an encoder generates none).
   std::uint64_t outputTokensPerSequence() const;
   /// KV entries per sequence after the last step.
@@ -45,6 +48,7 @@ class Workload {
 
  private:
   spec::ScenarioSpec scenario_;
+  Shard shard_;
   std::optional<Graph> prefill_;
   std::optional<Graph> decode_;
   std::vector<Run> runs_;

@@ -30,10 +30,11 @@ std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
   return best;
 }
 
-Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
-  const spec::ScenarioSpec& s = workload.scenario();
-  Placement p;
-  p.kv_capacity_ = std::max<std::uint64_t>(1, workload.finalKvLength());
+/// Stable ids by name (in graph order), each tensor's footprint at the largest KV length, and the
+/// activation peak: what place() and measure() share.
+void Placement::collect(const graph::Workload& workload) {
+  kv_capacity_ = std::max<std::uint64_t>(1, workload.finalKvLength());
+  Placement& p = *this;
 
   // Stable ids by name, in graph order; each tensor's footprint at the largest KV length.
   std::map<std::string, StableId> by_name;
@@ -70,6 +71,25 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
     if (h.role == TensorRole::kWeight) p.weight_bytes_ += h.bytes;
     if (h.role == TensorRole::kKv) p.kv_bytes_ += h.bytes;
   }
+}
+
+Footprint measure(const graph::Workload& workload) {
+  Placement p;
+  p.collect(workload);
+  Footprint f;
+  for (std::size_t id = 0; id < p.size(); ++id) {
+    const TensorHome& h = p.home(static_cast<StableId>(id));
+    if (h.role == TensorRole::kWeight) f.weight_bytes += align(h.bytes);
+    if (h.role == TensorRole::kKv) f.kv_bytes += align(h.bytes);
+  }
+  f.activation_bytes = align(std::max<std::uint64_t>(p.activationBytes(), kAlignment));
+  return f;
+}
+
+Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
+  const spec::ScenarioSpec& s = workload.scenario();
+  Placement p;
+  p.collect(workload);
 
   const std::optional<std::size_t> sram = persistentSram(chip);
   const spec::MemoryLevelSpec* dram_spec = chip.mainMemory();

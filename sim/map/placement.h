@@ -35,6 +35,17 @@ struct TensorHome {
   graph::TensorRole role = graph::TensorRole::kActivation;
 };
 
+/// What a workload needs in memory, as placement lays it out: weights and KV cache each tensor
+/// aligned to 4 KiB, activations as one arena of the peak working set (an op's inputs and outputs,
+/// double-buffered).
+struct Footprint {
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t activation_bytes = 0;  // the arena
+  std::uint64_t total() const { return weight_bytes + kv_bytes + activation_bytes; }
+};
+Footprint measure(const graph::Workload& workload);
+
 class Placement {
  public:
   /// The stable id of tensor `t` of graph `g` (g must belong to the placed workload).
@@ -57,6 +68,8 @@ class Placement {
 
  private:
   friend Placement place(const spec::ChipSpec& chip, const graph::Workload& workload);
+  friend Footprint measure(const graph::Workload& workload);
+  void collect(const graph::Workload& workload);
   std::map<const graph::Graph*, std::vector<StableId>> ids_;
   std::vector<TensorHome> homes_;
   std::vector<std::string> names_;

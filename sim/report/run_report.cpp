@@ -15,11 +15,11 @@ using nlohmann::ordered_json;
 
 ordered_json optional(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
-ordered_json levels(const exec::OpCounters& c, hw::Chip& chip) {
+ordered_json levels(const exec::OpCounters& c, const spec::ChipSpec& chip) {
   ordered_json j = ordered_json::object();
   for (std::size_t i = 0; i < c.level.size(); ++i) {
     if (c.level[i].read == 0 && c.level[i].written == 0) continue;
-    j[chip.level(i).name()] = {{"read_bytes", c.level[i].read}, {"written_bytes", c.level[i].written}};
+    j[chip.memory.at(i).name] = {{"read_bytes", c.level[i].read}, {"written_bytes", c.level[i].written}};
   }
   return j;
 }
@@ -47,15 +47,54 @@ std::uint64_t bytesOf(const exec::OpCounters& c) {
 
 std::string seconds(double s) { return spec::formatQuantity(s, spec::Dimension::kTime); }
 
+
+ordered_json parallelJson(const exec::SystemRun& run) {
+  const map::ParallelLayout& layout = run.layout();
+  const spec::ParallelPlan& plan = layout.plan;
+  ordered_json stages = ordered_json::array();
+  for (std::size_t s = 0; s < layout.stages.size(); ++s) {
+    const map::StageLayers& st = layout.stages[s];
+    const exec::ChipRun& chip = run.chip(run.chipOfStage(s));
+    const std::vector<std::uint32_t> chips = layout.stageChips(s);
+    Tick step_total = 0;
+    for (Tick t : chip.result().step_ticks) step_total += t;
+    stages.push_back({{"stage", s},
+                      {"layers", {st.first_layer, st.end_layer}},
+                      {"embedding", st.embedding},
+                      {"head", st.head},
+                      {"chips", chips},
+                      {"simulated_as_stage", run.stageOfChip(run.chipOfStage(s))},
+                      {"time_per_microbatch_s", ticksToSeconds(step_total)},
+                      {"placement", chip.placement().decisions()}});
+  }
+  ordered_json j = {{"tp", plan.tp},
+                    {"pp", plan.pp},
+                    {"ep", plan.ep},
+                    {"dp", plan.dp},
+                    {"microbatches", plan.microbatches},
+                    {"sequence_parallel", plan.sequence_parallel},
+                    {"automatic", run.scenario().parallel.automatic},
+                    {"chips", layout.chips()},
+                    {"system_chips", run.system().chipCount()},
+                    {"memory_bytes", run.memoryBytes()},
+                    {"stages", std::move(stages)}};
+  if (const auto& p = run.pipeline()) {
+    j["pipeline"] = {{"p2p_bytes", p->p2p_bytes}, {"p2p_energy_j", p->p2p_energy_j}, {"events", p->events}};
+  }
+  return j;
+}
+
 }  // namespace
 
-ordered_json statsJson(const RunContext& run) {
-  const exec::RunResult& r = run.result;
-  const spec::ScenarioSpec& s = run.workload.scenario();
+ordered_json statsJson(const exec::SystemRun& run) {
+  const exec::RunResult& r = run.result();
+  const spec::ScenarioSpec& s = run.scenario();
+  const spec::ChipSpec& chip0 = run.system().chip;
+  const bool staged = run.layout().stages.size() > 1;
   ordered_json j;
   j["schema_version"] = kStatsSchemaVersion;
-  j["system"] = run.system.name;
-  j["chip"] = run.system.chip.name;
+  j["system"] = run.system().name;
+  j["chip"] = run.system().chip.name;
   j["scenario"] = s.name;
   j["model"] = s.model.name;
   j["phase"] = spec::phaseName(s.phase);
@@ -69,16 +108,22 @@ ordered_json statsJson(const RunContext& run) {
                   {"energy_per_token_j", optional(m.energy_per_token_j)},
                   {"avg_power_w", m.avg_power_w},
                   {"chips", m.chips}};
-  j["execution"] = {{"style", spec::executionStyleName(run.chip.spec().execution.style)},
+  ordered_json by_bound = ordered_json::object();
+  for (const auto& [bound, t] : run.timeByBound()) by_bound[bound] = t;
+  j["bottleneck"] = {{"binding_resource", run.bindingResource()}, {"time_by_bound_s", std::move(by_bound)}};
+  j["parallel"] = parallelJson(run);
+  j["execution"] = {{"style", spec::executionStyleName(run.system().chip.execution.style)},
                     {"matrix_dtype", r.matrix_dtype},
                     {"vector_dtype", r.vector_dtype},
                     {"measured_steps", r.measured_steps}};
-  j["placement"] = run.placement.decisions();
-  j["totals"] = {{"bytes_by_level", levels(r.totals, run.chip)},
+  j["placement"] = run.chip(0).placement().decisions();
+  j["totals"] = {{"scope", run.layout().chips() > 1 ? "every chip of the plan" : "the chip"},
+                 {"bytes_by_level", levels(r.totals, chip0)},
                  {"cache", cacheJson(r.totals)},
                  {"matrix_busy_s", ticksToSeconds(r.totals.matrix_busy_ps)},
                  {"vector_busy_s", ticksToSeconds(r.totals.vector_busy_ps)},
-                 {"tiles", r.totals.tiles}};
+                 {"tiles", r.totals.tiles},
+                 {"network_bytes", r.totals.network_bytes}};
   j["energy"] = {{"dynamic_j", r.dynamic_energy_j},
                  {"static_j", r.static_energy_j},
                  {"total_j", r.dynamic_energy_j + r.static_energy_j}};
@@ -87,7 +132,9 @@ ordered_json statsJson(const RunContext& run) {
     const double t = ticksToSeconds(op.busy);
     const double flops = static_cast<double>(op.matrix_flops + op.vector_flops);
     const std::uint64_t bytes = bytesOf(op.counters);
-    ops.push_back({{"graph", op.graph},
+    ordered_json o;
+    if (staged) o["stage"] = op.stage;
+    o.update(ordered_json{{"graph", op.graph},
                    {"name", op.name},
                    {"kind", graph::opKindName(op.kind)},
                    {"layer", op.layer},
@@ -101,25 +148,57 @@ ordered_json statsJson(const RunContext& run) {
                    {"achieved_flops_per_s", t > 0 ? flops / t : 0.0},
                    {"bytes", bytes},
                    {"achieved_bytes_per_s", t > 0 ? static_cast<double>(bytes) / t : 0.0},
-                   {"bytes_by_level", levels(op.counters, run.chip)},
+                   {"bytes_by_level", levels(op.counters, chip0)},
                    {"cache", cacheJson(op.counters)},
                    {"tiles", op.counters.tiles},
+                   {"network_bytes", op.counters.network_bytes},
                    {"energy_j", op.counters.energy_j}});
+    ops.push_back(std::move(o));
   }
   j["ops"] = std::move(ops);
-  j["resources"] = run.sim.stats().toJson();
+  if (run.simulatedChips() == 1) {
+    j["resources"] = run.chip(0).sim().stats().toJson();
+  } else {
+    ordered_json res = ordered_json::object();
+    for (std::size_t c = 0; c < run.simulatedChips(); ++c) {
+      res[fmt::format("stage{}", run.stageOfChip(c))] = run.chip(c).sim().stats().toJson();
+    }
+    j["resources"] = std::move(res);
+  }
   j["warnings"] = r.warnings;
   return j;
 }
 
-void printRunSummary(const RunContext& run, std::ostream& out) {
-  const exec::RunResult& r = run.result;
-  const spec::ScenarioSpec& s = run.workload.scenario();
+void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
+  const exec::RunResult& r = run.result();
+  const spec::ScenarioSpec& s = run.scenario();
   const exec::Metrics& m = r.metrics;
-  out << fmt::format("run {} on {} ({} execution, matrix {}, {} measured step{})\n", s.name, run.system.name,
-                     spec::executionStyleName(run.chip.spec().execution.style), r.matrix_dtype, r.measured_steps,
+  const map::ParallelLayout& layout = run.layout();
+  out << fmt::format("run {} on {} ({} execution, matrix {}, {} measured step{})\n", s.name, run.system().name,
+                     spec::executionStyleName(run.system().chip.execution.style), r.matrix_dtype, r.measured_steps,
                      r.measured_steps == 1 ? "" : "s");
-  for (const std::string& d : run.placement.decisions()) out << "  " << d << '\n';
+  if (run.system().chipCount() > 1 || layout.chips() > 1) {
+    out << fmt::format("  plan {}{}: {} of {} chips, {} of memory\n", layout.describe(),
+                       s.parallel.automatic ? " (auto)" : "", layout.chips(), run.system().chipCount(),
+                       spec::formatQuantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
+  }
+  if (layout.stages.size() > 8) {
+    std::uint64_t fewest = UINT64_MAX, most = 0;
+    for (const map::StageLayers& st : layout.stages) {
+      fewest = std::min(fewest, st.end_layer - st.first_layer);
+      most = std::max(most, st.end_layer - st.first_layer);
+    }
+    out << fmt::format("  {} stages of {}-{} layers (the embedding on stage 0, the head on stage {}); {} chips simulated\n",
+                       layout.stages.size(), fewest, most, layout.stages.size() - 1, run.simulatedChips());
+  } else if (layout.stages.size() > 1) {
+    for (std::size_t i = 0; i < layout.stages.size(); ++i) {
+      const map::StageLayers& st = layout.stages[i];
+      out << fmt::format("  stage {}: layers {}-{}{}{}, chips {}-{}\n", i, st.first_layer, st.end_layer,
+                         st.embedding ? " + embedding" : "", st.head ? " + head" : "", layout.stageChips(i).front(),
+                         layout.stageChips(i).back());
+    }
+  }
+  for (const std::string& d : run.chip(0).placement().decisions()) out << "  " << d << '\n';
   auto line = [&](const char* key, const std::optional<double>& v, const std::string& text) {
     out << fmt::format("  {:<22} {}\n", key, v ? text : std::string("-"));
   };
@@ -135,13 +214,11 @@ void printRunSummary(const RunContext& run, std::ostream& out) {
        m.energy_per_token_j ? spec::formatQuantity(*m.energy_per_token_j, spec::Dimension::kEnergy) : "");
   line("avg_power_w", m.avg_power_w, spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower));
   out << fmt::format("  {:<22} {}\n", "chips", m.chips);
+  out << fmt::format("binding resource: {}\n", run.bindingResource());
 
-  std::map<std::string, double> by_bound;
+  const auto by_bound = run.timeByBound();
   double total = 0;
-  for (const exec::OpRecord& op : r.ops) {
-    by_bound[op.bound] += ticksToSeconds(op.busy);
-    total += ticksToSeconds(op.busy);
-  }
+  for (const auto& [bound, t] : by_bound) total += t;
   out << "op time by bound:";
   for (const auto& [bound, t] : by_bound) out << fmt::format("  {} {:.1f}%", bound, total > 0 ? 100 * t / total : 0.0);
   out << '\n';
@@ -152,10 +229,14 @@ void printRunSummary(const RunContext& run, std::ostream& out) {
   for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i) {
     const exec::OpRecord& op = *top[i];
     const double t = ticksToSeconds(op.busy);
-    out << fmt::format("  {:<24} {:<14} {:>10} {:>8}  {:.3g} FLOP/s, {:.3g} B/s\n", op.graph + ":" + op.name,
+    const std::string where = run.layout().stages.size() > 1 ? fmt::format("s{}:", op.stage) : "";
+    out << fmt::format("  {:<24} {:<14} {:>10} {:>8}  {:.3g} FLOP/s, {:.3g} B/s\n", where + op.graph + ":" + op.name,
                        graph::opKindName(op.kind), seconds(t), op.bound,
                        t > 0 ? static_cast<double>(op.matrix_flops + op.vector_flops) / t : 0.0,
-                       t > 0 ? static_cast<double>(bytesOf(op.counters)) / t : 0.0);
+                       t > 0 ? static_cast<double>(op.kind == graph::OpKind::kCollective ? op.counters.network_bytes
+                                                                                          : bytesOf(op.counters)) /
+                                   t
+                             : 0.0);
   }
 }
 

@@ -9,28 +9,15 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "sim/core/simulation.h"
-#include "sim/exec/run_result.h"
-#include "sim/graph/workload.h"
-#include "sim/hw/chip.h"
-#include "sim/map/placement.h"
-#include "sim/spec/system_spec.h"
+#include "sim/exec/system_run.h"
 
 namespace archsim::report {
 
 inline constexpr int kStatsSchemaVersion = 1;
 
-struct RunContext {
-  const spec::SystemSpec& system;
-  const graph::Workload& workload;
-  const map::Placement& placement;
-  hw::Chip& chip;
-  const Simulation& sim;
-  const exec::RunResult& result;
-};
-
-nlohmann::ordered_json statsJson(const RunContext& run);
-/// The metrics, where the time went (by bound and op kind) and the top ops.
-void printRunSummary(const RunContext& run, std::ostream& out);
+/// The record of a run (one chip or a parallel plan on a system).
+nlohmann::ordered_json statsJson(const exec::SystemRun& run);
+/// The metrics, the plan, where the time went (by bound and op kind) and the top ops.
+void printRunSummary(const exec::SystemRun& run, std::ostream& out);
 
 }  // namespace archsim::report

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/spec/model_reader.h"
+#include "sim/spec/suggest.h"
 
 namespace archsim::spec {
 namespace {
@@ -44,6 +45,47 @@ std::optional<TensorFormat> readTensorFormat(MapReader& parent, std::string_view
   if (r->has("scale") && f.group_size == 0) r->error("scale", "applies only with group_size");
   r->finish();
   return f;
+}
+
+/// The plan against the model and the batch (the system's chip count is checked when it is known).
+void checkPlan(const ScenarioSpec& s, MapReader& p) {
+  const ParallelPlan& plan = s.parallel;
+  const ModelSpec& m = s.model;
+  if (m.layers == 0 || m.heads == 0) return;  // the model itself is broken, and reported
+  if (plan.tp > 1) {
+    std::vector<std::string> why;
+    if (m.heads % plan.tp != 0) why.push_back(fmt::format("{} attention heads", m.heads));
+    if (m.kv_heads % plan.tp != 0 && plan.tp % m.kv_heads != 0) {
+      why.push_back(fmt::format("{} KV heads (tp must divide them, or be a multiple of them to replicate them)",
+                                m.kv_heads));
+    }
+    if (m.ffn % plan.tp != 0) why.push_back(fmt::format("an MLP width of {}", m.ffn));
+    if (!why.empty()) {
+      std::string list = why.front();
+      for (std::size_t i = 1; i < why.size(); ++i) list += ", " + why[i];
+      p.error("tp", fmt::format("tensor parallelism {} does not divide {}'s {}", plan.tp, m.name, list));
+    }
+  }
+  if (plan.pp > m.layers) {
+    p.error("pp", fmt::format("{} pipeline stages for {} layers: every stage needs at least one layer", plan.pp, m.layers));
+  }
+  if (plan.ep > 1) {
+    if (!m.moe) {
+      p.error("ep", fmt::format("expert parallelism needs a mixture-of-experts model; {} has no experts", m.name));
+    } else if (plan.ep != plan.tp) {
+      p.error("ep", fmt::format("expert parallelism spreads experts over the tensor-parallel group: ep must be 1 "
+                                "or equal tp ({})",
+                                plan.tp));
+    } else if (m.moe->experts % plan.ep != 0) {
+      p.error("ep", fmt::format("{} experts do not split evenly over {} chips", m.moe->experts, plan.ep));
+    }
+  }
+  if (s.batch % plan.dp != 0) {
+    p.error("dp", fmt::format("{} data-parallel replicas do not split a batch of {} evenly", plan.dp, s.batch));
+  } else if ((s.batch / plan.dp) % plan.microbatches != 0) {
+    p.error("microbatches", fmt::format("{} microbatches do not split a replica's {} sequences evenly",
+                                        plan.microbatches, s.batch / plan.dp));
+  }
 }
 
 ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
@@ -119,6 +161,10 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
   if (const ConfigNode* plan = r.node("parallel", Need::kOptional)) {
     if (plan->isScalar() && plan->scalar() == "auto") {
       s.parallel.automatic = true;
+    } else if (plan->isScalar()) {
+      r.error("parallel", fmt::format("'{}' is neither 'auto' nor a plan {{tp, pp, ep, dp, microbatches, "
+                                      "sequence_parallel}}{}",
+                                      plan->scalar(), didYouMean(plan->scalar(), std::vector<std::string>{"auto"})));
     } else if (auto p = r.child("parallel", Need::kOptional)) {
       auto degree = [&](std::string_view key) {
         return static_cast<std::uint32_t>(p->integer(key, Need::kOptional, 1, 1 << 20).value_or(1));
@@ -129,9 +175,11 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       s.parallel.dp = degree("dp");
       s.parallel.microbatches = degree("microbatches");
       s.parallel.sequence_parallel = p->boolean("sequence_parallel", Need::kOptional).value_or(false);
+      checkPlan(s, *p);
       p->finish();
     }
   }
+  s.parallel.location = r.locationOf("parallel");
   if (auto p = r.child("placement", Need::kOptional)) {
     s.placement.weights = p->choice<WeightPlacement>("weights",
                                                      {{"auto", WeightPlacement::kAuto},

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/core/error.h"
 #include "sim/spec/model_spec.h"
 #include "sim/spec/tensor_format.h"
 
@@ -39,6 +40,11 @@ struct ParallelPlan {
   std::uint32_t microbatches = 1;
   bool sequence_parallel = false;
   bool automatic = false;  // `parallel: auto`: the mapping picks the smallest plan that fits
+  /// Where the plan was written (the `parallel` value, or the scenario when absent): plan errors
+  /// found against a system point here.
+  Location location;
+
+  std::uint64_t chips() const { return std::uint64_t{tp} * pp * dp; }
 };
 
 enum class WeightPlacement { kAuto, kResident, kStreamed };

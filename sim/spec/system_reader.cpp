@@ -85,6 +85,7 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
     s.bytes_per_s = sw->quantity("bandwidth", Dimension::kBandwidth, Need::kOptional)
                         .value_or(0.0);  // 0: non-blocking
     s.latency_ps = sw->ticks("latency", Need::kRequired).value_or(0);
+    s.reduce_bytes_per_s = sw->quantity("reduce_bandwidth", Dimension::kBandwidth, Need::kOptional).value_or(0.0);
     sw->finish();
     level.switch_spec = s;
   }
@@ -108,6 +109,18 @@ std::string_view topologyName(TopologyKind k) {
       return "mesh";
     case TopologyKind::kDragonfly:
       return "dragonfly";
+  }
+  return "?";
+}
+
+std::string_view allReduceName(AllReduceAlgorithm a) {
+  switch (a) {
+    case AllReduceAlgorithm::kAuto: return "auto";
+    case AllReduceAlgorithm::kRing: return "ring";
+    case AllReduceAlgorithm::kRecursiveDoubling: return "recursive_doubling";
+    case AllReduceAlgorithm::kOneShot: return "one_shot";
+    case AllReduceAlgorithm::kTwoShot: return "two_shot";
+    case AllReduceAlgorithm::kInSwitch: return "in_switch";
   }
   return "?";
 }
@@ -149,6 +162,22 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
       }
     }
     levels->finish();
+  }
+  if (auto c = r.child("collectives", Need::kOptional)) {
+    sys.collectives.all_reduce = c->choice<AllReduceAlgorithm>("all_reduce",
+                                                               {{"auto", AllReduceAlgorithm::kAuto},
+                                                                {"ring", AllReduceAlgorithm::kRing},
+                                                                {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
+                                                                {"one_shot", AllReduceAlgorithm::kOneShot},
+                                                                {"two_shot", AllReduceAlgorithm::kTwoShot},
+                                                                {"in_switch", AllReduceAlgorithm::kInSwitch}},
+                                                               Need::kOptional)
+                                     .value_or(AllReduceAlgorithm::kAuto);
+    sys.collectives.launch_latency_ps = c->ticks("launch_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
+    sys.collectives.step_latency_ps = c->ticks("step_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
+    sys.collectives.small_message_bytes = c->bytes("small_message", Need::kOptional).value_or(256 * 1024);
+    sys.collectives.chunk_bytes = c->bytes("chunk", Need::kOptional).value_or(4 * 1024 * 1024);
+    c->finish();
   }
   if (const auto chips = r.integer("chips", Need::kOptional, 1, INT64_MAX)) {
     if (static_cast<std::uint64_t>(*chips) != sys.chipCount()) {

@@ -36,6 +36,24 @@ struct LinkSpec {
 struct SwitchSpec {
   double bytes_per_s = 0.0;  // aggregate switching bandwidth; 0 = non-blocking
   Tick latency_ps = 0;
+  /// In-network reduction throughput (NVLink SHARP); 0 = the switch cannot reduce.
+  double reduce_bytes_per_s = 0.0;
+};
+
+enum class AllReduceAlgorithm { kAuto, kRing, kRecursiveDoubling, kOneShot, kTwoShot, kInSwitch };
+std::string_view allReduceName(AllReduceAlgorithm a);
+
+/// How the system's communication library runs collectives (calibrated knobs).
+struct CollectiveSpec {
+  AllReduceAlgorithm all_reduce = AllReduceAlgorithm::kAuto;
+  /// Software time once per collective (launch and synchronization of the communication kernel).
+  Tick launch_latency_ps = 0;
+  /// Software time per algorithm step (the protocol's flag handshake).
+  Tick step_latency_ps = 0;
+  /// `auto`: messages up to this size use a latency-optimal algorithm.
+  std::uint64_t small_message_bytes = 256 * 1024;
+  /// Messages are cut into chunks of at most this size and pipelined along multi-hop routes.
+  std::uint64_t chunk_bytes = 4 * 1024 * 1024;
 };
 
 struct LevelSpec {
@@ -52,6 +70,7 @@ struct SystemSpec {
   std::string description;
   ChipSpec chip;
   std::vector<LevelSpec> levels;  // innermost first
+  CollectiveSpec collectives;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 
   std::uint64_t chipCount() const;

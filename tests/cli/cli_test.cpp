@@ -180,9 +180,14 @@ TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits
   const Result groq = run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string()});
   CHECK(groq.code == 2);
   CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
-  const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--out", dir.string()});
+  // A plan bigger than the system, and a model too big for the default one-chip plan.
+  const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16", "--out", dir.string()});
   CHECK(multi.code == 2);
-  CHECK(multi.err.find("has 8 chips") != std::string::npos);
+  CHECK(multi.err.find("the plan needs 16 chips (tp 16 x pp 1 x dp 1), system DGX-H100 has 8") != std::string::npos);
+  const Result big = run({"run", "dgx-h100", "llama2-70b-decode", "--out", dir.string()});
+  CHECK(big.code == 2);
+  CHECK(big.err.find("plan tp 1 x pp 1 x dp 1: llama2-70b needs 138.6 GB in hbm") != std::string::npos);
+  CHECK(big.err.find("'parallel: auto' or 'archsim fit'") != std::string::npos);
   const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "placement.weights=resident",
                              "--out", dir.string()});
   CHECK(forced.code == 2);
@@ -190,4 +195,20 @@ TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits
   const Result unwritable = run({"run", "h100-sxm5", "tiny-llama-decode", "--out", "/proc/archsim-cannot-write"});
   CHECK(unwritable.code == 2);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; --json; a bad --level exits 2") {
+  const Result text = run({"fit", "groqchip", "llama2-70b-decode"});
+  REQUIRE(text.code == 0);
+  CHECK(text.out.find("fewest chips: 656 — plan tp 16 x pp 41") != std::string::npos);
+  const Result groq = run({"fit", "groq-576", "llama2-70b-decode", "--json"});
+  REQUIRE(groq.code == 0);
+  const auto j = nlohmann::json::parse(groq.out);
+  CHECK(j["chips"] == 656);
+  CHECK(j["fits_system"] == false);
+  CHECK(j["level"] == "sram");
+  const Result level = run({"fit", "h100-sxm5", "llama2-70b-decode", "--level", "hmb"});
+  CHECK(level.code == 2);
+  CHECK(level.err.find("has no memory level 'hmb'") != std::string::npos);
+  CHECK(level.err.find("did you mean 'hbm'?") != std::string::npos);
 }

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/exec/memory_system.h"
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/chip_run.h"
 #include "sim/graph/microbench.h"
 #include "support.h"
 
@@ -51,7 +51,7 @@ spec::ScenarioSpec gemmScenario() {
 
 double gemmSeconds(const spec::SystemSpec& sys, std::uint64_t m, std::uint64_t n, std::uint64_t k) {
   const spec::ScenarioSpec s = gemmScenario();
-  exec::SingleChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
+  exec::ChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
   return run.result().metrics.e2e_s;
 }
 
@@ -122,6 +122,6 @@ TEST_CASE("The software op overhead and the launch overhead add exactly to an op
   spec::ScenarioSpec s = gemmScenario();
   const double base = gemmSeconds(sys, 16, 32, 64);
   s.software.op_overhead_ps = 7'000'000;  // 7 us
-  exec::SingleChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
+  exec::ChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
   CHECK(run.result().metrics.e2e_s == doctest::Approx(base + 7e-6).epsilon(1e-12));
 }

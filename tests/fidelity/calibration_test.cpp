@@ -11,7 +11,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/chip_run.h"
 #include "sim/graph/microbench.h"
 #include "support.h"
 
@@ -36,7 +36,7 @@ spec::ScenarioSpec microScenario(const std::string& name, spec::DType dtype, Tic
 
 double seconds(const char* chip, std::unique_ptr<graph::Workload> w) {
   const spec::LoadedSystem sys = spec::loadSystem(test::presetCatalog(), chip);
-  exec::SingleChipRun run(sys.spec, std::move(w));
+  exec::ChipRun run(sys.spec, std::move(w));
   return run.result().metrics.e2e_s;
 }
 

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/system_run.h"
 #include "sim/graph/summary.h"
 #include "sim/report/run_report.h"
 #include "support.h"
@@ -22,9 +22,8 @@ Outcome run(const std::string& chip, const std::string& scenario, const std::vec
   const spec::Catalog catalog = test::presetCatalog();
   const spec::LoadedSystem sys = spec::loadSystem(catalog, chip, system_sets);
   const spec::LoadedScenario sc = spec::loadScenario(catalog, scenario, scenario_sets);
-  exec::SingleChipRun r(sys.spec, sc.spec);
-  const report::RunContext ctx{r.system(), r.workload(), r.placement(), r.chip(), r.sim(), r.result()};
-  return {r.result(), report::statsJson(ctx).dump()};
+  exec::SystemRun r(sys.spec, sc.spec);
+  return {r.result(), report::statsJson(r).dump()};
 }
 
 double hitRate(const exec::RunResult& r, graph::TensorRole role) {

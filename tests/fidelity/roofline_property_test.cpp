@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "sim/exec/single_chip_run.h"
+#include "sim/exec/chip_run.h"
 #include "support.h"
 
 using namespace archsim;
@@ -45,9 +45,9 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
         CAPTURE(std::string(scenario));
         const spec::ScenarioSpec s =
             spec::loadScenario(catalog, scenario, {std::string("model=") + model, "dtypes.compute=bf16"}).spec;
-        std::unique_ptr<exec::SingleChipRun> run;
+        std::unique_ptr<exec::ChipRun> run;
         try {
-          run = std::make_unique<exec::SingleChipRun>(sys.spec, s);
+          run = std::make_unique<exec::ChipRun>(sys.spec, s);
         } catch (const ConfigError& e) {
           // A model that does not fit, or formats the chip lacks: not a run to check.
           MESSAGE("skipped: " << e.what());

@@ -1,0 +1,88 @@
+// Collectives on the topology: all-reduce, all-gather, reduce-scatter, all-to-all, send/recv.
+//
+// A collective starts after the library's launch latency; it is then a sequence of algorithm steps:
+// in each step every rank sends over its route (link servers reserved, cut-through in chunks), and
+// the next step begins when the slowest transfer of the step has arrived, after the library's
+// per-step latency. One event per step. Ranks move in lockstep, which is exact on a symmetric idle
+// system and lets concurrent collectives contend on shared links. Algorithms (S the per-rank
+// buffer, n ranks; "one hop apart": every pair joined by a direct link or one shared switch):
+//   all-reduce  ring: 2(n-1) steps of S/n to the next rank;  recursive_doubling: log2 n steps of S
+//               with rank ^ 2^k;  one_shot: every rank sends S to every other (one step);
+//               two_shot: a reduce-scatter then an all-gather through the switch, S/n per pair each;
+//               in_switch: every rank sends S up, the switch reduces (its reduce bandwidth), and
+//               multicasts S back (NVLink SHARP);  auto: one_shot when one hop apart, else
+//               recursive doubling, up to the small-message size; above it in_switch where the
+//               ranks' switch reduces, else ring.
+//   all-gather, reduce-scatter: up to the small-message size and one hop apart, direct (one step,
+//   S/n to every other rank); else ring, n-1 steps of S/n.  all-to-all: one step, S/n to each
+//   other rank.  send/recv: ranks[0] -> ranks[1], S.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/callback.h"
+#include "sim/core/simulation.h"
+#include "sim/graph/op.h"
+#include "sim/hw/topology.h"
+#include "sim/spec/system_spec.h"
+
+namespace archsim::exec {
+
+using graph::CollectiveKind;
+
+struct CollectiveRequest {
+  CollectiveKind kind = CollectiveKind::kAllReduce;
+  std::vector<std::uint32_t> ranks;  // chip ids, in ring order
+  std::uint64_t bytes = 0;           // see the header comment for each kind
+};
+
+/// What a started collective will move: the algorithm, bytes put on links by all ranks (each hop
+/// of a route counted once per message), and the link energy.
+struct CollectiveCost {
+  std::string_view algorithm;
+  std::uint64_t bytes_sent = 0;
+  double energy_j = 0.0;
+};
+
+class CollectiveEngine {
+ public:
+  CollectiveEngine(Simulation& sim, hw::Topology& topology, const spec::CollectiveSpec& spec);
+
+  /// Starts `request` now; calls done(arg) when every rank has finished.
+  CollectiveCost start(const CollectiveRequest& request, Callback done, std::uint64_t arg = 0);
+
+ private:
+  struct Send {
+    std::uint32_t src;
+    std::uint32_t dst;
+    std::uint64_t bytes;
+  };
+  struct Step {
+    std::vector<Send> sends;
+    hw::NodeId reduce_switch = 0;  // in_switch: the switch that reduces (0: none)
+    std::uint64_t reduce_bytes = 0;
+  };
+  struct Running {
+    std::vector<Step> steps;
+    std::size_t next = 0;
+    Callback done;
+    std::uint64_t arg = 0;
+    bool active = false;
+  };
+
+  std::string_view plan(const CollectiveRequest& r, std::vector<Step>& steps);
+  std::optional<hw::NodeId> sharedReducingSwitch(const std::vector<std::uint32_t>& ranks, bool need_reducer) const;
+  /// Every pair of ranks is joined by a direct link or one shared switch.
+  bool oneHopApart(const std::vector<std::uint32_t>& ranks) const;
+  void onStep(std::uint64_t id);
+
+  Simulation& sim_;
+  hw::Topology& topology_;
+  spec::CollectiveSpec spec_;
+  std::vector<Running> running_;
+  std::vector<std::uint64_t> free_;
+};
+
+}  // namespace archsim::exec

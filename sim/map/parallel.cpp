@@ -1,0 +1,282 @@
+#include "sim/map/parallel.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+#include "sim/spec/suggest.h"
+#include "sim/spec/units.h"
+
+namespace archsim::map {
+namespace {
+
+constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+
+std::string size(std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); }
+
+/// Min-max contiguous partition of layers 0..L-1 into k stages, for every k up to kmax: best[k][b]
+/// is the smallest possible largest cost of k stages covering layers [0, b); cut[k][b] where the
+/// last of them starts. cost(a, b) is the cost of one stage holding layers [a, b).
+struct Partition {
+  std::vector<std::vector<std::uint64_t>> best;
+  std::vector<std::vector<std::uint64_t>> cut;
+
+  Partition(std::uint64_t layers, std::uint64_t kmax,
+            const std::function<std::uint64_t(std::uint64_t, std::uint64_t)>& cost)
+      : best(kmax + 1, std::vector<std::uint64_t>(layers + 1, kNever)),
+        cut(kmax + 1, std::vector<std::uint64_t>(layers + 1, 0)) {
+    best[0][0] = 0;
+    for (std::uint64_t k = 1; k <= kmax; ++k) {
+      for (std::uint64_t b = k; b <= layers; ++b) {
+        for (std::uint64_t a = k - 1; a < b; ++a) {
+          if (best[k - 1][a] == kNever) continue;
+          const std::uint64_t v = std::max(best[k - 1][a], cost(a, b));
+          if (v < best[k][b]) {  // ties keep the earliest cut: the first stages take the smaller shares
+            best[k][b] = v;
+            cut[k][b] = a;
+          }
+        }
+      }
+    }
+  }
+
+  std::vector<StageLayers> stages(std::uint64_t k, std::uint64_t layers) const {
+    std::vector<StageLayers> out(k);
+    std::uint64_t b = layers;
+    for (std::uint64_t s = k; s > 0; --s) {
+      const std::uint64_t a = cut[s][b];
+      out[s - 1] = {a, b, a == 0, b == layers};
+      b = a;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+std::vector<std::uint32_t> ParallelLayout::stageChips(std::size_t stage, std::uint64_t replica) const {
+  std::vector<std::uint32_t> chips;
+  for (std::uint32_t r = 0; r < plan.tp; ++r) {
+    chips.push_back(static_cast<std::uint32_t>((replica * plan.pp + stage) * plan.tp + r));
+  }
+  return chips;
+}
+
+std::string ParallelLayout::describe() const {
+  std::string s = fmt::format("tp {} x pp {} x dp {}", plan.tp, plan.pp, plan.dp);
+  if (plan.ep > 1) s += fmt::format(", ep {}", plan.ep);
+  if (plan.microbatches > 1) s += fmt::format(", {} microbatches", plan.microbatches);
+  if (plan.sequence_parallel && plan.tp > 1) s += ", sequence parallel";
+  return s;
+}
+
+spec::ModelSpec rankModel(const spec::ModelSpec& model, std::uint32_t tp, std::uint32_t ep) {
+  spec::ModelSpec m = model;
+  m.heads = model.heads / tp;
+  m.kv_heads = model.kv_heads >= tp ? model.kv_heads / tp : 1;
+  if (model.moe && ep > 1) {
+    m.moe->experts = model.moe->experts / ep;  // whole experts; the ffn is not split
+  } else {
+    m.ffn = model.ffn / tp;
+  }
+  m.vocab = (model.vocab + tp - 1) / tp;
+  return m;
+}
+
+spec::ScenarioSpec rankScenario(const spec::ScenarioSpec& scenario, const ParallelLayout& layout) {
+  spec::ScenarioSpec s = scenario;
+  s.model = rankModel(scenario.model, layout.plan.tp, layout.plan.ep);
+  s.batch = layout.micro_batch;
+  s.parallel = spec::ParallelPlan{};
+  return s;
+}
+
+graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout, std::size_t stage) {
+  const StageLayers& st = layout.stages.at(stage);
+  graph::Shard shard;
+  shard.tp = layout.plan.tp;
+  shard.ep = layout.plan.ep;
+  shard.sequence_parallel = layout.plan.sequence_parallel;
+  shard.first_layer = st.first_layer;
+  shard.end_layer = st.end_layer;
+  shard.embedding = st.embedding;
+  shard.head = st.head;
+  shard.kv_sequences = layout.replica_batch;  // every microbatch's sequences stay in the stage's cache
+  shard.experts = scenario.model.moe ? scenario.model.moe->experts : 0;
+  return shard;
+}
+
+std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages, std::uint64_t layer_bytes,
+                                       std::uint64_t embedding_bytes, std::uint64_t head_bytes) {
+  const Partition p(layers, stages, [&](std::uint64_t a, std::uint64_t b) {
+    return (b - a) * layer_bytes + (a == 0 ? embedding_bytes : 0) + (b == layers ? head_bytes : 0);
+  });
+  return p.stages(stages, layers);
+}
+
+std::vector<std::uint32_t> tensorParallelDegrees(const spec::ModelSpec& model) {
+  std::vector<std::uint32_t> out;
+  for (std::uint64_t t = 1; t <= model.heads; ++t) {
+    if (model.heads % t != 0 || model.ffn % t != 0) continue;
+    if (model.kv_heads % t != 0 && t % model.kv_heads != 0) continue;
+    out.push_back(static_cast<std::uint32_t>(t));
+  }
+  return out;
+}
+
+std::uint64_t ShardFootprint::stageBytes(const StageLayers& stage) const {
+  const std::uint64_t n = stage.end_layer - stage.first_layer;
+  std::uint64_t bytes = n * (layer.weight_bytes + layer.kv_bytes);
+  std::uint64_t arena = n > 0 ? layer.activation_bytes : 0;
+  auto add = [&](const Footprint& f) {
+    bytes += f.weight_bytes + f.kv_bytes;
+    arena = std::max(arena, f.activation_bytes);
+  };
+  if (stage.embedding && stage.head) {
+    add(embedding_and_head);
+  } else if (stage.embedding) {
+    add(embedding);
+  } else if (stage.head) {
+    add(head);
+  }
+  return bytes + arena;
+}
+
+ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp) {
+  ParallelLayout layout;
+  layout.plan.tp = tp;
+  layout.replica_batch = scenario.batch;
+  layout.micro_batch = scenario.batch;
+  const std::uint64_t L = scenario.model.layers;
+  const spec::ScenarioSpec rank = rankScenario(scenario, layout);
+  auto part = [&](StageLayers st) {
+    layout.stages = {st};
+    return measure(graph::Workload(rank, stageShard(scenario, layout, 0)));
+  };
+  ShardFootprint f;
+  f.tp = tp;
+  f.embedding = part({0, 0, true, false});
+  f.layer = part({0, 1, false, false});
+  f.head = part({L, L, false, true});
+  f.embedding_and_head = part({0, 0, true, true});
+  return f;
+}
+
+FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, const std::optional<std::string>& level,
+              std::uint32_t tp_preference, std::uint64_t max_chips) {
+  FitResult r;
+  // The level that must hold the model.
+  std::optional<std::size_t> index;
+  if (level) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+      names.push_back(chip.memory[i].name);
+      if (chip.memory[i].name == *level) index = i;
+    }
+    if (!index) {
+      throw ConfigError(Location{"<command line>", 0, 0}, "--level",
+                        fmt::format("{} has no memory level '{}' (it has {}){}", chip.name, *level,
+                                    fmt::join(names, ", "), spec::didYouMean(*level, names)));
+    }
+  } else if (const auto sram = persistentSram(chip)) {
+    index = sram;
+  } else {
+    for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+      if (&chip.memory[i] == chip.mainMemory()) index = i;
+    }
+  }
+  if (!index) ARCHSIM_PANIC("chip " + chip.name + " has no memory level to hold a model");
+  r.level = chip.memory[*index].name;
+  r.level_bytes = chip.memory[*index].size_bytes;
+
+  const std::uint64_t L = scenario.model.layers;
+  const std::uint32_t preference = std::max<std::uint32_t>(1, tp_preference);
+  std::uint64_t best_chips = 0;
+  std::uint32_t best_tp = 0;
+  std::vector<StageLayers> best_stages;
+  ShardFootprint best_footprint;
+  for (std::uint32_t tp : tensorParallelDegrees(scenario.model)) {
+    if (max_chips > 0 && tp > max_chips) break;
+    const ShardFootprint f = shardFootprint(scenario, tp);
+    if (tp == 1) r.model_bytes = f.stageBytes({0, L, true, true});
+    const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
+    std::uint64_t depth = 0;
+    for (std::uint64_t k = 1; k <= L && depth == 0; ++k) {
+      if (p.best[k][L] <= r.level_bytes) depth = k;
+    }
+    const std::uint64_t chips = depth * tp;
+    r.candidates.emplace_back(tp, chips);
+    if (depth == 0 || (max_chips > 0 && chips > max_chips)) continue;
+    // Fewer chips wins; among equals, the largest degree within the preference, else the smallest.
+    const bool better = best_chips == 0 || chips < best_chips ||
+                        (chips == best_chips && tp <= preference && (best_tp > preference || tp > best_tp));
+    if (better) {
+      best_chips = chips;
+      best_tp = tp;
+      best_stages = p.stages(depth, L);
+      best_footprint = f;
+    }
+  }
+  if (best_chips == 0) {
+    std::string tried;
+    for (const auto& [tp, chips] : r.candidates) {
+      tried += fmt::format("{}tp {}: {}", tried.empty() ? "" : "; ", tp,
+                           chips == 0 ? "no depth fits" : fmt::format("{} chips", chips));
+    }
+    throw ConfigError(scenario.parallel.location, "",
+                      fmt::format("no plan{} holds {} ({} on one chip) in {}'s {} of {} per chip ({})",
+                                  max_chips > 0 ? fmt::format(" of at most {} chips", max_chips) : "",
+                                  scenario.model.name, size(r.model_bytes), chip.name, r.level, size(r.level_bytes),
+                                  tried));
+  }
+  r.layout.plan.tp = best_tp;
+  r.layout.plan.pp = static_cast<std::uint32_t>(best_stages.size());
+  r.layout.stages = best_stages;
+  r.layout.replica_batch = scenario.batch;
+  r.layout.micro_batch = scenario.batch;
+  r.layout.plan.location = scenario.parallel.location;
+  r.chips = best_chips;
+  for (const StageLayers& st : best_stages) r.stage_bytes.push_back(best_footprint.stageBytes(st));
+  return r;
+}
+
+ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemSpec& system) {
+  const std::uint64_t chips = system.chipCount();
+  const std::uint32_t node = system.levels.empty() ? 1 : system.levels.front().size;
+  const spec::ParallelPlan& plan = scenario.parallel;
+  if (plan.automatic) {
+    try {
+      FitResult f = fit(system.chip, scenario, std::nullopt, node, chips);
+      f.layout.plan.location = plan.location;
+      return f.layout;
+    } catch (const ConfigError& e) {
+      throw ConfigError(plan.location, "parallel",
+                        fmt::format("auto: {} (system {} has {} chip{})", e.diagnostics().front().message, system.name,
+                                    chips, chips == 1 ? "" : "s"));
+    }
+  }
+  if (plan.chips() > chips) {
+    throw ConfigError(plan.location, "parallel",
+                      fmt::format("the plan needs {} chips (tp {} x pp {} x dp {}), system {} has {}; use a bigger "
+                                  "system, a smaller plan, or 'parallel: auto'",
+                                  plan.chips(), plan.tp, plan.pp, plan.dp, system.name, chips));
+  }
+  ParallelLayout layout;
+  layout.plan = plan;
+  layout.replica_batch = scenario.batch / plan.dp;
+  layout.micro_batch = layout.replica_batch / plan.microbatches;
+  if (plan.pp == 1) {
+    layout.stages = {{0, scenario.model.layers, true, true}};
+  } else {
+    const ShardFootprint f = shardFootprint(scenario, plan.tp);
+    const std::uint64_t L = scenario.model.layers;
+    const Partition p(L, plan.pp, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
+    layout.stages = p.stages(plan.pp, L);
+  }
+  return layout;
+}
+
+}  // namespace archsim::map
