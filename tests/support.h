@@ -28,19 +28,23 @@ inline spec::Catalog presetCatalog() {
   return spec::Catalog({sourceDir()});
 }
 
-/// A ring of `n` H100s: 2 links of 100 GB/s per chip, one to each neighbour (1 us latency).
-inline spec::SystemSpec ringSystem(int n, const std::string& collectives = "") {
-  const std::string yaml = fmt::format(
-      "kind: system\nname: ring\nchip: h100-sxm5\nlevels:\n  ring: {{size: {}, topology: ring, "
-      "link: {{kind: c2c, links: {}, link_bandwidth: 100 GB/s, latency: 1 us}}}}\n{}",
-      n, n > 2 ? 2 : 1, collectives);
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-ring-" + std::to_string(::getpid()));
+/// A system written inline (its chip and bases come from the presets).
+inline spec::SystemSpec systemFromYaml(const std::string& yaml) {
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-system-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const auto file = dir / "ring.yaml";
+  const auto file = dir / "system.yaml";
   std::ofstream(file) << yaml;
   spec::SystemSpec s = spec::loadSystemFile(presetCatalog(), file).spec;
   std::filesystem::remove_all(dir);
   return s;
+}
+
+/// A ring of `n` H100s: 2 links of 100 GB/s per chip, one to each neighbour (1 us latency).
+inline spec::SystemSpec ringSystem(int n, const std::string& collectives = "") {
+  return systemFromYaml(fmt::format(
+      "kind: system\nname: ring\nchip: h100-sxm5\nlevels:\n  ring: {{size: {}, topology: ring, "
+      "link: {{kind: c2c, links: {}, link_bandwidth: 100 GB/s, latency: 1 us}}}}\n{}",
+      n, n > 2 ? 2 : 1, collectives));
 }
 
 /// Records (tick, arg) of every completion event it receives.

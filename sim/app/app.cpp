@@ -78,6 +78,15 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                       "SRAM, else its DRAM)");
   fit_cmd->add_flag("--json", fit_opts.json, "print JSON to stdout instead of text");
 
+  CompareOptions compare_opts;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "run several SYSTEM:SCENARIO pairs and tabulate tokens/s per user, chips, memory, energy per "
+                 "token and the binding resource (default: the SRAM-vs-HBM comparison)");
+  compare_cmd->add_option("pairs", compare_opts.pairs, "SYSTEM:SCENARIO pairs (default: the canonical comparison)");
+  compare_cmd->add_option("--set", compare_opts.sets, "override a key in every pair (as for run)");
+  compare_cmd->add_option("--out", compare_opts.out_dir, "folder for the runs' stats.json (default reports/compare)");
+  compare_cmd->add_flag("--json", compare_opts.json, "print the table as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +101,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
     if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);
     if (fit_cmd->parsed()) return runFit(catalog, fit_opts, out, err);
+    if (compare_cmd->parsed()) return runCompare(catalog, compare_opts, out, err);
   } catch (const ConfigError& e) {
     for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
     if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";

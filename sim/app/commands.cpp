@@ -93,6 +93,18 @@ Pair loadPair(const spec::Catalog& catalog, const std::string& system, const std
 }
 }  // namespace
 
+/// Writes stats.json into `dir` (created), atomically; a failure is an input error naming --out.
+void writeStats(const std::filesystem::path& dir, const std::string& stats) {
+  try {
+    std::filesystem::create_directories(dir);
+    writeFileAtomically(dir / "stats.json", stats);
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
+  }
+}
+
 int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err) {
   const Pair loaded = loadPair(catalog, options.system, options.scenario, options.sets, err);
   const spec::LoadedSystem& system = loaded.system;
@@ -198,19 +210,71 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
                       : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
-  try {
-    std::filesystem::create_directories(dir);
-    writeFileAtomically(dir / "stats.json", stats);
-  } catch (const std::filesystem::filesystem_error& e) {
-    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
-  } catch (const OutputError& e) {
-    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
-  }
+  writeStats(dir, stats);
   if (options.json) {
     out << stats;
   } else {
     report::printRunSummary(run, out);
     out << "wrote " << (dir / "stats.json").string() << '\n';
+  }
+  return 0;
+}
+
+const std::vector<std::string>& canonicalComparison() {
+  static const std::vector<std::string> kPairs = {"dgx-h100:llama2-70b-w8-decode-tp8", "groq-576:llama2-70b-w8-decode-auto",
+                                                  "h100-sxm5:gpt2-w8-decode", "groqchip:gpt2-w8-decode"};
+  return kPairs;
+}
+
+int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err) {
+  const std::vector<std::string>& pairs = options.pairs.empty() ? canonicalComparison() : options.pairs;
+  // Load everything first: a bad pair fails before anything runs.
+  std::vector<Pair> loaded;
+  for (const std::string& pair : pairs) {
+    const auto colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
+      throw ConfigError(Location{"<command line>", 0, 0}, "",
+                        fmt::format("expected SYSTEM:SCENARIO (e.g. dgx-h100:llama2-70b-decode), got '{}'", pair));
+    }
+    loaded.push_back(loadPair(catalog, pair.substr(0, colon), pair.substr(colon + 1), options.sets, err));
+  }
+  const std::filesystem::path root = options.out_dir ? std::filesystem::path(*options.out_dir)
+                                                     : std::filesystem::path("reports") / "compare";
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  std::string table = fmt::format("{:<15} {:<28} {:>5} {:>11} {:>14} {:>12} {:>13}  {}\n", "system", "scenario", "chips",
+                                  "memory", "tokens/s/user", "tpot", "energy/token", "binding resource");
+  for (const Pair& p : loaded) {
+    const exec::SystemRun run(p.system.spec, p.scenario.spec);
+    for (const std::string& w : run.result().warnings) err << "warning: " << p.system.spec.name << ": " << w << '\n';
+    const std::filesystem::path dir = root / (p.scenario.spec.name + "-on-" + p.system.spec.name);
+    writeStats(dir, report::statsJson(run).dump(2) + "\n");
+    const exec::Metrics& m = run.result().metrics;
+    auto opt = [](const std::optional<double>& v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr); };
+    rows.push_back({{"system", p.system.spec.name},
+                    {"scenario", p.scenario.spec.name},
+                    {"plan", run.layout().describe()},
+                    {"chips", m.chips},
+                    {"memory_bytes", run.memoryBytes()},
+                    {"tokens_per_s_per_user", opt(m.tokens_per_s_per_user)},
+                    {"tpot_s", opt(m.tpot_s)},
+                    {"ttft_s", opt(m.ttft_s)},
+                    {"energy_per_token_j", opt(m.energy_per_token_j)},
+                    {"binding_resource", run.bindingResource()},
+                    {"stats", (dir / "stats.json").string()}});
+    auto num = [](const std::optional<double>& v, spec::Dimension d) {
+      return v ? spec::formatQuantity(*v, d) : std::string("-");
+    };
+    table += fmt::format("{:<15} {:<28} {:>5} {:>11} {:>14} {:>12} {:>13}  {}\n", p.system.spec.name,
+                         p.scenario.spec.name, m.chips,
+                         spec::formatQuantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize),
+                         m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-",
+                         num(m.tpot_s, spec::Dimension::kTime), num(m.energy_per_token_j, spec::Dimension::kEnergy),
+                         run.bindingResource());
+  }
+  if (options.json) {
+    out << rows.dump(2) << '\n';
+  } else {
+    out << table << "wrote " << root.string() << "/*/stats.json\n";
   }
   return 0;
 }

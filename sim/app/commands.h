@@ -52,6 +52,18 @@ struct FitOptions {
 /// The fewest chips of the system's chip that hold the scenario in one memory level, and the plan.
 int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err);
 
+struct CompareOptions {
+  std::vector<std::string> pairs;  // SYSTEM:SCENARIO; empty: the canonical comparison
+  std::vector<std::string> sets;
+  std::optional<std::string> out_dir;
+  bool json = false;
+};
+/// The SRAM-vs-HBM comparison (or the given pairs): tokens/s per user, chips, memory, energy per
+/// token and the binding resource of each run, with a stats.json each.
+int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err);
+/// dgx-h100 and groq-576 on Llama-2-70B (int8 weights), h100-sxm5 and groqchip on GPT-2.
+const std::vector<std::string>& canonicalComparison();
+
 /// Splits --set assignments between the system and the scenario of `archsim run` by their first
 /// key (`chip.` and `levels.` go to the system, `batch`, `model.` ... to the scenario); `system.` and
 /// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.

@@ -1,6 +1,7 @@
 #include "sim/exec/collectives.h"
 
 #include <algorithm>
+#include <map>
 
 #include "sim/core/error.h"
 
@@ -25,6 +26,28 @@ std::optional<hw::NodeId> CollectiveEngine::sharedReducingSwitch(const std::vect
     if (shared && (!need_reducer || topology_.canReduce(*sw))) return sw;
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<std::vector<std::uint32_t>>> CollectiveEngine::nodeGroups(
+    const std::vector<std::uint32_t>& ranks) const {
+  std::map<std::uint32_t, std::vector<std::uint32_t>> by_node;
+  for (std::uint32_t r : ranks) {
+    const auto c = topology_.coordinates(r);
+    std::uint32_t node = 0, stride = 1;
+    for (std::size_t l = 1; l < c.size(); ++l) {
+      node += c[l] * stride;
+      stride *= topology_.levelSize(l);
+    }
+    by_node[node].push_back(r);
+  }
+  if (by_node.size() < 2) return std::nullopt;
+  const std::size_t g = by_node.begin()->second.size();
+  std::vector<std::vector<std::uint32_t>> groups;
+  for (auto& [node, members] : by_node) {
+    if (members.size() < 2 || members.size() != g) return std::nullopt;
+    groups.push_back(std::move(members));
+  }
+  return groups;
 }
 
 bool CollectiveEngine::oneHopApart(const std::vector<std::uint32_t>& ranks) const {
@@ -86,11 +109,15 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
              : powerOfTwo(n) ? AllReduceAlgorithm::kRecursiveDoubling
                              : AllReduceAlgorithm::kRing;
     } else {
-      algo = reducing ? AllReduceAlgorithm::kInSwitch : AllReduceAlgorithm::kRing;
+      algo = reducing ? AllReduceAlgorithm::kInSwitch
+             : nodeGroups(ranks) ? AllReduceAlgorithm::kHierarchical
+                                 : AllReduceAlgorithm::kRing;
     }
   }
   if (algo == AllReduceAlgorithm::kInSwitch && !reducing) algo = AllReduceAlgorithm::kRing;
   if (algo == AllReduceAlgorithm::kRecursiveDoubling && !powerOfTwo(n)) algo = AllReduceAlgorithm::kRing;
+  const auto groups = nodeGroups(ranks);
+  if (algo == AllReduceAlgorithm::kHierarchical && !groups) algo = AllReduceAlgorithm::kRing;
   switch (algo) {
     case AllReduceAlgorithm::kRing:
     case AllReduceAlgorithm::kAuto:
@@ -110,6 +137,21 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
       everyPair(ceilDiv(S, n));
       everyPair(ceilDiv(S, n));
       return "two_shot";
+    case AllReduceAlgorithm::kHierarchical: {
+      const std::size_t G = groups->size(), g = groups->front().size();
+      Step step;
+      for (const auto& group : *groups) {
+        for (std::size_t i = 0; i < g; ++i) step.sends.push_back({group[i], group[(i + 1) % g], ceilDiv(2 * (g - 1) * S, g)});
+      }
+      for (std::size_t j = 0; j < G; ++j) {
+        for (std::size_t i = 0; i < g; ++i) {
+          step.sends.push_back({(*groups)[j][i], (*groups)[(j + 1) % G][i], ceilDiv(2 * (G - 1) * S, G * g)});
+        }
+      }
+      step.latency_steps = static_cast<std::uint32_t>(2 * (g - 1) + 2 * (G - 1));
+      steps.push_back(std::move(step));
+      return "hierarchical";
+    }
     case AllReduceAlgorithm::kInSwitch: {
       Step step;
       step.reduce_switch = *reducing;
@@ -165,7 +207,7 @@ void CollectiveEngine::onStep(std::uint64_t id) {
     return;
   }
   const Step& step = run.steps[run.next++];
-  const Tick t = sim_.now() + spec_.step_latency_ps;
+  const Tick t = sim_.now() + step.latency_steps * spec_.step_latency_ps;
   Tick end = t;
   if (step.reduce_switch != 0) {
     // In-switch reduction: every rank's S goes up, the switch reduces all of it, S comes back down.

@@ -12,7 +12,12 @@
 //               in_switch: every rank sends S up, the switch reduces (its reduce bandwidth), and
 //               multicasts S back (NVLink SHARP);  auto: one_shot when one hop apart, else
 //               recursive doubling, up to the small-message size; above it in_switch where the
-//               ranks' switch reduces, else ring.
+//               ranks' switch reduces, else hierarchical across nodes, else ring.
+//               hierarchical (ranks in G nodes of g): a ring inside every node and a ring across
+//               nodes among the ranks of the same position (the rails, S/g each), pipelined in
+//               chunks as NCCL does, so both run at once: one step of 2(g-1)/g S to the next rank
+//               in the node and 2(G-1)/G S/g to the next node, charged 2(g-1) + 2(G-1) step
+//               latencies.
 //   all-gather, reduce-scatter: up to the small-message size and one hop apart, direct (one step,
 //   S/n to every other rank); else ring, n-1 steps of S/n.  all-to-all: one step, S/n to each
 //   other rank.  send/recv: ranks[0] -> ranks[1], S.
@@ -63,6 +68,7 @@ class CollectiveEngine {
     std::vector<Send> sends;
     hw::NodeId reduce_switch = 0;  // in_switch: the switch that reduces (0: none)
     std::uint64_t reduce_bytes = 0;
+    std::uint32_t latency_steps = 1;  // algorithm steps this step stands for (step latency each)
   };
   struct Running {
     std::vector<Step> steps;
@@ -76,6 +82,9 @@ class CollectiveEngine {
   std::optional<hw::NodeId> sharedReducingSwitch(const std::vector<std::uint32_t>& ranks, bool need_reducer) const;
   /// Every pair of ranks is joined by a direct link or one shared switch.
   bool oneHopApart(const std::vector<std::uint32_t>& ranks) const;
+  /// The ranks grouped by their innermost topology group (node), when every group holds the same
+  /// number of them and there are at least two groups of two or more.
+  std::optional<std::vector<std::vector<std::uint32_t>>> nodeGroups(const std::vector<std::uint32_t>& ranks) const;
   void onStep(std::uint64_t id);
 
   Simulation& sim_;

@@ -57,6 +57,8 @@ class Topology {
   const Eigen::SparseMatrix<double>& bandwidth() const { return bandwidth_; }
   /// The links from `src` to `dst` (chips or switches), shortest by hops, cached.
   const std::vector<LinkId>& route(NodeId src, NodeId dst);
+  /// Members of level `l` (its size).
+  std::uint32_t levelSize(std::size_t l) const { return system_.levels.at(l).size; }
   /// The chip's digit at each level.
   std::vector<std::uint32_t> coordinates(std::uint32_t chip) const;
   /// The switch serving `chip` at `level`, if that level is a switch.

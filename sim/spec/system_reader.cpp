@@ -121,6 +121,7 @@ std::string_view allReduceName(AllReduceAlgorithm a) {
     case AllReduceAlgorithm::kOneShot: return "one_shot";
     case AllReduceAlgorithm::kTwoShot: return "two_shot";
     case AllReduceAlgorithm::kInSwitch: return "in_switch";
+    case AllReduceAlgorithm::kHierarchical: return "hierarchical";
   }
   return "?";
 }
@@ -170,13 +171,14 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
                                                                 {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
                                                                 {"one_shot", AllReduceAlgorithm::kOneShot},
                                                                 {"two_shot", AllReduceAlgorithm::kTwoShot},
-                                                                {"in_switch", AllReduceAlgorithm::kInSwitch}},
+                                                                {"in_switch", AllReduceAlgorithm::kInSwitch},
+                                                                {"hierarchical", AllReduceAlgorithm::kHierarchical}},
                                                                Need::kOptional)
                                      .value_or(AllReduceAlgorithm::kAuto);
     sys.collectives.launch_latency_ps = c->ticks("launch_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
     sys.collectives.step_latency_ps = c->ticks("step_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
     sys.collectives.small_message_bytes = c->bytes("small_message", Need::kOptional).value_or(256 * 1024);
-    sys.collectives.chunk_bytes = c->bytes("chunk", Need::kOptional).value_or(4 * 1024 * 1024);
+    sys.collectives.chunk_bytes = c->bytes("chunk", Need::kOptional).value_or(512 * 1024);
     c->finish();
   }
   if (const auto chips = r.integer("chips", Need::kOptional, 1, INT64_MAX)) {

@@ -40,7 +40,7 @@ struct SwitchSpec {
   double reduce_bytes_per_s = 0.0;
 };
 
-enum class AllReduceAlgorithm { kAuto, kRing, kRecursiveDoubling, kOneShot, kTwoShot, kInSwitch };
+enum class AllReduceAlgorithm { kAuto, kRing, kRecursiveDoubling, kOneShot, kTwoShot, kInSwitch, kHierarchical };
 std::string_view allReduceName(AllReduceAlgorithm a);
 
 /// How the system's communication library runs collectives (calibrated knobs).
@@ -52,8 +52,9 @@ struct CollectiveSpec {
   Tick step_latency_ps = 0;
   /// `auto`: messages up to this size use a latency-optimal algorithm.
   std::uint64_t small_message_bytes = 256 * 1024;
-  /// Messages are cut into chunks of at most this size and pipelined along multi-hop routes.
-  std::uint64_t chunk_bytes = 4 * 1024 * 1024;
+  /// Messages are cut into chunks of at most this size and pipelined along multi-hop routes (NCCL:
+  /// a 4 MiB buffer in 8 slices).
+  std::uint64_t chunk_bytes = 512 * 1024;
 };
 
 struct LevelSpec {

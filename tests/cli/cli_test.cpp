@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/app.h"
+#include "sim/app/commands.h"
 #include "support.h"
 
 using namespace archsim;
@@ -211,4 +212,21 @@ TEST_CASE("fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; -
   CHECK(level.code == 2);
   CHECK(level.err.find("has no memory level 'hmb'") != std::string::npos);
   CHECK(level.err.find("did you mean 'hbm'?") != std::string::npos);
+}
+
+TEST_CASE("compare: the canonical SRAM-vs-HBM table, a stats.json per run; a malformed pair exits 2") {
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-compare-" + std::to_string(::getpid()));
+  const Result r = run({"compare", "--json", "--out", dir.string()});
+  REQUIRE(r.code == 0);
+  const auto rows = nlohmann::json::parse(r.out);
+  REQUIRE(rows.size() == app::canonicalComparison().size());
+  CHECK(rows[0]["system"] == "DGX-H100");
+  CHECK(rows[0]["chips"] == 8);
+  CHECK(rows[1]["system"] == "Groq-576");
+  CHECK(rows[1]["chips"] == 328);
+  for (const auto& row : rows) CHECK(std::filesystem::exists(row["stats"].get<std::string>()));
+  const Result bad = run({"compare", "dgx-h100", "--out", dir.string()});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("expected SYSTEM:SCENARIO") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

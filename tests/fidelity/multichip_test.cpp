@@ -68,6 +68,7 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
       {"cs3-4", {"llama2-70b-decode", {"parallel=auto"}}},
       {"dgx-a100", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"dgx-h100", {"llama2-70b-decode", {"parallel.tp=8"}}},
+      {"dgx-h100-x4", {"llama2-70b-decode", {"batch=2", "parallel.tp=8", "parallel.pp=2", "parallel.dp=2"}}},
       {"groq-576", {"llama2-70b-w8-decode-auto", {}}},
       {"groqrack", {"llama2-7b-decode", {"dtypes.weights=int8", "parallel=auto"}}},
       {"hgx-h200", {"llama2-70b-decode", {"parallel.tp=8"}}},
