@@ -8,6 +8,7 @@
 #include <map>
 
 #include "sim/exec/chip_run.h"
+#include "sim/exec/system_run.h"
 #include "support.h"
 
 using namespace archsim;
@@ -88,4 +89,40 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
     }
   }
   CHECK(runs >= 30);
+}
+
+TEST_CASE("No op of a multi-chip run beats its roofline or its link bound, on every system preset") {
+  // GPT-2 (12 heads) at tp 4 x pp 2 on every system: each simulated chip's ops against its chip's
+  // roofline, and each collective against the chip's link capacity: every byte it is charged crossed
+  // one of its outgoing or incoming links (in-switch reduction counts the way up and the way down).
+  const spec::Catalog catalog = test::presetCatalog();
+  int checked = 0;
+  for (const std::string& name : catalog.presetNames(spec::DocKind::kSystem)) {
+    CAPTURE(name);
+    const spec::LoadedSystem sys = spec::loadSystem(catalog, name);
+    const std::uint64_t pp = sys.spec.chipCount() >= 8 ? 2 : 1;
+    const spec::ScenarioSpec s =
+        spec::loadScenario(catalog, "gpt2-decode", {"parallel.tp=4", "parallel.pp=" + std::to_string(pp)}).spec;
+    const exec::SystemRun run(sys.spec, s);
+    Simulation probe;
+    hw::Topology topo(probe, sys.spec, probe.stats());
+    double inject = 0.0;
+    for (const hw::Topology::Link& l : topo.links()) {
+      if (l.from == 0) inject += static_cast<double>(l.bytes_per_s);
+    }
+    const spec::DType dtype = *spec::parseDType(run.result().matrix_dtype);
+    for (std::size_t c = 0; c < run.simulatedChips(); ++c) {
+      for (const exec::OpRecord& op : run.chip(c).result().ops) {
+        CAPTURE(op.name);
+        const double took = ticksToSeconds(op.busy) / static_cast<double>(op.executions);
+        CHECK(took >= opBound(op, sys.spec.chip, dtype) * (1 - 1e-9));
+        if (op.kind == graph::OpKind::kCollective) {
+          CHECK(took >= static_cast<double>(op.counters.network_bytes) / static_cast<double>(op.executions) /
+                            (2 * inject) * (1 - 1e-9));
+        }
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 500);
 }
