@@ -220,14 +220,13 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   return 0;
 }
 
-const std::vector<std::string>& canonicalComparison() {
-  static const std::vector<std::string> kPairs = {"dgx-h100:llama2-70b-w8-decode-tp8", "groq-576:llama2-70b-w8-decode-auto",
-                                                  "h100-sxm5:gpt2-w8-decode", "groqchip:gpt2-w8-decode"};
-  return kPairs;
+std::vector<std::string> canonicalComparison() {
+  return {"dgx-h100:llama2-70b-w8-decode-tp8", "groq-576:llama2-70b-w8-decode-auto", "h100-sxm5:gpt2-w8-decode",
+          "groqchip:gpt2-w8-decode"};
 }
 
 int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err) {
-  const std::vector<std::string>& pairs = options.pairs.empty() ? canonicalComparison() : options.pairs;
+  const std::vector<std::string> pairs = options.pairs.empty() ? canonicalComparison() : options.pairs;
   // Load everything first: a bad pair fails before anything runs.
   std::vector<Pair> loaded;
   for (const std::string& pair : pairs) {

@@ -62,7 +62,7 @@ struct CompareOptions {
 /// token and the binding resource of each run, with a stats.json each.
 int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err);
 /// dgx-h100 and groq-576 on Llama-2-70B (int8 weights), h100-sxm5 and groqchip on GPT-2.
-const std::vector<std::string>& canonicalComparison();
+std::vector<std::string> canonicalComparison();
 
 /// Splits --set assignments between the system and the scenario of `archsim run` by their first
 /// key (`chip.` and `levels.` go to the system, `batch`, `model.` ... to the scenario); `system.` and
