@@ -60,12 +60,17 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   RunOptions run_opts;
   CLI::App* run_cmd = app.add_subcommand("run", "simulate a scenario on a system and write stats.json");
   run_cmd->add_option("system", run_opts.system, "system or chip: a preset name or a YAML file")->required();
-  run_cmd->add_option("scenario", run_opts.scenario, "scenario: a preset name or a YAML file")->required();
+  run_cmd->add_option("scenario", run_opts.scenario,
+                      "scenario: a preset name or a YAML file (omit it when SYSTEM is a run file such as a "
+                      "record's config.resolved.yaml)");
   run_cmd->add_option("--set", run_opts.sets,
                       "override a key of the system (chip..., levels...) or the scenario (batch, model..., ...); "
                       "prefix with system. or scenario. to be explicit");
-  run_cmd->add_option("--out", run_opts.out_dir, "folder for stats.json (default reports/<scenario>-on-<system>)");
+  run_cmd->add_option("--out", run_opts.out_dir,
+                      "folder for the run record: stats.json, report.html, trace.json, summary.md, "
+                      "config.resolved.yaml, run.json (default reports/<scenario>-on-<system>)");
   run_cmd->add_flag("--json", run_opts.json, "print stats.json to stdout instead of the summary");
+  run_cmd->add_flag("--quiet,-q", run_opts.quiet, "no progress bar");
 
   FitOptions fit_opts;
   CLI::App* fit_cmd = app.add_subcommand(
@@ -82,11 +87,25 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   CLI::App* compare_cmd = app.add_subcommand(
       "compare", "run several SYSTEM:SCENARIO pairs and tabulate tokens/s per user, chips, memory, energy per "
                  "token and the binding resource (default: the SRAM-vs-HBM comparison)");
-  compare_cmd->add_option("pairs", compare_opts.pairs, "SYSTEM:SCENARIO pairs (default: the canonical comparison)");
-  compare_cmd->add_option("--set", compare_opts.sets, "override a key in every pair (as for run)");
-  compare_cmd->add_option("--out", compare_opts.out_dir, "folder for the runs' stats.json (default reports/compare)");
-  compare_cmd->add_flag("--json", compare_opts.json, "print the table as JSON");
+  compare_cmd->add_option("systems", compare_opts.items,
+                          "SYSTEMs (each run on every --scenario) or SYSTEM:SCENARIO pairs (default: the canonical "
+                          "comparison)");
+  compare_cmd->add_option("--scenario,-s", compare_opts.scenarios, "scenario to run every SYSTEM on (repeatable)");
+  compare_cmd->add_option("--set", compare_opts.sets, "override a key in every run (as for run)");
+  compare_cmd->add_option("--out", compare_opts.out_dir,
+                          "folder for comparison.{txt,md,csv,json,html} and runs/*/stats.json (default "
+                          "reports/compare)");
+  compare_cmd->add_option("--format", compare_opts.format, "what to print: text, markdown, csv or json")
+      ->check(CLI::IsMember({"text", "markdown", "csv", "json"}));
+  compare_cmd->add_flag_callback("--json", [&compare_opts] { compare_opts.format = "json"; }, "same as --format json");
+  compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "no progress bar");
 
+  CLI::App* list_cmd = app.add_subcommand("list", "the presets: chips, systems, models and scenarios, a line each");
+  std::string list_kind;
+  list_cmd->add_option("kind", list_kind, "only this kind: chips, systems, models or scenarios")
+      ->check(CLI::IsMember({"chips", "systems", "models", "scenarios"}));
+
+  for (int i = 0; i < argc; ++i) run_opts.command_line.emplace_back(argv[i]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -97,6 +116,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   try {
     const spec::Catalog catalog(presetRoots(presets_dir, context));
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
+    if (list_cmd->parsed()) return runList(catalog, list_kind, out, err);
     if (describe_cmd->parsed()) return runDescribe(catalog, describe, out, err);
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
     if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);

@@ -1,6 +1,11 @@
 #include "sim/app/commands.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +17,9 @@
 #include "sim/exec/system_run.h"
 #include "sim/map/parallel.h"
 #include "sim/spec/units.h"
+#include "sim/app/progress.h"
+#include "sim/report/comparison.h"
+#include "sim/report/run_record.h"
 #include "sim/report/run_report.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/suggest.h"
@@ -36,6 +44,33 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
     }
   }
   return status;
+}
+
+int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out, std::ostream& err) {
+  (void)err;
+  bool first = true;
+  for (spec::DocKind k : spec::kAllDocKinds) {
+    const std::string folder(spec::docKindFolder(k));
+    const std::string plural = std::string(spec::docKindName(k)) + "s";
+    if (!kind.empty() && kind != plural) continue;
+    const std::vector<std::string> names = catalog.presetNames(k);
+    out << (first ? "" : "\n") << plural << " (" << names.size() << "):\n";
+    first = false;
+    std::size_t width = 0;
+    for (const std::string& n : names) width = std::max(width, n.size());
+    for (const std::string& n : names) {
+      std::string description;
+      try {
+        const auto path = catalog.findPreset(k, n);
+        const spec::ConfigNode doc = catalog.resolveBase(k, spec::loadYamlFile(*path), *path);
+        if (const spec::ConfigNode* d = doc.find("description"); d != nullptr && d->isScalar()) description = d->scalar();
+      } catch (const ConfigError& e) {
+        description = "(invalid: " + e.diagnostics().front().str() + ")";
+      }
+      out << fmt::format("  {:<{}}  {}\n", n, width, description);
+    }
+  }
+  return 0;
 }
 
 int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, std::ostream& out,
@@ -200,80 +235,154 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
   }
 }
 
+namespace {
+std::string utcNow() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+}  // namespace
+
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err) {
-  const Pair loaded = loadPair(catalog, options.system, options.scenario, options.sets, err);
-  const spec::LoadedSystem& system = loaded.system;
-  const spec::LoadedScenario& scenario = loaded.scenario;
-  exec::SystemRun run(system.spec, scenario.spec);
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string started = utcNow();
+  std::optional<Pair> loaded;
+  if (options.scenario.empty()) {
+    const std::filesystem::path file(options.system);
+    if (!spec::isRunFile(file)) {
+      throw ConfigError(Location{"<command line>", 0, 0}, "scenario",
+                        fmt::format("'{}' is not a run file (kind: run, as a run's config.resolved.yaml); give a "
+                                    "SYSTEM and a SCENARIO",
+                                    options.system));
+    }
+    std::vector<std::string> system_sets, scenario_sets;
+    routeAssignments(options.sets, system_sets, scenario_sets);
+    spec::LoadedRun run = spec::loadRunFile(catalog, file, system_sets, scenario_sets);
+    printWarnings(run.system.warnings, err);
+    printWarnings(run.scenario.warnings, err);
+    loaded.emplace(Pair{std::move(run.system), std::move(run.scenario)});
+  } else {
+    loaded.emplace(loadPair(catalog, options.system, options.scenario, options.sets, err));
+  }
+  const spec::LoadedSystem& system = loaded->system;
+  const spec::LoadedScenario& scenario = loaded->scenario;
+  ProgressBar progress(err, options.quiet);
+  exec::SystemRun run(system.spec, scenario.spec, &progress);
+  progress.finish();
   for (const std::string& w : run.result().warnings) err << "warning: " << w << '\n';
-  const std::string stats = report::statsJson(run).dump(2) + "\n";
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
                       : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
-  writeStats(dir, stats);
+  report::RunInfo info;
+  info.command_line = options.command_line;
+  info.version = ARCHSIM_VERSION;
+#ifdef ARCHSIM_GIT_HASH
+  if (std::string(ARCHSIM_GIT_HASH).size() > 0) info.git_hash = ARCHSIM_GIT_HASH;
+#endif
+  info.started_utc = started;
+  info.host = hostName();
+  info.cores = std::thread::hardware_concurrency();
+  info.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const auto files = report::runRecordFiles(run, info, spec::runFileYaml(system, scenario));
+  try {
+    writeDirectoryAtomically(dir, files);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
+  }
   if (options.json) {
-    out << stats;
+    out << files.front().second;  // stats.json
   } else {
     report::printRunSummary(run, out);
-    out << "wrote " << (dir / "stats.json").string() << '\n';
+    out << "wrote " << dir.string() << "/ (report.html, trace.json, stats.json, summary.md, config.resolved.yaml)\n";
   }
   return 0;
 }
 
 std::vector<std::string> canonicalComparison() {
-  return {"dgx-h100:llama2-70b-w8-decode-tp8", "groq-576:llama2-70b-w8-decode-auto", "h100-sxm5:gpt2-w8-decode",
-          "groqchip:gpt2-w8-decode"};
+  std::vector<std::string> pairs;
+  for (const char* scenario : {"llama2-70b-w8-decode-tp8", "gpt2-w8-decode"}) {
+    for (const char* system : {"groq-576", "dgx-h100", "hgx-h200"}) pairs.push_back(std::string(system) + ":" + scenario);
+  }
+  return pairs;
 }
 
 int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err) {
-  const std::vector<std::string> pairs = options.pairs.empty() ? canonicalComparison() : options.pairs;
+  const Location command_line{"<command line>", 0, 0};
+  std::vector<std::string> pairs;
+  std::vector<std::string> systems;
+  for (const std::string& item : options.items) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos) {
+      systems.push_back(item);
+    } else if (colon == 0 || colon + 1 == item.size()) {
+      throw ConfigError(command_line, "",
+                        fmt::format("expected SYSTEM or SYSTEM:SCENARIO (e.g. dgx-h100:llama2-70b-decode), got '{}'", item));
+    } else {
+      pairs.push_back(item);
+    }
+  }
+  if (!systems.empty() && options.scenarios.empty()) {
+    throw ConfigError(command_line, "--scenario",
+                      fmt::format("compare {} on which scenario? Add --scenario NAME (repeatable), or write "
+                                  "SYSTEM:SCENARIO",
+                                  fmt::join(systems, ", ")));
+  }
+  if (systems.empty() && !options.scenarios.empty()) {
+    throw ConfigError(command_line, "--scenario", "name the systems to compare (archsim compare SYSTEM... --scenario S)");
+  }
+  for (const std::string& scenario : options.scenarios) {
+    for (const std::string& system : systems) pairs.push_back(system + ":" + scenario);
+  }
+  if (pairs.empty()) pairs = canonicalComparison();
+
   // Load everything first: a bad pair fails before anything runs.
   std::vector<Pair> loaded;
   for (const std::string& pair : pairs) {
     const auto colon = pair.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
-      throw ConfigError(Location{"<command line>", 0, 0}, "",
-                        fmt::format("expected SYSTEM:SCENARIO (e.g. dgx-h100:llama2-70b-decode), got '{}'", pair));
-    }
     loaded.push_back(loadPair(catalog, pair.substr(0, colon), pair.substr(colon + 1), options.sets, err));
   }
   const std::filesystem::path root = options.out_dir ? std::filesystem::path(*options.out_dir)
                                                      : std::filesystem::path("reports") / "compare";
-  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  std::string table = fmt::format("{:<15} {:<28} {:>5} {:>11} {:>14} {:>12} {:>13}  {}\n", "system", "scenario", "chips",
-                                  "memory", "tokens/s/user", "tpot", "energy/token", "binding resource");
+  std::vector<report::ComparisonRow> rows;
+  std::vector<std::pair<std::string, std::string>> files;
   for (const Pair& p : loaded) {
-    const exec::SystemRun run(p.system.spec, p.scenario.spec);
+    ProgressBar progress(err, options.quiet);
+    const exec::SystemRun run(p.system.spec, p.scenario.spec, &progress);
+    progress.finish();
     for (const std::string& w : run.result().warnings) err << "warning: " << p.system.spec.name << ": " << w << '\n';
-    const std::filesystem::path dir = root / (p.scenario.spec.name + "-on-" + p.system.spec.name);
-    writeStats(dir, report::statsJson(run).dump(2) + "\n");
-    const exec::Metrics& m = run.result().metrics;
-    auto opt = [](const std::optional<double>& v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr); };
-    rows.push_back({{"system", p.system.spec.name},
-                    {"scenario", p.scenario.spec.name},
-                    {"plan", run.layout().describe()},
-                    {"chips", m.chips},
-                    {"memory_bytes", run.memoryBytes()},
-                    {"tokens_per_s_per_user", opt(m.tokens_per_s_per_user)},
-                    {"tpot_s", opt(m.tpot_s)},
-                    {"ttft_s", opt(m.ttft_s)},
-                    {"energy_per_token_j", opt(m.energy_per_token_j)},
-                    {"binding_resource", run.bindingResource()},
-                    {"stats", (dir / "stats.json").string()}});
-    auto num = [](const std::optional<double>& v, spec::Dimension d) {
-      return v ? spec::formatQuantity(*v, d) : std::string("-");
-    };
-    table += fmt::format("{:<15} {:<28} {:>5} {:>11} {:>14} {:>12} {:>13}  {}\n", p.system.spec.name,
-                         p.scenario.spec.name, m.chips,
-                         spec::formatQuantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize),
-                         m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-",
-                         num(m.tpot_s, spec::Dimension::kTime), num(m.energy_per_token_j, spec::Dimension::kEnergy),
-                         run.bindingResource());
+    files.emplace_back("runs/" + p.scenario.spec.name + "-on-" + p.system.spec.name + "/stats.json",
+                       report::statsJson(run).dump(2) + "\n");
+    rows.push_back(report::comparisonRow(run));
   }
-  if (options.json) {
-    out << rows.dump(2) << '\n';
+  const report::ComparisonOutput tables = report::renderComparison(rows);
+  files.emplace_back("comparison.txt", tables.text);
+  files.emplace_back("comparison.md", tables.markdown);
+  files.emplace_back("comparison.csv", tables.csv);
+  files.emplace_back("comparison.json", tables.json);
+  files.emplace_back("comparison.html", tables.html);
+  try {
+    writeDirectoryAtomically(root, files);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + root.string(), 0, 0}, "", e.what());
+  }
+  if (options.format == "json") {
+    out << tables.json;
+  } else if (options.format == "csv") {
+    out << tables.csv;
+  } else if (options.format == "markdown") {
+    out << tables.markdown;
   } else {
-    out << table << "wrote " << root.string() << "/*/stats.json\n";
+    out << tables.text;
+    out << "wrote " << (root / "comparison.html").string() << " (and comparison.md, .csv, .json; runs/*/stats.json)\n";
   }
   return 0;
 }

@@ -17,6 +17,9 @@ void printWarnings(const std::vector<Diagnostic>& warnings, std::ostream& err);
 int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files, std::ostream& out,
              std::ostream& err);
 
+/// Presets of every kind (or of `kind`: chips, systems, models, scenarios) with their descriptions.
+int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out, std::ostream& err);
+
 struct DescribeOptions {
   std::string system;
   std::vector<std::string> sets;
@@ -34,11 +37,13 @@ struct GraphOptions {
 int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out, std::ostream& err);
 
 struct RunOptions {
-  std::string system;
+  std::string system;    // or a run file (kind: run), when `scenario` is empty
   std::string scenario;
   std::vector<std::string> sets;
   std::optional<std::string> out_dir;
   bool json = false;
+  bool quiet = false;
+  std::vector<std::string> command_line;
 };
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err);
 
@@ -53,15 +58,19 @@ struct FitOptions {
 int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err);
 
 struct CompareOptions {
-  std::vector<std::string> pairs;  // SYSTEM:SCENARIO; empty: the canonical comparison
+  std::vector<std::string> items;      // SYSTEMs (run with every --scenario) or SYSTEM:SCENARIO pairs
+  std::vector<std::string> scenarios;  // --scenario
   std::vector<std::string> sets;
   std::optional<std::string> out_dir;
-  bool json = false;
+  std::string format = "text";  // what goes to stdout: text, markdown, csv or json
+  bool quiet = false;
 };
-/// The SRAM-vs-HBM comparison (or the given pairs): tokens/s per user, chips, memory, energy per
-/// token and the binding resource of each run, with a stats.json each.
+/// Runs each (system, scenario) and writes comparison.{txt,md,csv,json,html} and runs/*/stats.json
+/// into the output folder (atomically); prints the table. With no systems or pairs: the canonical
+/// comparison (canonicalComparison()).
 int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err);
-/// dgx-h100 and groq-576 on Llama-2-70B (int8 weights), h100-sxm5 and groqchip on GPT-2.
+/// The SRAM-vs-HBM comparison: Groq-576, DGX-H100 and HGX-H200 on Llama-2-70B decode (int8
+/// weights, tp 8, as many pipeline stages as it takes) and on GPT-2 (one chip), as SYSTEM:SCENARIO.
 std::vector<std::string> canonicalComparison();
 
 /// Splits --set assignments between the system and the scenario of `archsim run` by their first

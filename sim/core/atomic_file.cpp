@@ -31,4 +31,49 @@ void writeFileAtomically(const std::filesystem::path& path, std::string_view con
   }
 }
 
+void writeDirectoryAtomically(const std::filesystem::path& dir,
+                              const std::vector<std::pair<std::string, std::string>>& files) {
+  namespace fs = std::filesystem;
+  const fs::path target = dir.has_filename() ? dir : dir.parent_path();
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string tag = std::to_string(::getpid());
+  const fs::path staging = parent / ("." + target.filename().string() + ".staging" + tag);
+  const fs::path aside = parent / ("." + target.filename().string() + ".old" + tag);
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw OutputError("cannot create '" + parent.string() + "': " + ec.message());
+  fs::remove_all(staging, ec);
+  fs::create_directory(staging, ec);
+  if (ec) throw OutputError("cannot write into '" + parent.string() + "': " + ec.message());
+  try {
+    for (const auto& [name, content] : files) {
+      const fs::path file = staging / name;
+      fs::create_directories(file.parent_path(), ec);
+      if (ec) throw OutputError("cannot create '" + file.parent_path().string() + "': " + ec.message());
+      writeFileAtomically(file, content);
+    }
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
+  const bool existed = fs::exists(target);
+  if (existed) {
+    fs::rename(target, aside, ec);
+    if (ec) {
+      std::error_code ignored;
+      fs::remove_all(staging, ignored);
+      throw OutputError("cannot replace '" + target.string() + "': " + ec.message());
+    }
+  }
+  fs::rename(staging, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    if (existed) fs::rename(aside, target, ignored);
+    fs::remove_all(staging, ignored);
+    throw OutputError("cannot write '" + target.string() + "': " + ec.message());
+  }
+  if (existed) fs::remove_all(aside, ec);
+}
+
 }  // namespace archsim

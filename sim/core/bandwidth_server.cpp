@@ -34,12 +34,15 @@ Tick BandwidthServer::reserveAt(Tick earliest, std::uint64_t bytes) {
   const Tick start = std::max(ready, busy_until_);
   const Tick serialization = transferTicks(bytes, bytes_per_s_);
   busy_until_ = addTicks(start, serialization);
+  activity_.add(start, busy_until_);
   transfers_.add();
   bytes_.add(bytes);
   busy_ticks_.add(serialization);
   wait_ticks_.add(start - ready);
   return addTicks(busy_until_, latency_ps_);
 }
+
+void BandwidthServer::resetStats() { activity_.reset(now()); }
 
 Tick BandwidthServer::transfer(std::uint64_t bytes, Callback done, std::uint64_t arg,
                                Priority priority) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/core/activity.h"
 #include "sim/core/callback.h"
 #include "sim/core/component.h"
 #include "sim/core/event_queue.h"
@@ -42,6 +43,11 @@ class BandwidthServer final : public Component {
   Tick busyUntil() const { return busy_until_; }
   /// Busy (serializing) ticks so far, including reservations that extend past now().
   Tick busyTicks() const { return busy_ticks_.count(); }
+  /// Bytes moved in the stats window.
+  std::uint64_t bytes() const { return bytes_.count(); }
+  /// Serialization intervals over time (the stats window).
+  const Activity& activity() const { return activity_; }
+  void resetStats() override;
 
  private:
   std::uint64_t bytes_per_s_;
@@ -51,6 +57,7 @@ class BandwidthServer final : public Component {
   Counter& bytes_;
   Counter& busy_ticks_;
   Counter& wait_ticks_;
+  Activity activity_;
 };
 
 }  // namespace archsim

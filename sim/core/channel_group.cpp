@@ -17,7 +17,8 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
       busy_until_(channels, 0),
       busy_ticks_(channels, 0),
       transfers_(stats().addCounter("transfers", "1", "transfers served")),
-      bytes_(stats().addCounter("bytes", "B", "bytes moved over all channels")) {
+      bytes_(stats().addCounter("bytes", "B", "bytes moved over all channels")),
+      activity_(channels) {
   if (channels == 0 || granule_bytes_ == 0 || channel_bytes_per_s_ == 0) {
     ARCHSIM_PANIC("channel group '" + this->name() + "' needs channels, granule and bandwidth > 0");
   }
@@ -43,7 +44,10 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
       });
 }
 
-void ChannelGroup::resetStats() { std::fill(busy_ticks_.begin(), busy_ticks_.end(), 0); }
+void ChannelGroup::resetStats() {
+  std::fill(busy_ticks_.begin(), busy_ticks_.end(), 0);
+  activity_.reset(now());
+}
 
 void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes,
                           std::vector<std::uint64_t>& per_channel) const {
@@ -77,7 +81,9 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
   const std::uint64_t head_trim = address - first_block * granule_bytes_;
   const std::uint64_t tail_trim = (last_block + 1) * granule_bytes_ - (address + bytes);
   auto occupy = [&](std::uint64_t c, Tick serialization) {
-    busy_until_[c] = addTicks(std::max(t, busy_until_[c]), serialization);
+    const Tick start = std::max(t, busy_until_[c]);
+    busy_until_[c] = addTicks(start, serialization);
+    activity_.add(start, busy_until_[c]);
     busy_ticks_[c] += serialization;
     last = std::max(last, busy_until_[c]);
   };
@@ -114,6 +120,7 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
       const Tick done = std::max(t, busy[c]) + serialization;
       busy[c] = done;
       ticks[c] += serialization;
+      activity_.add(done - serialization, done);
       last = std::max(last, done);
     }
   }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/activity.h"
 #include "sim/core/callback.h"
 #include "sim/core/component.h"
 #include "sim/core/event_queue.h"
@@ -46,6 +47,10 @@ class ChannelGroup final : public Component {
   Tick latency() const { return latency_ps_; }
   Tick channelBusyUntil(std::uint32_t channel) const { return busy_until_.at(channel); }
   Tick channelBusyTicks(std::uint32_t channel) const { return busy_ticks_.at(channel); }
+  /// Bytes moved in the stats window, over all channels.
+  std::uint64_t bytesMoved() const { return bytes_.count(); }
+  /// Busy channel-time over time (capacity: the channel count).
+  const Activity& activity() const { return activity_; }
   void resetStats() override;
 
  private:
@@ -56,6 +61,7 @@ class ChannelGroup final : public Component {
   std::vector<Tick> busy_ticks_;
   Counter& transfers_;
   Counter& bytes_;
+  Activity activity_;
 };
 
 }  // namespace archsim

@@ -13,7 +13,9 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
       tasks_(stats().addCounter("tasks", "1", "work items served")),
       busy_ticks_(
           stats().addCounter("busy_ps", "ps", "unit-time spent working, summed over units")),
-      wait_ticks_(stats().addCounter("wait_ps", "ps", "time work items waited for a free unit")) {
+      wait_ticks_(stats().addCounter("wait_ps", "ps", "time work items waited for a free unit")),
+      occupancy_(units),
+      computing_(units) {
   if (units_ == 0) ARCHSIM_PANIC("unit pool '" + this->name() + "' has no units");
   free_heap_.reserve(units_);
   for (std::uint32_t u = 0; u < units_; ++u)
@@ -37,10 +39,16 @@ UnitPool::Slot UnitPool::reserve(Tick duration) {
   next.at = slot.finish;
   std::push_heap(free_heap_.begin(), free_heap_.end(), later);
   all_free_at_ = std::max(all_free_at_, slot.finish);
+  occupancy_.add(slot.start, slot.finish);
   tasks_.add();
   busy_ticks_.add(duration);
   wait_ticks_.add(start - now());
   return slot;
+}
+
+void UnitPool::resetStats() {
+  occupancy_.reset(now());
+  computing_.reset(now());
 }
 
 UnitPool::Slot UnitPool::submit(Tick duration, Callback done, std::uint64_t arg,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/activity.h"
 #include "sim/core/callback.h"
 #include "sim/core/component.h"
 #include "sim/core/event_queue.h"
@@ -37,6 +38,14 @@ class UnitPool final : public Component {
   std::uint32_t units() const { return units_; }
   /// Tick at which every unit is free.
   Tick allFreeAt() const { return all_free_at_; }
+  /// Units held over time (capacity: the unit count): a unit is held from its slot's start to
+  /// its finish, computing or waiting for operands.
+  const Activity& occupancy() const { return occupancy_; }
+  /// Units computing over time: what the user of the pool reports with noteCompute().
+  const Activity& computing() const { return computing_; }
+  /// One unit computed over [start, end).
+  void noteCompute(Tick start, Tick end) { computing_.add(start, end); }
+  void resetStats() override;
 
  private:
   struct Free {
@@ -53,6 +62,8 @@ class UnitPool final : public Component {
   Counter& tasks_;
   Counter& busy_ticks_;
   Counter& wait_ticks_;
+  Activity occupancy_;
+  Activity computing_;
 };
 
 }  // namespace archsim

@@ -14,9 +14,14 @@ namespace archsim::exec {
 inline constexpr std::size_t kRoles = 4;  // graph::TensorRole values
 inline std::size_t roleIndex(graph::TensorRole r) { return static_cast<std::size_t>(r); }
 
+/// Sentinel role for traffic that belongs to no tensor role: dirty cache blocks written back.
+inline constexpr std::size_t kWritebackRole = kRoles;
+
 struct LevelTraffic {
   std::uint64_t read = 0;
   std::uint64_t written = 0;
+  /// read + written by the role of the tensor moved; the last entry is write-back traffic.
+  std::array<std::uint64_t, kRoles + 1> by_role{};
 };
 
 struct OpCounters {
@@ -30,6 +35,8 @@ struct OpCounters {
   std::uint64_t tiles = 0;
   std::uint64_t network_bytes = 0;  // this chip's share of what its collectives put on links
   double energy_j = 0.0;  // dynamic: compute, memory traffic and (this chip's share of) links
+  double compute_energy_j = 0.0;  // the part of energy_j spent by matrix and vector units
+  double network_energy_j = 0.0;  // ... and by links (collectives)
 
   explicit OpCounters(std::size_t levels = 0) : level(levels) {}
   /// Adds `times` copies of `o` (the same op on several chips or microbatches).

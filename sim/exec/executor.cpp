@@ -178,6 +178,7 @@ void Executor::startCollective(OpId op) {
   OpState& st = ops_[op];
   st.counters.network_bytes += cost.bytes_sent / group_.size();
   st.counters.energy_j += cost.energy_j / static_cast<double>(group_.size());
+  st.counters.network_energy_j += cost.energy_j / static_cast<double>(group_.size());
 }
 
 void Executor::onCollectiveDone(std::uint64_t op) { finishOp(static_cast<OpId>(op)); }
@@ -277,10 +278,14 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   const Tick pass_compute = two_pass ? compute / 2 : compute;
   const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass);
 
-  (pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits()).reserve(done - t0);
+  UnitPool& units = pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits();
+  units.reserve(done - t0);
+  units.noteCompute(done - std::min(pass_compute, done - t0), done);
   (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) += compute;
-  st.counters.energy_j += static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
-                          static_cast<double>(scratch_.vector_flops) * vector_j_per_flop_;
+  const double compute_j = static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
+                           static_cast<double>(scratch_.vector_flops) * vector_j_per_flop_;
+  st.counters.energy_j += compute_j;
+  st.counters.compute_energy_j += compute_j;
   ++st.counters.tiles;
   --free_[pool];
   ++st.outstanding;
@@ -296,9 +301,11 @@ void Executor::onPassDone(std::uint64_t arg) {
   OpState& st = ops_[op];
   st.plan->tile(tileOf(arg), scratch_);
   const Tick t0 = sim_.now();
-  const Tick done = runPass(st, scratch_, t0, computeTicks(scratch_) - computeTicks(scratch_) / 2, false,
-                            tileOf(arg), true);
-  (st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits()).reserve(done - t0);
+  const Tick second = computeTicks(scratch_) - computeTicks(scratch_) / 2;
+  const Tick done = runPass(st, scratch_, t0, second, false, tileOf(arg), true);
+  UnitPool& units = st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits();
+  units.reserve(done - t0);
+  units.noteCompute(done - std::min(second, done - t0), done);
   sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), arg);
 }
 
@@ -311,9 +318,20 @@ void Executor::onTileDone(std::uint64_t arg) {
   issue();
 }
 
+void Executor::setProgress(ProgressSink* sink, std::size_t chip, std::size_t chips) {
+  progress_ = sink;
+  progress_state_.chip = chip;
+  progress_state_.chips = chips;
+}
+
 void Executor::finishOp(OpId op) {
   OpState& st = ops_[op];
   st.done = true;
+  if (progress_ != nullptr && (++progress_state_.ops_done & 15) == 0) {
+    progress_state_.now = sim_.now();
+    progress_state_.events = sim_.eventsProcessed();
+    progress_->update(progress_state_);
+  }
   if (measured_) record(op);
   const Tick overhead = (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) +
                         workload_.scenario().software.op_overhead_ps;
@@ -348,6 +366,7 @@ void Executor::record(OpId op) {
   if (r.executions == 0) r.first_start = st.first_activity;
   ++r.executions;
   r.last_end = sim_.now();
+  spans_.push_back({run_, op, st.first_activity, sim_.now()});
   r.busy += sim_.now() - st.first_activity;
   r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
   r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
@@ -358,6 +377,10 @@ void Executor::record(OpId op) {
 RunResult Executor::run() {
   const spec::ScenarioSpec& s = workload_.scenario();
   const auto& runs = workload_.runs();
+  for (const graph::Run& r : runs) {
+    const std::uint64_t steps = r.kv_last - r.kv_first + 1 + (s.phase == spec::Phase::kDecode ? 1 : 0);
+    progress_state_.ops_total += steps * r.graph->ops().size();
+  }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     const bool decode_only = s.phase == spec::Phase::kDecode;
     if (decode_only) {
@@ -390,12 +413,18 @@ RunResult Executor::finish() {
   out.totals = OpCounters(chip_.levels().size());
   out.matrix_dtype = std::string(spec::dtypeName(matrix_dtype_));
   out.vector_dtype = std::string(spec::dtypeName(vector_dtype_));
+  std::vector<std::size_t> offset;  // per run: index of its first op in out.ops
   for (auto& records : records_) {
+    offset.push_back(out.ops.size());
     for (OpRecord& r : records) {
       r.bound = r.kind == graph::OpKind::kCollective ? "network" : boundOf(r, chip_);
       out.totals.add(r.counters);
       out.ops.push_back(std::move(r));
     }
+  }
+  out.spans.reserve(spans_.size());
+  for (const RawSpan& sp : spans_) {
+    out.spans.push_back({static_cast<std::uint32_t>(offset[sp.run] + sp.op), sp.start, sp.end});
   }
   const double e2e = ticksToSeconds(out.measured_end - out.measured_start);
   out.dynamic_energy_j = out.totals.energy_j;

@@ -22,6 +22,7 @@
 #include "sim/exec/collectives.h"
 #include "sim/exec/memory_system.h"
 #include "sim/exec/op_plan.h"
+#include "sim/exec/progress.h"
 #include "sim/exec/run_result.h"
 #include "sim/graph/workload.h"
 #include "sim/hw/chip.h"
@@ -39,6 +40,10 @@ class Executor {
   /// Collective ops run on `engine` over `group` (the chip's tensor-parallel group, this chip
   /// first in ring order or not — the group is symmetric). Without it, a collective op panics.
   void setCollectives(CollectiveEngine& engine, std::vector<std::uint32_t> group);
+
+  /// Reports progress to `sink` (every few ops) while running; `chip`/`chips` place this chip
+  /// among the run's simulated chips.
+  void setProgress(ProgressSink* sink, std::size_t chip, std::size_t chips);
 
   RunResult run();
 
@@ -106,11 +111,20 @@ class Executor {
 
   // Results.
   std::vector<std::vector<OpRecord>> records_;  // per run, per op
+  struct RawSpan {
+    std::size_t run;
+    graph::OpId op;
+    Tick start;
+    Tick end;
+  };
+  std::vector<RawSpan> spans_;  // every measured execution, in completion order
   Tick measured_start_ = 0;
   std::uint64_t measured_steps_ = 0;
   std::vector<Tick> step_ticks_;
   Tick prefill_end_ = 0;
   bool measuring_started_ = false;
+  ProgressSink* progress_ = nullptr;
+  Progress progress_state_;
 };
 
 }  // namespace archsim::exec

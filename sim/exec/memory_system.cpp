@@ -9,16 +9,19 @@ namespace archsim::exec {
 MemorySystem::MemorySystem(hw::Chip& chip, const map::Placement& placement)
     : chip_(chip), placement_(placement) {}
 
-void MemorySystem::charge(std::size_t level, std::uint64_t bytes, bool write, OpCounters& counters) {
+void MemorySystem::charge(std::size_t level, std::uint64_t bytes, bool write, std::size_t role,
+                          OpCounters& counters) {
   LevelTraffic& t = counters.level[level];
   (write ? t.written : t.read) += bytes;
+  t.by_role[role] += bytes;
   counters.energy_j += static_cast<double>(bytes) * chip_.level(level).spec().energy_j_per_byte;
 }
 
-Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, OpCounters& counters) {
+Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role,
+                                OpCounters& counters) {
   hw::MemoryLevel* dram = chip_.dram();
   if (dram == nullptr) ARCHSIM_PANIC("a DRAM-homed tensor on a chip without DRAM");
-  charge(dram->index(), bytes, write, counters);
+  charge(dram->index(), bytes, write, role, counters);
   return dram->transfer(address, bytes);
 }
 
@@ -27,11 +30,11 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   const map::TensorHome& home = placement_.home(tensor);
   hw::MemoryLevel& level = chip_.level(home.level);
   if (!level.isDram()) {
-    charge(level.index(), bytes, false, counters);
+    charge(level.index(), bytes, false, roleIndex(home.role), counters);
     return level.transfer(home.address + offset, bytes);
   }
   const auto& caches = chip_.caches();
-  if (caches.empty()) return dramTransfer(home.address + offset, bytes, false, counters);
+  if (caches.empty()) return dramTransfer(home.address + offset, bytes, false, roleIndex(home.role), counters);
 
   const std::size_t role = roleIndex(home.role);
   std::vector<std::uint64_t>& hit_bytes = hit_bytes_;
@@ -41,7 +44,9 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   std::uint64_t run_start = 0;
   std::uint64_t run_bytes = 0;
   auto flushRun = [&] {
-    if (run_bytes > 0) ready = std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, counters));
+    if (run_bytes > 0) {
+      ready = std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, role, counters));
+    }
     run_bytes = 0;
   };
   const std::uint64_t end = offset + bytes;
@@ -73,11 +78,11 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   flushRun();
   for (std::size_t c = 0; c < caches.size(); ++c) {
     if (hit_bytes[c] == 0) continue;
-    charge(caches[c]->index(), hit_bytes[c], false, counters);
+    charge(caches[c]->index(), hit_bytes[c], false, role, counters);
     ready = std::max(ready, caches[c]->transfer(0, hit_bytes[c]));
   }
   if (writeback > 0) {
-    dramTransfer(writeback_cursor_, writeback, true, counters);
+    dramTransfer(writeback_cursor_, writeback, true, kWritebackRole, counters);
     writeback_cursor_ += writeback;
   }
   return ready;
@@ -88,11 +93,11 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
   const map::TensorHome& home = placement_.home(tensor);
   hw::MemoryLevel& level = chip_.level(home.level);
   if (!level.isDram()) {
-    charge(level.index(), bytes, true, counters);
+    charge(level.index(), bytes, true, roleIndex(home.role), counters);
     return level.transfer(home.address + offset, bytes);
   }
   const auto& caches = chip_.caches();
-  if (caches.empty()) return dramTransfer(home.address + offset, bytes, true, counters);
+  if (caches.empty()) return dramTransfer(home.address + offset, bytes, true, roleIndex(home.role), counters);
   hw::MemoryLevel& nearest = *caches.front();
   std::uint64_t writeback = 0;
   const std::uint64_t end = offset + bytes;
@@ -102,10 +107,10 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
     writeback += nearest.cache()->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, hi - lo, kBlockBytes, true)
                      .writeback_bytes;
   }
-  charge(nearest.index(), bytes, true, counters);
+  charge(nearest.index(), bytes, true, roleIndex(home.role), counters);
   const Tick ready = nearest.transfer(0, bytes);
   if (writeback > 0) {
-    dramTransfer(writeback_cursor_, writeback, true, counters);
+    dramTransfer(writeback_cursor_, writeback, true, kWritebackRole, counters);
     writeback_cursor_ += writeback;
   }
   return ready;

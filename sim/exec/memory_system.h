@@ -27,8 +27,9 @@ class MemorySystem {
   Tick write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
 
  private:
-  Tick dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, OpCounters& counters);
-  void charge(std::size_t level, std::uint64_t bytes, bool write, OpCounters& counters);
+  Tick dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role, OpCounters& counters);
+  /// Counts `bytes` moved at `level` for a tensor of `role` (kWritebackRole: write-back traffic).
+  void charge(std::size_t level, std::uint64_t bytes, bool write, std::size_t role, OpCounters& counters);
 
   hw::Chip& chip_;
   const map::Placement& placement_;

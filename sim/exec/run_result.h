@@ -30,6 +30,13 @@ struct OpRecord {
   std::string bound;  // "compute", a memory level's name, or "latency"
 };
 
+/// One execution of an op on the simulated chip: RunResult::ops[op] ran over [start, end).
+struct OpSpan {
+  std::uint32_t op;
+  Tick start;
+  Tick end;
+};
+
 /// The stable `metrics` keys of stats.json (SI units; nullopt where the phase has no such figure).
 struct Metrics {
   std::optional<double> ttft_s;
@@ -55,6 +62,9 @@ struct RunResult {
   Tick measured_end = 0;
   std::uint64_t measured_steps = 0;
   std::vector<Tick> step_ticks;  // duration of each measured step, in order
+  /// Every measured execution of every op, in completion order (a chip's own run; a composed
+  /// multi-chip result leaves it empty — each simulated chip keeps its own).
+  std::vector<OpSpan> spans;
   double dynamic_energy_j = 0.0;
   double static_energy_j = 0.0;
   std::string matrix_dtype;

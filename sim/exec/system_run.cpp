@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -16,9 +17,16 @@ namespace {
 constexpr std::size_t kDecodeRounds = 3;  // decode: rounds of the step; the last interval is steady state
 constexpr std::uint64_t kTokenIdBytes = 4;
 
+/// How many stages differ (by layer count and embedding/head): the chips a run simulates.
+std::size_t distinctStages(const map::ParallelLayout& layout) {
+  std::set<std::tuple<std::uint64_t, bool, bool>> distinct;
+  for (const map::StageLayers& st : layout.stages) distinct.emplace(st.end_layer - st.first_layer, st.embedding, st.head);
+  return distinct.size();
+}
+
 }  // namespace
 
-SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario)
+SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario, ProgressSink* progress)
     : system_(system), scenario_(scenario), layout_(map::layoutFor(scenario, system)) {
   const spec::ScenarioSpec rank = map::rankScenario(scenario_, layout_);
   const bool multi = layout_.chips() > 1;
@@ -34,7 +42,8 @@ SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& s
     std::vector<std::uint32_t> group;
     if (layout_.plan.tp > 1) group = layout_.stageChips(s);
     try {
-      chips_.push_back(std::make_unique<ChipRun>(system_, std::move(workload), std::move(group)));
+      chips_.push_back(std::make_unique<ChipRun>(system_, std::move(workload), std::move(group), progress,
+                                                 chips_.size(), distinctStages(layout_)));
     } catch (const ConfigError& e) {
       if (!multi && system_.chipCount() == 1) throw;
       const std::string where =

@@ -38,6 +38,14 @@ double MemoryLevel::effectiveBandwidth() const {
   return static_cast<double>(port_->bytesPerSecond());
 }
 
+const Activity& MemoryLevel::activity() const {
+  return channels_ != nullptr ? channels_->activity() : port_->activity();
+}
+
+std::uint64_t MemoryLevel::bytesMoved() const {
+  return channels_ != nullptr ? channels_->bytesMoved() : port_->bytes();
+}
+
 Chip::Chip(Simulation& sim, const spec::ChipSpec& spec, StatGroup& parent, const std::string& name)
     : spec_(spec), name_(name), stats_(parent.addGroup(name, spec.name)) {
   clock_ = &sim.addClock(name + ".clock", spec.clock_hz);

@@ -40,6 +40,10 @@ class MemoryLevel {
   /// The bandwidth transfers actually get (peak x achievable fraction).
   double effectiveBandwidth() const;
   Tick latency() const { return spec_->latency_ps; }
+  /// Busy time of the level's port (capacity 1) or channels (capacity: the channel count).
+  const Activity& activity() const;
+  /// Bytes moved through the level in the stats window.
+  std::uint64_t bytesMoved() const;
 
  private:
   const spec::MemoryLevelSpec* spec_;

@@ -146,6 +146,15 @@ BandwidthServer& Topology::server(LinkId id) {
   return *servers_[id];
 }
 
+std::vector<const BandwidthServer*> Topology::usedSwitchServers() const {
+  std::vector<const BandwidthServer*> out;
+  for (const SwitchNode& sw : switches_) {
+    if (sw.forward != nullptr) out.push_back(sw.forward);
+    if (sw.reduce != nullptr) out.push_back(sw.reduce);
+  }
+  return out;
+}
+
 BandwidthServer* Topology::forwarder(NodeId switch_node) {
   SwitchNode& sw = switches_.at(switch_node - chips_);
   if (sw.spec.bytes_per_s <= 0) return nullptr;

@@ -53,6 +53,12 @@ class Topology {
   const Link& link(LinkId id) const { return links_.at(id); }
   /// The link's server (created on first use).
   BandwidthServer& server(LinkId id);
+  /// The link's server if traffic has used it, else nullptr.
+  const BandwidthServer* usedServer(LinkId id) const { return servers_.at(id); }
+  /// "c0-s1": the link's endpoints (chips c<i>, switches s<j>).
+  std::string linkName(LinkId id) const { return nodeName(links_.at(id).from) + "-" + nodeName(links_.at(id).to); }
+  /// Switch forwarding and in-network reduction servers that traffic has used, with their names.
+  std::vector<const BandwidthServer*> usedSwitchServers() const;
   /// Per-direction bandwidth between nodes (0: no link), bytes/s at the achievable fraction.
   const Eigen::SparseMatrix<double>& bandwidth() const { return bandwidth_; }
   /// The links from `src` to `dst` (chips or switches), shortest by hops, cached.

@@ -166,7 +166,7 @@ ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t 
 }
 
 FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, const std::optional<std::string>& level,
-              std::uint32_t tp_preference, std::uint64_t max_chips) {
+              std::uint32_t tp_preference, std::uint64_t max_chips, std::uint32_t only_tp) {
   FitResult r;
   // The level that must hold the model.
   std::optional<std::size_t> index;
@@ -200,6 +200,7 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
   ShardFootprint best_footprint;
   for (std::uint32_t tp : tensorParallelDegrees(scenario.model)) {
     if (max_chips > 0 && tp > max_chips) break;
+    if (only_tp > 0 && tp != only_tp) continue;
     const ShardFootprint f = shardFootprint(scenario, tp);
     if (tp == 1) r.model_bytes = f.stageBytes({0, L, true, true});
     const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
@@ -268,6 +269,21 @@ ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemS
   layout.plan = plan;
   layout.replica_batch = scenario.batch / plan.dp;
   layout.micro_batch = layout.replica_batch / plan.microbatches;
+  if (plan.pp_auto) {
+    // The fewest stages that hold one replica at this tensor-parallel degree.
+    spec::ScenarioSpec replica = scenario;
+    replica.batch = layout.replica_batch;
+    try {
+      const FitResult f = fit(system.chip, replica, std::nullopt, plan.tp, chips / plan.dp, plan.tp);
+      layout.plan.pp = f.layout.plan.pp;
+      layout.stages = f.layout.stages;
+    } catch (const ConfigError& e) {
+      throw ConfigError(plan.location, "parallel",
+                        fmt::format("pp: auto at tp {}: {} (system {} has {} chip{})", plan.tp,
+                                    e.diagnostics().front().message, system.name, chips, chips == 1 ? "" : "s"));
+    }
+    return layout;
+  }
   if (plan.pp == 1) {
     layout.stages = {{0, scenario.model.layers, true, true}};
   } else {

@@ -97,8 +97,9 @@ struct FitResult {
 /// `tp_preference`: the largest tensor-parallel degree preferred among equally small plans (the
 /// innermost topology level). `max_chips` (0: unbounded) limits the search; ConfigError when no plan
 /// fits, or the level is unknown.
+/// `only_tp` (0: any) fixes the tensor-parallel degree (a plan with `pp: auto`).
 FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, const std::optional<std::string>& level,
-              std::uint32_t tp_preference, std::uint64_t max_chips = 0);
+              std::uint32_t tp_preference, std::uint64_t max_chips = 0, std::uint32_t only_tp = 0);
 
 /// The scenario's plan on `system`: explicit plans are checked against the system's chips, `auto`
 /// is resolved by fit(). Throws ConfigError (at the plan's location) when the plan needs more chips

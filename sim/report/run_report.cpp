@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/report/breakdown.h"
 #include "sim/spec/units.h"
 
 namespace archsim::report {
@@ -84,6 +85,58 @@ ordered_json parallelJson(const exec::SystemRun& run) {
   return j;
 }
 
+ordered_json breakdownJson(const exec::SystemRun& run) {
+  const Breakdown b = breakdown(run);
+  ordered_json j;
+  j["scope"] = "op times: one microbatch on one rank of each pipeline stage; bytes and energy: every chip of the "
+               "plan; utilization: each simulated chip over its measured window";
+  ordered_json kinds = ordered_json::object();
+  for (const auto& [k, t] : b.time_by_kind_s) kinds[k] = t;
+  j["time_by_op_kind_s"] = std::move(kinds);
+  ordered_json bounds = ordered_json::object();
+  for (const auto& [k, t] : b.time_by_bound_s) bounds[k] = t;
+  j["time_by_bound_s"] = std::move(bounds);
+  ordered_json chips = ordered_json::array();
+  for (const ChipUse& c : b.chips) {
+    ordered_json resources = ordered_json::array();
+    for (const ResourceUse& r : c.resources) {
+      resources.push_back({{"group", r.group},
+                           {"name", r.name},
+                           {"own", r.own},
+                           {"capacity", r.capacity},
+                           {"capacity_unit", r.unit},
+                           {"bytes", r.bytes},
+                           {"busy_s", r.busy_s},
+                           {"utilization", r.utilization}});
+    }
+    chips.push_back({{"chip", c.name},
+                     {"stage", c.stage},
+                     {"window_s", c.windowSeconds()},
+                     {"resources", std::move(resources)}});
+  }
+  j["time_by_resource"] = std::move(chips);
+  ordered_json levels = ordered_json::object();
+  for (const auto& [level, roles] : b.bytes_by_level_role) {
+    ordered_json by = ordered_json::object();
+    for (std::size_t r = 0; r < roles.size(); ++r) by[roleColumnName(r)] = roles[r];
+    levels[level] = std::move(by);
+  }
+  j["bytes_by_level_and_role"] = std::move(levels);
+  ordered_json rates = ordered_json::object();
+  const exec::OpCounters& t = run.result().totals;
+  for (graph::TensorRole role : graph::kAllRoles) {
+    const std::size_t r = exec::roleIndex(role);
+    if (t.hit_bytes[r] + t.miss_bytes[r] == 0) continue;
+    rates[std::string(graph::roleName(role))] =
+        static_cast<double>(t.hit_bytes[r]) / static_cast<double>(t.hit_bytes[r] + t.miss_bytes[r]);
+  }
+  j["cache_hit_rate_by_role"] = std::move(rates);
+  ordered_json energy = ordered_json::object();
+  for (const EnergyPart& e : b.energy) energy[e.component] = e.joules;
+  j["energy_by_component_j"] = std::move(energy);
+  return j;
+}
+
 }  // namespace
 
 ordered_json statsJson(const exec::SystemRun& run) {
@@ -112,6 +165,7 @@ ordered_json statsJson(const exec::SystemRun& run) {
   for (const auto& [bound, t] : run.timeByBound()) by_bound[bound] = t;
   j["bottleneck"] = {{"binding_resource", run.bindingResource()}, {"time_by_bound_s", std::move(by_bound)}};
   j["parallel"] = parallelJson(run);
+  j["breakdown"] = breakdownJson(run);
   j["execution"] = {{"style", spec::executionStyleName(run.system().chip.execution.style)},
                     {"matrix_dtype", r.matrix_dtype},
                     {"vector_dtype", r.vector_dtype},

@@ -1,5 +1,7 @@
 #include "sim/spec/loader.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/spec/chip_reader.h"
@@ -88,9 +90,9 @@ void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assi
                     fmt::format("'{}' is neither a file nor {}{}", ref, what, didYouMean(ref, names)));
 }
 
-LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
-                                const std::vector<std::string>& assignments) {
-  ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, loadYamlFile(file), file);
+LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document, const fs::path& file,
+                                    const std::vector<std::string>& assignments) {
+  ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
   applyAssignments(resolved, assignments, "model", true);
   inlineReference(catalog, resolved, "model", DocKind::kModel, file);
   applyAssignments(resolved, assignments, "model", false);
@@ -100,11 +102,13 @@ LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
   return LoadedScenario{std::move(spec), std::move(resolved), diags.warnings()};
 }
 
-}  // namespace
+LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
+                                const std::vector<std::string>& assignments) {
+  return loadScenarioDocument(catalog, loadYamlFile(file), file, assignments);
+}
 
-LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
-                            const std::vector<std::string>& assignments) {
-  ConfigNode document = loadYamlFile(file);
+LoadedSystem loadSystemDocument(const Catalog& catalog, ConfigNode document, const fs::path& file,
+                                const std::vector<std::string>& assignments) {
   ConfigNode resolved;
   if (documentKind(document) == DocKind::kChip) {
     resolved = wrapChip(catalog.resolveBase(DocKind::kChip, std::move(document), file));
@@ -118,6 +122,64 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
   SystemSpec spec = readSystem(resolved, diags);
   diags.throwIfAny();
   return LoadedSystem{std::move(spec), std::move(resolved), diags.warnings()};
+}
+
+/// The `system` or `scenario` mapping of a run file.
+ConfigNode runPart(const ConfigNode& document, std::string_view key, std::string_view kind) {
+  const ConfigNode* part = document.find(key);
+  if (part == nullptr) throw ConfigError(document.location(), std::string(key), "required key is missing");
+  if (!part->isMap()) {
+    throw ConfigError(part->location(), std::string(key),
+                      fmt::format("expected a mapping (a full {} description), got {}", kind, part->kindName()));
+  }
+  ConfigNode out = *part;
+  if (out.find("kind") == nullptr) out.set("kind", ConfigNode::makeScalar(std::string(kind), part->location()), part->location());
+  return out;
+}
+
+}  // namespace
+
+bool isRunFile(const fs::path& file) {
+  std::error_code ec;
+  if (isJson(file.string()) || !fs::is_regular_file(file, ec)) return false;
+  const ConfigNode document = loadYamlFile(file);
+  const ConfigNode* kind = document.isMap() ? document.find("kind") : nullptr;
+  return kind != nullptr && kind->isScalar() && kind->scalar() == "run";
+}
+
+LoadedRun loadRunFile(const Catalog& catalog, const fs::path& file, const std::vector<std::string>& system_assignments,
+                      const std::vector<std::string>& scenario_assignments) {
+  const ConfigNode document = loadYamlFile(file);
+  Diagnostics diags;
+  const std::vector<std::string> keys{"kind", "system", "scenario"};
+  for (const ConfigNode& child : document.children()) {
+    if (std::find(keys.begin(), keys.end(), child.key()) == keys.end()) {
+      diags.error(child.keyLocation(), child.key(),
+                  fmt::format("unknown key in a run file (it has kind, system and scenario){}",
+                              didYouMean(child.key(), keys)));
+    }
+  }
+  diags.throwIfAny();
+  LoadedSystem system = loadSystemDocument(catalog, runPart(document, "system", "system"), file, system_assignments);
+  LoadedScenario scenario =
+      loadScenarioDocument(catalog, runPart(document, "scenario", "scenario"), file, scenario_assignments);
+  return LoadedRun{std::move(system), std::move(scenario)};
+}
+
+std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenario) {
+  const Location here{"<resolved>", 0, 0};
+  ConfigNode run = ConfigNode::makeMap(here);
+  run.set("kind", ConfigNode::makeScalar("run", here), here);
+  run.set("system", system.resolved, here);
+  run.set("scenario", scenario.resolved, here);
+  return "# The system and scenario of an archsim run after bases, references and --set overrides.\n"
+         "# `archsim run THIS_FILE` reproduces the run.\n" +
+         toYaml(run) + "\n";
+}
+
+LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
+                            const std::vector<std::string>& assignments) {
+  return loadSystemDocument(catalog, loadYamlFile(file), file, assignments);
 }
 
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
@@ -149,6 +211,13 @@ CheckResult checkFile(const Catalog& catalog, const std::string& path) {
     return {fmt::format("model {} (Hugging Face config)", model.name), diags.warnings()};
   }
   ConfigNode document = loadYamlFile(path);
+  if (const ConfigNode* kind = document.isMap() ? document.find("kind") : nullptr;
+      kind != nullptr && kind->isScalar() && kind->scalar() == "run") {
+    const LoadedRun run = loadRunFile(catalog, path, {}, {});
+    std::vector<Diagnostic> warnings = run.system.warnings;
+    warnings.insert(warnings.end(), run.scenario.warnings.begin(), run.scenario.warnings.end());
+    return {fmt::format("run {} on {}", run.scenario.spec.name, run.system.spec.name), warnings};
+  }
   switch (documentKind(document)) {
     case DocKind::kChip: {
       const ConfigNode resolved = catalog.resolveBase(DocKind::kChip, std::move(document), path);

@@ -43,6 +43,21 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const std::filesystem::path&
 LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
                             const std::vector<std::string>& assignments = {});
 
+struct LoadedRun {
+  LoadedSystem system;
+  LoadedScenario scenario;
+};
+/// Whether `file` is a run file (`kind: run`): a system and a scenario in one, as a run record's
+/// config.resolved.yaml.
+bool isRunFile(const std::filesystem::path& file);
+/// Loads a run file: its `system:` and `scenario:` mappings (full descriptions; `base:` allowed),
+/// with --set assignments for each.
+LoadedRun loadRunFile(const Catalog& catalog, const std::filesystem::path& file,
+                      const std::vector<std::string>& system_assignments,
+                      const std::vector<std::string>& scenario_assignments);
+/// The run file of a loaded system and scenario (what config.resolved.yaml holds).
+std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenario);
+
 struct CheckResult {
   std::string summary;  // "chip H100-SXM5-80GB"
   std::vector<Diagnostic> warnings;

@@ -170,7 +170,12 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
         return static_cast<std::uint32_t>(p->integer(key, Need::kOptional, 1, 1 << 20).value_or(1));
       };
       s.parallel.tp = degree("tp");
-      s.parallel.pp = degree("pp");
+      const ConfigNode* pp = p->node("pp", Need::kOptional);
+      if (pp != nullptr && pp->isScalar() && pp->scalar() == "auto") {
+        s.parallel.pp_auto = true;  // pp stays 1 until the mapping knows the chip
+      } else {
+        s.parallel.pp = degree("pp");
+      }
       s.parallel.ep = degree("ep");
       s.parallel.dp = degree("dp");
       s.parallel.microbatches = degree("microbatches");

@@ -40,6 +40,7 @@ struct ParallelPlan {
   std::uint32_t microbatches = 1;
   bool sequence_parallel = false;
   bool automatic = false;  // `parallel: auto`: the mapping picks the smallest plan that fits
+  bool pp_auto = false;    // `pp: auto`: the fewest pipeline stages that hold the model at this tp
   /// Where the plan was written (the `parallel` value, or the scenario when absent): plan errors
   /// found against a system point here.
   Location location;

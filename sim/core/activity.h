@@ -1,0 +1,53 @@
+// Activity: how busy a resource was over time, in a bounded number of equal bins.
+//
+// A resource of `capacity` parallel servers (1 for a port or a link, N for N channels or units)
+// reports each busy interval [start, end) of one server. Bin i covers
+//   [origin + i * bin_ticks, origin + (i + 1) * bin_ticks)
+// and holds the busy server-ticks that fall in it, split exactly by overlap; its utilization is
+//   busy(i) / (bin_ticks * capacity).
+// The bin width starts at kFirstBinTicks and doubles (adjacent bins merge, sums preserved) whenever
+// an interval would end past kMaxBins bins, so memory stays bounded (kMaxBins words) whatever the
+// run length, and the sum over bins always equals the total busy server-ticks. O(bins touched) per
+// interval; intervals much shorter than a bin touch one or two.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/time.h"
+
+namespace archsim {
+
+class Activity {
+ public:
+  static constexpr std::size_t kMaxBins = 512;
+  static constexpr Tick kFirstBinTicks = 1000;  // 1 ns
+
+  explicit Activity(std::uint32_t capacity = 1) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  /// One server busy over [start, end); time before the origin is dropped.
+  void add(Tick start, Tick end);
+  /// Forgets everything and restarts at `origin` (a new stats window).
+  void reset(Tick origin);
+
+  std::uint32_t capacity() const { return capacity_; }
+  Tick origin() const { return origin_; }
+  Tick binTicks() const { return bin_ticks_; }
+  /// Busy server-ticks per bin, from the origin; trailing idle bins are absent.
+  const std::vector<Tick>& bins() const { return bins_; }
+  /// Busy server-ticks in total.
+  Tick total() const { return total_; }
+  /// Busy server-ticks within [from, to), splitting bins at the edges pro rata.
+  double busyBetween(Tick from, Tick to) const;
+
+ private:
+  void coarsen();
+
+  std::uint32_t capacity_;
+  Tick origin_ = 0;
+  Tick bin_ticks_ = kFirstBinTicks;
+  std::vector<Tick> bins_;
+  Tick total_ = 0;
+};
+
+}  // namespace archsim

@@ -1,0 +1,47 @@
+// Side-by-side comparison of runs (`archsim compare`): the same figures for every run, as a
+// terminal table, Markdown, CSV, JSON and an HTML page with charts. Runs are grouped by scenario;
+// within a group each run is a column and ratios are to the group's first column. Deterministic:
+// the same runs give the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/exec/system_run.h"
+
+namespace archsim::report {
+
+struct ComparisonRow {
+  std::string system;
+  std::string chip;
+  std::string scenario;
+  std::string model;
+  std::string plan;
+  std::uint64_t chips = 0;
+  std::uint64_t memory_bytes = 0;
+  std::optional<double> tokens_per_s_per_user;
+  std::optional<double> output_tokens_per_s;
+  std::optional<double> ttft_s;
+  std::optional<double> tpot_s;
+  double e2e_s = 0;
+  std::optional<double> energy_per_token_j;
+  double avg_power_w = 0;
+  std::string binding_resource;
+  std::optional<double> tokensPerJoule() const;
+};
+
+ComparisonRow comparisonRow(const exec::SystemRun& run);
+
+struct ComparisonOutput {
+  std::string text;      // terminal
+  std::string markdown;  // comparison.md
+  std::string csv;       // comparison.csv
+  std::string json;      // comparison.json
+  std::string html;      // comparison.html
+};
+
+ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows);
+
+}  // namespace archsim::report
