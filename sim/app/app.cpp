@@ -90,7 +90,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   compare_cmd->add_option("systems", compare_opts.items,
                           "SYSTEMs (each run on every --scenario) or SYSTEM:SCENARIO pairs (default: the canonical "
                           "comparison)");
-  compare_cmd->add_option("--scenario,-s", compare_opts.scenarios, "scenario to run every SYSTEM on (repeatable)");
+  compare_cmd->add_option("--scenario,-s", compare_opts.scenarios, "scenario to run every SYSTEM on (repeatable)")
+      ->allow_extra_args(false);
   compare_cmd->add_option("--set", compare_opts.sets, "override a key in every run (as for run)");
   compare_cmd->add_option("--out", compare_opts.out_dir,
                           "folder for comparison.{txt,md,csv,json,html} and runs/*/stats.json (default "

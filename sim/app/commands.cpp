@@ -339,9 +339,11 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
   if (systems.empty() && !options.scenarios.empty()) {
     throw ConfigError(command_line, "--scenario", "name the systems to compare (archsim compare SYSTEM... --scenario S)");
   }
+  std::vector<std::string> product;  // systems x scenarios first, then the explicit pairs
   for (const std::string& scenario : options.scenarios) {
-    for (const std::string& system : systems) pairs.push_back(system + ":" + scenario);
+    for (const std::string& system : systems) product.push_back(system + ":" + scenario);
   }
+  pairs.insert(pairs.begin(), product.begin(), product.end());
   if (pairs.empty()) pairs = canonicalComparison();
 
   // Load everything first: a bad pair fails before anything runs.

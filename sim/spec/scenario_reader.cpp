@@ -1,5 +1,7 @@
 #include "sim/spec/scenario_reader.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "sim/spec/model_reader.h"
@@ -173,6 +175,10 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       const ConfigNode* pp = p->node("pp", Need::kOptional);
       if (pp != nullptr && pp->isScalar() && pp->scalar() == "auto") {
         s.parallel.pp_auto = true;  // pp stays 1 until the mapping knows the chip
+      } else if (pp != nullptr && pp->isScalar() && !pp->scalar().empty() &&
+                 !std::isdigit(static_cast<unsigned char>(pp->scalar()[0]))) {
+        p->error("pp", fmt::format("'{}' is neither a pipeline depth nor 'auto'{}", pp->scalar(),
+                                   didYouMean(pp->scalar(), std::vector<std::string>{"auto"})));
       } else {
         s.parallel.pp = degree("pp");
       }

@@ -10,26 +10,13 @@
 #include "sim/app/app.h"
 #include "sim/app/commands.h"
 #include "support.h"
+#include "support/cli.h"
 
 using namespace archsim;
 
 namespace {
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), "archsim");
-  std::vector<const char*> argv;
-  for (const auto& a : args)
-    argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  app::Context context;  // presets come from the source tree
-  const int code = app::run(static_cast<int>(argv.size()), argv.data(), out, err, context);
-  return {code, out.str(), err.str()};
-}
+using Result = test::CliResult;
+Result run(std::vector<std::string> args) { return test::runCli(std::move(args)); }
 }  // namespace
 
 TEST_CASE("--version and --help succeed; usage errors exit 2") {
@@ -214,19 +201,50 @@ TEST_CASE("fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; -
   CHECK(level.err.find("did you mean 'hbm'?") != std::string::npos);
 }
 
-TEST_CASE("compare: the canonical SRAM-vs-HBM table, a stats.json per run; a malformed pair exits 2") {
+TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats.json per run") {
   const auto dir = std::filesystem::temp_directory_path() / ("archsim-compare-" + std::to_string(::getpid()));
   const Result r = run({"compare", "--json", "--out", dir.string()});
   REQUIRE(r.code == 0);
-  const auto rows = nlohmann::json::parse(r.out);
+  const auto rows = nlohmann::json::parse(r.out);  // stdout is only JSON
   REQUIRE(rows.size() == app::canonicalComparison().size());
-  CHECK(rows[0]["system"] == "DGX-H100");
-  CHECK(rows[0]["chips"] == 8);
-  CHECK(rows[1]["system"] == "Groq-576");
-  CHECK(rows[1]["chips"] == 328);
-  for (const auto& row : rows) CHECK(std::filesystem::exists(row["stats"].get<std::string>()));
-  const Result bad = run({"compare", "dgx-h100", "--out", dir.string()});
-  CHECK(bad.code == 2);
-  CHECK(bad.err.find("expected SYSTEM:SCENARIO") != std::string::npos);
+  CHECK(rows[0]["system"] == "Groq-576");
+  CHECK(rows[0]["chips"] == 328);
+  CHECK(rows[0]["tokens_per_s_per_user_ratio"] == 1.0);
+  CHECK(rows[1]["system"] == "DGX-H100");
+  CHECK(rows[1]["chips"] == 8);
+  CHECK(rows[1]["binding_resource"] == "hbm");
+  CHECK(rows[2]["system"] == "HGX-H200");
+  CHECK(rows[3]["scenario"] == "gpt2-w8-decode");
+  CHECK(rows[3]["chips"] == 1);
+  // Ratios are to the first column of the scenario's table.
+  CHECK(rows[1]["tokens_per_s_per_user_ratio"].get<double>() ==
+        doctest::Approx(rows[1]["tokens_per_s_per_user"].get<double>() / rows[0]["tokens_per_s_per_user"].get<double>())
+            .epsilon(1e-4));
+  for (const char* f : {"comparison.txt", "comparison.md", "comparison.csv", "comparison.json", "comparison.html"}) {
+    CAPTURE(f);
+    CHECK(std::filesystem::exists(dir / f));
+  }
+  CHECK(std::filesystem::exists(dir / "runs" / "llama2-70b-w8-decode-tp8-on-DGX-H100" / "stats.json"));
+}
+
+TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad forms exit 2") {
+  const auto dir = std::filesystem::temp_directory_path() / ("archsim-compare2-" + std::to_string(::getpid()));
+  const Result r = run({"compare", "h100-sxm5", "a100-sxm4", "--scenario", "tiny-llama-decode", "groqchip:tiny-llama-decode",
+                        "--format", "csv", "--out", dir.string()});
+  REQUIRE(r.code == 0);
+  std::istringstream csv(r.out);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(csv, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 4);  // header + 3 runs
+  CHECK(lines[1].find("H100-SXM5-80GB") != std::string::npos);
+  CHECK(lines[3].find("GroqChip") != std::string::npos);
+  const Result no_scenario = run({"compare", "dgx-h100", "--out", dir.string()});
+  CHECK(no_scenario.code == 2);
+  CHECK(no_scenario.err.find("--scenario") != std::string::npos);
+  const Result bad_pair = run({"compare", "dgx-h100:", "--out", dir.string()});
+  CHECK(bad_pair.code == 2);
+  CHECK(bad_pair.err.find("expected SYSTEM or SYSTEM:SCENARIO") != std::string::npos);
+  const Result bad_format = run({"compare", "--format", "xml"});
+  CHECK(bad_format.code == 2);
   std::filesystem::remove_all(dir);
 }

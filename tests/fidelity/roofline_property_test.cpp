@@ -51,7 +51,7 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
           run = std::make_unique<exec::ChipRun>(sys.spec, s);
         } catch (const ConfigError& e) {
           // A model that does not fit, or formats the chip lacks: not a run to check.
-          MESSAGE("skipped: " << e.what());
+          MESSAGE("skipped: " << std::string(e.what()));
           continue;
         }
         ++runs;

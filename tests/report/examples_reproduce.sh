@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The committed examples reproduce byte for byte: reruns each example's command into a temporary
+# folder and compares every committed file.
+set -u
+archsim=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+"$archsim" compare --quiet --out "$tmp/canonical-comparison" >/dev/null || { echo "FAIL: archsim compare exited $?"; exit 1; }
+for f in "$src"/reports/examples/canonical-comparison/comparison.*; do
+  name=$(basename "$f")
+  if ! cmp -s "$f" "$tmp/canonical-comparison/$name"; then
+    echo "FAIL: reports/examples/canonical-comparison/$name differs from a fresh run:"
+    diff "$f" "$tmp/canonical-comparison/$name" | head -20
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] && echo "canonical comparison reproduces byte for byte" ||
+  echo "If the change is intended, run scripts/update-examples and commit the result."
+exit $failed
