@@ -106,6 +106,36 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   list_cmd->add_option("kind", list_kind, "only this kind: chips, systems, models or scenarios")
       ->check(CLI::IsMember({"chips", "systems", "models", "scenarios"}));
 
+  SweepOptions sweep_opts;
+  CLI::App* sweep_cmd = app.add_subcommand(
+      "sweep", "run every point of a sweep file (axes of --set values) and write results.csv, .json and .html");
+  sweep_cmd->add_option("file", sweep_opts.file, "the sweep file (kind: sweep)")->required();
+  sweep_cmd->add_option("--out", sweep_opts.out_dir, "output folder (default reports/sweeps/<name>)");
+  sweep_cmd->add_option("-j,--jobs", sweep_opts.jobs, "points run in parallel (default: every core)");
+  sweep_cmd->add_flag("--resume", sweep_opts.resume, "skip points already done in the output folder");
+  sweep_cmd->add_option("--shard", sweep_opts.shard, "run the K-th of N disjoint slices of the points (K/N)");
+  sweep_cmd->add_flag("--mpi", sweep_opts.mpi, "spread the points over MPI ranks (an MPI build, under mpirun)");
+  sweep_cmd->add_flag("--quiet,-q", sweep_opts.quiet, "no progress line");
+
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  CLI::App* merge_cmd = app.add_subcommand("merge", "join the output folders of a sweep's shards into one result");
+  merge_cmd->add_option("dirs", merge_dirs, "shard output folders")->required();
+  merge_cmd->add_option("--out", merge_out, "the merged folder")->required();
+
+  RegressOptions regress_opts;
+  CLI::App* regress_cmd = app.add_subcommand(
+      "regress", "check a manifest's runs against their committed baselines; exit 1 when a metric drifts");
+  regress_cmd->add_option("manifest", regress_opts.manifest, "the regression manifest (kind: regress)")->required();
+  regress_cmd->add_flag("--update", regress_opts.update, "rewrite the baselines from this run and print what changed");
+  regress_cmd->add_option("--set", regress_opts.sets, "override a key in every entry (as for run)")->allow_extra_args(false);
+  regress_cmd->add_option("-j,--jobs", regress_opts.jobs, "entries run in parallel (default: every core)");
+
+  std::string diff_a, diff_b;
+  CLI::App* diff_cmd = app.add_subcommand("diff", "compare two stats.json files (or run folders) metric by metric");
+  diff_cmd->add_option("a", diff_a, "stats.json or run folder")->required();
+  diff_cmd->add_option("b", diff_b, "stats.json or run folder")->required();
+
   for (int i = 0; i < argc; ++i) run_opts.command_line.emplace_back(argv[i]);
   try {
     app.parse(argc, argv);
@@ -118,6 +148,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     const spec::Catalog catalog(presetRoots(presets_dir, context));
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
     if (list_cmd->parsed()) return runList(catalog, list_kind, out, err);
+    if (sweep_cmd->parsed()) return runSweep(catalog, sweep_opts, out, err);
+    if (merge_cmd->parsed()) return runMerge(merge_dirs, merge_out, out, err);
+    if (regress_cmd->parsed()) return runRegress(catalog, regress_opts, out, err);
+    if (diff_cmd->parsed()) return runDiff(diff_a, diff_b, out, err);
     if (describe_cmd->parsed()) return runDescribe(catalog, describe, out, err);
     if (graph_cmd->parsed()) return runGraph(catalog, graph, out, err);
     if (run_cmd->parsed()) return runRun(catalog, run_opts, out, err);

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <ctime>
 #include <sstream>
 #include <thread>
@@ -23,6 +25,8 @@
 #include "sim/report/run_report.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/suggest.h"
+#include "sim/sweep/regress.h"
+#include "sim/sweep/sweep_run.h"
 
 namespace archsim::app {
 
@@ -35,6 +39,24 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
   int status = 0;
   for (const std::string& file : files) {
     try {
+      // Sweep and regression files belong to the layer above the specs.
+      std::string kind;
+      if (!file.ends_with(".json")) {
+        const spec::ConfigNode doc = spec::loadYamlFile(file);
+        if (const spec::ConfigNode* k = doc.isMap() ? doc.find("kind") : nullptr; k != nullptr && k->isScalar()) {
+          kind = k->scalar();
+        }
+      }
+      if (kind == "sweep") {
+        const sweep::SweepSpec s = sweep::loadSweep(file);
+        out << fmt::format("ok: {}: sweep {} ({} points)\n", file, s.name, sweep::points(s).size());
+        continue;
+      }
+      if (kind == "regress") {
+        const sweep::RegressManifest m = sweep::loadRegress(file);
+        out << fmt::format("ok: {}: regress {} ({} entries)\n", file, m.name, m.entries.size());
+        continue;
+      }
       const spec::CheckResult result = spec::checkFile(catalog, file);
       printWarnings(result.warnings, err);
       out << "ok: " << file << ": " << result.summary << '\n';
@@ -211,29 +233,6 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
   return 0;
 }
 
-void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
-                      std::vector<std::string>& scenario) {
-  static const std::vector<std::string> kSystemKeys{"chip", "levels", "chips"};
-  static const std::vector<std::string> kScenarioKeys{"model",  "phase",     "batch",    "prompt_tokens",
-                                                      "output_tokens", "kv_length", "dtypes", "attention",
-                                                      "fusion", "parallel",  "placement", "software"};
-  for (const std::string& set : sets) {
-    const std::string key = set.substr(0, set.find_first_of(".="));
-    if (key == "system" || key == "scenario") {
-      (key == "system" ? system : scenario).push_back(set.substr(key.size() + 1));
-    } else if (std::find(kSystemKeys.begin(), kSystemKeys.end(), key) != kSystemKeys.end()) {
-      system.push_back(set);
-    } else if (std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
-      scenario.push_back(set);
-    } else {
-      std::vector<std::string> all = kSystemKeys;
-      all.insert(all.end(), kScenarioKeys.begin(), kScenarioKeys.end());
-      throw ConfigError(Location{"--set " + set, 0, 0}, key,
-                        "not a key of the system or the scenario (prefix it with system. or scenario.)" +
-                            spec::didYouMean(key, all));
-    }
-  }
-}
 
 namespace {
 std::string utcNow() {
@@ -386,6 +385,145 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     out << tables.text;
     out << "wrote " << (root / "comparison.html").string() << " (and comparison.md, .csv, .json; runs/*/stats.json)\n";
   }
+  return 0;
+}
+
+int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out, std::ostream& err) {
+  const auto start = std::chrono::steady_clock::now();
+  const sweep::SweepSpec spec = sweep::loadSweep(options.file);
+  sweep::SweepOptions run;
+  run.out = options.out_dir ? std::filesystem::path(*options.out_dir) : std::filesystem::path("reports") / "sweeps" / spec.name;
+  run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  run.resume = options.resume;
+  if (options.shard) run.shard = sweep::parseShard(*options.shard);
+  if (options.mpi) {
+    throw ConfigError(Location{"--mpi", 0, 0}, "",
+                      "this archsim was built without MPI (configure with -DARCHSIM_ENABLE_MPI=ON and run under mpirun)");
+  }
+  const std::size_t total = sweep::ownedPoints(spec, run.shard).size();
+  const bool tty = !options.quiet && &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+  std::size_t finished = 0;
+  std::vector<sweep::PointResult> results;
+  try {
+    results = sweep::runSweep(catalog, spec, run, [&](const sweep::PointResult&) {
+      ++finished;
+      if (tty) err << fmt::format("\r[{}/{}] points", finished, total) << std::flush;
+    });
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + run.out.string(), 0, 0}, "", e.what());
+  }
+  if (tty) err << "\r\033[K" << std::flush;
+  std::size_t failed = 0;
+  for (const sweep::PointResult& r : results) {
+    if (!r.ok) {
+      ++failed;
+      err << fmt::format("point {} failed: {}\n", r.index, r.error);
+    }
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format("sweep {}: {} points{} ({} ok, {} failed, {} resumed) on {} threads in {:.2f} s\n", spec.name,
+                     results.size(),
+                     run.shard.n > 1 ? fmt::format(" of shard {}/{}", run.shard.k, run.shard.n) : std::string(),
+                     results.size() - failed, failed, results.size() - finished, run.jobs, wall);
+  out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
+  return 0;
+}
+
+int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out, std::ostream& err) {
+  (void)err;
+  std::vector<std::filesystem::path> paths(dirs.begin(), dirs.end());
+  std::size_t n = 0;
+  try {
+    n = sweep::merge(paths, out_dir);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + out_dir, 0, 0}, "", e.what());
+  }
+  out << fmt::format("merged {} points from {} folders into {}\n", n, dirs.size(), out_dir);
+  return 0;
+}
+
+int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out, std::ostream& err) {
+  (void)err;
+  const sweep::RegressManifest manifest = sweep::loadRegress(options.manifest);
+  sweep::RegressOptions run;
+  run.update = options.update;
+  run.sets = options.sets;
+  run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  bool failed = false;
+  std::vector<sweep::RegressRow> rows;
+  try {
+    rows = sweep::regress(catalog, manifest, run, failed);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{manifest.baselines.string(), 0, 0}, "", e.what());
+  }
+  out << sweep::regressTable(rows);
+  std::size_t bad = 0, changed = 0;
+  for (const sweep::RegressRow& r : rows) {
+    bad += r.status != "ok" && r.status != "updated" && r.status != "unchanged";
+    changed += r.status == "updated";
+  }
+  if (options.update) {
+    out << fmt::format("regress {}: updated {} of {} baseline values in {}\n", manifest.name, changed, rows.size(),
+                       manifest.baselines.string());
+    return failed ? 1 : 0;
+  }
+  out << fmt::format("regress {}: {} entries, {} metrics, {}\n", manifest.name, manifest.entries.size(), rows.size(),
+                     failed ? fmt::format("{} FAILED", bad) : std::string("all within tolerance"));
+  return failed ? 1 : 0;
+}
+
+int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::ostream& err) {
+  (void)err;
+  auto load = [](const std::string& ref) {
+    std::filesystem::path p(ref);
+    if (std::filesystem::is_directory(p)) p /= "stats.json";
+    std::ifstream in(p);
+    if (!in) throw ConfigError(Location{ref, 0, 0}, "", "not a stats.json file or a run folder holding one");
+    const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.contains("metrics")) throw ConfigError(Location{p.string(), 0, 0}, "", "not a stats.json document");
+    return j;
+  };
+  const nlohmann::json ja = load(a), jb = load(b);
+  // Flattened numbers: the metrics, energy, and the breakdowns by bound and op kind.
+  auto flatten = [](const nlohmann::json& j) {
+    std::vector<std::pair<std::string, nlohmann::json>> out;
+    for (const auto& [k, v] : j["metrics"].items()) out.emplace_back("metrics." + k, v);
+    out.emplace_back("bottleneck.binding_resource", j["bottleneck"]["binding_resource"]);
+    for (const char* k : {"dynamic_j", "static_j", "total_j"}) out.emplace_back(std::string("energy.") + k, j["energy"][k]);
+    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items()) out.emplace_back("time_by_bound_s." + k, v);
+    if (j.contains("breakdown")) {
+      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items()) out.emplace_back("time_by_op_kind_s." + k, v);
+      for (const auto& [k, v] : j["breakdown"]["energy_by_component_j"].items()) out.emplace_back("energy_by_component_j." + k, v);
+    }
+    return out;
+  };
+  const auto fa = flatten(ja), fb = flatten(jb);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : fa) keys.push_back(k);
+  for (const auto& [k, v] : fb) if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  auto find = [](const auto& list, const std::string& key) -> nlohmann::json {
+    for (const auto& [k, v] : list) if (k == key) return v;
+    return nullptr;
+  };
+  auto show = [](const nlohmann::json& v) {
+    if (v.is_null()) return std::string("-");
+    if (v.is_number()) return fmt::format("{:.6g}", v.get<double>());
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  out << fmt::format("A: {} ({} on {})\nB: {} ({} on {})\n", a, ja.value("scenario", "?"), ja.value("system", "?"), b,
+                     jb.value("scenario", "?"), jb.value("system", "?"));
+  out << fmt::format("{:<42} {:>14} {:>14} {:>10}\n", "metric", "A", "B", "B/A - 1");
+  std::size_t differ = 0;
+  for (const std::string& k : keys) {
+    const nlohmann::json va = find(fa, k), vb = find(fb, k);
+    std::string rel = va == vb ? "" : "changed";
+    if (va.is_number() && vb.is_number() && va.get<double>() != 0) {
+      rel = fmt::format("{:+.2f}%", 100 * (vb.get<double>() / va.get<double>() - 1));
+    }
+    differ += va != vb;
+    out << fmt::format("{:<42} {:>14} {:>14} {:>10}\n", k, show(va), show(vb), va == vb ? "" : rel);
+  }
+  out << fmt::format("{} of {} figures differ\n", differ, keys.size());
   return 0;
 }
 

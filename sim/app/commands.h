@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/spec/catalog.h"
+#include "sim/spec/loader.h"
 
 namespace archsim::app {
 
@@ -73,10 +74,35 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
 /// weights, tp 8, as many pipeline stages as it takes) and on GPT-2 (one chip), as SYSTEM:SCENARIO.
 std::vector<std::string> canonicalComparison();
 
-/// Splits --set assignments between the system and the scenario of `archsim run` by their first
-/// key (`chip.` and `levels.` go to the system, `batch`, `model.` ... to the scenario); `system.` and
-/// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.
-void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
-                      std::vector<std::string>& scenario);
+struct SweepOptions {
+  std::string file;
+  std::optional<std::string> out_dir;
+  unsigned jobs = 0;  // 0: every core
+  bool resume = false;
+  std::optional<std::string> shard;
+  bool mpi = false;
+  bool quiet = false;
+};
+/// Runs a sweep file's points (locally, one shard, or over MPI ranks) and writes results.csv,
+/// results.json and results.html into the output folder (default reports/sweeps/<name>).
+int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out, std::ostream& err);
+
+/// Joins shard folders of one sweep into `out_dir`.
+int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out, std::ostream& err);
+
+struct RegressOptions {
+  std::string manifest;
+  bool update = false;
+  std::vector<std::string> sets;
+  unsigned jobs = 0;
+};
+/// Checks every entry of a regression manifest against its baseline; exit 1 on drift, a missing
+/// baseline or a failed run; --update rewrites the baselines and prints what changed.
+int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out, std::ostream& err);
+
+/// Compares two stats.json files (or run folders) metric by metric.
+int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::ostream& err);
+
+using spec::routeAssignments;
 
 }  // namespace archsim::app

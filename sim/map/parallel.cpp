@@ -194,6 +194,7 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
 
   const std::uint64_t L = scenario.model.layers;
   const std::uint32_t preference = std::max<std::uint32_t>(1, tp_preference);
+  r.model_bytes = shardFootprint(scenario, 1).stageBytes({0, L, true, true});
   std::uint64_t best_chips = 0;
   std::uint32_t best_tp = 0;
   std::vector<StageLayers> best_stages;
@@ -202,7 +203,6 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
     if (max_chips > 0 && tp > max_chips) break;
     if (only_tp > 0 && tp != only_tp) continue;
     const ShardFootprint f = shardFootprint(scenario, tp);
-    if (tp == 1) r.model_bytes = f.stageBytes({0, L, true, true});
     const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
     std::uint64_t depth = 0;
     for (std::uint64_t k = 1; k <= L && depth == 0; ++k) {

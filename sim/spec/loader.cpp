@@ -203,6 +203,30 @@ LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
   unknownPreset(catalog, ref, {DocKind::kScenario}, "a scenario preset");
 }
 
+void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
+                      std::vector<std::string>& scenario) {
+  static const std::vector<std::string> kSystemKeys{"chip", "levels", "chips", "collectives"};
+  static const std::vector<std::string> kScenarioKeys{"model",  "phase",     "batch",    "prompt_tokens",
+                                                      "output_tokens", "kv_length", "dtypes", "attention",
+                                                      "fusion", "parallel",  "placement", "software"};
+  for (const std::string& set : sets) {
+    const std::string key = set.substr(0, set.find_first_of(".="));
+    if (key == "system" || key == "scenario") {
+      (key == "system" ? system : scenario).push_back(set.substr(key.size() + 1));
+    } else if (std::find(kSystemKeys.begin(), kSystemKeys.end(), key) != kSystemKeys.end()) {
+      system.push_back(set);
+    } else if (std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
+      scenario.push_back(set);
+    } else {
+      std::vector<std::string> all = kSystemKeys;
+      all.insert(all.end(), kScenarioKeys.begin(), kScenarioKeys.end());
+      throw ConfigError(Location{"--set " + set, 0, 0}, key,
+                        "not a key of the system or the scenario (prefix it with system. or scenario.)" +
+                            didYouMean(key, all));
+    }
+  }
+}
+
 CheckResult checkFile(const Catalog& catalog, const std::string& path) {
   Diagnostics diags;
   if (isJson(path)) {

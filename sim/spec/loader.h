@@ -58,6 +58,12 @@ LoadedRun loadRunFile(const Catalog& catalog, const std::filesystem::path& file,
 /// The run file of a loaded system and scenario (what config.resolved.yaml holds).
 std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenario);
 
+/// Splits --set assignments between a run's system and scenario by their first key (`chip.`,
+/// `levels.`, `collectives.` go to the system; `batch`, `model.` ... to the scenario); `system.` and
+/// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.
+void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
+                      std::vector<std::string>& scenario);
+
 struct CheckResult {
   std::string summary;  // "chip H100-SXM5-80GB"
   std::vector<Diagnostic> warnings;

@@ -16,6 +16,17 @@ for f in "$src"/reports/examples/canonical-comparison/comparison.*; do
     failed=1
   fi
 done
-[ "$failed" = 0 ] && echo "canonical comparison reproduces byte for byte" ||
+for sweep in "$src"/configs/sweeps/*.yaml; do
+  name=$(basename "$sweep" .yaml)
+  "$archsim" sweep "$sweep" --quiet --jobs 2 --out "$tmp/sweeps/$name" >/dev/null 2>&1 || { echo "FAIL: sweep $name exited $?"; failed=1; continue; }
+  for f in results.csv results.json results.html; do
+    if ! cmp -s "$src/reports/examples/sweeps/$name/$f" "$tmp/sweeps/$name/$f"; then
+      echo "FAIL: reports/examples/sweeps/$name/$f differs from a fresh run:"
+      diff "$src/reports/examples/sweeps/$name/$f" "$tmp/sweeps/$name/$f" | head -10
+      failed=1
+    fi
+  done
+done
+[ "$failed" = 0 ] && echo "canonical comparison and $(ls "$src"/configs/sweeps/*.yaml | wc -l) example sweeps reproduce byte for byte" ||
   echo "If the change is intended, run scripts/update-examples and commit the result."
 exit $failed
