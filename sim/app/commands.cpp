@@ -20,6 +20,9 @@
 #include "sim/map/parallel.h"
 #include "sim/spec/units.h"
 #include "sim/app/progress.h"
+#ifdef ARCHSIM_HAVE_MPI
+#include "sim/app/sweep_mpi.h"
+#endif
 #include "sim/report/comparison.h"
 #include "sim/report/run_record.h"
 #include "sim/report/run_report.h"
@@ -397,8 +400,22 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
   run.resume = options.resume;
   if (options.shard) run.shard = sweep::parseShard(*options.shard);
   if (options.mpi) {
+#ifdef ARCHSIM_HAVE_MPI
+    bool root = false;
+    int ranks = 1;
+    const auto results = runSweepMpi(catalog, spec, run, root, ranks);
+    if (!root) return 0;
+    std::size_t failed = 0;
+    for (const sweep::PointResult& r : results) failed += !r.ok;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out << fmt::format("sweep {}: {} points ({} ok, {} failed) on {} MPI ranks in {:.2f} s\n", spec.name,
+                       results.size(), results.size() - failed, failed, ranks, wall);
+    out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
+    return 0;
+#else
     throw ConfigError(Location{"--mpi", 0, 0}, "",
                       "this archsim was built without MPI (configure with -DARCHSIM_ENABLE_MPI=ON and run under mpirun)");
+#endif
   }
   const std::size_t total = sweep::ownedPoints(spec, run.shard).size();
   const bool tty = !options.quiet && &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
@@ -486,16 +503,18 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
   const nlohmann::json ja = load(a), jb = load(b);
   // Flattened numbers: the metrics, energy, and the breakdowns by bound and op kind.
   auto flatten = [](const nlohmann::json& j) {
-    std::vector<std::pair<std::string, nlohmann::json>> out;
-    for (const auto& [k, v] : j["metrics"].items()) out.emplace_back("metrics." + k, v);
-    out.emplace_back("bottleneck.binding_resource", j["bottleneck"]["binding_resource"]);
-    for (const char* k : {"dynamic_j", "static_j", "total_j"}) out.emplace_back(std::string("energy.") + k, j["energy"][k]);
-    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items()) out.emplace_back("time_by_bound_s." + k, v);
+    std::vector<std::pair<std::string, nlohmann::json>> flat;
+    for (const auto& [k, v] : j["metrics"].items()) flat.emplace_back("metrics." + k, v);
+    flat.emplace_back("bottleneck.binding_resource", j["bottleneck"]["binding_resource"]);
+    for (const char* k : {"dynamic_j", "static_j", "total_j"}) flat.emplace_back(std::string("energy.") + k, j["energy"][k]);
+    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items()) flat.emplace_back("time_by_bound_s." + k, v);
     if (j.contains("breakdown")) {
-      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items()) out.emplace_back("time_by_op_kind_s." + k, v);
-      for (const auto& [k, v] : j["breakdown"]["energy_by_component_j"].items()) out.emplace_back("energy_by_component_j." + k, v);
+      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items()) flat.emplace_back("time_by_op_kind_s." + k, v);
+      for (const auto& [k, v] : j["breakdown"]["energy_by_component_j"].items()) {
+        flat.emplace_back("energy_by_component_j." + k, v);
+      }
     }
-    return out;
+    return flat;
   };
   const auto fa = flatten(ja), fb = flatten(jb);
   std::vector<std::string> keys;

@@ -207,7 +207,8 @@ std::string regressTable(const std::vector<RegressRow>& rows) {
     std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
       const std::size_t width = c + 1 == row.size() ? 0 : w[c];
-      line += (c == 0 ? "" : "  ") + (c >= 2 && c <= 4 ? fmt::format("{:>{}}", row[c], width) : fmt::format("{:<{}}", row[c], width));
+      if (c > 0) line += "  ";
+      line += c >= 2 && c <= 4 ? fmt::format("{:>{}}", row[c], width) : fmt::format("{:<{}}", row[c], width);
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";

@@ -94,7 +94,8 @@ std::string resultsHtml(const SweepSpec& spec, const std::vector<PointResult>& r
           for (std::size_t k = 0, col = 0; k < spec.axes.size(); ++k) {
             for (std::size_t j = 0; j < spec.axes[k].keys.size(); ++j, ++col) {
               if (k == a) continue;
-              label += (label.empty() ? "" : ", ") + keys[col] + "=" + r.values[col];
+              if (!label.empty()) label += ", ";
+              label += keys[col] + "=" + r.values[col];
             }
           }
         }
@@ -375,7 +376,8 @@ std::size_t merge(const std::vector<fs::path>& dirs, const fs::path& out) {
     std::size_t shown = 0;
     for (std::size_t i = 0; i < total && shown < 10; ++i) {
       if (!all.count(i)) {
-        missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+        if (!missing.empty()) missing += ", ";
+        missing += std::to_string(i);
         ++shown;
       }
     }

@@ -190,7 +190,10 @@ class Parser {
 
 std::string Axis::name() const {
   std::string n;
-  for (const AxisKey& k : keys) n += (n.empty() ? "" : "+") + k.key;
+  for (const AxisKey& k : keys) {
+    if (!n.empty()) n += "+";
+    n += k.key;
+  }
   return n;
 }
 
