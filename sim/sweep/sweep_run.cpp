@@ -157,7 +157,8 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
     const exec::SystemRun run(system.spec, scenario.spec);
     const exec::Metrics& m = run.result().metrics;
     double matrix = 0;
-    for (const report::ResourceUse& u : report::breakdown(run).chips.front().resources) {
+    const report::Breakdown breakdown = report::breakdown(run);  // alive for the loop
+    for (const report::ResourceUse& u : breakdown.chips.front().resources) {
       if (u.name == "matrix units") matrix = u.utilization;
     }
     const std::vector<std::optional<double>> values{m.ttft_s,
