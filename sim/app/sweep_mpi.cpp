@@ -72,16 +72,16 @@ std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const 
   }
   std::vector<long long> todo;
   for (const sweep::Point& p : all) {
-    if (!finished.count(p.index)) todo.push_back(static_cast<long long>(p.index));
+    if (finished.count(p.index)) continue;
+    if (ranks == 1) {  // alone: rank 0 does the work itself
+      results.push_back(sweep::runPoint(catalog, spec, p));
+      sweep::savePoint(options.out, results.back());
+    } else {
+      todo.push_back(static_cast<long long>(p.index));
+    }
   }
   std::size_t next = 0;
-  if (ranks == 1) {
-    // Alone: rank 0 does the work itself.
-    for (long long i : todo) {
-      results.push_back(sweep::runPoint(catalog, spec, all[static_cast<std::size_t>(std::find_if(all.begin(), all.end(), [&](const sweep::Point& p) { return p.index == static_cast<std::size_t>(i); }) - all.begin())]));
-      sweep::savePoint(options.out, results.back());
-    }
-  } else {
+  if (ranks > 1) {
     int busy = 0;
     for (int w = 1; w < ranks; ++w) {
       long long index = next < todo.size() ? todo[next++] : kStop;

@@ -69,16 +69,16 @@ std::vector<std::vector<const ComparisonRow*>> groups(const std::vector<Comparis
   return out;
 }
 
-std::string csvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; }
 
 }  // namespace
+
+std::string csvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 std::optional<double> ComparisonRow::tokensPerJoule() const {
   if (!energy_per_token_j || *energy_per_token_j <= 0) return std::nullopt;

@@ -44,4 +44,7 @@ struct ComparisonOutput {
 
 ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows);
 
+/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a newline.
+std::string csvField(const std::string& text);
+
 }  // namespace archsim::report

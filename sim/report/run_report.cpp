@@ -276,21 +276,10 @@ void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
   out << "op time by bound:";
   for (const auto& [bound, t] : by_bound) out << fmt::format("  {} {:.1f}%", bound, total > 0 ? 100 * t / total : 0.0);
   out << '\n';
-  std::vector<const exec::OpRecord*> top;
-  for (const exec::OpRecord& op : r.ops) top.push_back(&op);
-  std::stable_sort(top.begin(), top.end(), [](auto* a, auto* b) { return a->busy > b->busy; });
   out << "top ops by time:\n";
-  for (std::size_t i = 0; i < std::min<std::size_t>(5, top.size()); ++i) {
-    const exec::OpRecord& op = *top[i];
-    const double t = ticksToSeconds(op.busy);
-    const std::string where = run.layout().stages.size() > 1 ? fmt::format("s{}:", op.stage) : "";
-    out << fmt::format("  {:<24} {:<14} {:>10} {:>8}  {:.3g} FLOP/s, {:.3g} B/s\n", where + op.graph + ":" + op.name,
-                       graph::opKindName(op.kind), seconds(t), op.bound,
-                       t > 0 ? static_cast<double>(op.matrix_flops + op.vector_flops) / t : 0.0,
-                       t > 0 ? static_cast<double>(op.kind == graph::OpKind::kCollective ? op.counters.network_bytes
-                                                                                          : bytesOf(op.counters)) /
-                                   t
-                             : 0.0);
+  for (const TopOp& t : topOps(run, 5)) {
+    out << fmt::format("  {:<24} {:<14} {:>10} {:>8}  {:.3g} FLOP/s, {:.3g} B/s\n", t.label,
+                       graph::opKindName(t.op->kind), seconds(t.time_s), t.op->bound, t.flops_per_s, t.bytes_per_s);
   }
 }
 

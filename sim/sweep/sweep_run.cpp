@@ -14,6 +14,7 @@
 #include "sim/core/atomic_file.h"
 #include "sim/exec/system_run.h"
 #include "sim/report/breakdown.h"
+#include "sim/report/comparison.h"
 #include "sim/report/html_report.h"
 #include "sim/report/svg.h"
 #include "sim/spec/loader.h"
@@ -36,13 +37,6 @@ std::string relativeTo(const SweepSpec& spec, const std::string& ref) {
 
 
 std::string number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; }
-
-std::string csvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::vector<std::string> keyColumns(const SweepSpec& spec) {
   std::vector<std::string> keys;
@@ -274,18 +268,18 @@ std::vector<PointResult> loadPoints(const fs::path& out) {
 
 std::string resultsCsv(const SweepSpec& spec, const std::vector<PointResult>& results) {
   std::string csv = "index";
-  for (const std::string& k : keyColumns(spec)) csv += "," + csvField(k);
+  for (const std::string& k : keyColumns(spec)) csv += "," + report::csvField(k);
   csv += ",status";
   for (const std::string& m : metricNames()) csv += "," + m;
-  for (const Derived& d : spec.derived) csv += "," + csvField(d.name);
+  for (const Derived& d : spec.derived) csv += "," + report::csvField(d.name);
   csv += ",binding_resource,plan,error\n";
   for (const PointResult& r : results) {
     csv += std::to_string(r.index);
-    for (const std::string& v : r.values) csv += "," + csvField(v);
+    for (const std::string& v : r.values) csv += "," + report::csvField(v);
     csv += r.ok ? ",ok" : ",failed";
     for (const auto& [n, v] : r.metrics) csv += "," + number(v);
     for (const auto& [n, v] : r.derived) csv += "," + number(v);
-    csv += "," + csvField(r.binding_resource) + "," + csvField(r.plan) + "," + csvField(r.error) + "\n";
+    csv += "," + report::csvField(r.binding_resource) + "," + report::csvField(r.plan) + "," + report::csvField(r.error) + "\n";
   }
   return csv;
 }
