@@ -18,13 +18,17 @@ void Run(benchmark::State& state, const char* chip, const char* scenario) {
     exec::ChipRun run(system.spec, s);
     events += run.sim().eventsProcessed();
   }
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
 }
 
-BENCHMARK_CAPTURE(Run, h100_llama2_7b_decode_2steps, "h100-sxm5", "llama2-7b-decode")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(Run, h100_llama2_7b_prefill_2048, "h100-sxm5", "llama2-7b-prefill")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(Run, groqchip_tiny_llama_decode, "groqchip", "tiny-llama-decode")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, h100_llama2_7b_decode_2steps, "h100-sxm5", "llama2-7b-decode")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, h100_llama2_7b_prefill_2048, "h100-sxm5", "llama2-7b-prefill")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, groqchip_tiny_llama_decode, "groqchip", "tiny-llama-decode")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace archsim

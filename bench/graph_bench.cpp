@@ -19,9 +19,12 @@ void BuildWorkload(benchmark::State& state, const char* scenario) {
   }
 }
 
-BENCHMARK_CAPTURE(BuildWorkload, llama3_1_405b_generate, "llama3.1-405b-generate")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BuildWorkload, llama2_70b_decode, "llama2-70b-decode")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BuildWorkload, mixtral_8x7b_decode, "mixtral-8x7b-decode")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BuildWorkload, llama3_1_405b_generate, "llama3.1-405b-generate")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BuildWorkload, llama2_70b_decode, "llama2-70b-decode")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BuildWorkload, mixtral_8x7b_decode, "mixtral-8x7b-decode")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace archsim

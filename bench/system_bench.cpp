@@ -1,8 +1,8 @@
 // Simulation speed of multi-chip runs: one Llama-2-70B decode step (batch 1, context 2048) on
 // DGX-H100 at TP 8 and on the Groq-576 system (int8 weights, the fewest chips that hold it: 328 of
-// 576, 41 pipeline stages). Targets (issue 5): under 100 ms and under 1 s of wall time per simulated
-// step. Each run simulates one chip per distinct stage (a warm-up and a measured step each) and the
-// pipeline composition (three rounds of the step); `events` counts all of them.
+// 576, 41 pipeline stages). Targets (issue 5): under 100 ms and under 1 s of wall time per
+// simulated step. Each run simulates one chip per distinct stage (a warm-up and a measured step
+// each) and the pipeline composition (three rounds of the step); `events` counts all of them.
 #include <benchmark/benchmark.h>
 
 #include "sim/exec/system_run.h"
@@ -20,14 +20,17 @@ void Run(benchmark::State& state, const char* system, const char* scenario, cons
   std::uint64_t events = 0;
   for (auto _ : state) {
     const exec::SystemRun run(sys.spec, s);
-    for (std::size_t c = 0; c < run.simulatedChips(); ++c) events += run.chip(c).sim().eventsProcessed();
+    for (std::size_t c = 0; c < run.simulatedChips(); ++c)
+      events += run.chip(c).sim().eventsProcessed();
     if (run.pipeline()) events += run.pipeline()->events;
   }
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
 }
 
-BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8, "dgx-h100", "llama2-70b-decode", "parallel.tp=8")
+BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8, "dgx-h100", "llama2-70b-decode",
+                  "parallel.tp=8")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Run, groq576_llama2_70b_w8_decode, "groq-576", "llama2-70b-w8-decode-auto", "")
     ->Unit(benchmark::kMillisecond);

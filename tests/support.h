@@ -1,15 +1,16 @@
 // Shared helpers for tests: the preset catalog and inline-YAML validation.
 #pragma once
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
-#include "sim/core/error.h"
+#include <fmt/format.h>
+
 #include "sim/core/bandwidth_server.h"
+#include "sim/core/error.h"
 #include "sim/core/simulation.h"
 #include "sim/spec/catalog.h"
 #include "sim/spec/chip_reader.h"
@@ -17,7 +18,6 @@
 #include "sim/spec/loader.h"
 #include "sim/spec/reader.h"
 #include "sim/spec/system_reader.h"
-#include <fmt/format.h>
 
 namespace archsim::test {
 
@@ -30,7 +30,8 @@ inline spec::Catalog presetCatalog() {
 
 /// A system written inline (its chip and bases come from the presets).
 inline spec::SystemSpec systemFromYaml(const std::string& yaml) {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-system-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-system-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto file = dir / "system.yaml";
   std::ofstream(file) << yaml;

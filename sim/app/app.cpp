@@ -40,32 +40,45 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   std::vector<std::string> check_files;
   CLI::App* check_cmd = app.add_subcommand(
       "check", "validate chip, system, model and scenario files; exit 2 listing every error");
-  check_cmd->add_option("files", check_files, "YAML files (or Hugging Face config.json models)")->required();
+  check_cmd->add_option("files", check_files, "YAML files (or Hugging Face config.json models)")
+      ->required();
 
   DescribeOptions describe;
   CLI::App* describe_cmd = app.add_subcommand(
       "describe", "peak throughput, memory levels, roofline knees and links of a system or chip");
-  describe_cmd->add_option("system", describe.system, "system or chip: a preset name or a YAML file")->required();
-  describe_cmd->add_option("--set", describe.sets, "override a key: path.to.key=value (repeatable)");
+  describe_cmd
+      ->add_option("system", describe.system, "system or chip: a preset name or a YAML file")
+      ->required();
+  describe_cmd->add_option("--set", describe.sets,
+                           "override a key: path.to.key=value (repeatable)");
   describe_cmd->add_flag("--json", describe.json, "print JSON to stdout instead of text");
 
   GraphOptions graph;
   CLI::App* graph_cmd = app.add_subcommand(
-      "graph", "parameters, weight and KV bytes, FLOPs, bytes moved and arithmetic intensity of a scenario");
-  graph_cmd->add_option("scenario", graph.scenario, "scenario: a preset name or a YAML file")->required();
-  graph_cmd->add_option("--set", graph.sets, "override a key: path.to.key=value (repeatable; the model is under model.)");
+      "graph",
+      "parameters, weight and KV bytes, FLOPs, bytes moved and arithmetic intensity of a scenario");
+  graph_cmd->add_option("scenario", graph.scenario, "scenario: a preset name or a YAML file")
+      ->required();
+  graph_cmd->add_option(
+      "--set", graph.sets,
+      "override a key: path.to.key=value (repeatable; the model is under model.)");
   graph_cmd->add_flag("--json", graph.json, "print JSON to stdout instead of text");
-  graph_cmd->add_option("--dot", graph.dot_file, "write the graph (first layer expanded) as Graphviz to FILE");
+  graph_cmd->add_option("--dot", graph.dot_file,
+                        "write the graph (first layer expanded) as Graphviz to FILE");
 
   RunOptions run_opts;
-  CLI::App* run_cmd = app.add_subcommand("run", "simulate a scenario on a system and write stats.json");
-  run_cmd->add_option("system", run_opts.system, "system or chip: a preset name or a YAML file")->required();
-  run_cmd->add_option("scenario", run_opts.scenario,
-                      "scenario: a preset name or a YAML file (omit it when SYSTEM is a run file such as a "
-                      "record's config.resolved.yaml)");
-  run_cmd->add_option("--set", run_opts.sets,
-                      "override a key of the system (chip..., levels...) or the scenario (batch, model..., ...); "
-                      "prefix with system. or scenario. to be explicit");
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "simulate a scenario on a system and write stats.json");
+  run_cmd->add_option("system", run_opts.system, "system or chip: a preset name or a YAML file")
+      ->required();
+  run_cmd->add_option(
+      "scenario", run_opts.scenario,
+      "scenario: a preset name or a YAML file (omit it when SYSTEM is a run file such as a "
+      "record's config.resolved.yaml)");
+  run_cmd->add_option(
+      "--set", run_opts.sets,
+      "override a key of the system (chip..., levels...) or the scenario (batch, model..., ...); "
+      "prefix with system. or scenario. to be explicit");
   run_cmd->add_option("--out", run_opts.out_dir,
                       "folder for the run record: stats.json, report.html, trace.json, summary.md, "
                       "config.resolved.yaml, run.json (default reports/<scenario>-on-<system>)");
@@ -74,69 +87,97 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
 
   FitOptions fit_opts;
   CLI::App* fit_cmd = app.add_subcommand(
-      "fit", "the fewest chips that hold a scenario's model, KV cache and activations, and the plan");
-  fit_cmd->add_option("system", fit_opts.system, "system or chip: a preset name or a YAML file")->required();
-  fit_cmd->add_option("scenario", fit_opts.scenario, "scenario: a preset name or a YAML file")->required();
-  fit_cmd->add_option("--set", fit_opts.sets, "override a key of the system or the scenario (as for run)");
-  fit_cmd->add_option("--level", fit_opts.level,
-                      "memory level that must hold everything (default: where weights live — a dataflow chip's "
-                      "SRAM, else its DRAM)");
+      "fit",
+      "the fewest chips that hold a scenario's model, KV cache and activations, and the plan");
+  fit_cmd->add_option("system", fit_opts.system, "system or chip: a preset name or a YAML file")
+      ->required();
+  fit_cmd->add_option("scenario", fit_opts.scenario, "scenario: a preset name or a YAML file")
+      ->required();
+  fit_cmd->add_option("--set", fit_opts.sets,
+                      "override a key of the system or the scenario (as for run)");
+  fit_cmd->add_option(
+      "--level", fit_opts.level,
+      "memory level that must hold everything (default: where weights live — a dataflow chip's "
+      "SRAM, else its DRAM)");
   fit_cmd->add_flag("--json", fit_opts.json, "print JSON to stdout instead of text");
 
   CompareOptions compare_opts;
   CLI::App* compare_cmd = app.add_subcommand(
-      "compare", "run several SYSTEM:SCENARIO pairs and tabulate tokens/s per user, chips, memory, energy per "
-                 "token and the binding resource (default: the SRAM-vs-HBM comparison)");
-  compare_cmd->add_option("systems", compare_opts.items,
-                          "SYSTEMs (each run on every --scenario) or SYSTEM:SCENARIO pairs (default: the canonical "
-                          "comparison)");
-  compare_cmd->add_option("--scenario,-s", compare_opts.scenarios, "scenario to run every SYSTEM on (repeatable)")
+      "compare",
+      "run several SYSTEM:SCENARIO pairs and tabulate tokens/s per user, chips, memory, energy per "
+      "token and the binding resource (default: the SRAM-vs-HBM comparison)");
+  compare_cmd->add_option(
+      "systems", compare_opts.items,
+      "SYSTEMs (each run on every --scenario) or SYSTEM:SCENARIO pairs (default: the canonical "
+      "comparison)");
+  compare_cmd
+      ->add_option("--scenario,-s", compare_opts.scenarios,
+                   "scenario to run every SYSTEM on (repeatable)")
       ->allow_extra_args(false);
   compare_cmd->add_option("--set", compare_opts.sets, "override a key in every run (as for run)");
-  compare_cmd->add_option("--out", compare_opts.out_dir,
-                          "folder for comparison.{txt,md,csv,json,html} and runs/*/stats.json (default "
-                          "reports/compare)");
-  compare_cmd->add_option("--format", compare_opts.format, "what to print: text, markdown, csv or json")
+  compare_cmd->add_option(
+      "--out", compare_opts.out_dir,
+      "folder for comparison.{txt,md,csv,json,html} and runs/*/stats.json (default "
+      "reports/compare)");
+  compare_cmd
+      ->add_option("--format", compare_opts.format, "what to print: text, markdown, csv or json")
       ->check(CLI::IsMember({"text", "markdown", "csv", "json"}));
-  compare_cmd->add_flag_callback("--json", [&compare_opts] { compare_opts.format = "json"; }, "same as --format json");
+  compare_cmd->add_flag_callback(
+      "--json", [&compare_opts] { compare_opts.format = "json"; }, "same as --format json");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "no progress bar");
 
-  CLI::App* list_cmd = app.add_subcommand("list", "the presets: chips, systems, models and scenarios, a line each");
+  CLI::App* list_cmd =
+      app.add_subcommand("list", "the presets: chips, systems, models and scenarios, a line each");
   std::string list_kind;
   list_cmd->add_option("kind", list_kind, "only this kind: chips, systems, models or scenarios")
       ->check(CLI::IsMember({"chips", "systems", "models", "scenarios"}));
 
   SweepOptions sweep_opts;
-  CLI::App* sweep_cmd = app.add_subcommand(
-      "sweep", "run every point of a sweep file (axes of --set values) and write results.csv, .json and .html");
+  CLI::App* sweep_cmd = app.add_subcommand("sweep",
+                                           "run every point of a sweep file (axes of --set values) "
+                                           "and write results.csv, .json and .html");
   sweep_cmd->add_option("file", sweep_opts.file, "the sweep file (kind: sweep)")->required();
-  sweep_cmd->add_option("--out", sweep_opts.out_dir, "output folder (default reports/sweeps/<name>)");
-  sweep_cmd->add_option("-j,--jobs", sweep_opts.jobs, "points run in parallel (default: every core)");
-  sweep_cmd->add_flag("--resume", sweep_opts.resume, "skip points already done in the output folder");
-  sweep_cmd->add_option("--shard", sweep_opts.shard, "run the K-th of N disjoint slices of the points (K/N)");
-  sweep_cmd->add_flag("--mpi", sweep_opts.mpi, "spread the points over MPI ranks (an MPI build, under mpirun)");
+  sweep_cmd->add_option("--out", sweep_opts.out_dir,
+                        "output folder (default reports/sweeps/<name>)");
+  sweep_cmd->add_option("-j,--jobs", sweep_opts.jobs,
+                        "points run in parallel (default: every core)");
+  sweep_cmd->add_flag("--resume", sweep_opts.resume,
+                      "skip points already done in the output folder");
+  sweep_cmd->add_option("--shard", sweep_opts.shard,
+                        "run the K-th of N disjoint slices of the points (K/N)");
+  sweep_cmd->add_flag("--mpi", sweep_opts.mpi,
+                      "spread the points over MPI ranks (an MPI build, under mpirun)");
   sweep_cmd->add_flag("--quiet,-q", sweep_opts.quiet, "no progress line");
 
   std::vector<std::string> merge_dirs;
   std::string merge_out;
-  CLI::App* merge_cmd = app.add_subcommand("merge", "join the output folders of a sweep's shards into one result");
+  CLI::App* merge_cmd =
+      app.add_subcommand("merge", "join the output folders of a sweep's shards into one result");
   merge_cmd->add_option("dirs", merge_dirs, "shard output folders")->required();
   merge_cmd->add_option("--out", merge_out, "the merged folder")->required();
 
   RegressOptions regress_opts;
   CLI::App* regress_cmd = app.add_subcommand(
-      "regress", "check a manifest's runs against their committed baselines; exit 1 when a metric drifts");
-  regress_cmd->add_option("manifest", regress_opts.manifest, "the regression manifest (kind: regress)")->required();
-  regress_cmd->add_flag("--update", regress_opts.update, "rewrite the baselines from this run and print what changed");
-  regress_cmd->add_option("--set", regress_opts.sets, "override a key in every entry (as for run)")->allow_extra_args(false);
-  regress_cmd->add_option("-j,--jobs", regress_opts.jobs, "entries run in parallel (default: every core)");
+      "regress",
+      "check a manifest's runs against their committed baselines; exit 1 when a metric drifts");
+  regress_cmd
+      ->add_option("manifest", regress_opts.manifest, "the regression manifest (kind: regress)")
+      ->required();
+  regress_cmd->add_flag("--update", regress_opts.update,
+                        "rewrite the baselines from this run and print what changed");
+  regress_cmd->add_option("--set", regress_opts.sets, "override a key in every entry (as for run)")
+      ->allow_extra_args(false);
+  regress_cmd->add_option("-j,--jobs", regress_opts.jobs,
+                          "entries run in parallel (default: every core)");
 
   std::string diff_a, diff_b;
-  CLI::App* diff_cmd = app.add_subcommand("diff", "compare two stats.json files (or run folders) metric by metric");
+  CLI::App* diff_cmd =
+      app.add_subcommand("diff", "compare two stats.json files (or run folders) metric by metric");
   diff_cmd->add_option("a", diff_a, "stats.json or run folder")->required();
   diff_cmd->add_option("b", diff_b, "stats.json or run folder")->required();
 
-  for (int i = 0; i < argc; ++i) run_opts.command_line.emplace_back(argv[i]);
+  for (int i = 0; i < argc; ++i)
+    run_opts.command_line.emplace_back(argv[i]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,7 +199,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (fit_cmd->parsed()) return runFit(catalog, fit_opts, out, err);
     if (compare_cmd->parsed()) return runCompare(catalog, compare_opts, out, err);
   } catch (const ConfigError& e) {
-    for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
+    for (const Diagnostic& d : e.diagnostics())
+      err << d.str() << '\n';
     if (e.diagnostics().size() > 1) err << e.diagnostics().size() << " errors\n";
     return 2;
   } catch (const Panic& e) {

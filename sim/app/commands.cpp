@@ -1,25 +1,24 @@
 #include "sim/app/commands.h"
 
-#include <unistd.h>
-
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iostream>
-#include <ctime>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/app/describe.h"
+#include "sim/app/progress.h"
 #include "sim/core/atomic_file.h"
+#include "sim/exec/system_run.h"
 #include "sim/graph/dot.h"
 #include "sim/graph/summary.h"
-#include "sim/exec/system_run.h"
 #include "sim/map/parallel.h"
 #include "sim/spec/units.h"
-#include "sim/app/progress.h"
 #ifdef ARCHSIM_HAVE_MPI
 #include "sim/app/sweep_mpi.h"
 #endif
@@ -34,7 +33,8 @@
 namespace archsim::app {
 
 void printWarnings(const std::vector<Diagnostic>& warnings, std::ostream& err) {
-  for (const Diagnostic& d : warnings) err << d.str("warning") << '\n';
+  for (const Diagnostic& d : warnings)
+    err << d.str("warning") << '\n';
 }
 
 int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files, std::ostream& out,
@@ -46,7 +46,8 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
       std::string kind;
       if (!file.ends_with(".json")) {
         const spec::ConfigNode doc = spec::loadYamlFile(file);
-        if (const spec::ConfigNode* k = doc.isMap() ? doc.find("kind") : nullptr; k != nullptr && k->isScalar()) {
+        if (const spec::ConfigNode* k = doc.isMap() ? doc.find("kind") : nullptr;
+            k != nullptr && k->isScalar()) {
           kind = k->scalar();
         }
       }
@@ -64,14 +65,16 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
       printWarnings(result.warnings, err);
       out << "ok: " << file << ": " << result.summary << '\n';
     } catch (const ConfigError& e) {
-      for (const Diagnostic& d : e.diagnostics()) err << d.str() << '\n';
+      for (const Diagnostic& d : e.diagnostics())
+        err << d.str() << '\n';
       status = 2;
     }
   }
   return status;
 }
 
-int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out, std::ostream& err) {
+int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out,
+            std::ostream& err) {
   (void)err;
   bool first = true;
   for (spec::DocKind k : spec::kAllDocKinds) {
@@ -82,13 +85,15 @@ int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream&
     out << (first ? "" : "\n") << plural << " (" << names.size() << "):\n";
     first = false;
     std::size_t width = 0;
-    for (const std::string& n : names) width = std::max(width, n.size());
+    for (const std::string& n : names)
+      width = std::max(width, n.size());
     for (const std::string& n : names) {
       std::string description;
       try {
         const auto path = catalog.findPreset(k, n);
         const spec::ConfigNode doc = catalog.resolveBase(k, spec::loadYamlFile(*path), *path);
-        if (const spec::ConfigNode* d = doc.find("description"); d != nullptr && d->isScalar()) description = d->scalar();
+        if (const spec::ConfigNode* d = doc.find("description"); d != nullptr && d->isScalar())
+          description = d->scalar();
       } catch (const ConfigError& e) {
         description = "(invalid: " + e.diagnostics().front().str() + ")";
       }
@@ -110,7 +115,8 @@ int runDescribe(const spec::Catalog& catalog, const DescribeOptions& options, st
   return 0;
 }
 
-int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out, std::ostream& err) {
+int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out,
+             std::ostream& err) {
   const spec::LoadedScenario loaded = spec::loadScenario(catalog, options.scenario, options.sets);
   printWarnings(loaded.warnings, err);
   const graph::Workload workload(loaded.spec);
@@ -146,7 +152,8 @@ Pair loadPair(const spec::Catalog& catalog, const std::string& system, const std
   std::vector<std::string> system_sets;
   std::vector<std::string> scenario_sets;
   routeAssignments(sets, system_sets, scenario_sets);
-  Pair p{spec::loadSystem(catalog, system, system_sets), spec::loadScenario(catalog, scenario, scenario_sets)};
+  Pair p{spec::loadSystem(catalog, system, system_sets),
+         spec::loadScenario(catalog, scenario, scenario_sets)};
   printWarnings(p.system.warnings, err);
   printWarnings(p.scenario.warnings, err);
   return p;
@@ -165,13 +172,15 @@ void writeStats(const std::filesystem::path& dir, const std::string& stats) {
   }
 }
 
-int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err) {
+int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out,
+           std::ostream& err) {
   const Pair loaded = loadPair(catalog, options.system, options.scenario, options.sets, err);
   const spec::LoadedSystem& system = loaded.system;
   const spec::LoadedScenario& scenario = loaded.scenario;
   const spec::SystemSpec& sys = system.spec;
   const spec::ScenarioSpec& sc = scenario.spec;
-  // Among equally small plans, tensor parallelism stays inside the innermost level (8 for a bare chip).
+  // Among equally small plans, tensor parallelism stays inside the innermost level (8 for a bare
+  // chip).
   const std::uint32_t node = sys.levels.empty() ? 8 : sys.levels.front().size;
   const map::FitResult fit = map::fit(sys.chip, sc, options.level, node);
   const map::ParallelLayout& layout = fit.layout;
@@ -204,38 +213,46 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
     }
     j["stages"] = std::move(stages);
     nlohmann::ordered_json tried = nlohmann::ordered_json::object();
-    for (const auto& [tp, chips] : fit.candidates) tried[fmt::format("tp{}", tp)] = chips == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chips);
+    for (const auto& [tp, chips] : fit.candidates)
+      tried[fmt::format("tp{}", tp)] =
+          chips == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chips);
     j["chips_by_tp"] = std::move(tried);
     j["system_chips"] = have;
     j["fits_system"] = fit.chips <= have;
     out << j.dump(2) << '\n';
     return 0;
   }
-  auto size = [](std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); };
-  out << fmt::format("fit {} ({}) on {}: memory level {}, {} per chip\n", sc.name, sc.model.name, sys.chip.name,
-                     fit.level, size(fit.level_bytes));
-  out << fmt::format("  the whole model on one chip needs {} (weights, KV cache for batch {} x {} tokens, "
-                     "activations)\n",
-                     size(fit.model_bytes), sc.batch, std::max<std::uint64_t>(1, graph::Workload(sc).finalKvLength()));
-  out << fmt::format("  fewest chips: {} — plan tp {} x pp {}", fit.chips, layout.plan.tp, layout.plan.pp);
+  auto size = [](std::uint64_t b) {
+    return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
+  };
+  out << fmt::format("fit {} ({}) on {}: memory level {}, {} per chip\n", sc.name, sc.model.name,
+                     sys.chip.name, fit.level, size(fit.level_bytes));
+  out << fmt::format(
+      "  the whole model on one chip needs {} (weights, KV cache for batch {} x {} tokens, "
+      "activations)\n",
+      size(fit.model_bytes), sc.batch,
+      std::max<std::uint64_t>(1, graph::Workload(sc).finalKvLength()));
+  out << fmt::format("  fewest chips: {} — plan tp {} x pp {}", fit.chips, layout.plan.tp,
+                     layout.plan.pp);
   if (layout.plan.pp > 1) {
     out << fmt::format(" (stages of {}{} layers; the embedding on the first, the head on the last)",
                        fewest == most ? "" : fmt::format("{}-", fewest), most);
   }
   out << '\n';
-  out << fmt::format("  fullest chip: {:.1f} MB of {:.1f} MB ({:.1f}%)\n", static_cast<double>(peak) / 1e6,
-                     static_cast<double>(fit.level_bytes) / 1e6,
+  out << fmt::format("  fullest chip: {:.1f} MB of {:.1f} MB ({:.1f}%)\n",
+                     static_cast<double>(peak) / 1e6, static_cast<double>(fit.level_bytes) / 1e6,
                      100.0 * static_cast<double>(peak) / static_cast<double>(fit.level_bytes));
   out << "  chips by tensor-parallel degree:";
-  for (const auto& [tp, chips] : fit.candidates) out << fmt::format(" tp{} {}", tp, chips == 0 ? "-" : std::to_string(chips));
+  for (const auto& [tp, chips] : fit.candidates)
+    out << fmt::format(" tp{} {}", tp, chips == 0 ? "-" : std::to_string(chips));
   out << '\n';
   if (have > 1 || !sys.levels.empty()) {
-    out << fmt::format("  system {} has {} chips: {}\n", sys.name, have,
-                       fit.chips <= have ? "enough" : fmt::format("too few (it needs {} more)", fit.chips - have));
+    out << fmt::format(
+        "  system {} has {} chips: {}\n", sys.name, have,
+        fit.chips <= have ? "enough" : fmt::format("too few (it needs {} more)", fit.chips - have));
   }
   return 0;
 }
-
 
 namespace {
 std::string utcNow() {
@@ -254,17 +271,19 @@ std::string hostName() {
 }
 }  // namespace
 
-int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err) {
+int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,
+           std::ostream& err) {
   const auto wall_start = std::chrono::steady_clock::now();
   const std::string started = utcNow();
   std::optional<Pair> loaded;
   if (options.scenario.empty()) {
     const std::filesystem::path file(options.system);
     if (!spec::isRunFile(file)) {
-      throw ConfigError(Location{"<command line>", 0, 0}, "scenario",
-                        fmt::format("'{}' is not a run file (kind: run, as a run's config.resolved.yaml); give a "
-                                    "SYSTEM and a SCENARIO",
-                                    options.system));
+      throw ConfigError(
+          Location{"<command line>", 0, 0}, "scenario",
+          fmt::format("'{}' is not a run file (kind: run, as a run's config.resolved.yaml); give a "
+                      "SYSTEM and a SCENARIO",
+                      options.system));
     }
     std::vector<std::string> system_sets, scenario_sets;
     routeAssignments(options.sets, system_sets, scenario_sets);
@@ -280,10 +299,12 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   ProgressBar progress(err, options.quiet);
   exec::SystemRun run(system.spec, scenario.spec, &progress);
   progress.finish();
-  for (const std::string& w : run.result().warnings) err << "warning: " << w << '\n';
+  for (const std::string& w : run.result().warnings)
+    err << "warning: " << w << '\n';
   const std::filesystem::path dir =
-      options.out_dir ? std::filesystem::path(*options.out_dir)
-                      : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
+      options.out_dir
+          ? std::filesystem::path(*options.out_dir)
+          : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
   report::RunInfo info;
   info.command_line = options.command_line;
   info.version = ARCHSIM_VERSION;
@@ -293,7 +314,8 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   info.started_utc = started;
   info.host = hostName();
   info.cores = std::thread::hardware_concurrency();
-  info.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  info.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const auto files = report::runRecordFiles(run, info, spec::runFileYaml(system, scenario));
   try {
     writeDirectoryAtomically(dir, files);
@@ -304,7 +326,8 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
     out << files.front().second;  // stats.json
   } else {
     report::printRunSummary(run, out);
-    out << "wrote " << dir.string() << "/ (report.html, trace.json, stats.json, summary.md, config.resolved.yaml)\n";
+    out << "wrote " << dir.string()
+        << "/ (report.html, trace.json, stats.json, summary.md, config.resolved.yaml)\n";
   }
   return 0;
 }
@@ -312,12 +335,14 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
 std::vector<std::string> canonicalComparison() {
   std::vector<std::string> pairs;
   for (const char* scenario : {"llama2-70b-w8-decode-tp8", "gpt2-w8-decode"}) {
-    for (const char* system : {"groq-576", "dgx-h100", "hgx-h200"}) pairs.push_back(std::string(system) + ":" + scenario);
+    for (const char* system : {"groq-576", "dgx-h100", "hgx-h200"})
+      pairs.push_back(std::string(system) + ":" + scenario);
   }
   return pairs;
 }
 
-int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err) {
+int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out,
+               std::ostream& err) {
   const Location command_line{"<command line>", 0, 0};
   std::vector<std::string> pairs;
   std::vector<std::string> systems;
@@ -326,24 +351,30 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     if (colon == std::string::npos) {
       systems.push_back(item);
     } else if (colon == 0 || colon + 1 == item.size()) {
-      throw ConfigError(command_line, "",
-                        fmt::format("expected SYSTEM or SYSTEM:SCENARIO (e.g. dgx-h100:llama2-70b-decode), got '{}'", item));
+      throw ConfigError(
+          command_line, "",
+          fmt::format(
+              "expected SYSTEM or SYSTEM:SCENARIO (e.g. dgx-h100:llama2-70b-decode), got '{}'",
+              item));
     } else {
       pairs.push_back(item);
     }
   }
   if (!systems.empty() && options.scenarios.empty()) {
-    throw ConfigError(command_line, "--scenario",
-                      fmt::format("compare {} on which scenario? Add --scenario NAME (repeatable), or write "
-                                  "SYSTEM:SCENARIO",
-                                  fmt::join(systems, ", ")));
+    throw ConfigError(
+        command_line, "--scenario",
+        fmt::format("compare {} on which scenario? Add --scenario NAME (repeatable), or write "
+                    "SYSTEM:SCENARIO",
+                    fmt::join(systems, ", ")));
   }
   if (systems.empty() && !options.scenarios.empty()) {
-    throw ConfigError(command_line, "--scenario", "name the systems to compare (archsim compare SYSTEM... --scenario S)");
+    throw ConfigError(command_line, "--scenario",
+                      "name the systems to compare (archsim compare SYSTEM... --scenario S)");
   }
   std::vector<std::string> product;  // systems x scenarios first, then the explicit pairs
   for (const std::string& scenario : options.scenarios) {
-    for (const std::string& system : systems) product.push_back(system + ":" + scenario);
+    for (const std::string& system : systems)
+      product.push_back(system + ":" + scenario);
   }
   pairs.insert(pairs.begin(), product.begin(), product.end());
   if (pairs.empty()) pairs = canonicalComparison();
@@ -352,7 +383,8 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
   std::vector<Pair> loaded;
   for (const std::string& pair : pairs) {
     const auto colon = pair.find(':');
-    loaded.push_back(loadPair(catalog, pair.substr(0, colon), pair.substr(colon + 1), options.sets, err));
+    loaded.push_back(
+        loadPair(catalog, pair.substr(0, colon), pair.substr(colon + 1), options.sets, err));
   }
   const std::filesystem::path root = options.out_dir ? std::filesystem::path(*options.out_dir)
                                                      : std::filesystem::path("reports") / "compare";
@@ -362,7 +394,8 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     ProgressBar progress(err, options.quiet);
     const exec::SystemRun run(p.system.spec, p.scenario.spec, &progress);
     progress.finish();
-    for (const std::string& w : run.result().warnings) err << "warning: " << p.system.spec.name << ": " << w << '\n';
+    for (const std::string& w : run.result().warnings)
+      err << "warning: " << p.system.spec.name << ": " << w << '\n';
     files.emplace_back("runs/" + p.scenario.spec.name + "-on-" + p.system.spec.name + "/stats.json",
                        report::statsJson(run).dump(2) + "\n");
     rows.push_back(report::comparisonRow(run));
@@ -386,16 +419,19 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     out << tables.markdown;
   } else {
     out << tables.text;
-    out << "wrote " << (root / "comparison.html").string() << " (and comparison.md, .csv, .json; runs/*/stats.json)\n";
+    out << "wrote " << (root / "comparison.html").string()
+        << " (and comparison.md, .csv, .json; runs/*/stats.json)\n";
   }
   return 0;
 }
 
-int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out, std::ostream& err) {
+int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out,
+             std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
   const sweep::SweepSpec spec = sweep::loadSweep(options.file);
   sweep::SweepOptions run;
-  run.out = options.out_dir ? std::filesystem::path(*options.out_dir) : std::filesystem::path("reports") / "sweeps" / spec.name;
+  run.out = options.out_dir ? std::filesystem::path(*options.out_dir)
+                            : std::filesystem::path("reports") / "sweeps" / spec.name;
   run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   run.resume = options.resume;
   if (options.shard) run.shard = sweep::parseShard(*options.shard);
@@ -406,15 +442,18 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
     const auto results = runSweepMpi(catalog, spec, run, root, ranks);
     if (!root) return 0;
     std::size_t failed = 0;
-    for (const sweep::PointResult& r : results) failed += !r.ok;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    out << fmt::format("sweep {}: {} points ({} ok, {} failed) on {} MPI ranks in {:.2f} s\n", spec.name,
-                       results.size(), results.size() - failed, failed, ranks, wall);
+    for (const sweep::PointResult& r : results)
+      failed += !r.ok;
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out << fmt::format("sweep {}: {} points ({} ok, {} failed) on {} MPI ranks in {:.2f} s\n",
+                       spec.name, results.size(), results.size() - failed, failed, ranks, wall);
     out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
     return 0;
 #else
     throw ConfigError(Location{"--mpi", 0, 0}, "",
-                      "this archsim was built without MPI (configure with -DARCHSIM_ENABLE_MPI=ON and run under mpirun)");
+                      "this archsim was built without MPI (configure with -DARCHSIM_ENABLE_MPI=ON "
+                      "and run under mpirun)");
 #endif
   }
   const std::size_t total = sweep::ownedPoints(spec, run.shard).size();
@@ -437,16 +476,19 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
       err << fmt::format("point {} failed: {}\n", r.index, r.error);
     }
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out << fmt::format("sweep {}: {} points{} ({} ok, {} failed, {} resumed) on {} threads in {:.2f} s\n", spec.name,
-                     results.size(),
-                     run.shard.n > 1 ? fmt::format(" of shard {}/{}", run.shard.k, run.shard.n) : std::string(),
-                     results.size() - failed, failed, results.size() - finished, run.jobs, wall);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format(
+      "sweep {}: {} points{} ({} ok, {} failed, {} resumed) on {} threads in {:.2f} s\n", spec.name,
+      results.size(),
+      run.shard.n > 1 ? fmt::format(" of shard {}/{}", run.shard.k, run.shard.n) : std::string(),
+      results.size() - failed, failed, results.size() - finished, run.jobs, wall);
   out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
   return 0;
 }
 
-int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out, std::ostream& err) {
+int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out,
+             std::ostream& err) {
   (void)err;
   std::vector<std::filesystem::path> paths(dirs.begin(), dirs.end());
   std::size_t n = 0;
@@ -459,7 +501,8 @@ int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, s
   return 0;
 }
 
-int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out, std::ostream& err) {
+int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out,
+               std::ostream& err) {
   (void)err;
   const sweep::RegressManifest manifest = sweep::loadRegress(options.manifest);
   sweep::RegressOptions run;
@@ -480,11 +523,12 @@ int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std:
     changed += r.status == "updated";
   }
   if (options.update) {
-    out << fmt::format("regress {}: updated {} of {} baseline values in {}\n", manifest.name, changed, rows.size(),
-                       manifest.baselines.string());
+    out << fmt::format("regress {}: updated {} of {} baseline values in {}\n", manifest.name,
+                       changed, rows.size(), manifest.baselines.string());
     return failed ? 1 : 0;
   }
-  out << fmt::format("regress {}: {} entries, {} metrics, {}\n", manifest.name, manifest.entries.size(), rows.size(),
+  out << fmt::format("regress {}: {} entries, {} metrics, {}\n", manifest.name,
+                     manifest.entries.size(), rows.size(),
                      failed ? fmt::format("{} FAILED", bad) : std::string("all within tolerance"));
   return failed ? 1 : 0;
 }
@@ -495,21 +539,28 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
     std::filesystem::path p(ref);
     if (std::filesystem::is_directory(p)) p /= "stats.json";
     std::ifstream in(p);
-    if (!in) throw ConfigError(Location{ref, 0, 0}, "", "not a stats.json file or a run folder holding one");
+    if (!in)
+      throw ConfigError(Location{ref, 0, 0}, "",
+                        "not a stats.json file or a run folder holding one");
     const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.contains("metrics")) throw ConfigError(Location{p.string(), 0, 0}, "", "not a stats.json document");
+    if (j.is_discarded() || !j.contains("metrics"))
+      throw ConfigError(Location{p.string(), 0, 0}, "", "not a stats.json document");
     return j;
   };
   const nlohmann::json ja = load(a), jb = load(b);
   // Flattened numbers: the metrics, energy, and the breakdowns by bound and op kind.
   auto flatten = [](const nlohmann::json& j) {
     std::vector<std::pair<std::string, nlohmann::json>> flat;
-    for (const auto& [k, v] : j["metrics"].items()) flat.emplace_back("metrics." + k, v);
+    for (const auto& [k, v] : j["metrics"].items())
+      flat.emplace_back("metrics." + k, v);
     flat.emplace_back("bottleneck.binding_resource", j["bottleneck"]["binding_resource"]);
-    for (const char* k : {"dynamic_j", "static_j", "total_j"}) flat.emplace_back(std::string("energy.") + k, j["energy"][k]);
-    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items()) flat.emplace_back("time_by_bound_s." + k, v);
+    for (const char* k : {"dynamic_j", "static_j", "total_j"})
+      flat.emplace_back(std::string("energy.") + k, j["energy"][k]);
+    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items())
+      flat.emplace_back("time_by_bound_s." + k, v);
     if (j.contains("breakdown")) {
-      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items()) flat.emplace_back("time_by_op_kind_s." + k, v);
+      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items())
+        flat.emplace_back("time_by_op_kind_s." + k, v);
       for (const auto& [k, v] : j["breakdown"]["energy_by_component_j"].items()) {
         flat.emplace_back("energy_by_component_j." + k, v);
       }
@@ -518,10 +569,13 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
   };
   const auto fa = flatten(ja), fb = flatten(jb);
   std::vector<std::string> keys;
-  for (const auto& [k, v] : fa) keys.push_back(k);
-  for (const auto& [k, v] : fb) if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  for (const auto& [k, v] : fa)
+    keys.push_back(k);
+  for (const auto& [k, v] : fb)
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   auto find = [](const auto& list, const std::string& key) -> nlohmann::json {
-    for (const auto& [k, v] : list) if (k == key) return v;
+    for (const auto& [k, v] : list)
+      if (k == key) return v;
     return nullptr;
   };
   auto show = [](const nlohmann::json& v) {
@@ -529,8 +583,9 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
     if (v.is_number()) return fmt::format("{:.6g}", v.get<double>());
     return v.is_string() ? v.get<std::string>() : v.dump();
   };
-  out << fmt::format("A: {} ({} on {})\nB: {} ({} on {})\n", a, ja.value("scenario", "?"), ja.value("system", "?"), b,
-                     jb.value("scenario", "?"), jb.value("system", "?"));
+  out << fmt::format("A: {} ({} on {})\nB: {} ({} on {})\n", a, ja.value("scenario", "?"),
+                     ja.value("system", "?"), b, jb.value("scenario", "?"),
+                     jb.value("system", "?"));
   out << fmt::format("{:<42} {:>14} {:>14} {:>10}\n", "metric", "A", "B", "B/A - 1");
   std::size_t differ = 0;
   for (const std::string& k : keys) {

@@ -19,7 +19,8 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
              std::ostream& err);
 
 /// Presets of every kind (or of `kind`: chips, systems, models, scenarios) with their descriptions.
-int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out, std::ostream& err);
+int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream& out,
+            std::ostream& err);
 
 struct DescribeOptions {
   std::string system;
@@ -35,10 +36,11 @@ struct GraphOptions {
   bool json = false;
   std::optional<std::string> dot_file;
 };
-int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out, std::ostream& err);
+int runGraph(const spec::Catalog& catalog, const GraphOptions& options, std::ostream& out,
+             std::ostream& err);
 
 struct RunOptions {
-  std::string system;    // or a run file (kind: run), when `scenario` is empty
+  std::string system;  // or a run file (kind: run), when `scenario` is empty
   std::string scenario;
   std::vector<std::string> sets;
   std::optional<std::string> out_dir;
@@ -46,7 +48,8 @@ struct RunOptions {
   bool quiet = false;
   std::vector<std::string> command_line;
 };
-int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out, std::ostream& err);
+int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,
+           std::ostream& err);
 
 struct FitOptions {
   std::string system;
@@ -56,10 +59,11 @@ struct FitOptions {
   bool json = false;
 };
 /// The fewest chips of the system's chip that hold the scenario in one memory level, and the plan.
-int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out, std::ostream& err);
+int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out,
+           std::ostream& err);
 
 struct CompareOptions {
-  std::vector<std::string> items;      // SYSTEMs (run with every --scenario) or SYSTEM:SCENARIO pairs
+  std::vector<std::string> items;  // SYSTEMs (run with every --scenario) or SYSTEM:SCENARIO pairs
   std::vector<std::string> scenarios;  // --scenario
   std::vector<std::string> sets;
   std::optional<std::string> out_dir;
@@ -69,7 +73,8 @@ struct CompareOptions {
 /// Runs each (system, scenario) and writes comparison.{txt,md,csv,json,html} and runs/*/stats.json
 /// into the output folder (atomically); prints the table. With no systems or pairs: the canonical
 /// comparison (canonicalComparison()).
-int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out, std::ostream& err);
+int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std::ostream& out,
+               std::ostream& err);
 /// The SRAM-vs-HBM comparison: Groq-576, DGX-H100 and HGX-H200 on Llama-2-70B decode (int8
 /// weights, tp 8, as many pipeline stages as it takes) and on GPT-2 (one chip), as SYSTEM:SCENARIO.
 std::vector<std::string> canonicalComparison();
@@ -85,10 +90,12 @@ struct SweepOptions {
 };
 /// Runs a sweep file's points (locally, one shard, or over MPI ranks) and writes results.csv,
 /// results.json and results.html into the output folder (default reports/sweeps/<name>).
-int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out, std::ostream& err);
+int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out,
+             std::ostream& err);
 
 /// Joins shard folders of one sweep into `out_dir`.
-int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out, std::ostream& err);
+int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out,
+             std::ostream& err);
 
 struct RegressOptions {
   std::string manifest;
@@ -98,7 +105,8 @@ struct RegressOptions {
 };
 /// Checks every entry of a regression manifest against its baseline; exit 1 on drift, a missing
 /// baseline or a failed run; --update rewrites the baselines and prints what changed.
-int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out, std::ostream& err);
+int runRegress(const spec::Catalog& catalog, const RegressOptions& options, std::ostream& out,
+               std::ostream& err);
 
 /// Compares two stats.json files (or run folders) metric by metric.
 int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::ostream& err);

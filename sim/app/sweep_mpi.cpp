@@ -1,8 +1,7 @@
 #include "sim/app/sweep_mpi.h"
 
-#include <mpi.h>
-
 #include <algorithm>
+#include <mpi.h>
 #include <set>
 #include <string>
 
@@ -38,8 +37,10 @@ class MpiSession {
 
 }  // namespace
 
-std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const sweep::SweepSpec& spec,
-                                            const sweep::SweepOptions& options, bool& is_root, int& ranks) {
+std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog,
+                                            const sweep::SweepSpec& spec,
+                                            const sweep::SweepOptions& options, bool& is_root,
+                                            int& ranks) {
   const MpiSession session;
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -53,8 +54,9 @@ std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const 
       long long index = kStop;
       MPI_Recv(&index, 1, MPI_LONG_LONG, 0, kWorkTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       if (index == kStop) break;
-      const auto it = std::find_if(all.begin(), all.end(),
-                                   [&](const sweep::Point& p) { return p.index == static_cast<std::size_t>(index); });
+      const auto it = std::find_if(all.begin(), all.end(), [&](const sweep::Point& p) {
+        return p.index == static_cast<std::size_t>(index);
+      });
       const std::string text = sweep::pointJson(sweep::runPoint(catalog, spec, *it)).dump();
       MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, 0, kResultTag, MPI_COMM_WORLD);
     }
@@ -94,7 +96,8 @@ std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const 
       int length = 0;
       MPI_Get_count(&status, MPI_CHAR, &length);
       std::string text(static_cast<std::size_t>(length), '\0');
-      MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, kResultTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, kResultTag, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE);
       results.push_back(sweep::pointFromJson(nlohmann::ordered_json::parse(text)));
       sweep::savePoint(options.out, results.back());
       long long index = next < todo.size() ? todo[next++] : kStop;
@@ -103,7 +106,8 @@ std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const 
     }
   }
   sweep::writeResults(options.out, spec, results);
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   return results;
 }
 

@@ -16,7 +16,9 @@ namespace archsim::app {
 
 /// Runs the sweep over MPI_COMM_WORLD (initializing and finalizing MPI). On rank 0 returns the
 /// results in index order; on other ranks an empty list. `is_root` says which.
-std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog, const sweep::SweepSpec& spec,
-                                            const sweep::SweepOptions& options, bool& is_root, int& ranks);
+std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog,
+                                            const sweep::SweepSpec& spec,
+                                            const sweep::SweepOptions& options, bool& is_root,
+                                            int& ranks);
 
 }  // namespace archsim::app

@@ -26,7 +26,8 @@ void Activity::add(Tick start, Tick end) {
   if (end <= start) return;
   const Tick from = start - origin_;
   const Tick to = end - origin_;
-  while (to > bin_ticks_ * kMaxBins) coarsen();
+  while (to > bin_ticks_ * kMaxBins)
+    coarsen();
   const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
   if (bins_.size() <= last) bins_.resize(last + 1, 0);
   for (std::size_t b = static_cast<std::size_t>(from / bin_ticks_); b <= last; ++b) {
@@ -47,7 +48,8 @@ double Activity::busyBetween(Tick from, Tick to) const {
     const Tick a = std::max(lo, from);
     const Tick z = std::min(hi, to);
     if (z <= a) continue;
-    sum += static_cast<double>(bins_[b]) * static_cast<double>(z - a) / static_cast<double>(bin_ticks_);
+    sum += static_cast<double>(bins_[b]) * static_cast<double>(z - a) /
+           static_cast<double>(bin_ticks_);
   }
   return sum;
 }

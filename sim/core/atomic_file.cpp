@@ -1,19 +1,21 @@
 #include "sim/core/atomic_file.h"
 
-#include <unistd.h>
-
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 
 namespace archsim {
 
 void writeFileAtomically(const std::filesystem::path& path, std::string_view content) {
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const std::filesystem::path temp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const std::filesystem::path temp =
+      dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw OutputError("cannot write '" + path.string() + "' (is the folder there and writable?)");
+    if (!out)
+      throw OutputError("cannot write '" + path.string() + "' (is the folder there and writable?)");
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
     if (!out) {
@@ -49,7 +51,8 @@ void writeDirectoryAtomically(const std::filesystem::path& dir,
     for (const auto& [name, content] : files) {
       const fs::path file = staging / name;
       fs::create_directories(file.parent_path(), ec);
-      if (ec) throw OutputError("cannot create '" + file.parent_path().string() + "': " + ec.message());
+      if (ec)
+        throw OutputError("cannot create '" + file.parent_path().string() + "': " + ec.message());
       writeFileAtomically(file, content);
     }
   } catch (...) {

@@ -27,7 +27,9 @@ BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& p
   });
 }
 
-Tick BandwidthServer::reserve(std::uint64_t bytes) { return reserveAt(now(), bytes); }
+Tick BandwidthServer::reserve(std::uint64_t bytes) {
+  return reserveAt(now(), bytes);
+}
 
 Tick BandwidthServer::reserveAt(Tick earliest, std::uint64_t bytes) {
   const Tick ready = std::max(now(), earliest);
@@ -42,7 +44,9 @@ Tick BandwidthServer::reserveAt(Tick earliest, std::uint64_t bytes) {
   return addTicks(busy_until_, latency_ps_);
 }
 
-void BandwidthServer::resetStats() { activity_.reset(now()); }
+void BandwidthServer::resetStats() {
+  activity_.reset(now());
+}
 
 Tick BandwidthServer::transfer(std::uint64_t bytes, Callback done, std::uint64_t arg,
                                Priority priority) {

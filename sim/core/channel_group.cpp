@@ -25,18 +25,22 @@ ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_
   stats().addFormula("bandwidth", "B/s", "configured bandwidth over all channels", [this] {
     return static_cast<double>(channel_bytes_per_s_) * static_cast<double>(busy_until_.size());
   });
-  stats().addFormula("utilization", "1", "mean channel busy time / simulated time (stats window)", [this] {
-    const Tick end = std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) - statsStart();
-    if (end == 0) return 0.0;
-    double busy = 0;
-    for (Tick b : busy_ticks_)
-      busy += static_cast<double>(b);
-    return busy / (static_cast<double>(end) * static_cast<double>(busy_ticks_.size()));
-  });
+  stats().addFormula(
+      "utilization", "1", "mean channel busy time / simulated time (stats window)", [this] {
+        const Tick end =
+            std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) -
+            statsStart();
+        if (end == 0) return 0.0;
+        double busy = 0;
+        for (Tick b : busy_ticks_)
+          busy += static_cast<double>(b);
+        return busy / (static_cast<double>(end) * static_cast<double>(busy_ticks_.size()));
+      });
   stats().addFormula(
       "max_channel_utilization", "1", "busiest channel's busy time / simulated time", [this] {
         const Tick end =
-            std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) - statsStart();
+            std::max(now(), *std::max_element(busy_until_.begin(), busy_until_.end())) -
+            statsStart();
         return end == 0 ? 0.0
                         : static_cast<double>(
                               *std::max_element(busy_ticks_.begin(), busy_ticks_.end())) /
@@ -114,8 +118,10 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
     for (std::uint64_t c = start; c < end; ++c, ++k) {
       Tick serialization = k < extra ? ticks_q1 : ticks_q;
       if (c == first_channel || c == last_channel) {
-        const std::uint64_t trim = (c == first_channel ? head_trim : 0) + (c == last_channel ? tail_trim : 0);
-        serialization = transferTicks((q + (k < extra ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
+        const std::uint64_t trim =
+            (c == first_channel ? head_trim : 0) + (c == last_channel ? tail_trim : 0);
+        serialization =
+            transferTicks((q + (k < extra ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
       }
       const Tick done = std::max(t, busy[c]) + serialization;
       busy[c] = done;

@@ -9,12 +9,17 @@ namespace archsim {
 Component::Component(Simulation& sim, std::string name, StatGroup& parent_stats)
     : sim_(sim), name_(name), stats_(parent_stats.addGroup(std::move(name))) {}
 
-Tick Component::now() const { return sim_.now(); }
-Tick Component::statsStart() const { return sim_.statsStart(); }
+Tick Component::now() const {
+  return sim_.now();
+}
+Tick Component::statsStart() const {
+  return sim_.statsStart();
+}
 
 void Simulation::resetStats() {
   stats_.reset();
-  for (auto& c : components_) c->resetStats();
+  for (auto& c : components_)
+    c->resetStats();
   stats_start_ = now_;
 }
 

@@ -116,8 +116,10 @@ Formula& StatGroup::addFormula(std::string name, std::string unit, std::string d
 }
 
 void StatGroup::reset() {
-  for (auto& s : stats_) s->reset();
-  for (auto& g : groups_) g->reset();
+  for (auto& s : stats_)
+    s->reset();
+  for (auto& g : groups_)
+    g->reset();
 }
 
 const StatGroup* StatGroup::findGroup(const std::string& name) const {

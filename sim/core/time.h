@@ -44,7 +44,8 @@ __extension__ using Uint128 = unsigned __int128;
 /// c must be non-zero (callers validate rates before they reach the kernel).
 constexpr std::uint64_t mulDivCeil(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
   std::uint64_t narrow = 0;
-  if (!__builtin_mul_overflow(a, b, &narrow) && narrow <= std::numeric_limits<std::uint64_t>::max() - c) {
+  if (!__builtin_mul_overflow(a, b, &narrow) &&
+      narrow <= std::numeric_limits<std::uint64_t>::max() - c) {
     return (narrow + c - 1) / c;  // the common case, without 128-bit division
   }
   const Uint128 product = static_cast<Uint128>(a) * b;

@@ -21,10 +21,10 @@ namespace archsim::exec {
 
 /// A resource of the simulated chip (or its links) whose busy time was recorded over the run.
 struct ResourceTrack {
-  std::string group;  // "compute", "memory" or "link"
-  std::string name;   // "matrix units", a memory level's name, a link "c0-s0"
-  std::string unit;   // what `capacity` counts: "units" or "B/s"
-  double capacity = 0;  // units, or bytes/s at the achievable fraction (100% utilization)
+  std::string group;        // "compute", "memory" or "link"
+  std::string name;         // "matrix units", a memory level's name, a link "c0-s0"
+  std::string unit;         // what `capacity` counts: "units" or "B/s"
+  double capacity = 0;      // units, or bytes/s at the achievable fraction (100% utilization)
   std::uint64_t bytes = 0;  // moved in the measured window (memory levels and links)
   bool own = true;  // the simulated chip's own resource (its links: from or to it); false for the
                     // rest of its tensor-parallel group's links and switch servers
@@ -39,8 +39,8 @@ class ChipRun {
   /// Same, for a workload built by the caller (a microbenchmark graph, or one rank's shard). With a
   /// `group` of two or more chips, collective ops run over them on the system's topology.
   ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
-          std::vector<std::uint32_t> group = {}, ProgressSink* progress = nullptr, std::size_t index = 0,
-          std::size_t count = 1);
+          std::vector<std::uint32_t> group = {}, ProgressSink* progress = nullptr,
+          std::size_t index = 0, std::size_t count = 1);
 
   const spec::SystemSpec& system() const { return system_; }
   const graph::Workload& workload() const { return *workload_; }

@@ -9,20 +9,26 @@ namespace archsim::exec {
 namespace {
 using spec::AllReduceAlgorithm;
 
-bool powerOfTwo(std::size_t n) { return n > 0 && (n & (n - 1)) == 0; }
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+bool powerOfTwo(std::size_t n) {
+  return n > 0 && (n & (n - 1)) == 0;
+}
+std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 }  // namespace
 
-CollectiveEngine::CollectiveEngine(Simulation& sim, hw::Topology& topology, const spec::CollectiveSpec& spec)
+CollectiveEngine::CollectiveEngine(Simulation& sim, hw::Topology& topology,
+                                   const spec::CollectiveSpec& spec)
     : sim_(sim), topology_(topology), spec_(spec) {}
 
-std::optional<hw::NodeId> CollectiveEngine::sharedReducingSwitch(const std::vector<std::uint32_t>& ranks,
-                                                                 bool need_reducer) const {
+std::optional<hw::NodeId> CollectiveEngine::sharedReducingSwitch(
+    const std::vector<std::uint32_t>& ranks, bool need_reducer) const {
   for (std::size_t level = 0; level < topology_.coordinates(ranks.front()).size(); ++level) {
     const auto sw = topology_.switchOf(ranks.front(), level);
     if (!sw) continue;
     bool shared = true;
-    for (std::uint32_t r : ranks) shared = shared && topology_.switchOf(r, level) == sw;
+    for (std::uint32_t r : ranks)
+      shared = shared && topology_.switchOf(r, level) == sw;
     if (shared && (!need_reducer || topology_.canReduce(*sw))) return sw;
   }
   return std::nullopt;
@@ -54,7 +60,8 @@ bool CollectiveEngine::oneHopApart(const std::vector<std::uint32_t>& ranks) cons
   if (sharedReducingSwitch(ranks, false)) return true;
   for (std::uint32_t a : ranks) {
     for (std::uint32_t b : ranks) {
-      if (a != b && topology_.bandwidth().coeff(static_cast<int>(a), static_cast<int>(b)) == 0.0) return false;
+      if (a != b && topology_.bandwidth().coeff(static_cast<int>(a), static_cast<int>(b)) == 0.0)
+        return false;
     }
   }
   return true;
@@ -67,7 +74,8 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
   auto ringSteps = [&](std::size_t count, std::uint64_t bytes) {
     for (std::size_t s = 0; s < count; ++s) {
       Step step;
-      for (std::size_t i = 0; i < n; ++i) step.sends.push_back({ranks[i], ranks[(i + 1) % n], bytes});
+      for (std::size_t i = 0; i < n; ++i)
+        step.sends.push_back({ranks[i], ranks[(i + 1) % n], bytes});
       steps.push_back(std::move(step));
     }
   };
@@ -106,16 +114,17 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
   if (algo == AllReduceAlgorithm::kAuto) {
     if (S <= spec_.small_message_bytes) {
       algo = on_switch || direct ? AllReduceAlgorithm::kOneShot
-             : powerOfTwo(n) ? AllReduceAlgorithm::kRecursiveDoubling
-                             : AllReduceAlgorithm::kRing;
+             : powerOfTwo(n)     ? AllReduceAlgorithm::kRecursiveDoubling
+                                 : AllReduceAlgorithm::kRing;
     } else {
-      algo = reducing ? AllReduceAlgorithm::kInSwitch
+      algo = reducing            ? AllReduceAlgorithm::kInSwitch
              : nodeGroups(ranks) ? AllReduceAlgorithm::kHierarchical
                                  : AllReduceAlgorithm::kRing;
     }
   }
   if (algo == AllReduceAlgorithm::kInSwitch && !reducing) algo = AllReduceAlgorithm::kRing;
-  if (algo == AllReduceAlgorithm::kRecursiveDoubling && !powerOfTwo(n)) algo = AllReduceAlgorithm::kRing;
+  if (algo == AllReduceAlgorithm::kRecursiveDoubling && !powerOfTwo(n))
+    algo = AllReduceAlgorithm::kRing;
   const auto groups = nodeGroups(ranks);
   if (algo == AllReduceAlgorithm::kHierarchical && !groups) algo = AllReduceAlgorithm::kRing;
   switch (algo) {
@@ -126,7 +135,8 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
     case AllReduceAlgorithm::kRecursiveDoubling:
       for (std::size_t k = 1; k < n; k <<= 1) {
         Step step;
-        for (std::size_t i = 0; i < n; ++i) step.sends.push_back({ranks[i], ranks[i ^ k], S});
+        for (std::size_t i = 0; i < n; ++i)
+          step.sends.push_back({ranks[i], ranks[i ^ k], S});
         steps.push_back(std::move(step));
       }
       return "recursive_doubling";
@@ -141,11 +151,13 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
       const std::size_t G = groups->size(), g = groups->front().size();
       Step step;
       for (const auto& group : *groups) {
-        for (std::size_t i = 0; i < g; ++i) step.sends.push_back({group[i], group[(i + 1) % g], ceilDiv(2 * (g - 1) * S, g)});
+        for (std::size_t i = 0; i < g; ++i)
+          step.sends.push_back({group[i], group[(i + 1) % g], ceilDiv(2 * (g - 1) * S, g)});
       }
       for (std::size_t j = 0; j < G; ++j) {
         for (std::size_t i = 0; i < g; ++i) {
-          step.sends.push_back({(*groups)[j][i], (*groups)[(j + 1) % G][i], ceilDiv(2 * (G - 1) * S, G * g)});
+          step.sends.push_back(
+              {(*groups)[j][i], (*groups)[(j + 1) % G][i], ceilDiv(2 * (G - 1) * S, G * g)});
         }
       }
       step.latency_steps = static_cast<std::uint32_t>(2 * (g - 1) + 2 * (G - 1));
@@ -156,7 +168,8 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
       Step step;
       step.reduce_switch = *reducing;
       step.reduce_bytes = S;
-      for (std::uint32_t rank : ranks) step.sends.push_back({rank, rank, S});
+      for (std::uint32_t rank : ranks)
+        step.sends.push_back({rank, rank, S});
       steps.push_back(std::move(step));
       return "in_switch";
     }
@@ -164,7 +177,8 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
   return "?";
 }
 
-CollectiveCost CollectiveEngine::start(const CollectiveRequest& request, Callback done, std::uint64_t arg) {
+CollectiveCost CollectiveEngine::start(const CollectiveRequest& request, Callback done,
+                                       std::uint64_t arg) {
   if (request.ranks.empty()) ARCHSIM_PANIC("a collective without ranks");
   std::uint64_t id;
   if (!free_.empty()) {
@@ -186,8 +200,9 @@ CollectiveCost CollectiveEngine::start(const CollectiveRequest& request, Callbac
     for (const Send& s : step.sends) {
       if (step.reduce_switch != 0) {  // up to the switch and back down
         cost.bytes_sent += 2 * s.bytes;
-        cost.energy_j += static_cast<double>(s.bytes) *
-                         (topology_.energyPerByte(s.src, step.reduce_switch) + topology_.energyPerByte(step.reduce_switch, s.dst));
+        cost.energy_j +=
+            static_cast<double>(s.bytes) * (topology_.energyPerByte(s.src, step.reduce_switch) +
+                                            topology_.energyPerByte(step.reduce_switch, s.dst));
       } else {
         cost.bytes_sent += s.bytes;
         cost.energy_j += static_cast<double>(s.bytes) * topology_.energyPerByte(s.src, s.dst);
@@ -217,10 +232,12 @@ void CollectiveEngine::onStep(std::uint64_t id) {
     for (const Send& s : step.sends) {
       const Tick up = topology_.send(s.src, sw, s.bytes, t, spec_.chunk_bytes);
       end = std::max(end, up);
-      up_first = std::max(up_first, t + topology_.link(topology_.route(s.src, sw).front()).latency_ps);
+      up_first =
+          std::max(up_first, t + topology_.link(topology_.route(s.src, sw).front()).latency_ps);
     }
     Tick reduced = up_first;
-    for (std::size_t i = 0; i < step.sends.size(); ++i) reduced = std::max(reduced, reducer->reserveAt(up_first, step.reduce_bytes));
+    for (std::size_t i = 0; i < step.sends.size(); ++i)
+      reduced = std::max(reduced, reducer->reserveAt(up_first, step.reduce_bytes));
     for (const Send& s : step.sends) {
       const Tick down = topology_.send(sw, s.dst, s.bytes, up_first, spec_.chunk_bytes);
       // Reduced data cannot arrive before it is reduced: the last chunk follows the reduction.
@@ -230,7 +247,8 @@ void CollectiveEngine::onStep(std::uint64_t id) {
       end = std::max({end, down, tail});
     }
   } else {
-    for (const Send& s : step.sends) end = std::max(end, topology_.send(s.src, s.dst, s.bytes, t, spec_.chunk_bytes));
+    for (const Send& s : step.sends)
+      end = std::max(end, topology_.send(s.src, s.dst, s.bytes, t, spec_.chunk_bytes));
   }
   sim_.schedule(end, Callback::to<&CollectiveEngine::onStep>(this), id);
 }

@@ -8,9 +8,9 @@
 // buffer, n ranks; "one hop apart": every pair joined by a direct link or one shared switch):
 //   all-reduce  ring: 2(n-1) steps of S/n to the next rank;  recursive_doubling: log2 n steps of S
 //               with rank ^ 2^k;  one_shot: every rank sends S to every other (one step);
-//               two_shot: a reduce-scatter then an all-gather through the switch, S/n per pair each;
-//               in_switch: every rank sends S up, the switch reduces (its reduce bandwidth), and
-//               multicasts S back (NVLink SHARP);  auto: one_shot when one hop apart, else
+//               two_shot: a reduce-scatter then an all-gather through the switch, S/n per pair
+//               each; in_switch: every rank sends S up, the switch reduces (its reduce bandwidth),
+//               and multicasts S back (NVLink SHARP);  auto: one_shot when one hop apart, else
 //               recursive doubling, up to the small-message size; above it in_switch where the
 //               ranks' switch reduces, else hierarchical across nodes, else ring.
 //               hierarchical (ranks in G nodes of g): a ring inside every node and a ring across
@@ -79,12 +79,14 @@ class CollectiveEngine {
   };
 
   std::string_view plan(const CollectiveRequest& r, std::vector<Step>& steps);
-  std::optional<hw::NodeId> sharedReducingSwitch(const std::vector<std::uint32_t>& ranks, bool need_reducer) const;
+  std::optional<hw::NodeId> sharedReducingSwitch(const std::vector<std::uint32_t>& ranks,
+                                                 bool need_reducer) const;
   /// Every pair of ranks is joined by a direct link or one shared switch.
   bool oneHopApart(const std::vector<std::uint32_t>& ranks) const;
   /// The ranks grouped by their innermost topology group (node), when every group holds the same
   /// number of them and there are at least two groups of two or more.
-  std::optional<std::vector<std::vector<std::uint32_t>>> nodeGroups(const std::vector<std::uint32_t>& ranks) const;
+  std::optional<std::vector<std::vector<std::uint32_t>>> nodeGroups(
+      const std::vector<std::uint32_t>& ranks) const;
   void onStep(std::uint64_t id);
 
   Simulation& sim_;

@@ -7,7 +7,8 @@ void OpCounters::add(const OpCounters& o, std::uint64_t times) {
   for (std::size_t i = 0; i < o.level.size(); ++i) {
     level[i].read += times * o.level[i].read;
     level[i].written += times * o.level[i].written;
-    for (std::size_t r = 0; r <= kRoles; ++r) level[i].by_role[r] += times * o.level[i].by_role[r];
+    for (std::size_t r = 0; r <= kRoles; ++r)
+      level[i].by_role[r] += times * o.level[i].by_role[r];
   }
   for (std::size_t r = 0; r < kRoles; ++r) {
     hits[r] += times * o.hits[r];

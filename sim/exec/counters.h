@@ -12,7 +12,9 @@
 namespace archsim::exec {
 
 inline constexpr std::size_t kRoles = 4;  // graph::TensorRole values
-inline std::size_t roleIndex(graph::TensorRole r) { return static_cast<std::size_t>(r); }
+inline std::size_t roleIndex(graph::TensorRole r) {
+  return static_cast<std::size_t>(r);
+}
 
 /// Sentinel role for traffic that belongs to no tensor role: dirty cache blocks written back.
 inline constexpr std::size_t kWritebackRole = kRoles;
@@ -25,7 +27,7 @@ struct LevelTraffic {
 };
 
 struct OpCounters {
-  std::vector<LevelTraffic> level;  // by memory level index
+  std::vector<LevelTraffic> level;             // by memory level index
   std::array<std::uint64_t, kRoles> hits{};    // cache block lookups served by a cache
   std::array<std::uint64_t, kRoles> misses{};  // ... that went to DRAM
   std::array<std::uint64_t, kRoles> hit_bytes{};

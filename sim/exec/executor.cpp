@@ -19,18 +19,24 @@ constexpr std::uint64_t kVectorPool = 1;
 std::uint64_t packTile(OpId op, std::uint64_t tile, std::uint64_t pool) {
   return (tile << 25) | (static_cast<std::uint64_t>(op) << 1) | pool;
 }
-OpId opOf(std::uint64_t arg) { return static_cast<OpId>((arg >> 1) & 0xffffff); }
-std::uint64_t tileOf(std::uint64_t arg) { return arg >> 25; }
+OpId opOf(std::uint64_t arg) {
+  return static_cast<OpId>((arg >> 1) & 0xffffff);
+}
+std::uint64_t tileOf(std::uint64_t arg) {
+  return arg >> 25;
+}
 
 /// The matrix format the chip computes a scenario's `compute` dtype in: itself, or the same-width
 /// alternative (bf16 <-> fp16, fp8 <-> int8) with a warning.
-spec::DType resolveMatrixDType(const spec::ChipSpec& chip, spec::DType wanted, std::vector<std::string>& warnings) {
+spec::DType resolveMatrixDType(const spec::ChipSpec& chip, spec::DType wanted,
+                               std::vector<std::string>& warnings) {
   if (chip.matrix.peak(wanted)) return wanted;
-  const std::pair<spec::DType, spec::DType> kSameWidth[] = {{spec::DType::kBf16, spec::DType::kFp16},
-                                                            {spec::DType::kFp16, spec::DType::kBf16},
-                                                            {spec::DType::kFp8, spec::DType::kInt8},
-                                                            {spec::DType::kInt8, spec::DType::kFp8},
-                                                            {spec::DType::kFp32, spec::DType::kTf32}};
+  const std::pair<spec::DType, spec::DType> kSameWidth[] = {
+      {spec::DType::kBf16, spec::DType::kFp16},
+      {spec::DType::kFp16, spec::DType::kBf16},
+      {spec::DType::kFp8, spec::DType::kInt8},
+      {spec::DType::kInt8, spec::DType::kFp8},
+      {spec::DType::kFp32, spec::DType::kTf32}};
   for (const auto& [from, to] : kSameWidth) {
     if (from == wanted && chip.matrix.peak(to)) {
       warnings.push_back(fmt::format("{} has no {} matrix throughput; computing in {}", chip.name,
@@ -43,9 +49,10 @@ spec::DType resolveMatrixDType(const spec::ChipSpec& chip, spec::DType wanted, s
     if (!have.empty()) have += ", ";
     have += spec::dtypeName(t);
   }
-  throw ConfigError(Location{"<scenario dtypes>", 0, 0}, "dtypes.compute",
-                    fmt::format("{} cannot compute in {} on its matrix units (it has {}); set dtypes.compute",
-                                chip.name, spec::dtypeName(wanted), have));
+  throw ConfigError(
+      Location{"<scenario dtypes>", 0, 0}, "dtypes.compute",
+      fmt::format("{} cannot compute in {} on its matrix units (it has {}); set dtypes.compute",
+                  chip.name, spec::dtypeName(wanted), have));
 }
 
 spec::DType resolveVectorDType(const spec::ChipSpec& chip, spec::DType wanted) {
@@ -58,7 +65,8 @@ double energyPerOp(const spec::ChipSpec& chip, spec::DType t) {
   const auto it = chip.power.energy_j_per_op.find(t);
   if (it != chip.power.energy_j_per_op.end()) return it->second;
   double most = 0.0;  // an unlisted format: charge the costliest listed one
-  for (const auto& [dtype, e] : chip.power.energy_j_per_op) most = std::max(most, e);
+  for (const auto& [dtype, e] : chip.power.energy_j_per_op)
+    most = std::max(most, e);
   return most;
 }
 
@@ -66,11 +74,13 @@ std::string boundOf(const OpRecord& r, hw::Chip& chip) {
   if (r.busy == 0) return "latency";
   const double d = static_cast<double>(r.busy);
   const auto& units = r.matrix ? chip.spec().matrix : chip.spec().vector;
-  double best = static_cast<double>(r.matrix ? r.counters.matrix_busy_ps : r.counters.vector_busy_ps) /
-                (units.units * d);
+  double best =
+      static_cast<double>(r.matrix ? r.counters.matrix_busy_ps : r.counters.vector_busy_ps) /
+      (units.units * d);
   std::string bound = "compute";
   for (std::size_t i = 0; i < r.counters.level.size(); ++i) {
-    const double bytes = static_cast<double>(r.counters.level[i].read + r.counters.level[i].written);
+    const double bytes =
+        static_cast<double>(r.counters.level[i].read + r.counters.level[i].written);
     const double u = bytes / (chip.level(i).effectiveBandwidth() * ticksToSeconds(r.busy));
     if (u > best) {
       best = u;
@@ -82,18 +92,21 @@ std::string boundOf(const OpRecord& r, hw::Chip& chip) {
 
 }  // namespace
 
-Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload, const map::Placement& placement)
+Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload,
+                   const map::Placement& placement)
     : sim_(sim), chip_(chip), workload_(workload), placement_(placement), memory_(chip, placement) {
   const spec::ChipSpec& c = chip.spec();
   const spec::ScenarioSpec& s = workload.scenario();
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
-  matrix_macs_per_tick_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable_fraction /
+  matrix_macs_per_tick_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) *
+                          c.matrix.achievable_fraction /
                           static_cast<double>(chip.clock().periodTicks());
-  vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction / c.vector.units /
-                           static_cast<double>(kTicksPerSecond);
+  vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
+                           c.vector.units / static_cast<double>(kTicksPerSecond);
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
-                         c.vector.achievable_fraction / c.vector.units / static_cast<double>(kTicksPerSecond);
+                         c.vector.achievable_fraction / c.vector.units /
+                         static_cast<double>(kTicksPerSecond);
   matrix_j_per_mac_ = 2.0 * energyPerOp(c, matrix_dtype_);
   vector_j_per_flop_ = energyPerOp(c, vector_dtype_);
   dataflow_ = c.execution.style == spec::ExecutionStyle::kDataflow;
@@ -110,8 +123,9 @@ Tick Executor::computeTicks(const TileTask& task) const {
   double ticks = 0.0;
   if (task.macs > 0) {
     // Whole cycles on the unit's clock.
-    const double cycles = std::ceil(static_cast<double>(task.macs) /
-                                    (matrix_macs_per_tick_ * static_cast<double>(chip_.clock().periodTicks())));
+    const double cycles =
+        std::ceil(static_cast<double>(task.macs) /
+                  (matrix_macs_per_tick_ * static_cast<double>(chip_.clock().periodTicks())));
     ticks += cycles * static_cast<double>(chip_.clock().periodTicks());
   }
   if (task.vector_flops > 0) {
@@ -126,14 +140,17 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   graph_ = r.graph;
   run_ = run;
   measured_ = measured;
-  ctx_ = std::make_unique<PlanContext>(PlanContext{chip_.spec(), workload_.scenario(), placement_, *graph_, kv_length,
+  ctx_ = std::make_unique<PlanContext>(PlanContext{chip_.spec(), workload_.scenario(), placement_,
+                                                   *graph_, kv_length,
                                                    r.phase == graph::GraphPhase::kDecode});
   ops_.clear();
   ops_.resize(graph_->ops().size());
-  for (OpState& st : ops_) st.counters = OpCounters(chip_.levels().size());
+  for (OpState& st : ops_)
+    st.counters = OpCounters(chip_.levels().size());
   order_ = graph_->topologicalOrder();
   position_.assign(order_.size(), 0);
-  for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
+  for (std::size_t i = 0; i < order_.size(); ++i)
+    position_[order_[i]] = i;
   active_.clear();
   free_[kMatrixPool] = chip_.spec().matrix.units;
   free_[kVectorPool] = chip_.spec().vector.units;
@@ -149,10 +166,12 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
         producers.push_back(static_cast<OpId>(boost::source(*it, graph_->dag())));
       }
       std::sort(producers.begin(), producers.end());
-      ops_[op].pending = static_cast<std::uint32_t>(std::unique(producers.begin(), producers.end()) - producers.begin());
+      ops_[op].pending = static_cast<std::uint32_t>(
+          std::unique(producers.begin(), producers.end()) - producers.begin());
     }
     for (OpId op : order_) {
-      if (ops_[op].pending == 0) sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), op);
+      if (ops_[op].pending == 0)
+        sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), op);
     }
   } else {
     sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[0]);
@@ -160,7 +179,8 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   }
   sim_.run();
   for (OpId op = 0; op < ops_.size(); ++op) {
-    if (!ops_[op].done) ARCHSIM_PANIC_AT(sim_.now(), "op " + graph_->op(op).name + " never finished");
+    if (!ops_[op].done)
+      ARCHSIM_PANIC_AT(sim_.now(), "op " + graph_->op(op).name + " never finished");
   }
 }
 
@@ -171,9 +191,12 @@ void Executor::setCollectives(CollectiveEngine& engine, std::vector<std::uint32_
 
 void Executor::startCollective(OpId op) {
   const graph::Op& o = graph_->op(op);
-  if (collectives_ == nullptr) ARCHSIM_PANIC("collective op '" + o.name + "' on a chip without a collective group");
-  const CollectiveRequest request{o.collective->kind, group_, o.collective->bytes.at(graph_->effectiveKv(ctx_->kv_length))};
-  const CollectiveCost cost = collectives_->start(request, Callback::to<&Executor::onCollectiveDone>(this), op);
+  if (collectives_ == nullptr)
+    ARCHSIM_PANIC("collective op '" + o.name + "' on a chip without a collective group");
+  const CollectiveRequest request{o.collective->kind, group_,
+                                  o.collective->bytes.at(graph_->effectiveKv(ctx_->kv_length))};
+  const CollectiveCost cost =
+      collectives_->start(request, Callback::to<&Executor::onCollectiveDone>(this), op);
   // The group is symmetric: this chip's share is 1/n of the group's traffic and link energy.
   OpState& st = ops_[op];
   st.counters.network_bytes += cost.bytes_sent / group_.size();
@@ -181,7 +204,9 @@ void Executor::startCollective(OpId op) {
   st.counters.network_energy_j += cost.energy_j / static_cast<double>(group_.size());
 }
 
-void Executor::onCollectiveDone(std::uint64_t op) { finishOp(static_cast<OpId>(op)); }
+void Executor::onCollectiveDone(std::uint64_t op) {
+  finishOp(static_cast<OpId>(op));
+}
 
 void Executor::startOp(std::uint64_t op) {
   OpState& st = ops_[op];
@@ -221,7 +246,9 @@ void Executor::prefetchAfter(OpId op) {
     for (std::uint64_t t = 0; t < p.tiles(); ++t) {
       p.tile(t, scratch_);
       for (const RangeRef& r : scratch_.reads) {
-        if (r.weight) st.prefetched[t] = std::max(st.prefetched[t], memory_.read(r.tensor, r.offset, r.bytes, st.counters));
+        if (r.weight)
+          st.prefetched[t] =
+              std::max(st.prefetched[t], memory_.read(r.tensor, r.offset, r.bytes, st.counters));
       }
     }
     return;
@@ -244,13 +271,14 @@ void Executor::issue() {
       if (!found) break;
       OpState& st = ops_[chosen];
       issueTile(chosen, st.next++);
-      if (st.next >= st.plan->tiles()) active_.erase(std::find(active_.begin(), active_.end(), chosen));
+      if (st.next >= st.plan->tiles())
+        active_.erase(std::find(active_.begin(), active_.end(), chosen));
     }
   }
 }
 
-Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute, bool skip_staged_weights,
-                       std::uint64_t tile, bool write) {
+Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute,
+                       bool skip_staged_weights, std::uint64_t tile, bool write) {
   Tick ready = t0;
   for (const RangeRef& r : task.reads) {
     if (skip_staged_weights && r.weight) continue;
@@ -261,7 +289,8 @@ Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute,
   const Tick chunks = std::max<Tick>(1, task.k_chunks);
   Tick done = t0 + std::max(fetch + compute / chunks, fetch / chunks + compute);
   if (write) {
-    for (const RangeRef& w : task.writes) done = std::max(done, memory_.write(w.tensor, w.offset, w.bytes, st.counters));
+    for (const RangeRef& w : task.writes)
+      done = std::max(done, memory_.write(w.tensor, w.offset, w.bytes, st.counters));
   }
   return done;
 }
@@ -276,7 +305,8 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   // A two-pass tile computes half its work per pass and writes only after the second.
   const bool two_pass = scratch_.passes > 1;
   const Tick pass_compute = two_pass ? compute / 2 : compute;
-  const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass);
+  const Tick done =
+      runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass);
 
   UnitPool& units = pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits();
   units.reserve(done - t0);
@@ -337,7 +367,8 @@ void Executor::finishOp(OpId op) {
                         workload_.scenario().software.op_overhead_ps;
   if (dataflow_) {
     for (OpId next : graph_->successors(op)) {
-      if (--ops_[next].pending == 0) sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), next);
+      if (--ops_[next].pending == 0)
+        sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), next);
     }
   } else if (next_in_order_ < order_.size()) {
     sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[next_in_order_++]);
@@ -378,7 +409,8 @@ RunResult Executor::run() {
   const spec::ScenarioSpec& s = workload_.scenario();
   const auto& runs = workload_.runs();
   for (const graph::Run& r : runs) {
-    const std::uint64_t steps = r.kv_last - r.kv_first + 1 + (s.phase == spec::Phase::kDecode ? 1 : 0);
+    const std::uint64_t steps =
+        r.kv_last - r.kv_first + 1 + (s.phase == spec::Phase::kDecode ? 1 : 0);
     progress_state_.ops_total += steps * r.graph->ops().size();
   }
   for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -436,9 +468,10 @@ RunResult Executor::finish() {
   const Metrics& m = out.metrics;
   out.warnings = warnings_;
   if (m.avg_power_w > chip_.spec().power.tdp_w) {
-    out.warnings.push_back(fmt::format("average power {} exceeds {}'s TDP of {}",
-                                       spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower), chip_.spec().name,
-                                       spec::formatQuantity(chip_.spec().power.tdp_w, spec::Dimension::kPower)));
+    out.warnings.push_back(
+        fmt::format("average power {} exceeds {}'s TDP of {}",
+                    spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower), chip_.spec().name,
+                    spec::formatQuantity(chip_.spec().power.tdp_w, spec::Dimension::kPower)));
   }
   return out;
 }

@@ -10,7 +10,8 @@
 //   kernel   — ops in topological order, each after the previous one ends plus the launch
 //              overhead (and the scenario's software op overhead); a barrier per op;
 //   dataflow — ops start when their producers finish, no launch cost; ready ops share the units;
-//              with streamed weights, the next weight op's weights are prefetched when an op starts.
+//              with streamed weights, the next weight op's weights are prefetched when an op
+//              starts.
 // Steps run back to back (a decode step starts when the previous token is out). A `decode` scenario
 // first runs one warm-up step (caches in steady state), then resets stats and measures one step.
 #pragma once
@@ -33,7 +34,8 @@ namespace archsim::exec {
 class Executor {
  public:
   /// Throws ConfigError when the chip cannot compute in the scenario's formats.
-  Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload, const map::Placement& placement);
+  Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload,
+           const map::Placement& placement);
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
@@ -101,7 +103,7 @@ class Executor {
   std::size_t run_ = 0;
   std::unique_ptr<PlanContext> ctx_;
   std::vector<OpState> ops_;
-  std::vector<graph::OpId> order_;    // topological order
+  std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_
   std::size_t next_in_order_ = 0;      // kernel style: the next op to launch
   std::vector<graph::OpId> active_;    // started ops with tiles left to issue, in topological order

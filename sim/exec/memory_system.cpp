@@ -17,15 +17,16 @@ void MemorySystem::charge(std::size_t level, std::uint64_t bytes, bool write, st
   counters.energy_j += static_cast<double>(bytes) * chip_.level(level).spec().energy_j_per_byte;
 }
 
-Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role,
-                                OpCounters& counters) {
+Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write,
+                                std::size_t role, OpCounters& counters) {
   hw::MemoryLevel* dram = chip_.dram();
   if (dram == nullptr) ARCHSIM_PANIC("a DRAM-homed tensor on a chip without DRAM");
   charge(dram->index(), bytes, write, role, counters);
   return dram->transfer(address, bytes);
 }
 
-Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters) {
+Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
+                        OpCounters& counters) {
   if (bytes == 0) return chip_.level(0).latency();
   const map::TensorHome& home = placement_.home(tensor);
   hw::MemoryLevel& level = chip_.level(home.level);
@@ -34,7 +35,8 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
     return level.transfer(home.address + offset, bytes);
   }
   const auto& caches = chip_.caches();
-  if (caches.empty()) return dramTransfer(home.address + offset, bytes, false, roleIndex(home.role), counters);
+  if (caches.empty())
+    return dramTransfer(home.address + offset, bytes, false, roleIndex(home.role), counters);
 
   const std::size_t role = roleIndex(home.role);
   std::vector<std::uint64_t>& hit_bytes = hit_bytes_;
@@ -45,7 +47,8 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   std::uint64_t run_bytes = 0;
   auto flushRun = [&] {
     if (run_bytes > 0) {
-      ready = std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, role, counters));
+      ready =
+          std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, role, counters));
     }
     run_bytes = 0;
   };
@@ -88,7 +91,8 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   return ready;
 }
 
-Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters) {
+Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
+                         OpCounters& counters) {
   if (bytes == 0) return chip_.level(0).latency();
   const map::TensorHome& home = placement_.home(tensor);
   hw::MemoryLevel& level = chip_.level(home.level);
@@ -97,14 +101,17 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
     return level.transfer(home.address + offset, bytes);
   }
   const auto& caches = chip_.caches();
-  if (caches.empty()) return dramTransfer(home.address + offset, bytes, true, roleIndex(home.role), counters);
+  if (caches.empty())
+    return dramTransfer(home.address + offset, bytes, true, roleIndex(home.role), counters);
   hw::MemoryLevel& nearest = *caches.front();
   std::uint64_t writeback = 0;
   const std::uint64_t end = offset + bytes;
   for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
     const std::uint64_t lo = std::max(offset, block * kBlockBytes);
     const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
-    writeback += nearest.cache()->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, hi - lo, kBlockBytes, true)
+    writeback += nearest.cache()
+                     ->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, hi - lo,
+                              kBlockBytes, true)
                      .writeback_bytes;
   }
   charge(nearest.index(), bytes, true, roleIndex(home.role), counters);

@@ -1,12 +1,12 @@
 // MemorySystem: moves byte ranges of tensors between their home level and the units.
 //
 // A tensor homed in a persistent SRAM is read and written through that SRAM's port. A tensor homed
-// in DRAM goes through the chip's caches, near -> far, in 64 KiB blocks keyed (tensor, block): a hit
-// is served at the hitting cache's bandwidth; a miss allocates the block in every cache (inclusive)
-// and is fetched from DRAM, contiguous missing blocks in one channel-group transfer at the tensor's
-// address. Writes allocate in the nearest cache (dirty); evicted dirty blocks are written back to
-// DRAM. Each call returns the tick its last byte arrives and adds bytes, hits, misses and energy to
-// the caller's counters. Reservations are made at the current tick.
+// in DRAM goes through the chip's caches, near -> far, in 64 KiB blocks keyed (tensor, block): a
+// hit is served at the hitting cache's bandwidth; a miss allocates the block in every cache
+// (inclusive) and is fetched from DRAM, contiguous missing blocks in one channel-group transfer at
+// the tensor's address. Writes allocate in the nearest cache (dirty); evicted dirty blocks are
+// written back to DRAM. Each call returns the tick its last byte arrives and adds bytes, hits,
+// misses and energy to the caller's counters. Reservations are made at the current tick.
 #pragma once
 
 #include <cstdint>
@@ -27,13 +27,15 @@ class MemorySystem {
   Tick write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
 
  private:
-  Tick dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role, OpCounters& counters);
+  Tick dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role,
+                    OpCounters& counters);
   /// Counts `bytes` moved at `level` for a tensor of `role` (kWritebackRole: write-back traffic).
-  void charge(std::size_t level, std::uint64_t bytes, bool write, std::size_t role, OpCounters& counters);
+  void charge(std::size_t level, std::uint64_t bytes, bool write, std::size_t role,
+              OpCounters& counters);
 
   hw::Chip& chip_;
   const map::Placement& placement_;
-  std::uint64_t writeback_cursor_ = 0;  // spreads write-backs over the DRAM channels
+  std::uint64_t writeback_cursor_ = 0;    // spreads write-backs over the DRAM channels
   std::vector<std::uint64_t> hit_bytes_;  // per cache level, scratch for read()
 };
 

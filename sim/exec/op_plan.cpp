@@ -14,10 +14,12 @@ using graph::TensorRole;
 constexpr std::uint64_t kKvBlockTokens = 256;  // tokens a decode KV split covers at least
 constexpr std::uint64_t kQueryBlock = 128;     // queries per prefill attention tile
 constexpr std::uint64_t kAttentionKChunk = 64;
-constexpr std::uint64_t kGroupRows = 8;  // most row blocks per group in the matmul tile order
+constexpr std::uint64_t kGroupRows = 8;       // most row blocks per group in the matmul tile order
 constexpr std::uint64_t kRegisterRow = 1024;  // widest softmax row kept in registers (one pass)
 
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 /// x * num / den without overflow.
 std::uint64_t scale(std::uint64_t x, std::uint64_t num, std::uint64_t den) {
@@ -34,7 +36,8 @@ std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t wind
 }
 
 bool isWeightMatmul(OpKind k) {
-  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul || k == OpKind::kLmHead;
+  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul ||
+         k == OpKind::kLmHead;
 }
 
 }  // namespace
@@ -58,14 +61,17 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     k_ = op.matmul->k.at(kv);
     for (std::size_t i = 0; i < op.reads.size(); ++i) {
       const graph::Tensor& t = g.tensor(op.reads[i].tensor);
-      if (weight_ < 0 && t.role == TensorRole::kWeight && t.shape.size() == 2) weight_ = static_cast<int>(i);
+      if (weight_ < 0 && t.role == TensorRole::kWeight && t.shape.size() == 2)
+        weight_ = static_cast<int>(i);
       if (input_ < 0 && t.role != TensorRole::kWeight) input_ = static_cast<int>(i);
     }
-    if (weight_ < 0 || input_ < 0) ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
+    if (weight_ < 0 || input_ < 0)
+      ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
     mm_ = map::tileMatmul(ctx.chip, m_, n_, k_);
     tiles_ = mm_.tiles();
     // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
-    const std::uint64_t row_block = op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
+    const std::uint64_t row_block =
+        op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
     std::uint64_t cache = 0;
     for (const spec::MemoryLevelSpec& level : ctx.chip.memory) {
       if (level.kind == spec::MemoryKind::kCache) {
@@ -73,8 +79,10 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
         break;
       }
     }
-    group_rows_ = cache == 0 ? kGroupRows
-                             : std::clamp<std::uint64_t>(cache / 2 / std::max<std::uint64_t>(row_block, 1), 1, kGroupRows);
+    group_rows_ = cache == 0
+                      ? kGroupRows
+                      : std::clamp<std::uint64_t>(cache / 2 / std::max<std::uint64_t>(row_block, 1),
+                                                  1, kGroupRows);
   } else if (op.kind == OpKind::kAttention) {
     shape_ = Shape::kAttention;
     matrix_ = true;
@@ -84,7 +92,8 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       q_blocks_ = 1;
       // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
       const std::uint64_t units = ctx.chip.matrix.units;
-      splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_), 1, ceilDiv(kv, kKvBlockTokens));
+      splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_), 1,
+                                          ceilDiv(kv, kKvBlockTokens));
     } else {
       q_block_ = std::min(kQueryBlock, q_rows_);
       q_blocks_ = ceilDiv(q_rows_, q_block_);
@@ -104,9 +113,10 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     matrix_ = false;
     const graph::TensorUse& first = op.writes.empty() ? op.reads.front() : op.writes.front();
     const graph::Tensor& t = g.tensor(first.tensor);
-    const std::uint64_t last = t.shape.empty()                ? 1
-                               : t.shape.back() == graph::kKvDim ? std::max<std::uint64_t>(kv, 1)
-                                                                 : std::max<std::int64_t>(t.shape.back(), 1);
+    const std::uint64_t last = t.shape.empty() ? 1
+                               : t.shape.back() == graph::kKvDim
+                                   ? std::max<std::uint64_t>(kv, 1)
+                                   : std::max<std::int64_t>(t.shape.back(), 1);
     rows_ = std::max<std::uint64_t>(1, t.elements.at(kv) / last);
     columns_ = last;
     if (t.role == TensorRole::kKv) rows_ = std::max<std::uint64_t>(1, batch_ * q_rows_);
@@ -115,39 +125,46 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
   }
 
   // New KV-cache rows this op writes: the new tokens of every (head, sequence).
-  const std::uint64_t cap = std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
+  const std::uint64_t cap =
+      std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
   for (const graph::TensorUse& w : op.writes) {
     if (g.tensor(w.tensor).role != TensorRole::kKv) continue;
     const std::uint64_t t0 = ctx.decode ? (ctx.kv_length - 1) % cap : 0;
     const std::uint64_t t1 = ctx.decode ? t0 + 1 : std::min(q_rows_, cap);
     for (std::uint64_t h = 0; h < kv_heads_; ++h) {
-      for (std::uint64_t b = 0; b < batch_; ++b) kvRows(w, h, b, t0, t1, kv_writes_);
+      for (std::uint64_t b = 0; b < batch_; ++b)
+        kvRows(w, h, b, t0, t1, kv_writes_);
     }
   }
 }
 
-RangeRef OpPlan::range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi, std::uint64_t whole) const {
+RangeRef OpPlan::range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi,
+                       std::uint64_t whole) const {
   const graph::Graph& g = ctx_->graph;
   const std::uint64_t bytes = use.bytes.at(g.effectiveKv(ctx_->kv_length));
   const std::uint64_t begin = scale(bytes, lo, whole);
   const std::uint64_t end = scale(bytes, hi, whole);
-  return {ctx_->placement.stable(g, use.tensor), begin, end - begin, g.tensor(use.tensor).role == TensorRole::kWeight};
+  return {ctx_->placement.stable(g, use.tensor), begin, end - begin,
+          g.tensor(use.tensor).role == TensorRole::kWeight};
 }
 
-void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
-                    std::uint64_t t1, std::vector<RangeRef>& out) const {
+void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq,
+                    std::uint64_t t0, std::uint64_t t1, std::vector<RangeRef>& out) const {
   // Layout of a cache tensor in its home: [kv_head][sequence][token][head_dim], `cap` tokens each.
   const graph::Graph& g = ctx_->graph;
   const map::StableId id = ctx_->placement.stable(g, use.tensor);
-  const std::uint64_t cap = std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
+  const std::uint64_t cap =
+      std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
   // The cache holds every sequence of the stage (its first dimension); this graph's are the first.
   const std::uint64_t sequences = std::max<std::int64_t>(1, g.tensor(use.tensor).shape.front());
-  const std::uint64_t row = std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * sequences * cap));
+  const std::uint64_t row =
+      std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * sequences * cap));
   out.push_back({id, ((head * sequences + seq) * cap + t0) * row, (t1 - t0) * row, false});
 }
 
 void OpPlan::addKvWrites(std::uint64_t i, TileTask& task) const {
-  for (std::size_t j = i; j < kv_writes_.size(); j += tiles_) task.writes.push_back(kv_writes_[j]);
+  for (std::size_t j = i; j < kv_writes_.size(); j += tiles_)
+    task.writes.push_back(kv_writes_[j]);
 }
 
 void OpPlan::tile(std::uint64_t i, TileTask& task) const {
@@ -222,18 +239,22 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         if (isKv(u)) {
           kvRows(u, h, b, t0, t1, task.reads);
         } else {
-          task.reads.push_back(range(u, bh * span_ + t0, bh * span_ + t1, batch_ * kv_heads_ * span_));
+          task.reads.push_back(
+              range(u, bh * span_ + t0, bh * span_ + t1, batch_ * kv_heads_ * span_));
         }
       }
       for (const graph::TensorUse& w : op.writes) {
-        if (!isKv(w)) task.writes.push_back(range(w, lo * splits_ + sp * (q1 - q0), lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_));
+        if (!isKv(w))
+          task.writes.push_back(range(w, lo * splits_ + sp * (q1 - q0),
+                                      lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_));
       }
       task.macs = 2 * group_ * pairs * head_dim_;
       const std::uint64_t total_pairs = ctx_->decode ? batch_ * kv_heads_ * span_
                                         : ctx_->scenario.model.isEncoder()
                                             ? batch_ * kv_heads_ * q_rows_ * span_
                                             : batch_ * kv_heads_ * causalPairs(0, q_rows_, window);
-      task.vector_flops = scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
+      task.vector_flops =
+          scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
       task.fp32_vector = true;
       break;
@@ -255,9 +276,11 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         const std::uint64_t bh = b * kv_heads_ + h;
         task.reads.push_back(range(u, bh, bh + 1, batch_ * kv_heads_));
       }
-      for (const graph::TensorUse& w : op.writes) task.writes.push_back(range(w, lo, lo + (q1 - q0), whole));
+      for (const graph::TensorUse& w : op.writes)
+        task.writes.push_back(range(w, lo, lo + (q1 - q0), whole));
       const bool score = shape_ == Shape::kAttentionScore;
-      task.macs = mm_.paddedRows(q1 - q0) * (score ? span_ : head_dim_) * (score ? head_dim_ : span_);
+      task.macs =
+          mm_.paddedRows(q1 - q0) * (score ? span_ : head_dim_) * (score ? head_dim_ : span_);
       task.k_chunks = ceilDiv(score ? head_dim_ : span_, kAttentionKChunk);
       break;
     }
@@ -266,7 +289,8 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       for (const graph::TensorUse& u : op.reads) {
         const graph::Tensor& t = g.tensor(u.tensor);
         if (t.role == TensorRole::kWeight && t.shape.size() < 2) {
-          task.reads.push_back(range(u, 0, 1, 1));  // every unit reads the whole vector (norm gamma)
+          task.reads.push_back(
+              range(u, 0, 1, 1));  // every unit reads the whole vector (norm gamma)
         } else {
           task.reads.push_back(range(u, r0, r1, rows_));
         }

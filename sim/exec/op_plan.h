@@ -1,8 +1,8 @@
 // OpPlan: one graph op, at one KV length, cut into tile tasks for the chip's units.
 //
-// A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it runs
-// on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector unit,
-// and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
+// A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it
+// runs on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector
+// unit, and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
 // - weight matmuls: output tiles (tm x tn over the full K) in grouped order — up to 8 row blocks,
 //   as many as fit half the nearest cache, sweep the column blocks together, as swizzled GEMM
 //   kernels do for cache reuse; each tile reads its activation rows and its weight column block;
@@ -14,8 +14,8 @@
 // - everything else: row blocks on the vector units. A softmax over rows wider than 1024 elements
 //   reads its rows twice (statistics, then normalization), as standard softmax kernels do when a
 //   row does not fit one warp's registers; the second pass is a separate step in time.
-// Writes into the KV cache go to the (head, sequence, token) rows of the new tokens, spread over the
-// op's tiles.
+// Writes into the KV cache go to the (head, sequence, token) rows of the new tokens, spread over
+// the op's tiles.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +37,12 @@ struct RangeRef {
 };
 
 struct TileTask {
-  bool matrix = false;           // runs on a matrix unit (else a vector unit)
-  std::uint64_t macs = 0;        // matrix-unit MACs, rows padded
+  bool matrix = false;     // runs on a matrix unit (else a vector unit)
+  std::uint64_t macs = 0;  // matrix-unit MACs, rows padded
   std::uint64_t vector_flops = 0;
-  std::uint64_t k_chunks = 1;    // operand streaming depth for fetch/compute overlap
-  std::uint32_t passes = 1;      // times the reads are made (2: a softmax too wide to hold on chip)
-  bool fp32_vector = false;      // vector work runs at the fp32 rate (attention keeps softmax in fp32)
+  std::uint64_t k_chunks = 1;  // operand streaming depth for fetch/compute overlap
+  std::uint32_t passes = 1;    // times the reads are made (2: a softmax too wide to hold on chip)
+  bool fp32_vector = false;  // vector work runs at the fp32 rate (attention keeps softmax in fp32)
   std::vector<RangeRef> reads;
   std::vector<RangeRef> writes;
 
@@ -77,7 +77,8 @@ class OpPlan {
  private:
   enum class Shape { kWeightMatmul, kAttention, kAttentionScore, kAttentionContext, kRows };
   /// The [lo, hi) share, out of `whole` equal parts, of the bytes `use` moves at this step.
-  RangeRef range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi, std::uint64_t whole) const;
+  RangeRef range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi,
+                 std::uint64_t whole) const;
   void kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
               std::uint64_t t1, std::vector<RangeRef>& out) const;
   void addKvWrites(std::uint64_t i, TileTask& task) const;
@@ -91,8 +92,8 @@ class OpPlan {
   map::MatmulTiling mm_;
   std::uint64_t m_ = 0, n_ = 0, k_ = 0;
   std::uint64_t group_rows_ = 8;  // row blocks per swizzle group
-  int input_ = -1;   // index in op.reads of the activation input
-  int weight_ = -1;  // index in op.reads of the weight matrix
+  int input_ = -1;                // index in op.reads of the activation input
+  int weight_ = -1;               // index in op.reads of the weight matrix
   // attention
   std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;
   std::uint64_t q_rows_ = 0, q_block_ = 0, q_blocks_ = 0, splits_ = 0, span_ = 0;

@@ -15,7 +15,10 @@ std::uint64_t pack(std::uint64_t stage, std::uint64_t micro, std::uint64_t step)
 class Pipeline {
  public:
   Pipeline(const spec::SystemSpec& system, const PipelineInput& in)
-      : in_(in), chunk_(system.collectives.chunk_bytes), sim_("pipeline"), topology_(sim_, system, sim_.stats()),
+      : in_(in),
+        chunk_(system.collectives.chunk_bytes),
+        sim_("pipeline"),
+        topology_(sim_, system, sim_.stats()),
         queues_(in.stage_chips.size()),
         busy_(in.stage_chips.size(), false) {
     result_.finish.assign(steps(), std::vector<Tick>(in.microbatches, 0));
@@ -24,7 +27,8 @@ class Pipeline {
 
   PipelineResult run() {
     if (steps() == 0) return result_;
-    for (std::uint64_t j = 0; j < in_.microbatches; ++j) sim_.schedule(0, Callback::to<&Pipeline::arrive>(this), pack(0, j, 0));
+    for (std::uint64_t j = 0; j < in_.microbatches; ++j)
+      sim_.schedule(0, Callback::to<&Pipeline::arrive>(this), pack(0, j, 0));
     result_.events = sim_.run();
     result_.end = sim_.now();
     return result_;
@@ -50,7 +54,8 @@ class Pipeline {
     sim_.scheduleIn(t, Callback::to<&Pipeline::done>(this), arg);
   }
 
-  /// All ranks of stage `from` send `bytes` to the same rank of stage `to`; returns when the last lands.
+  /// All ranks of stage `from` send `bytes` to the same rank of stage `to`; returns when the last
+  /// lands.
   Tick transfer(std::size_t from, std::size_t to, std::uint64_t bytes, bool all_ranks) {
     Tick arrival = sim_.now();
     const std::size_t ranks = all_ranks ? in_.stage_chips[from].size() : 1;

@@ -10,8 +10,8 @@
 namespace archsim::exec {
 
 struct Progress {
-  std::size_t chip = 0;   // the simulated chip running now (0-based)
-  std::size_t chips = 1;  // simulated chips of the run
+  std::size_t chip = 0;         // the simulated chip running now (0-based)
+  std::size_t chips = 1;        // simulated chips of the run
   std::uint64_t ops_done = 0;   // op executions finished on this chip (warm-up included)
   std::uint64_t ops_total = 0;  // ... it will run
   Tick now = 0;                 // its simulated time

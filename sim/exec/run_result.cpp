@@ -2,8 +2,8 @@
 
 namespace archsim::exec {
 
-Metrics phaseMetrics(const spec::ScenarioSpec& s, std::uint64_t per_seq, double e2e, double ttft, double energy,
-                     std::uint64_t chips) {
+Metrics phaseMetrics(const spec::ScenarioSpec& s, std::uint64_t per_seq, double e2e, double ttft,
+                     double energy, std::uint64_t chips) {
   Metrics m;
   m.e2e_s = e2e;
   m.chips = chips;

@@ -15,7 +15,7 @@ namespace archsim::exec {
 
 struct OpRecord {
   std::size_t stage = 0;  // the pipeline stage whose simulated chip ran it
-  std::string graph;  // "prefill" or "decode"
+  std::string graph;      // "prefill" or "decode"
   std::string name;
   graph::OpKind kind = graph::OpKind::kMatmul;
   int layer = -1;
@@ -52,8 +52,8 @@ struct Metrics {
 /// The metrics of a run of `scenario` that took `e2e_s` (a decode scenario: one step), produced
 /// `per_seq` tokens per sequence, reached the first token at `ttft_s` (generate) and spent
 /// `energy_j` on `chips` chips.
-Metrics phaseMetrics(const spec::ScenarioSpec& scenario, std::uint64_t per_seq, double e2e_s, double ttft_s,
-                     double energy_j, std::uint64_t chips);
+Metrics phaseMetrics(const spec::ScenarioSpec& scenario, std::uint64_t per_seq, double e2e_s,
+                     double ttft_s, double energy_j, std::uint64_t chips);
 
 struct RunResult {
   std::vector<OpRecord> ops;

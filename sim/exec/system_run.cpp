@@ -14,19 +14,22 @@
 namespace archsim::exec {
 namespace {
 
-constexpr std::size_t kDecodeRounds = 3;  // decode: rounds of the step; the last interval is steady state
+constexpr std::size_t kDecodeRounds =
+    3;  // decode: rounds of the step; the last interval is steady state
 constexpr std::uint64_t kTokenIdBytes = 4;
 
 /// How many stages differ (by layer count and embedding/head): the chips a run simulates.
 std::size_t distinctStages(const map::ParallelLayout& layout) {
   std::set<std::tuple<std::uint64_t, bool, bool>> distinct;
-  for (const map::StageLayers& st : layout.stages) distinct.emplace(st.end_layer - st.first_layer, st.embedding, st.head);
+  for (const map::StageLayers& st : layout.stages)
+    distinct.emplace(st.end_layer - st.first_layer, st.embedding, st.head);
   return distinct.size();
 }
 
 }  // namespace
 
-SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario, ProgressSink* progress)
+SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
+                     ProgressSink* progress)
     : system_(system), scenario_(scenario), layout_(map::layoutFor(scenario, system)) {
   const spec::ScenarioSpec rank = map::rankScenario(scenario_, layout_);
   const bool multi = layout_.chips() > 1;
@@ -42,17 +45,19 @@ SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& s
     std::vector<std::uint32_t> group;
     if (layout_.plan.tp > 1) group = layout_.stageChips(s);
     try {
-      chips_.push_back(std::make_unique<ChipRun>(system_, std::move(workload), std::move(group), progress,
-                                                 chips_.size(), distinctStages(layout_)));
+      chips_.push_back(std::make_unique<ChipRun>(system_, std::move(workload), std::move(group),
+                                                 progress, chips_.size(), distinctStages(layout_)));
     } catch (const ConfigError& e) {
       if (!multi && system_.chipCount() == 1) throw;
-      const std::string where =
-          layout_.stages.size() > 1
-              ? fmt::format("stage {} (layers {}-{}) of plan {}", s, st.first_layer, st.end_layer, layout_.describe())
-              : fmt::format("plan {}", layout_.describe());
-      throw ConfigError(layout_.plan.location, "parallel",
-                        fmt::format("{}: {} ('parallel: auto' or 'archsim fit' finds the smallest plan that fits)",
-                                    where, e.diagnostics().front().message));
+      const std::string where = layout_.stages.size() > 1
+                                    ? fmt::format("stage {} (layers {}-{}) of plan {}", s,
+                                                  st.first_layer, st.end_layer, layout_.describe())
+                                    : fmt::format("plan {}", layout_.describe());
+      throw ConfigError(
+          layout_.plan.location, "parallel",
+          fmt::format(
+              "{}: {} ('parallel: auto' or 'archsim fit' finds the smallest plan that fits)", where,
+              e.diagnostics().front().message));
     }
     distinct.emplace(key, chips_.size() - 1);
     stage_chip_.push_back(chips_.size() - 1);
@@ -75,7 +80,8 @@ void SystemRun::compose() {
   // What one rank sends to the next stage per microbatch, at each step.
   std::vector<std::uint64_t> boundary;
   for (const graph::Run& run : chip(0).workload().runs()) {
-    std::uint64_t rows = layout_.micro_batch * (run.phase == graph::GraphPhase::kPrefill ? scenario_.prompt_tokens : 1);
+    std::uint64_t rows = layout_.micro_batch *
+                         (run.phase == graph::GraphPhase::kPrefill ? scenario_.prompt_tokens : 1);
     if (plan.sequence_parallel && tp > 1) rows = graph::sequenceShare(rows, tp);
     for (std::uint64_t k = 0; k < run.steps(); ++k) {
       boundary.push_back(scenario_.dtypes.activations.bytes(rows * scenario_.model.hidden));
@@ -84,12 +90,15 @@ void SystemRun::compose() {
   PipelineInput in;
   in.microbatches = static_cast<std::uint32_t>(m);
   in.token_bytes = layout_.micro_batch * kTokenIdBytes;
-  for (std::size_t r = 0; r < rounds; ++r) in.boundary_bytes.insert(in.boundary_bytes.end(), boundary.begin(), boundary.end());
+  for (std::size_t r = 0; r < rounds; ++r)
+    in.boundary_bytes.insert(in.boundary_bytes.end(), boundary.begin(), boundary.end());
   for (std::size_t s = 0; s < pp; ++s) {
     const std::vector<Tick>& steps = chip(stage_chip_[s]).result().step_ticks;
-    if (steps.size() != boundary.size()) ARCHSIM_PANIC("a stage measured a different number of steps");
+    if (steps.size() != boundary.size())
+      ARCHSIM_PANIC("a stage measured a different number of steps");
     std::vector<Tick> all;
-    for (std::size_t r = 0; r < rounds; ++r) all.insert(all.end(), steps.begin(), steps.end());
+    for (std::size_t r = 0; r < rounds; ++r)
+      all.insert(all.end(), steps.begin(), steps.end());
     in.stage_steps.push_back(std::move(all));
     in.stage_chips.push_back(layout_.stageChips(s));
   }
@@ -113,7 +122,8 @@ void SystemRun::compose() {
       out.ops.push_back(std::move(op));
     }
     for (const std::string& w : chip(c).result().warnings) {
-      if (std::find(out.warnings.begin(), out.warnings.end(), w) == out.warnings.end()) out.warnings.push_back(w);
+      if (std::find(out.warnings.begin(), out.warnings.end(), w) == out.warnings.end())
+        out.warnings.push_back(w);
     }
   }
 
@@ -131,7 +141,8 @@ void SystemRun::compose() {
   out.measured_steps = steps;
   const double seconds = ticksToSeconds(e2e);
   const std::uint64_t chips = layout_.chips();
-  out.dynamic_energy_j = dynamic + p.p2p_energy_j / static_cast<double>(rounds) * static_cast<double>(dp);
+  out.dynamic_energy_j =
+      dynamic + p.p2p_energy_j / static_cast<double>(rounds) * static_cast<double>(dp);
   out.static_energy_j = system_.chip.power.static_w * static_cast<double>(chips) * seconds;
   const double energy = out.dynamic_energy_j + out.static_energy_j;
 
@@ -140,16 +151,18 @@ void SystemRun::compose() {
   const Metrics& mt = out.metrics;
   const double per_chip_w = mt.avg_power_w / static_cast<double>(chips);
   if (per_chip_w > system_.chip.power.tdp_w) {
-    out.warnings.push_back(fmt::format("average power per chip {} exceeds {}'s TDP of {}",
-                                       spec::formatQuantity(per_chip_w, spec::Dimension::kPower), system_.chip.name,
-                                       spec::formatQuantity(system_.chip.power.tdp_w, spec::Dimension::kPower)));
+    out.warnings.push_back(
+        fmt::format("average power per chip {} exceeds {}'s TDP of {}",
+                    spec::formatQuantity(per_chip_w, spec::Dimension::kPower), system_.chip.name,
+                    spec::formatQuantity(system_.chip.power.tdp_w, spec::Dimension::kPower)));
   }
 }
 
 std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
   std::map<std::string, double> by;
   for (std::size_t s = 0; s < stage_chip_.size(); ++s) {
-    for (const OpRecord& op : chip(stage_chip_[s]).result().ops) by[op.bound] += ticksToSeconds(op.busy);
+    for (const OpRecord& op : chip(stage_chip_[s]).result().ops)
+      by[op.bound] += ticksToSeconds(op.busy);
   }
   return {by.begin(), by.end()};
 }

@@ -38,7 +38,8 @@ class SystemRun {
   /// Builds and runs. Throws ConfigError when the plan is invalid for the system, a stage does not
   /// fit its chip, or the chip cannot compute in the scenario's formats.
   /// `progress` (optional) hears from each simulated chip as it runs.
-  SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario, ProgressSink* progress = nullptr);
+  SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
+            ProgressSink* progress = nullptr);
 
   const spec::SystemSpec& system() const { return system_; }
   const spec::ScenarioSpec& scenario() const { return scenario_; }

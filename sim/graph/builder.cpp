@@ -40,10 +40,11 @@ class Builder {
 
   Graph build() {
     // A stage without the embedding receives the hidden state from the previous stage.
-    TensorId hidden = shard_.embedding ? embedding()
-                                       : activation("stage.in", -1, stream_rows_, m_.hidden);
+    TensorId hidden =
+        shard_.embedding ? embedding() : activation("stage.in", -1, stream_rows_, m_.hidden);
     const std::uint64_t end = std::min(shard_.end_layer, m_.layers);
-    for (std::uint64_t l = shard_.first_layer; l < end; ++l) hidden = layer(static_cast<int>(l), hidden);
+    for (std::uint64_t l = shard_.first_layer; l < end; ++l)
+      hidden = layer(static_cast<int>(l), hidden);
     if (shard_.head) head(hidden);
     if (s_.fusion == spec::FusionLevel::kElementwise) fuseElementwise(ops_, tensors_);
     std::string name = fmt::format("{}.{}", m_.name, decode_ ? "decode" : "prefill");
@@ -76,20 +77,26 @@ class Builder {
     // Exact when block scales group along a row (per token), which the formats here do.
     return {f.bytes(elements.fixed), f.bytes(elements.per_kv)};
   }
-  TensorId weight(const std::string& name, int layer, std::uint64_t rows, std::uint64_t cols, int expert = -1) {
-    return tensor(name, TensorRole::kWeight, layer, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)},
-                  weights_, Extent::constant(rows * cols), expert);
+  TensorId weight(const std::string& name, int layer, std::uint64_t rows, std::uint64_t cols,
+                  int expert = -1) {
+    return tensor(name, TensorRole::kWeight, layer,
+                  {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, weights_,
+                  Extent::constant(rows * cols), expert);
   }
   TensorId vectorParam(const std::string& name, int layer, std::uint64_t n) {
-    return tensor(name, TensorRole::kWeight, layer, {static_cast<std::int64_t>(n)}, small_, Extent::constant(n));
+    return tensor(name, TensorRole::kWeight, layer, {static_cast<std::int64_t>(n)}, small_,
+                  Extent::constant(n));
   }
   TensorId activation(const std::string& name, int layer, std::uint64_t rows, std::uint64_t cols,
                       TensorRole role = TensorRole::kActivation, int expert = -1) {
-    return tensor(name, role, layer, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, act_,
+    return tensor(name, role, layer,
+                  {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, act_,
                   Extent::constant(rows * cols), expert);
   }
   TensorUse whole(TensorId id) const { return {id, tensors_[id].bytes}; }
-  TensorUse part(TensorId id, Extent elements) const { return {id, bytesOf(tensors_[id].format, elements)}; }
+  TensorUse part(TensorId id, Extent elements) const {
+    return {id, bytesOf(tensors_[id].format, elements)};
+  }
 
   // ---- ops -------------------------------------------------------------------------------------
   Op& op(OpKind kind, std::string name, int layer, int expert = -1) {
@@ -103,15 +110,19 @@ class Builder {
     ops_.push_back(std::move(o));
     return ops_.back();
   }
-  static std::string at(int layer, std::string_view what) { return fmt::format("L{}.{}", layer, what); }
+  static std::string at(int layer, std::string_view what) {
+    return fmt::format("L{}.{}", layer, what);
+  }
 
   /// y[rows, n] = x[rows, k] W[k, n] (+ b): one matmul op.
-  TensorId matmul(OpKind kind, const std::string& name, int layer, TensorUse input, std::uint64_t rows, TensorId w,
-                  std::uint64_t k, std::uint64_t n, std::optional<TensorId> bias, const std::string& out_name,
-                  int expert = -1, TensorRole out_role = TensorRole::kActivation) {
+  TensorId matmul(OpKind kind, const std::string& name, int layer, TensorUse input,
+                  std::uint64_t rows, TensorId w, std::uint64_t k, std::uint64_t n,
+                  std::optional<TensorId> bias, const std::string& out_name, int expert = -1,
+                  TensorRole out_role = TensorRole::kActivation) {
     const TensorId out = activation(out_name, layer, rows, n, out_role, expert);
     Op& o = op(kind, name, layer, expert);
-    o.matmul = MatmulShape{Extent::constant(1), Extent::constant(rows), Extent::constant(n), Extent::constant(k)};
+    o.matmul = MatmulShape{Extent::constant(1), Extent::constant(rows), Extent::constant(n),
+                           Extent::constant(k)};
     o.matrix_flops = Extent::constant(2 * rows * n * k);
     o.reads = {input, whole(w)};
     if (bias) {
@@ -129,7 +140,8 @@ class Builder {
     if (layer_norm) beta = vectorParam(name + ".b", layer, m_.hidden);
     const TensorId out = activation(name + ".out", layer, rows, m_.hidden);
     Op& o = op(OpKind::kNorm, name, layer);
-    o.vector_flops = Extent::constant((layer_norm ? flops::kLayerNorm : flops::kRmsNorm) * rows * m_.hidden);
+    o.vector_flops =
+        Extent::constant((layer_norm ? flops::kLayerNorm : flops::kRmsNorm) * rows * m_.hidden);
     o.reads = {whole(input), whole(gamma)};
     if (beta) o.reads.push_back(whole(*beta));
     o.writes = {whole(out)};
@@ -140,15 +152,17 @@ class Builder {
     const TensorId out = activation(name + ".out", layer, stream_rows_, m_.hidden);
     Op& o = op(OpKind::kElementwise, name, layer);
     o.vector_flops = Extent::constant(flops::kAdd * (inputs.size() - 1) * stream_rows_ * m_.hidden);
-    for (TensorId in : inputs) o.reads.push_back(whole(in));
+    for (TensorId in : inputs)
+      o.reads.push_back(whole(in));
     o.writes = {whole(out)};
     return out;
   }
 
   // ---- collectives -----------------------------------------------------------------------------
   /// A collective over the tensor-parallel group from `input` to a new [out_rows, cols] tensor.
-  TensorId collective(graph::CollectiveKind kind, const std::string& name, int layer, std::vector<TensorUse> reads,
-                      std::uint64_t out_rows, std::uint64_t cols, Extent bytes) {
+  TensorId collective(graph::CollectiveKind kind, const std::string& name, int layer,
+                      std::vector<TensorUse> reads, std::uint64_t out_rows, std::uint64_t cols,
+                      Extent bytes) {
     const TensorId out = activation(name + ".out", layer, out_rows, cols);
     Op& o = op(OpKind::kCollective, name, layer);
     o.collective = CollectiveCall{kind, bytes};
@@ -161,29 +175,31 @@ class Builder {
   TensorId reduceOut(const std::string& name, int layer, TensorId partial) {
     if (tp_ == 1) return partial;
     const Extent bytes = tensors_[partial].bytes;
-    return sp_ ? collective(graph::CollectiveKind::kReduceScatter, name + "_reduce_scatter", layer, {whole(partial)},
-                            stream_rows_, m_.hidden, bytes)
-               : collective(graph::CollectiveKind::kAllReduce, name + "_all_reduce", layer, {whole(partial)}, rows_,
-                            m_.hidden, bytes);
+    return sp_ ? collective(graph::CollectiveKind::kReduceScatter, name + "_reduce_scatter", layer,
+                            {whole(partial)}, stream_rows_, m_.hidden, bytes)
+               : collective(graph::CollectiveKind::kAllReduce, name + "_all_reduce", layer,
+                            {whole(partial)}, rows_, m_.hidden, bytes);
   }
-  /// A sequence-parallel residual-stream tensor gathered to every row (the input of a column-parallel
-  /// projection); unchanged without sequence parallelism.
+  /// A sequence-parallel residual-stream tensor gathered to every row (the input of a
+  /// column-parallel projection); unchanged without sequence parallelism.
   TensorId replicate(const std::string& name, int layer, TensorId x) {
     if (!sp_) return x;
-    return collective(graph::CollectiveKind::kAllGather, name + "_all_gather", layer, {whole(x)}, rows_, m_.hidden,
-                      bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
+    return collective(graph::CollectiveKind::kAllGather, name + "_all_gather", layer, {whole(x)},
+                      rows_, m_.hidden, bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
   }
 
   // ---- blocks ----------------------------------------------------------------------------------
   TensorId embedding() {
-    const TensorId tokens = tensor("tokens", TensorRole::kActivation, -1, {static_cast<std::int64_t>(rows_)},
-                                   kTokenFormat, Extent::constant(rows_));
+    const TensorId tokens =
+        tensor("tokens", TensorRole::kActivation, -1, {static_cast<std::int64_t>(rows_)},
+               kTokenFormat, Extent::constant(rows_));
     embed_ = weight("embed", -1, m_.vocab, m_.hidden);
     const TensorId out = activation("embed.out", -1, rows_, m_.hidden);
     std::vector<TensorUse> reads{whole(tokens), part(embed_, Extent::constant(rows_ * m_.hidden))};
     std::uint64_t adds = 0;
     if (m_.positions == PositionKind::kLearned) {
-      const TensorId pos = weight("pos_embed", -1, m_.max_positions + m_.position_offset, m_.hidden);
+      const TensorId pos =
+          weight("pos_embed", -1, m_.max_positions + m_.position_offset, m_.hidden);
       // Every sequence reads the same seq_ rows (decode: the one row of its position).
       reads.push_back(part(pos, Extent::constant(seq_ * m_.hidden)));
       ++adds;
@@ -206,11 +222,14 @@ class Builder {
   TensorId layer(int l, TensorId hidden) {
     if (m_.isEncoder()) {
       // Post-norm: h1 = LN(x + attn(x)), h2 = LN(h1 + mlp(h1)).
-      const TensorId attn = reduceOut(at(l, "attn"), l, attention(l, replicate(at(l, "attn"), l, hidden)));
+      const TensorId attn =
+          reduceOut(at(l, "attn"), l, attention(l, replicate(at(l, "attn"), l, hidden)));
       const TensorId h1 =
-          norm(at(l, "attn_norm"), l, residualAdd(at(l, "attn_residual"), l, {hidden, attn}), stream_rows_);
+          norm(at(l, "attn_norm"), l, residualAdd(at(l, "attn_residual"), l, {hidden, attn}),
+               stream_rows_);
       const TensorId mlp_out = reduceOut(at(l, "mlp"), l, mlp(l, replicate(at(l, "mlp"), l, h1)));
-      return norm(at(l, "mlp_norm"), l, residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out}), stream_rows_);
+      return norm(at(l, "mlp_norm"), l, residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out}),
+                  stream_rows_);
     }
     if (m_.parallel_residual) {
       // GPT-J: x + attn(LN(x)) + mlp(LN(x)) with one norm.
@@ -219,10 +238,12 @@ class Builder {
       const TensorId mlp_out = reduceOut(at(l, "mlp"), l, mlp(l, x));
       return residualAdd(at(l, "residual"), l, {hidden, attn, mlp_out});
     }
-    const TensorId x = replicate(at(l, "attn_norm"), l, norm(at(l, "attn_norm"), l, hidden, stream_rows_));
+    const TensorId x =
+        replicate(at(l, "attn_norm"), l, norm(at(l, "attn_norm"), l, hidden, stream_rows_));
     const TensorId attn = reduceOut(at(l, "attn"), l, attention(l, x));
     const TensorId h1 = residualAdd(at(l, "attn_residual"), l, {hidden, attn});
-    const TensorId x2 = replicate(at(l, "mlp_norm"), l, norm(at(l, "mlp_norm"), l, h1, stream_rows_));
+    const TensorId x2 =
+        replicate(at(l, "mlp_norm"), l, norm(at(l, "mlp_norm"), l, h1, stream_rows_));
     const TensorId mlp_out = m_.moe ? moe(l, x2) : reduceOut(at(l, "mlp"), l, mlp(l, x2));
     return residualAdd(at(l, "mlp_residual"), l, {h1, mlp_out});
   }
@@ -234,8 +255,8 @@ class Builder {
     const TensorId wqkv = weight(at(l, "wqkv"), l, m_.hidden, qkv_cols);
     std::optional<TensorId> bqkv;
     if (m_.attention_bias) bqkv = vectorParam(at(l, "bqkv"), l, qkv_cols);
-    const TensorId qkv = matmul(OpKind::kMatmul, at(l, "qkv"), l, whole(x), rows_, wqkv, m_.hidden, qkv_cols, bqkv,
-                                at(l, "qkv.out"));
+    const TensorId qkv = matmul(OpKind::kMatmul, at(l, "qkv"), l, whole(x), rows_, wqkv, m_.hidden,
+                                qkv_cols, bqkv, at(l, "qkv.out"));
 
     // q and k, rotated when the model uses RoPE.
     TensorUse q_use = part(qkv, Extent::constant(rows_ * qd));
@@ -244,7 +265,8 @@ class Builder {
       const TensorId q = activation(at(l, "q"), l, rows_, qd);
       const TensorId k = activation(at(l, "k"), l, rows_, kvd);
       Op& o = op(OpKind::kRope, at(l, "rope"), l);
-      o.vector_flops = Extent::constant(flops::kRope * rows_ * (m_.heads + m_.kv_heads) * m_.rotary_dim);
+      o.vector_flops =
+          Extent::constant(flops::kRope * rows_ * (m_.heads + m_.kv_heads) * m_.rotary_dim);
       o.reads = {part(qkv, Extent::constant(rows_ * (qd + kvd)))};
       o.writes = {whole(q), whole(k)};
       q_use = whole(q);
@@ -252,12 +274,14 @@ class Builder {
     }
     const TensorUse v_new = part(qkv, Extent::constant(rows_ * kvd));
 
-    // Where attention reads K and V from: the cache (decoders) or this pass's activations (encoders).
+    // Where attention reads K and V from: the cache (decoders) or this pass's activations
+    // (encoders).
     TensorUse k_read = k_new;
     TensorUse v_read = v_new;
     const Extent kv_len = decode_ ? Extent::perKv(1) : Extent::constant(seq_);
     if (!m_.isEncoder()) {
-      // The cache holds every sequence of the stage (all microbatches); this graph attends to its own.
+      // The cache holds every sequence of the stage (all microbatches); this graph attends to its
+      // own.
       const std::vector<std::int64_t> shape{static_cast<std::int64_t>(kv_sequences_),
                                             static_cast<std::int64_t>(m_.kv_heads),
                                             decode_ ? kKvDim : static_cast<std::int64_t>(seq_),
@@ -288,7 +312,8 @@ class Builder {
     const TensorId out = activation(at(l, "attn.out"), l, rows_, qd);
     if (s_.attention == spec::AttentionImpl::kFused) {
       Op& o = op(OpKind::kAttention, at(l, "attention"), l);
-      o.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len, Extent::constant(m_.head_dim)};
+      o.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len,
+                             Extent::constant(m_.head_dim)};
       o.matrix_flops = pairs * (4 * bh * m_.head_dim);
       o.vector_flops = pairs * (flops::kSoftmax * bh);
       o.reads = {q_use, k_read, v_read};
@@ -297,13 +322,16 @@ class Builder {
       // Materialized: every query scores every key of the span (the mask is applied afterwards).
       const Extent full = decode_ ? Extent::perKv(1) : Extent::constant(seq_ * seq_);
       const Extent score_elements = full * bh;
-      const std::vector<std::int64_t> score_shape{static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.heads),
-                                                  static_cast<std::int64_t>(seq_),
-                                                  decode_ ? kKvDim : static_cast<std::int64_t>(seq_)};
-      const TensorId scores = tensor(at(l, "scores"), TensorRole::kActivation, l, score_shape, act_, score_elements);
-      const TensorId probs = tensor(at(l, "probs"), TensorRole::kActivation, l, score_shape, act_, score_elements);
+      const std::vector<std::int64_t> score_shape{
+          static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.heads),
+          static_cast<std::int64_t>(seq_), decode_ ? kKvDim : static_cast<std::int64_t>(seq_)};
+      const TensorId scores =
+          tensor(at(l, "scores"), TensorRole::kActivation, l, score_shape, act_, score_elements);
+      const TensorId probs =
+          tensor(at(l, "probs"), TensorRole::kActivation, l, score_shape, act_, score_elements);
       Op& sc = op(OpKind::kAttentionScore, at(l, "score"), l);
-      sc.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len, Extent::constant(m_.head_dim)};
+      sc.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len,
+                              Extent::constant(m_.head_dim)};
       sc.matrix_flops = score_elements * (2 * m_.head_dim);
       sc.reads = {q_use, k_read};
       sc.writes = {whole(scores)};
@@ -312,7 +340,8 @@ class Builder {
       sm.reads = {whole(scores)};
       sm.writes = {whole(probs)};
       Op& cx = op(OpKind::kAttentionContext, at(l, "context"), l);
-      cx.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), Extent::constant(m_.head_dim), kv_len};
+      cx.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_),
+                              Extent::constant(m_.head_dim), kv_len};
       cx.matrix_flops = score_elements * (2 * m_.head_dim);
       cx.reads = {whole(probs), v_read};
       cx.writes = {whole(out)};
@@ -321,7 +350,8 @@ class Builder {
     const TensorId wo = weight(at(l, "wo"), l, qd, m_.hidden);
     std::optional<TensorId> bo;
     if (m_.attention_bias) bo = vectorParam(at(l, "bo"), l, m_.hidden);
-    return matmul(OpKind::kMatmul, at(l, "o_proj"), l, whole(out), rows_, wo, qd, m_.hidden, bo, at(l, "o_proj.out"));
+    return matmul(OpKind::kMatmul, at(l, "o_proj"), l, whole(out), rows_, wo, qd, m_.hidden, bo,
+                  at(l, "o_proj.out"));
   }
 
   struct MlpWeights {
@@ -353,18 +383,20 @@ class Builder {
     const bool gated = m_.gatedMlp();
     const std::uint64_t f = m_.ffn;
     const std::uint64_t up_cols = gated ? 2 * f : f;
-    const TensorId up = matmul(kind, prefix + (gated ? "gate_up" : "fc1"), l, input, rows, w.up, m_.hidden, up_cols,
-                               w.up_bias, prefix + (gated ? "gate_up.out" : "fc1.out"), expert);
-    const TensorId hidden_act = activation(prefix + "act.out", l, rows, f, TensorRole::kActivation, expert);
+    const TensorId up =
+        matmul(kind, prefix + (gated ? "gate_up" : "fc1"), l, input, rows, w.up, m_.hidden, up_cols,
+               w.up_bias, prefix + (gated ? "gate_up.out" : "fc1.out"), expert);
+    const TensorId hidden_act =
+        activation(prefix + "act.out", l, rows, f, TensorRole::kActivation, expert);
     Op& a = op(OpKind::kActivation, prefix + "act", l, expert);
-    const std::uint64_t per_element = gated ? flops::kSiluMul
+    const std::uint64_t per_element = gated                                ? flops::kSiluMul
                                       : m_.activation == Activation::kRelu ? flops::kRelu
                                                                            : flops::kGelu;
     a.vector_flops = Extent::constant(per_element * rows * f);
     a.reads = {whole(up)};
     a.writes = {whole(hidden_act)};
-    return matmul(kind, prefix + (gated ? "down" : "fc2"), l, whole(hidden_act), rows, w.down, f, m_.hidden,
-                  w.down_bias, prefix + "mlp.out", expert);
+    return matmul(kind, prefix + (gated ? "down" : "fc2"), l, whole(hidden_act), rows, w.down, f,
+                  m_.hidden, w.down_bias, prefix + "mlp.out", expert);
   }
 
   TensorId mlp(int l, TensorId x) { return mlp(l, x, rows_, -1, mlpWeights(l, -1)); }
@@ -375,9 +407,10 @@ class Builder {
     if (ep_ > 1) return expertParallelMoe(l, x);
     const spec::MoeSpec& moe = *m_.moe;
     const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, moe.experts);
-    const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, whole(x), rows_, wr, m_.hidden, moe.experts,
-                                   std::nullopt, at(l, "router.out"));
-    const TensorId routing = activation(at(l, "routing"), l, rows_, 2 * moe.top_k);  // weights and indices
+    const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, whole(x), rows_, wr,
+                                   m_.hidden, moe.experts, std::nullopt, at(l, "router.out"));
+    const TensorId routing =
+        activation(at(l, "routing"), l, rows_, 2 * moe.top_k);  // weights and indices
     Op& t = op(OpKind::kTopK, at(l, "topk"), l);
     t.vector_flops = Extent::constant(flops::kSoftmax * rows_ * moe.experts);
     t.reads = {whole(logits)};
@@ -393,7 +426,8 @@ class Builder {
     Op& c = op(OpKind::kMoeCombine, at(l, "moe_combine"), l);
     c.vector_flops = Extent::constant(2 * rows_ * moe.top_k * m_.hidden);
     c.reads.push_back(whole(routing));
-    for (TensorId o : expert_outs) c.reads.push_back(whole(o));
+    for (TensorId o : expert_outs)
+      c.reads.push_back(whole(o));
     c.writes = {whole(out)};
     return reduceOut(at(l, "moe"), l, out);  // tensor-parallel experts: partial sums
   }
@@ -406,8 +440,9 @@ class Builder {
     const std::uint64_t local_experts = moe.experts;  // the rank's model holds experts / ep
     const std::uint64_t slice = sequenceShare(rows_, ep_);
     const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, experts_);
-    const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, part(x, Extent::constant(slice * m_.hidden)),
-                                   slice, wr, m_.hidden, experts_, std::nullopt, at(l, "router.out"));
+    const TensorId logits =
+        matmul(OpKind::kRouter, at(l, "router"), l, part(x, Extent::constant(slice * m_.hidden)),
+               slice, wr, m_.hidden, experts_, std::nullopt, at(l, "router.out"));
     const TensorId routing = activation(at(l, "routing"), l, slice, 2 * k);
     Op& t = op(OpKind::kTopK, at(l, "topk"), l);
     t.vector_flops = Extent::constant(flops::kSoftmax * slice * experts_);
@@ -430,16 +465,17 @@ class Builder {
       if (tokens[e] > 0) outs.push_back(whole(mlp(l, recv, tokens[e], static_cast<int>(e), w)));
     }
     if (outs.empty()) outs.push_back(whole(recv));
-    const TensorId back = collective(graph::CollectiveKind::kAllToAll, at(l, "moe_return"), l, std::move(outs),
-                                     slice * k, m_.hidden, bytesOf(act_, Extent::constant(received * m_.hidden)));
+    const TensorId back =
+        collective(graph::CollectiveKind::kAllToAll, at(l, "moe_return"), l, std::move(outs),
+                   slice * k, m_.hidden, bytesOf(act_, Extent::constant(received * m_.hidden)));
     const TensorId out = activation(at(l, "moe.out"), l, slice, m_.hidden);
     Op& c = op(OpKind::kMoeCombine, at(l, "moe_combine"), l);
     c.vector_flops = Extent::constant(2 * slice * k * m_.hidden);
     c.reads = {whole(routing), whole(back)};
     c.writes = {whole(out)};
     if (sp_) return out;  // slice == the rank's residual rows
-    return collective(graph::CollectiveKind::kAllGather, at(l, "moe_all_gather"), l, {whole(out)}, rows_, m_.hidden,
-                      bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
+    return collective(graph::CollectiveKind::kAllGather, at(l, "moe_all_gather"), l, {whole(out)},
+                      rows_, m_.hidden, bytesOf(act_, Extent::constant(rows_ * m_.hidden)));
   }
 
   void head(TensorId hidden) {
@@ -449,8 +485,9 @@ class Builder {
       hidden = replicate("pooler", -1, hidden);
       const TensorId w = weight("pooler.w", -1, m_.hidden, m_.hidden);
       const TensorId b = vectorParam("pooler.b", -1, m_.hidden);
-      const TensorId pooled = matmul(OpKind::kMatmul, "pooler", -1, part(hidden, Extent::constant(batch_ * m_.hidden)),
-                                     batch_, w, m_.hidden, m_.hidden, b, "pooler.out");
+      const TensorId pooled =
+          matmul(OpKind::kMatmul, "pooler", -1, part(hidden, Extent::constant(batch_ * m_.hidden)),
+                 batch_, w, m_.hidden, m_.hidden, b, "pooler.out");
       const TensorId out = activation("pooled", -1, batch_, m_.hidden, TensorRole::kOutput);
       Op& a = op(OpKind::kActivation, "pooler_tanh", -1);
       a.vector_flops = Extent::constant(flops::kTanh * batch_ * m_.hidden);
@@ -466,11 +503,13 @@ class Builder {
     std::optional<TensorId> b;
     if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, m_.vocab);
     // Logits only for the last position of each sequence.
-    const TensorId logits = matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
-                                   batch_, w, m_.hidden, m_.vocab, b, "logits", -1, TensorRole::kOutput);
+    const TensorId logits =
+        matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
+               batch_, w, m_.hidden, m_.vocab, b, "logits", -1, TensorRole::kOutput);
     if (tp_ == 1) {
-      const TensorId next = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
-                                   kTokenFormat, Extent::constant(batch_));
+      const TensorId next =
+          tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
+                 kTokenFormat, Extent::constant(batch_));
       Op& s = op(OpKind::kSampling, "sample", -1);
       s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
       s.reads = {whole(logits)};
@@ -479,14 +518,16 @@ class Builder {
     }
     // Vocab-parallel: each rank picks its slice's best (value, index) per sequence; the ranks
     // all-gather the candidates and every rank takes the best.
-    const TensorId mine = tensor("sample.candidates", TensorRole::kActivation, -1,
-                                 {static_cast<std::int64_t>(batch_), 2}, kTokenFormat, Extent::constant(2 * batch_));
+    const TensorId mine =
+        tensor("sample.candidates", TensorRole::kActivation, -1,
+               {static_cast<std::int64_t>(batch_), 2}, kTokenFormat, Extent::constant(2 * batch_));
     Op& s = op(OpKind::kSampling, "sample", -1);
     s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
     s.reads = {whole(logits)};
     s.writes = {whole(mine)};
-    const TensorId all = tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(tp_ * batch_), 2},
-                                kTokenFormat, Extent::constant(2 * tp_ * batch_));
+    const TensorId all =
+        tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(tp_ * batch_), 2},
+               kTokenFormat, Extent::constant(2 * tp_ * batch_));
     Op& g = op(OpKind::kCollective, "sample_all_gather", -1);
     g.collective = CollectiveCall{graph::CollectiveKind::kAllGather, tensors_[all].bytes};
     g.reads = {whole(mine)};
@@ -502,7 +543,7 @@ class Builder {
   bool sp_ = false;
   std::uint64_t stream_rows_ = 0;  // rows of the residual stream on this rank
   std::uint64_t kv_sequences_ = 0;
-  std::uint64_t experts_ = 0;      // in the whole model
+  std::uint64_t experts_ = 0;  // in the whole model
   std::uint64_t batch_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t rows_ = 0;
@@ -517,7 +558,9 @@ class Builder {
 
 }  // namespace
 
-std::string_view graphPhaseName(GraphPhase p) { return p == GraphPhase::kPrefill ? "prefill" : "decode"; }
+std::string_view graphPhaseName(GraphPhase p) {
+  return p == GraphPhase::kPrefill ? "prefill" : "decode";
+}
 
 std::uint64_t balancedExpertTokens(std::uint64_t tokens, std::uint64_t top_k, std::uint64_t experts,
                                    std::uint64_t e) {
@@ -532,6 +575,8 @@ Graph buildGraph(const spec::ScenarioSpec& scenario, GraphPhase phase, const Sha
   return Builder(scenario, phase, shard).build();
 }
 
-std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) { return (rows + ways - 1) / ways; }
+std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) {
+  return (rows + ways - 1) / ways;
+}
 
 }  // namespace archsim::graph

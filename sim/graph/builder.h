@@ -1,10 +1,10 @@
 // buildGraph(): the dataflow graph of one phase of a scenario.
 //
-// The op decomposition follows what serving engines launch (vLLM-style): fused QKV projection, RoPE,
-// KV-cache write, attention (fused, or score/softmax/context when materialized), output projection,
-// residual add, norms, gated or plain MLP (or router + experts + combine), final norm, LM head on
-// the last position of each sequence, sampling. With `fusion: elementwise` the RoPE, KV write,
-// activation and residual adds fold into the op that produces their input.
+// The op decomposition follows what serving engines launch (vLLM-style): fused QKV projection,
+// RoPE, KV-cache write, attention (fused, or score/softmax/context when materialized), output
+// projection, residual add, norms, gated or plain MLP (or router + experts + combine), final norm,
+// LM head on the last position of each sequence, sampling. With `fusion: elementwise` the RoPE, KV
+// write, activation and residual adds fold into the op that produces their input.
 #pragma once
 
 #include "sim/graph/graph.h"

@@ -24,7 +24,8 @@ std::string escape(const std::string& s) {
 void writeDot(const Graph& g, std::uint64_t kv_length, std::ostream& out) {
   const std::uint64_t kv = g.effectiveKv(kv_length);
   int last_layer = -1;
-  for (const Op& op : g.ops()) last_layer = std::max(last_layer, op.layer);
+  for (const Op& op : g.ops())
+    last_layer = std::max(last_layer, op.layer);
   // Ops of layers >= 1 collapse into one node, "collapsed".
   auto node = [&](OpId id) {
     const Op& op = g.op(id);
@@ -39,12 +40,14 @@ void writeDot(const Graph& g, std::uint64_t kv_length, std::ostream& out) {
     std::string label = fmt::format("{}\\n{}", escape(op.name), opKindName(op.kind));
     if (!op.fused.empty()) label += fmt::format(" (+{} fused)", op.fused.size());
     label += fmt::format("\\n{}, {}\\n{:.3g} FLOP/B", spec::formatSi(flops, "FLOP"),
-                         spec::formatQuantity(bytes, spec::Dimension::kSize), bytes > 0 ? flops / bytes : 0.0);
+                         spec::formatQuantity(bytes, spec::Dimension::kSize),
+                         bytes > 0 ? flops / bytes : 0.0);
     out << fmt::format("  op{} [label=\"{}\"];\n", op.id, label);
   }
   if (last_layer >= 1) {
-    out << fmt::format("  collapsed [shape=box3d, label=\"layers 1..{}\\n({} more layers like layer 0)\"];\n",
-                       last_layer, last_layer);
+    out << fmt::format(
+        "  collapsed [shape=box3d, label=\"layers 1..{}\\n({} more layers like layer 0)\"];\n",
+        last_layer, last_layer);
   }
   std::set<std::pair<std::string, std::string>> seen;
   for (auto [it, end] = boost::edges(g.dag()); it != end; ++it) {

@@ -1,5 +1,5 @@
-// Graphviz output of a graph: the first layer expanded op by op, the other layers collapsed into one
-// node, so a 126-layer model stays readable.
+// Graphviz output of a graph: the first layer expanded op by op, the other layers collapsed into
+// one node, so a 126-layer model stays readable.
 #pragma once
 
 #include <ostream>

@@ -15,7 +15,9 @@ struct Extent {
   static constexpr Extent constant(std::uint64_t v) { return {v, 0}; }
   static constexpr Extent perKv(std::uint64_t v) { return {0, v}; }
 
-  constexpr std::uint64_t at(std::uint64_t effective_kv) const { return fixed + per_kv * effective_kv; }
+  constexpr std::uint64_t at(std::uint64_t effective_kv) const {
+    return fixed + per_kv * effective_kv;
+  }
   constexpr bool dependsOnKv() const { return per_kv != 0; }
   constexpr Extent operator+(Extent o) const { return {fixed + o.fixed, per_kv + o.per_kv}; }
   constexpr Extent& operator+=(Extent o) {

@@ -35,7 +35,8 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
     // A collective runs on the links: an elementwise op after it stays a kernel of its own.
     if (target && ops[*target].kind == OpKind::kCollective) target.reset();
     if (!target) {
-      for (const TensorUse& w : x.writes) producer[w.tensor] = i;
+      for (const TensorUse& w : x.writes)
+        producer[w.tensor] = i;
       continue;
     }
     Op& p = ops[*target];
@@ -48,7 +49,8 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
     }
     p.vector_flops += x.vector_flops;
     p.fused.push_back(x.name);
-    for (const std::string& inner : x.fused) p.fused.push_back(inner);
+    for (const std::string& inner : x.fused)
+      p.fused.push_back(inner);
     alive[i] = false;
   }
 
@@ -56,7 +58,8 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
   std::vector<std::size_t> readers(tensors.size(), 0);
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (!alive[i]) continue;
-    for (const TensorUse& r : ops[i].reads) ++readers[r.tensor];
+    for (const TensorUse& r : ops[i].reads)
+      ++readers[r.tensor];
   }
   std::vector<Op> kept;
   kept.reserve(ops.size());

@@ -13,10 +13,14 @@ namespace archsim::graph {
 
 std::string_view roleName(TensorRole r) {
   switch (r) {
-    case TensorRole::kWeight: return "weight";
-    case TensorRole::kActivation: return "activation";
-    case TensorRole::kKv: return "kv";
-    case TensorRole::kOutput: return "output";
+    case TensorRole::kWeight:
+      return "weight";
+    case TensorRole::kActivation:
+      return "activation";
+    case TensorRole::kKv:
+      return "kv";
+    case TensorRole::kOutput:
+      return "output";
   }
   return "?";
 }
@@ -32,56 +36,83 @@ std::string Tensor::shapeString() const {
 
 std::string_view collectiveName(CollectiveKind k) {
   switch (k) {
-    case CollectiveKind::kAllReduce: return "all_reduce";
-    case CollectiveKind::kAllGather: return "all_gather";
-    case CollectiveKind::kReduceScatter: return "reduce_scatter";
-    case CollectiveKind::kAllToAll: return "all_to_all";
-    case CollectiveKind::kSendRecv: return "send_recv";
+    case CollectiveKind::kAllReduce:
+      return "all_reduce";
+    case CollectiveKind::kAllGather:
+      return "all_gather";
+    case CollectiveKind::kReduceScatter:
+      return "reduce_scatter";
+    case CollectiveKind::kAllToAll:
+      return "all_to_all";
+    case CollectiveKind::kSendRecv:
+      return "send_recv";
   }
   return "?";
 }
 
 std::string_view opKindName(OpKind k) {
   switch (k) {
-    case OpKind::kEmbedding: return "embedding";
-    case OpKind::kNorm: return "norm";
-    case OpKind::kMatmul: return "matmul";
-    case OpKind::kRope: return "rope";
-    case OpKind::kKvWrite: return "kv_write";
-    case OpKind::kAttention: return "attention";
-    case OpKind::kAttentionScore: return "attention_score";
-    case OpKind::kSoftmax: return "softmax";
-    case OpKind::kAttentionContext: return "attention_context";
-    case OpKind::kActivation: return "activation";
-    case OpKind::kElementwise: return "elementwise";
-    case OpKind::kRouter: return "router";
-    case OpKind::kTopK: return "topk";
-    case OpKind::kExpertMatmul: return "expert_matmul";
-    case OpKind::kMoeCombine: return "moe_combine";
-    case OpKind::kLmHead: return "lm_head";
-    case OpKind::kSampling: return "sampling";
-    case OpKind::kCollective: return "collective";
+    case OpKind::kEmbedding:
+      return "embedding";
+    case OpKind::kNorm:
+      return "norm";
+    case OpKind::kMatmul:
+      return "matmul";
+    case OpKind::kRope:
+      return "rope";
+    case OpKind::kKvWrite:
+      return "kv_write";
+    case OpKind::kAttention:
+      return "attention";
+    case OpKind::kAttentionScore:
+      return "attention_score";
+    case OpKind::kSoftmax:
+      return "softmax";
+    case OpKind::kAttentionContext:
+      return "attention_context";
+    case OpKind::kActivation:
+      return "activation";
+    case OpKind::kElementwise:
+      return "elementwise";
+    case OpKind::kRouter:
+      return "router";
+    case OpKind::kTopK:
+      return "topk";
+    case OpKind::kExpertMatmul:
+      return "expert_matmul";
+    case OpKind::kMoeCombine:
+      return "moe_combine";
+    case OpKind::kLmHead:
+      return "lm_head";
+    case OpKind::kSampling:
+      return "sampling";
+    case OpKind::kCollective:
+      return "collective";
   }
   return "?";
 }
 
 bool isElementwiseKind(OpKind k) {
-  return k == OpKind::kRope || k == OpKind::kKvWrite || k == OpKind::kActivation || k == OpKind::kElementwise;
+  return k == OpKind::kRope || k == OpKind::kKvWrite || k == OpKind::kActivation ||
+         k == OpKind::kElementwise;
 }
 
 Extent Op::bytesRead() const {
   Extent total;
-  for (const auto& u : reads) total += u.bytes;
+  for (const auto& u : reads)
+    total += u.bytes;
   return total;
 }
 
 Extent Op::bytesWritten() const {
   Extent total;
-  for (const auto& u : writes) total += u.bytes;
+  for (const auto& u : writes)
+    total += u.bytes;
   return total;
 }
 
-Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops, std::uint64_t kv_window)
+Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops,
+             std::uint64_t kv_window)
     : name_(std::move(name)),
       tensors_(std::move(tensors)),
       ops_(std::move(ops)),
@@ -92,10 +123,12 @@ Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops,
   std::vector<std::optional<OpId>> writer(tensors_.size());
   for (const Op& op : ops_) {
     for (const TensorUse& r : op.reads) {
-      if (r.tensor >= tensors_.size()) ARCHSIM_PANIC(fmt::format("op {} reads unknown tensor {}", op.name, r.tensor));
+      if (r.tensor >= tensors_.size())
+        ARCHSIM_PANIC(fmt::format("op {} reads unknown tensor {}", op.name, r.tensor));
       if (writer[r.tensor]) boost::add_edge(*writer[r.tensor], op.id, TensorEdge{r.tensor}, dag_);
     }
-    for (const TensorUse& w : op.writes) writer[w.tensor] = op.id;
+    for (const TensorUse& w : op.writes)
+      writer[w.tensor] = op.id;
   }
   std::vector<Dag::vertex_descriptor> reversed;
   try {

@@ -3,8 +3,8 @@
 // produced by one op and read by another. Weights, the KV cache and the token ids are graph inputs:
 // they appear in ops' reads but have no producing vertex.
 //
-// Deterministic: vertices are stored in creation order (vecS), and the topological order is computed
-// once at construction and cached.
+// Deterministic: vertices are stored in creation order (vecS), and the topological order is
+// computed once at construction and cached.
 #pragma once
 
 #include <cstdint>
@@ -23,13 +23,15 @@ struct TensorEdge {
   TensorId tensor = 0;
 };
 
-using Dag = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, TensorEdge>;
+using Dag = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                                  boost::no_property, TensorEdge>;
 
 class Graph {
  public:
   /// Builds the DAG from the ops' reads and writes. `kv_window` caps the effective KV length
   /// (sliding-window attention); 0 means no cap. Panics if the ops form a cycle (a builder bug).
-  Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops, std::uint64_t kv_window);
+  Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops,
+        std::uint64_t kv_window);
 
   const std::string& name() const { return name_; }
   const std::vector<Op>& ops() const { return ops_; }

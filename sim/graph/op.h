@@ -63,10 +63,10 @@ struct Op {
   int layer = -1;
   int expert = -1;
   spec::DType compute = spec::DType::kBf16;
-  std::optional<MatmulShape> matmul;  // for matmul-like ops (weights and attention)
+  std::optional<MatmulShape> matmul;         // for matmul-like ops (weights and attention)
   std::optional<CollectiveCall> collective;  // for kCollective: runs on the links, not the units
-  Extent matrix_flops;                // on matrix units
-  Extent vector_flops;                // on vector units
+  Extent matrix_flops;                       // on matrix units
+  Extent vector_flops;                       // on vector units
   std::vector<TensorUse> reads;
   std::vector<TensorUse> writes;
   std::vector<std::string> fused;  // names of elementwise ops folded into this one

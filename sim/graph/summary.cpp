@@ -9,11 +9,16 @@ namespace archsim::graph {
 namespace {
 
 bool isWeightMatmul(OpKind k) {
-  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul || k == OpKind::kLmHead;
+  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul ||
+         k == OpKind::kLmHead;
 }
 
-std::string bytesText(double b) { return spec::formatQuantity(b, spec::Dimension::kSize); }
-std::string flopsText(double f) { return spec::formatSi(f, "FLOP"); }
+std::string bytesText(double b) {
+  return spec::formatQuantity(b, spec::Dimension::kSize);
+}
+std::string flopsText(double f) {
+  return spec::formatSi(f, "FLOP");
+}
 std::string count(double n) {
   if (n >= 1e9) return fmt::format("{:.2f} B", n / 1e9);
   if (n >= 1e6) return fmt::format("{:.1f} M", n / 1e6);
@@ -23,7 +28,9 @@ std::string count(double n) {
 }  // namespace
 
 double WorkloadSummary::flopsPerOutputToken() const {
-  return output_tokens == 0 ? 0.0 : static_cast<double>(total.matrix_flops + total.vector_flops) / output_tokens;
+  return output_tokens == 0
+             ? 0.0
+             : static_cast<double>(total.matrix_flops + total.vector_flops) / output_tokens;
 }
 
 WorkloadSummary summarize(const Workload& workload) {
@@ -80,24 +87,30 @@ WorkloadSummary summarize(const Workload& workload) {
 
 void printSummary(const Workload& workload, const WorkloadSummary& sum, std::ostream& out) {
   const spec::ScenarioSpec& s = workload.scenario();
-  out << fmt::format("scenario {}: {} {}, batch {}", s.name, s.model.name, spec::phaseName(s.phase), s.batch);
+  out << fmt::format("scenario {}: {} {}, batch {}", s.name, s.model.name, spec::phaseName(s.phase),
+                     s.batch);
   if (s.phase != spec::Phase::kDecode) out << fmt::format(", prompt {}", s.prompt_tokens);
   if (s.phase == spec::Phase::kGenerate) out << fmt::format(", output {}", s.output_tokens);
   if (s.phase == spec::Phase::kDecode) out << fmt::format(", KV length {}", s.kv_length);
   out << fmt::format("\n  weights {}, activations {}, KV {}, compute {}; attention {}, fusion {}\n",
                      s.dtypes.weights.str(), s.dtypes.activations.str(), s.dtypes.kv.str(),
-                     spec::dtypeName(s.dtypes.compute), spec::attentionName(s.attention), spec::fusionName(s.fusion));
-  out << fmt::format("parameters    {} ({} params), {} active per token\n", count(static_cast<double>(sum.params)),
-                     sum.params, count(static_cast<double>(sum.active_params)));
-  out << fmt::format("weights       {} ({} B)\n", bytesText(static_cast<double>(sum.weight_bytes)), sum.weight_bytes);
+                     spec::dtypeName(s.dtypes.compute), spec::attentionName(s.attention),
+                     spec::fusionName(s.fusion));
+  out << fmt::format("parameters    {} ({} params), {} active per token\n",
+                     count(static_cast<double>(sum.params)), sum.params,
+                     count(static_cast<double>(sum.active_params)));
+  out << fmt::format("weights       {} ({} B)\n", bytesText(static_cast<double>(sum.weight_bytes)),
+                     sum.weight_bytes);
   if (!s.model.isEncoder()) {
-    out << fmt::format("KV cache      {} B per token ({}); {} for {} x {} tokens\n", sum.kv_bytes_per_token,
+    out << fmt::format("KV cache      {} B per token ({}); {} for {} x {} tokens\n",
+                       sum.kv_bytes_per_token,
                        bytesText(static_cast<double>(sum.kv_bytes_per_token)),
                        bytesText(static_cast<double>(sum.kv_bytes)), s.batch, sum.kv_tokens);
   }
   for (const Run& run : workload.runs()) {
     out << fmt::format("graph         {}: {} ops, {} tensors, {} step{}", graphPhaseName(run.phase),
-                       run.graph->ops().size(), run.graph->tensors().size(), run.steps(), run.steps() == 1 ? "" : "s");
+                       run.graph->ops().size(), run.graph->tensors().size(), run.steps(),
+                       run.steps() == 1 ? "" : "s");
     if (run.phase == GraphPhase::kDecode) {
       out << (run.steps() == 1 ? fmt::format(" at KV length {}", run.kv_first)
                                : fmt::format(" at KV lengths {}..{}", run.kv_first, run.kv_last));
@@ -107,26 +120,32 @@ void printSummary(const Workload& workload, const WorkloadSummary& sum, std::ost
   const double flops = static_cast<double>(sum.total.matrix_flops + sum.total.vector_flops);
   out << fmt::format("FLOPs         {} ({} on matrix units)", flopsText(flops),
                      flopsText(static_cast<double>(sum.total.matrix_flops)));
-  if (sum.output_tokens > 0) out << fmt::format("; {} per output token", flopsText(sum.flopsPerOutputToken()));
+  if (sum.output_tokens > 0)
+    out << fmt::format("; {} per output token", flopsText(sum.flopsPerOutputToken()));
   out << "\nbytes moved   ";
   bool first = true;
   for (const auto& [role, b] : sum.bytes_by_role) {
-    out << fmt::format("{}{} {}", first ? "" : ", ", roleName(role), bytesText(static_cast<double>(b)));
+    out << fmt::format("{}{} {}", first ? "" : ", ", roleName(role),
+                       bytesText(static_cast<double>(b)));
     first = false;
   }
   out << fmt::format("; total {}\n", bytesText(static_cast<double>(sum.total.bytes)));
   out << "arithmetic intensity by op kind (FLOP/B):\n";
-  out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10}\n", "kind", "ops", "FLOPs", "bytes", "FLOP/B");
+  out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10}\n", "kind", "ops", "FLOPs", "bytes",
+                     "FLOP/B");
   for (const auto& [kind, t] : sum.by_kind) {
     out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10.3g}\n", opKindName(kind), t.ops,
                        flopsText(static_cast<double>(t.matrix_flops + t.vector_flops)),
                        bytesText(static_cast<double>(t.bytes)), t.intensity());
   }
-  out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10.3g}\n", "weight matmuls", sum.weight_matmuls.ops,
-                     flopsText(static_cast<double>(sum.weight_matmuls.matrix_flops + sum.weight_matmuls.vector_flops)),
-                     bytesText(static_cast<double>(sum.weight_matmuls.bytes)), sum.weight_matmuls.intensity());
-  out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10.3g}\n", "overall", sum.total.ops, flopsText(flops),
-                     bytesText(static_cast<double>(sum.total.bytes)), sum.total.intensity());
+  out << fmt::format(
+      "  {:<18} {:>8} {:>14} {:>12} {:>10.3g}\n", "weight matmuls", sum.weight_matmuls.ops,
+      flopsText(
+          static_cast<double>(sum.weight_matmuls.matrix_flops + sum.weight_matmuls.vector_flops)),
+      bytesText(static_cast<double>(sum.weight_matmuls.bytes)), sum.weight_matmuls.intensity());
+  out << fmt::format("  {:<18} {:>8} {:>14} {:>12} {:>10.3g}\n", "overall", sum.total.ops,
+                     flopsText(flops), bytesText(static_cast<double>(sum.total.bytes)),
+                     sum.total.intensity());
 }
 
 nlohmann::ordered_json summaryJson(const Workload& workload, const WorkloadSummary& sum) {
@@ -163,9 +182,11 @@ nlohmann::ordered_json summaryJson(const Workload& workload, const WorkloadSumma
   j["matrix_flops"] = sum.total.matrix_flops;
   j["vector_flops"] = sum.total.vector_flops;
   j["flops_per_output_token"] = sum.flopsPerOutputToken();
-  for (const auto& [role, b] : sum.bytes_by_role) j["bytes_by_role"][std::string(roleName(role))] = b;
+  for (const auto& [role, b] : sum.bytes_by_role)
+    j["bytes_by_role"][std::string(roleName(role))] = b;
   j["bytes"] = sum.total.bytes;
-  for (const auto& [kind, t] : sum.by_kind) j["by_kind"][std::string(opKindName(kind))] = kindJson(t);
+  for (const auto& [kind, t] : sum.by_kind)
+    j["by_kind"][std::string(opKindName(kind))] = kindJson(t);
   j["weight_matmuls"] = kindJson(sum.weight_matmuls);
   j["flops_per_byte"] = sum.total.intensity();
   return j;

@@ -24,7 +24,9 @@ struct KindTotals {
   std::uint64_t vector_flops = 0;
   std::uint64_t bytes = 0;
 
-  double intensity() const { return bytes == 0 ? 0.0 : static_cast<double>(matrix_flops + vector_flops) / bytes; }
+  double intensity() const {
+    return bytes == 0 ? 0.0 : static_cast<double>(matrix_flops + vector_flops) / bytes;
+  }
 };
 
 struct WorkloadSummary {

@@ -18,8 +18,8 @@ namespace archsim::graph {
 using TensorId = std::uint32_t;
 
 enum class TensorRole { kWeight, kActivation, kKv, kOutput };
-inline constexpr TensorRole kAllRoles[] = {TensorRole::kWeight, TensorRole::kActivation, TensorRole::kKv,
-                                           TensorRole::kOutput};
+inline constexpr TensorRole kAllRoles[] = {TensorRole::kWeight, TensorRole::kActivation,
+                                           TensorRole::kKv, TensorRole::kOutput};
 std::string_view roleName(TensorRole r);
 
 /// A shape dimension equal to the step's KV length.

@@ -6,7 +6,9 @@ namespace archsim::graph {
 namespace {
 /// sum of min(L, window) for L = first..last (window 0: no cap).
 std::uint64_t sumCapped(std::uint64_t first, std::uint64_t last, std::uint64_t window) {
-  auto arithmetic = [](std::uint64_t a, std::uint64_t b) { return a > b ? 0 : (a + b) * (b - a + 1) / 2; };
+  auto arithmetic = [](std::uint64_t a, std::uint64_t b) {
+    return a > b ? 0 : (a + b) * (b - a + 1) / 2;
+  };
   if (window == 0 || last <= window) return arithmetic(first, last);
   if (first >= window) return window * (last - first + 1);
   return arithmetic(first, window) + window * (last - window);
@@ -15,21 +17,28 @@ std::uint64_t sumCapped(std::uint64_t first, std::uint64_t last, std::uint64_t w
 
 Workload::Workload(spec::ScenarioSpec scenario) : Workload(std::move(scenario), Shard{}) {}
 
-Workload::Workload(spec::ScenarioSpec scenario, const Shard& shard) : scenario_(std::move(scenario)), shard_(shard) {
+Workload::Workload(spec::ScenarioSpec scenario, const Shard& shard)
+    : scenario_(std::move(scenario)), shard_(shard) {
   const auto& s = scenario_;
-  if (s.phase != spec::Phase::kDecode) prefill_.emplace(buildGraph(s, GraphPhase::kPrefill, shard_));
-  const bool needs_decode = s.phase == spec::Phase::kDecode || (s.phase == spec::Phase::kGenerate && s.output_tokens > 1);
+  if (s.phase != spec::Phase::kDecode)
+    prefill_.emplace(buildGraph(s, GraphPhase::kPrefill, shard_));
+  const bool needs_decode =
+      s.phase == spec::Phase::kDecode || (s.phase == spec::Phase::kGenerate && s.output_tokens > 1);
   if (needs_decode) decode_.emplace(buildGraph(s, GraphPhase::kDecode, shard_));
-  if (prefill_) runs_.push_back({GraphPhase::kPrefill, &*prefill_, s.prompt_tokens, s.prompt_tokens});
-  if (s.phase == spec::Phase::kDecode) runs_.push_back({GraphPhase::kDecode, &*decode_, s.kv_length, s.kv_length});
+  if (prefill_)
+    runs_.push_back({GraphPhase::kPrefill, &*prefill_, s.prompt_tokens, s.prompt_tokens});
+  if (s.phase == spec::Phase::kDecode)
+    runs_.push_back({GraphPhase::kDecode, &*decode_, s.kv_length, s.kv_length});
   if (s.phase == spec::Phase::kGenerate && decode_) {
-    runs_.push_back({GraphPhase::kDecode, &*decode_, s.prompt_tokens + 1, s.prompt_tokens + s.output_tokens - 1});
+    runs_.push_back({GraphPhase::kDecode, &*decode_, s.prompt_tokens + 1,
+                     s.prompt_tokens + s.output_tokens - 1});
   }
 }
 
 Workload::Workload(spec::ScenarioSpec scenario, Graph graph) : scenario_(std::move(scenario)) {
   prefill_.emplace(std::move(graph));
-  runs_.push_back({GraphPhase::kPrefill, &*prefill_, scenario_.prompt_tokens, scenario_.prompt_tokens});
+  runs_.push_back(
+      {GraphPhase::kPrefill, &*prefill_, scenario_.prompt_tokens, scenario_.prompt_tokens});
 }
 
 std::uint64_t Workload::outputTokensPerSequence() const {
@@ -40,9 +49,12 @@ std::uint64_t Workload::outputTokensPerSequence() const {
 std::uint64_t Workload::finalKvLength() const {
   if (scenario_.model.isEncoder()) return 0;
   switch (scenario_.phase) {
-    case spec::Phase::kPrefill: return scenario_.prompt_tokens;
-    case spec::Phase::kDecode: return scenario_.kv_length;
-    case spec::Phase::kGenerate: return scenario_.prompt_tokens + scenario_.output_tokens - 1;
+    case spec::Phase::kPrefill:
+      return scenario_.prompt_tokens;
+    case spec::Phase::kDecode:
+      return scenario_.kv_length;
+    case spec::Phase::kGenerate:
+      return scenario_.prompt_tokens + scenario_.output_tokens - 1;
   }
   return 0;
 }
@@ -51,7 +63,9 @@ std::uint64_t sumOverSteps(const Graph& g, Extent e, std::uint64_t first, std::u
   return e.fixed * (last - first + 1) + e.per_kv * sumCapped(first, last, g.kvWindow());
 }
 
-std::uint64_t sumOverRun(const Run& run, Extent e) { return sumOverSteps(*run.graph, e, run.kv_first, run.kv_last); }
+std::uint64_t sumOverRun(const Run& run, Extent e) {
+  return sumOverSteps(*run.graph, e, run.kv_first, run.kv_last);
+}
 
 std::uint64_t kvBytesPerToken(const spec::ModelSpec& model, const spec::TensorFormat& kv_format) {
   if (model.isEncoder()) return 0;

@@ -18,9 +18,11 @@ MemoryLevel::MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std
   if (spec.kind == spec::MemoryKind::kDram) {
     const spec::DramSpec& d = *spec.dram;
     channels_ = &sim.add<ChannelGroup>(spec.name, parent, d.channels, d.interleave_bytes,
-                                       rate(d.channel_bytes_per_s * spec.achievable_fraction), spec.latency_ps);
+                                       rate(d.channel_bytes_per_s * spec.achievable_fraction),
+                                       spec.latency_ps);
   } else {
-    port_ = &sim.add<BandwidthServer>(spec.name, parent, rate(spec.achievableBandwidth()), spec.latency_ps);
+    port_ = &sim.add<BandwidthServer>(spec.name, parent, rate(spec.achievableBandwidth()),
+                                      spec.latency_ps);
   }
   if (spec.kind == spec::MemoryKind::kCache) {
     cache_ = std::make_unique<TileCache>(spec.size_bytes, makePolicy(spec.cache->policy));

@@ -25,7 +25,8 @@ namespace archsim::hw {
 
 class MemoryLevel {
  public:
-  MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std::size_t index, StatGroup& parent);
+  MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std::size_t index,
+              StatGroup& parent);
 
   const spec::MemoryLevelSpec& spec() const { return *spec_; }
   std::size_t index() const { return index_; }

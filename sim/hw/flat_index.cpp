@@ -16,7 +16,8 @@ void FlatIndex::insert(std::uint64_t key, std::uint32_t value) {
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = home(key);
-  while (slots_[i].value != kMissing) i = (i + 1) & mask;
+  while (slots_[i].value != kMissing)
+    i = (i + 1) & mask;
   slots_[i] = Slot{key, value};
   ++size_;
 }
@@ -25,7 +26,8 @@ void FlatIndex::erase(std::uint64_t key) {
   if (slots_.empty()) return;
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = home(key);
-  while (slots_[i].value != kMissing && slots_[i].key != key) i = (i + 1) & mask;
+  while (slots_[i].value != kMissing && slots_[i].key != key)
+    i = (i + 1) & mask;
   if (slots_[i].value == kMissing) return;
   // Backward-shift: pull later entries of the probe run into the hole.
   std::size_t hole = i;
@@ -46,7 +48,8 @@ void FlatIndex::grow() {
   const std::size_t capacity = old.empty() ? 1024 : old.size() * 2;
   slots_.assign(capacity, Slot{});
   shift_ = 64;
-  for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
+  for (std::size_t c = capacity; c > 1; c >>= 1)
+    --shift_;
   size_ = 0;
   for (const Slot& s : old) {
     if (s.value != kMissing) insert(s.key, s.value);

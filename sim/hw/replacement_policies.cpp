@@ -1,6 +1,6 @@
-// The replacement policies. LRU and FIFO share an intrusive doubly linked list over slots: LRU moves
-// an entry to the back on every hit, FIFO only on insertion. Random evicts a pseudo-random resident
-// slot from a fixed-seed generator, so runs stay byte-identical.
+// The replacement policies. LRU and FIFO share an intrusive doubly linked list over slots: LRU
+// moves an entry to the back on every hit, FIFO only on insertion. Random evicts a pseudo-random
+// resident slot from a fixed-seed generator, so runs stay byte-identical.
 #include <vector>
 
 #include "sim/core/error.h"
@@ -96,9 +96,12 @@ class RandomPolicy : public ReplacementPolicy {
 
 std::unique_ptr<ReplacementPolicy> makePolicy(spec::ReplacementPolicy policy) {
   switch (policy) {
-    case spec::ReplacementPolicy::kLru: return std::make_unique<ListPolicy>(true);
-    case spec::ReplacementPolicy::kFifo: return std::make_unique<ListPolicy>(false);
-    case spec::ReplacementPolicy::kRandom: return std::make_unique<RandomPolicy>();
+    case spec::ReplacementPolicy::kLru:
+      return std::make_unique<ListPolicy>(true);
+    case spec::ReplacementPolicy::kFifo:
+      return std::make_unique<ListPolicy>(false);
+    case spec::ReplacementPolicy::kRandom:
+      return std::make_unique<RandomPolicy>();
   }
   return std::make_unique<ListPolicy>(true);
 }

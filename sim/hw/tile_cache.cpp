@@ -10,11 +10,13 @@ TileCache::TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPo
 
 std::uint64_t TileCache::makeRoom(std::uint64_t bytes) {
   std::uint64_t dirty = 0;
-  while (used_ + bytes > capacity_) dirty += evict(policy_->victim());
+  while (used_ + bytes > capacity_)
+    dirty += evict(policy_->victim());
   return dirty;
 }
 
-TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes, bool write) {
+TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes,
+                                    bool write) {
   Access result;
   bytes = std::min(bytes, block_bytes);
   if (block_bytes > capacity_) return result;  // streams through without allocating
@@ -22,7 +24,8 @@ TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint6
     const std::uint32_t slot = found;
     Entry& e = slots_[slot];
     policy_->touched(slot);
-    const std::uint64_t wanted = write ? std::min(block_bytes, e.bytes + bytes) : std::max(e.bytes, bytes);
+    const std::uint64_t wanted =
+        write ? std::min(block_bytes, e.bytes + bytes) : std::max(e.bytes, bytes);
     result.hit = write || e.bytes >= bytes;
     if (wanted > e.bytes) {
       // Grow: the entry itself is out of the eviction order while room is made (it fits alone,

@@ -23,7 +23,9 @@ struct TileKey {
   bool operator==(const TileKey&) const = default;
 };
 
-inline std::uint64_t packKey(TileKey k) { return (static_cast<std::uint64_t>(k.tensor) << 32) | k.tile; }
+inline std::uint64_t packKey(TileKey k) {
+  return (static_cast<std::uint64_t>(k.tensor) << 32) | k.tile;
+}
 
 class TileCache {
  public:

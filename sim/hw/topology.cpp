@@ -50,7 +50,8 @@ std::vector<std::uint32_t> neighbours(const spec::LevelSpec& level, std::uint32_
           if (d < 2 || (d == 2 && step == -1)) continue;
           const int c = static_cast<int>(coord[i]) + step;
           if (!wrap && (c < 0 || c >= static_cast<int>(d))) continue;
-          const std::uint32_t nc = static_cast<std::uint32_t>((c + static_cast<int>(d)) % static_cast<int>(d));
+          const std::uint32_t nc =
+              static_cast<std::uint32_t>((c + static_cast<int>(d)) % static_cast<int>(d));
           out.push_back(member - coord[i] * stride + nc * stride);
         }
         stride *= d;
@@ -63,17 +64,22 @@ std::vector<std::uint32_t> neighbours(const spec::LevelSpec& level, std::uint32_
   return out;
 }
 
-/// How many neighbours a member has in the full (unclipped) shape: the chip's links are shared among them.
+/// How many neighbours a member has in the full (unclipped) shape: the chip's links are shared
+/// among them.
 double linkShares(const spec::LevelSpec& level) {
   switch (level.topology) {
-    case spec::TopologyKind::kSwitch: return 1.0;
+    case spec::TopologyKind::kSwitch:
+      return 1.0;
     case spec::TopologyKind::kFullyConnected:
-    case spec::TopologyKind::kDragonfly: return level.size - 1.0;
-    case spec::TopologyKind::kRing: return level.size > 2 ? 2.0 : 1.0;
+    case spec::TopologyKind::kDragonfly:
+      return level.size - 1.0;
+    case spec::TopologyKind::kRing:
+      return level.size > 2 ? 2.0 : 1.0;
     case spec::TopologyKind::kTorus:
     case spec::TopologyKind::kMesh: {
       double n = 0;
-      for (std::uint32_t d : level.dims) n += d > 2 ? 2 : d == 2 ? 1 : 0;
+      for (std::uint32_t d : level.dims)
+        n += d > 2 ? 2 : d == 2 ? 1 : 0;
       return std::max(1.0, n);
     }
   }
@@ -83,23 +89,28 @@ double linkShares(const spec::LevelSpec& level) {
 }  // namespace
 
 Topology::Topology(Simulation& sim, const spec::SystemSpec& system, StatGroup& parent)
-    : sim_(sim), system_(system), chips_(static_cast<std::uint32_t>(system.chipCount())),
+    : sim_(sim),
+      system_(system),
+      chips_(static_cast<std::uint32_t>(system.chipCount())),
       stats_(parent.addGroup("links", "chip-to-chip links, one server per direction")) {
   adjacency_.resize(chips_);
   for (std::size_t l = 0; l < system.levels.size(); ++l) {
     const spec::LevelSpec& level = system.levels[l];
-    level_stats_.push_back(&stats_.addGroup(level.name, std::string(spec::topologyName(level.topology))));
+    level_stats_.push_back(
+        &stats_.addGroup(level.name, std::string(spec::topologyName(level.topology))));
     const spec::LinkSpec& link = level.link;
     const double per_chip = link.links_per_chip * link.link_bytes_per_s * link.achievable_fraction;
     for (std::uint32_t c = 0; c < chips_; ++c) {
       const std::vector<std::uint32_t> coord = coordinates(c);
       std::uint32_t stride = 1;
-      for (std::size_t i = 0; i < l; ++i) stride *= system.levels[i].size;
+      for (std::size_t i = 0; i < l; ++i)
+        stride *= system.levels[i].size;
       const std::uint32_t member = coord[l];
       if (level.topology == spec::TopologyKind::kSwitch) {
         std::vector<std::uint32_t> group = coord;
         group[l] = 0;
-        auto [it, added] = switch_of_group_.emplace(std::make_pair(l, group), static_cast<NodeId>(adjacency_.size()));
+        auto [it, added] = switch_of_group_.emplace(std::make_pair(l, group),
+                                                    static_cast<NodeId>(adjacency_.size()));
         if (added) {
           adjacency_.emplace_back();
           switches_.push_back({l, level.switch_spec.value_or(spec::SwitchSpec{})});
@@ -112,20 +123,25 @@ Topology::Topology(Simulation& sim, const spec::SystemSpec& system, StatGroup& p
       }
       const double share = per_chip / linkShares(level);
       for (std::uint32_t v : neighbours(level, member)) {
-        addLink(c, c - member * stride + v * stride, l, share, link.latency_ps, link.energy_j_per_byte);
+        addLink(c, c - member * stride + v * stride, l, share, link.latency_ps,
+                link.energy_j_per_byte);
       }
     }
   }
-  for (auto& adj : adjacency_) std::sort(adj.begin(), adj.end());
+  for (auto& adj : adjacency_)
+    std::sort(adj.begin(), adj.end());
   std::vector<Eigen::Triplet<double>> triplets;
   for (const Link& link : links_) {
-    triplets.emplace_back(static_cast<int>(link.from), static_cast<int>(link.to), static_cast<double>(link.bytes_per_s));
+    triplets.emplace_back(static_cast<int>(link.from), static_cast<int>(link.to),
+                          static_cast<double>(link.bytes_per_s));
   }
   bandwidth_.resize(static_cast<int>(nodes()), static_cast<int>(nodes()));
-  bandwidth_.setFromTriplets(triplets.begin(), triplets.end(), [](double a, double b) { return a + b; });
+  bandwidth_.setFromTriplets(triplets.begin(), triplets.end(),
+                             [](double a, double b) { return a + b; });
 }
 
-void Topology::addLink(NodeId from, NodeId to, std::size_t level, double bytes_per_s, Tick latency, double energy) {
+void Topology::addLink(NodeId from, NodeId to, std::size_t level, double bytes_per_s, Tick latency,
+                       double energy) {
   const auto id = static_cast<LinkId>(links_.size());
   links_.push_back({from, to, level, rate(bytes_per_s), latency, energy});
   servers_.push_back(nullptr);
@@ -140,8 +156,8 @@ std::string Topology::nodeName(NodeId n) const {
 BandwidthServer& Topology::server(LinkId id) {
   if (servers_.at(id) == nullptr) {
     const Link& l = links_[id];
-    servers_[id] = &sim_.add<BandwidthServer>(nodeName(l.from) + "-" + nodeName(l.to), *level_stats_[l.level],
-                                              l.bytes_per_s, l.latency_ps);
+    servers_[id] = &sim_.add<BandwidthServer>(nodeName(l.from) + "-" + nodeName(l.to),
+                                              *level_stats_[l.level], l.bytes_per_s, l.latency_ps);
   }
   return *servers_[id];
 }
@@ -159,15 +175,16 @@ BandwidthServer* Topology::forwarder(NodeId switch_node) {
   SwitchNode& sw = switches_.at(switch_node - chips_);
   if (sw.spec.bytes_per_s <= 0) return nullptr;
   if (sw.forward == nullptr) {
-    sw.forward = &sim_.add<BandwidthServer>(nodeName(switch_node) + "_forward", *level_stats_[sw.level],
-                                            rate(sw.spec.bytes_per_s), 0);
+    sw.forward = &sim_.add<BandwidthServer>(nodeName(switch_node) + "_forward",
+                                            *level_stats_[sw.level], rate(sw.spec.bytes_per_s), 0);
   }
   return sw.forward;
 }
 
 double Topology::energyPerByte(NodeId src, NodeId dst) {
   double e = 0.0;
-  for (LinkId id : route(src, dst)) e += links_[id].energy_j_per_byte;
+  for (LinkId id : route(src, dst))
+    e += links_[id].energy_j_per_byte;
   return e;
 }
 
@@ -194,8 +211,9 @@ BandwidthServer* Topology::reducer(NodeId switch_node) {
   SwitchNode& sw = switches_.at(switch_node - chips_);
   if (sw.spec.reduce_bytes_per_s <= 0) return nullptr;
   if (sw.reduce == nullptr) {
-    sw.reduce = &sim_.add<BandwidthServer>(nodeName(switch_node) + "_reduce", *level_stats_[sw.level],
-                                           rate(sw.spec.reduce_bytes_per_s), 0);
+    sw.reduce =
+        &sim_.add<BandwidthServer>(nodeName(switch_node) + "_reduce", *level_stats_[sw.level],
+                                   rate(sw.spec.reduce_bytes_per_s), 0);
   }
   return sw.reduce;
 }
@@ -228,12 +246,14 @@ const std::vector<LinkId>& Topology::route(NodeId src, NodeId dst) {
   }
   if (!seen[dst]) ARCHSIM_PANIC(fmt::format("no route from node {} to node {}", src, dst));
   std::vector<LinkId> path;
-  for (NodeId n = dst; n != src; n = links_[via[n]].from) path.push_back(via[n]);
+  for (NodeId n = dst; n != src; n = links_[via[n]].from)
+    path.push_back(via[n]);
   std::reverse(path.begin(), path.end());
   return routes_.emplace(key, std::move(path)).first->second;
 }
 
-Tick Topology::send(NodeId src, NodeId dst, std::uint64_t bytes, Tick earliest, std::uint64_t chunk) {
+Tick Topology::send(NodeId src, NodeId dst, std::uint64_t bytes, Tick earliest,
+                    std::uint64_t chunk) {
   Tick start = std::max(earliest, sim_.now());
   if (src == dst || bytes == 0) return start;
   const std::uint64_t piece = std::max<std::uint64_t>(1, std::min(chunk, bytes));
@@ -248,7 +268,8 @@ Tick Topology::send(NodeId src, NodeId dst, std::uint64_t bytes, Tick earliest, 
     start = hop_start + piece_ticks + hop.latency();
     // A route through a blocking switch also crosses the switch's own forwarding bandwidth.
     if (links_[id].to >= chips_) {
-      if (BandwidthServer* fwd = forwarder(links_[id].to)) done = std::max(done, fwd->reserveAt(start, bytes));
+      if (BandwidthServer* fwd = forwarder(links_[id].to))
+        done = std::max(done, fwd->reserveAt(start, bytes));
     }
   }
   return done;

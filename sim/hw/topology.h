@@ -1,24 +1,26 @@
 // Topology: the chips of a system, the switches between them, and every link direction as a
 // BandwidthServer, so concurrent traffic contends.
 //
-// A chip's coordinates are its digits in the level hierarchy (innermost level first). At each level,
-// a chip connects to the chips that differ from it in that level's digit only ("rails": the same
-// position in every member), as the level's topology says:
+// A chip's coordinates are its digits in the level hierarchy (innermost level first). At each
+// level, a chip connects to the chips that differ from it in that level's digit only ("rails": the
+// same position in every member), as the level's topology says:
 //   switch          — one switch per rail group; each chip has `links` x link bandwidth to it, the
 //                     switch forwards at its own bandwidth (0: non-blocking) and adds its latency;
 //   fully_connected, dragonfly — a direct link to every other member, the chip's links shared
-//                     equally among them (dragonfly: the global links of a software-scheduled network);
+//                     equally among them (dragonfly: the global links of a software-scheduled
+//                     network);
 //   ring            — links to the two neighbours (one when the level has two members);
 //   torus, mesh     — links to the +-1 neighbours in each dimension (torus wraps around).
-// Link bandwidths are at the level's achievable fraction. The adjacency (bandwidth per direction) is
-// an Eigen sparse matrix; routes are shortest paths by hop count (ties to the lowest node id).
+// Link bandwidths are at the level's achievable fraction. The adjacency (bandwidth per direction)
+// is an Eigen sparse matrix; routes are shortest paths by hop count (ties to the lowest node id).
 #pragma once
 
-#include <Eigen/SparseCore>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <vector>
+
+#include <Eigen/SparseCore>
 
 #include "sim/core/bandwidth_server.h"
 #include "sim/core/simulation.h"
@@ -56,7 +58,9 @@ class Topology {
   /// The link's server if traffic has used it, else nullptr.
   const BandwidthServer* usedServer(LinkId id) const { return servers_.at(id); }
   /// "c0-s1": the link's endpoints (chips c<i>, switches s<j>).
-  std::string linkName(LinkId id) const { return nodeName(links_.at(id).from) + "-" + nodeName(links_.at(id).to); }
+  std::string linkName(LinkId id) const {
+    return nodeName(links_.at(id).from) + "-" + nodeName(links_.at(id).to);
+  }
   /// Switch forwarding and in-network reduction servers that traffic has used, with their names.
   std::vector<const BandwidthServer*> usedSwitchServers() const;
   /// Per-direction bandwidth between nodes (0: no link), bytes/s at the achievable fraction.
@@ -86,7 +90,8 @@ class Topology {
   Tick send(NodeId src, NodeId dst, std::uint64_t bytes, Tick earliest, std::uint64_t chunk);
 
  private:
-  void addLink(NodeId from, NodeId to, std::size_t level, double bytes_per_s, Tick latency, double energy);
+  void addLink(NodeId from, NodeId to, std::size_t level, double bytes_per_s, Tick latency,
+               double energy);
   std::string nodeName(NodeId n) const;
 
   Simulation& sim_;

@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
 
-std::string size(std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); }
+std::string size(std::uint64_t b) {
+  return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
+}
 
 /// Min-max contiguous partition of layers 0..L-1 into k stages, for every k up to kmax: best[k][b]
 /// is the smallest possible largest cost of k stages covering layers [0, b); cut[k][b] where the
@@ -34,7 +36,8 @@ struct Partition {
         for (std::uint64_t a = k - 1; a < b; ++a) {
           if (best[k - 1][a] == kNever) continue;
           const std::uint64_t v = std::max(best[k - 1][a], cost(a, b));
-          if (v < best[k][b]) {  // ties keep the earliest cut: the first stages take the smaller shares
+          if (v <
+              best[k][b]) {  // ties keep the earliest cut: the first stages take the smaller shares
             best[k][b] = v;
             cut[k][b] = a;
           }
@@ -57,7 +60,8 @@ struct Partition {
 
 }  // namespace
 
-std::vector<std::uint32_t> ParallelLayout::stageChips(std::size_t stage, std::uint64_t replica) const {
+std::vector<std::uint32_t> ParallelLayout::stageChips(std::size_t stage,
+                                                      std::uint64_t replica) const {
   std::vector<std::uint32_t> chips;
   for (std::uint32_t r = 0; r < plan.tp; ++r) {
     chips.push_back(static_cast<std::uint32_t>((replica * plan.pp + stage) * plan.tp + r));
@@ -94,7 +98,8 @@ spec::ScenarioSpec rankScenario(const spec::ScenarioSpec& scenario, const Parall
   return s;
 }
 
-graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout, std::size_t stage) {
+graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout,
+                        std::size_t stage) {
   const StageLayers& st = layout.stages.at(stage);
   graph::Shard shard;
   shard.tp = layout.plan.tp;
@@ -104,13 +109,15 @@ graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout
   shard.end_layer = st.end_layer;
   shard.embedding = st.embedding;
   shard.head = st.head;
-  shard.kv_sequences = layout.replica_batch;  // every microbatch's sequences stay in the stage's cache
+  shard.kv_sequences =
+      layout.replica_batch;  // every microbatch's sequences stay in the stage's cache
   shard.experts = scenario.model.moe ? scenario.model.moe->experts : 0;
   return shard;
 }
 
-std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages, std::uint64_t layer_bytes,
-                                       std::uint64_t embedding_bytes, std::uint64_t head_bytes) {
+std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages,
+                                       std::uint64_t layer_bytes, std::uint64_t embedding_bytes,
+                                       std::uint64_t head_bytes) {
   const Partition p(layers, stages, [&](std::uint64_t a, std::uint64_t b) {
     return (b - a) * layer_bytes + (a == 0 ? embedding_bytes : 0) + (b == layers ? head_bytes : 0);
   });
@@ -165,8 +172,9 @@ ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t 
   return f;
 }
 
-FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, const std::optional<std::string>& level,
-              std::uint32_t tp_preference, std::uint64_t max_chips, std::uint32_t only_tp) {
+FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+              const std::optional<std::string>& level, std::uint32_t tp_preference,
+              std::uint64_t max_chips, std::uint32_t only_tp) {
   FitResult r;
   // The level that must hold the model.
   std::optional<std::size_t> index;
@@ -203,7 +211,9 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
     if (max_chips > 0 && tp > max_chips) break;
     if (only_tp > 0 && tp != only_tp) continue;
     const ShardFootprint f = shardFootprint(scenario, tp);
-    const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
+    const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) {
+      return f.stageBytes({a, b, a == 0, b == L});
+    });
     std::uint64_t depth = 0;
     for (std::uint64_t k = 1; k <= L && depth == 0; ++k) {
       if (p.best[k][L] <= r.level_bytes) depth = k;
@@ -212,8 +222,9 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
     r.candidates.emplace_back(tp, chips);
     if (depth == 0 || (max_chips > 0 && chips > max_chips)) continue;
     // Fewer chips wins; among equals, the largest degree within the preference, else the smallest.
-    const bool better = best_chips == 0 || chips < best_chips ||
-                        (chips == best_chips && tp <= preference && (best_tp > preference || tp > best_tp));
+    const bool better =
+        best_chips == 0 || chips < best_chips ||
+        (chips == best_chips && tp <= preference && (best_tp > preference || tp > best_tp));
     if (better) {
       best_chips = chips;
       best_tp = tp;
@@ -227,11 +238,12 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
       tried += fmt::format("{}tp {}: {}", tried.empty() ? "" : "; ", tp,
                            chips == 0 ? "no depth fits" : fmt::format("{} chips", chips));
     }
-    throw ConfigError(scenario.parallel.location, "",
-                      fmt::format("no plan{} holds {} ({} on one chip) in {}'s {} of {} per chip ({})",
-                                  max_chips > 0 ? fmt::format(" of at most {} chips", max_chips) : "",
-                                  scenario.model.name, size(r.model_bytes), chip.name, r.level, size(r.level_bytes),
-                                  tried));
+    throw ConfigError(
+        scenario.parallel.location, "",
+        fmt::format("no plan{} holds {} ({} on one chip) in {}'s {} of {} per chip ({})",
+                    max_chips > 0 ? fmt::format(" of at most {} chips", max_chips) : "",
+                    scenario.model.name, size(r.model_bytes), chip.name, r.level,
+                    size(r.level_bytes), tried));
   }
   r.layout.plan.tp = best_tp;
   r.layout.plan.pp = static_cast<std::uint32_t>(best_stages.size());
@@ -240,7 +252,8 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, co
   r.layout.micro_batch = scenario.batch;
   r.layout.plan.location = scenario.parallel.location;
   r.chips = best_chips;
-  for (const StageLayers& st : best_stages) r.stage_bytes.push_back(best_footprint.stageBytes(st));
+  for (const StageLayers& st : best_stages)
+    r.stage_bytes.push_back(best_footprint.stageBytes(st));
   return r;
 }
 
@@ -254,16 +267,19 @@ ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemS
       f.layout.plan.location = plan.location;
       return f.layout;
     } catch (const ConfigError& e) {
-      throw ConfigError(plan.location, "parallel",
-                        fmt::format("auto: {} (system {} has {} chip{})", e.diagnostics().front().message, system.name,
-                                    chips, chips == 1 ? "" : "s"));
+      throw ConfigError(
+          plan.location, "parallel",
+          fmt::format("auto: {} (system {} has {} chip{})", e.diagnostics().front().message,
+                      system.name, chips, chips == 1 ? "" : "s"));
     }
   }
   if (plan.chips() > chips) {
-    throw ConfigError(plan.location, "parallel",
-                      fmt::format("the plan needs {} chips (tp {} x pp {} x dp {}), system {} has {}; use a bigger "
-                                  "system, a smaller plan, or 'parallel: auto'",
-                                  plan.chips(), plan.tp, plan.pp, plan.dp, system.name, chips));
+    throw ConfigError(
+        plan.location, "parallel",
+        fmt::format(
+            "the plan needs {} chips (tp {} x pp {} x dp {}), system {} has {}; use a bigger "
+            "system, a smaller plan, or 'parallel: auto'",
+            plan.chips(), plan.tp, plan.pp, plan.dp, system.name, chips));
   }
   ParallelLayout layout;
   layout.plan = plan;
@@ -274,13 +290,15 @@ ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemS
     spec::ScenarioSpec replica = scenario;
     replica.batch = layout.replica_batch;
     try {
-      const FitResult f = fit(system.chip, replica, std::nullopt, plan.tp, chips / plan.dp, plan.tp);
+      const FitResult f =
+          fit(system.chip, replica, std::nullopt, plan.tp, chips / plan.dp, plan.tp);
       layout.plan.pp = f.layout.plan.pp;
       layout.stages = f.layout.stages;
     } catch (const ConfigError& e) {
-      throw ConfigError(plan.location, "parallel",
-                        fmt::format("pp: auto at tp {}: {} (system {} has {} chip{})", plan.tp,
-                                    e.diagnostics().front().message, system.name, chips, chips == 1 ? "" : "s"));
+      throw ConfigError(
+          plan.location, "parallel",
+          fmt::format("pp: auto at tp {}: {} (system {} has {} chip{})", plan.tp,
+                      e.diagnostics().front().message, system.name, chips, chips == 1 ? "" : "s"));
     }
     return layout;
   }
@@ -289,7 +307,9 @@ ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemS
   } else {
     const ShardFootprint f = shardFootprint(scenario, plan.tp);
     const std::uint64_t L = scenario.model.layers;
-    const Partition p(L, plan.pp, [&](std::uint64_t a, std::uint64_t b) { return f.stageBytes({a, b, a == 0, b == L}); });
+    const Partition p(L, plan.pp, [&](std::uint64_t a, std::uint64_t b) {
+      return f.stageBytes({a, b, a == 0, b == L});
+    });
     layout.stages = p.stages(plan.pp, L);
   }
   return layout;

@@ -9,9 +9,9 @@
 // (exec/system_run.h).
 //
 // Stage layout: contiguous layer ranges, the embedding on the first stage and the final norm and
-// LM head on the last. Layers are split to balance the stages' memory (an exact dynamic program over
-// the per-layer, embedding and head footprints), which for equal layers gives the first and last
-// stage the smaller shares when the split is uneven.
+// LM head on the last. Layers are split to balance the stages' memory (an exact dynamic program
+// over the per-layer, embedding and head footprints), which for equal layers gives the first and
+// last stage the smaller shares when the split is uneven.
 //
 // `auto` and `archsim fit` pick the plan with the fewest chips whose every stage fits one chip's
 // memory level; among equally small plans the largest tensor-parallel degree that stays inside the
@@ -58,12 +58,14 @@ spec::ModelSpec rankModel(const spec::ModelSpec& model, std::uint32_t tp, std::u
 /// The scenario one rank runs: its model and one microbatch.
 spec::ScenarioSpec rankScenario(const spec::ScenarioSpec& scenario, const ParallelLayout& layout);
 /// What stage `stage` of the layout builds (see graph::Shard).
-graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout, std::size_t stage);
+graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout,
+                        std::size_t stage);
 
-/// Contiguous layer ranges for `stages` stages minimizing the largest stage's bytes, given the bytes
-/// of one layer, of the embedding and of the head (extra bytes a stage with them carries).
-std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages, std::uint64_t layer_bytes,
-                                       std::uint64_t embedding_bytes, std::uint64_t head_bytes);
+/// Contiguous layer ranges for `stages` stages minimizing the largest stage's bytes, given the
+/// bytes of one layer, of the embedding and of the head (extra bytes a stage with them carries).
+std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages,
+                                       std::uint64_t layer_bytes, std::uint64_t embedding_bytes,
+                                       std::uint64_t head_bytes);
 
 /// The tensor-parallel degrees the model allows (tp divides heads and ffn; KV heads divide by tp
 /// or tp by them), ascending.
@@ -72,9 +74,9 @@ std::vector<std::uint32_t> tensorParallelDegrees(const spec::ModelSpec& model);
 /// One rank's memory, by part, at a tensor-parallel degree.
 struct ShardFootprint {
   std::uint32_t tp = 1;
-  Footprint embedding;  // the embedding alone (its activations included)
-  Footprint layer;      // one transformer layer
-  Footprint head;       // the final norm, LM head and sampling
+  Footprint embedding;           // the embedding alone (its activations included)
+  Footprint layer;               // one transformer layer
+  Footprint head;                // the final norm, LM head and sampling
   Footprint embedding_and_head;  // both on one stage (tied embeddings share the table)
   /// Bytes of a stage: weights and KV of its parts plus the largest of their activation arenas.
   std::uint64_t stageBytes(const StageLayers& stage) const;
@@ -86,7 +88,8 @@ struct FitResult {
   std::uint64_t level_bytes = 0;  // its capacity per chip
   ParallelLayout layout;          // dp 1, one microbatch
   std::uint64_t chips = 0;
-  std::uint64_t model_bytes = 0;  // weights + KV + activations of the whole model on one chip (tp 1)
+  std::uint64_t model_bytes =
+      0;  // weights + KV + activations of the whole model on one chip (tp 1)
   std::vector<std::uint64_t> stage_bytes;  // per stage, per chip
   /// Every tensor-parallel degree tried: the chips it needs (0: no pipeline depth fits).
   std::vector<std::pair<std::uint32_t, std::uint64_t>> candidates;
@@ -95,11 +98,12 @@ struct FitResult {
 /// The fewest chips of `chip` that hold the scenario in memory level `level` (nullopt: where
 /// placement puts weights — the persistent SRAM of a dataflow or SRAM-only chip, else DRAM).
 /// `tp_preference`: the largest tensor-parallel degree preferred among equally small plans (the
-/// innermost topology level). `max_chips` (0: unbounded) limits the search; ConfigError when no plan
-/// fits, or the level is unknown.
-/// `only_tp` (0: any) fixes the tensor-parallel degree (a plan with `pp: auto`).
-FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario, const std::optional<std::string>& level,
-              std::uint32_t tp_preference, std::uint64_t max_chips = 0, std::uint32_t only_tp = 0);
+/// innermost topology level). `max_chips` (0: unbounded) limits the search; ConfigError when no
+/// plan fits, or the level is unknown. `only_tp` (0: any) fixes the tensor-parallel degree (a plan
+/// with `pp: auto`).
+FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+              const std::optional<std::string>& level, std::uint32_t tp_preference,
+              std::uint64_t max_chips = 0, std::uint32_t only_tp = 0);
 
 /// The scenario's plan on `system`: explicit plans are checked against the system's chips, `auto`
 /// is resolved by fit(). Throws ConfigError (at the plan's location) when the plan needs more chips

@@ -10,17 +10,22 @@ namespace {
 
 using graph::TensorRole;
 
-std::string size(std::uint64_t b) { return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize); }
+std::string size(std::uint64_t b) {
+  return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
+}
 
 constexpr std::uint64_t kAlignment = 4096;
-std::uint64_t align(std::uint64_t x) { return (x + kAlignment - 1) / kAlignment * kAlignment; }
+std::uint64_t align(std::uint64_t x) {
+  return (x + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 const Location kScenario{"<scenario placement>", 0, 0};
 
 }  // namespace
 
 std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
-  const bool persists = chip.execution.style == spec::ExecutionStyle::kDataflow || chip.mainMemory() == nullptr;
+  const bool persists =
+      chip.execution.style == spec::ExecutionStyle::kDataflow || chip.mainMemory() == nullptr;
   if (!persists) return std::nullopt;
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < chip.memory.size(); ++i) {
@@ -108,36 +113,42 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
       break;
     case spec::WeightPlacement::kResident:
       if (!sram) {
-        throw ConfigError(kScenario, "placement.weights",
-                          fmt::format("weights cannot be resident on {}: it has no SRAM that persists between ops "
-                                      "(its execution style is '{}')",
-                                      chip.name, spec::executionStyleName(chip.execution.style)));
+        throw ConfigError(
+            kScenario, "placement.weights",
+            fmt::format(
+                "weights cannot be resident on {}: it has no SRAM that persists between ops "
+                "(its execution style is '{}')",
+                chip.name, spec::executionStyleName(chip.execution.style)));
       }
       if (!fit_weights) {
         throw ConfigError(kScenario, "placement.weights",
-                          fmt::format("weights need {} (plus {} of activations), {} holds {}", size(p.weight_bytes_),
-                                      size(p.activation_bytes_), sram_name, size(sram_bytes)));
+                          fmt::format("weights need {} (plus {} of activations), {} holds {}",
+                                      size(p.weight_bytes_), size(p.activation_bytes_), sram_name,
+                                      size(sram_bytes)));
       }
       p.weights_resident_ = true;
       break;
     case spec::WeightPlacement::kStreamed:
       if (!dram) {
-        throw ConfigError(kScenario, "placement.weights",
-                          fmt::format("weights cannot be streamed on {}: it has no DRAM level", chip.name));
+        throw ConfigError(
+            kScenario, "placement.weights",
+            fmt::format("weights cannot be streamed on {}: it has no DRAM level", chip.name));
       }
       p.weights_resident_ = false;
       break;
   }
   if (!p.weights_resident_ && !dram) {
-    throw ConfigError(kScenario, "model",
-                      fmt::format("{}'s weights need {}, {} holds {} and {} has no HBM/DRAM to stream them from; "
-                                  "use a system with more chips or a smaller model",
-                                  s.model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
-                                  size(sram_bytes), chip.name));
+    throw ConfigError(
+        kScenario, "model",
+        fmt::format("{}'s weights need {}, {} holds {} and {} has no HBM/DRAM to stream them from; "
+                    "use a system with more chips or a smaller model",
+                    s.model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
+                    size(sram_bytes), chip.name));
   }
 
   // KV cache: on chip when it fits beside what is already there.
-  const std::uint64_t on_chip_used = (p.weights_resident_ ? p.weight_bytes_ : 0) + p.activation_bytes_;
+  const std::uint64_t on_chip_used =
+      (p.weights_resident_ ? p.weight_bytes_ : 0) + p.activation_bytes_;
   const bool kv_fits = sram && on_chip_used + p.kv_bytes_ <= sram_bytes;
   switch (s.placement.kv) {
     case spec::KvPlacement::kAuto:
@@ -145,24 +156,30 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
       break;
     case spec::KvPlacement::kOnChip:
       if (!kv_fits) {
-        throw ConfigError(kScenario, "placement.kv",
-                          fmt::format("the KV cache needs {}, {} has {} left", size(p.kv_bytes_),
-                                      sram_name.empty() ? chip.name + " has no persistent SRAM and" : sram_name,
-                                      size(sram_bytes > on_chip_used ? sram_bytes - on_chip_used : 0)));
+        throw ConfigError(
+            kScenario, "placement.kv",
+            fmt::format("the KV cache needs {}, {} has {} left", size(p.kv_bytes_),
+                        sram_name.empty() ? chip.name + " has no persistent SRAM and" : sram_name,
+                        size(sram_bytes > on_chip_used ? sram_bytes - on_chip_used : 0)));
       }
       p.kv_on_chip_ = true;
       break;
     case spec::KvPlacement::kOffChip:
-      if (!dram) throw ConfigError(kScenario, "placement.kv", fmt::format("{} has no DRAM level", chip.name));
+      if (!dram)
+        throw ConfigError(kScenario, "placement.kv",
+                          fmt::format("{} has no DRAM level", chip.name));
       p.kv_on_chip_ = false;
       break;
   }
   if (!p.kv_on_chip_ && !dram) {
-    throw ConfigError(kScenario, "model",
-                      fmt::format("the KV cache needs {} beyond the {} of weights, {} holds {} and {} has no DRAM",
-                                  size(p.kv_bytes_), size(p.weight_bytes_), sram_name, size(sram_bytes), chip.name));
+    throw ConfigError(
+        kScenario, "model",
+        fmt::format(
+            "the KV cache needs {} beyond the {} of weights, {} holds {} and {} has no DRAM",
+            size(p.kv_bytes_), size(p.weight_bytes_), sram_name, size(sram_bytes), chip.name));
   }
-  const bool activations_on_chip = sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);
+  const bool activations_on_chip =
+      sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);
 
   // Addresses: weights and KV get their own ranges (a bump allocator per level, in stable-id
   // order); activations share one arena of the peak working set, as frameworks reuse buffers —
@@ -192,22 +209,25 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
   by_role[activation_level][TensorRole::kActivation] += arena;
   for (std::size_t i = 0; i < chip.memory.size(); ++i) {
     if (p.bytes_per_level_[i] > chip.memory[i].size_bytes) {
-      throw ConfigError(kScenario, "model",
-                        fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds {}; "
-                                    "use a system with more chips or a smaller model",
-                                    s.model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
-                                    size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
-                                    size(by_role[i][TensorRole::kActivation]),
-                                    size(chip.memory[i].size_bytes)));
+      throw ConfigError(
+          kScenario, "model",
+          fmt::format(
+              "{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds {}; "
+              "use a system with more chips or a smaller model",
+              s.model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
+              size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
+              size(by_role[i][TensorRole::kActivation]), size(chip.memory[i].size_bytes)));
     }
   }
-  p.decisions_.push_back(fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
-                                     size(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
+  p.decisions_.push_back(
+      fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
+                  size(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
   if (!s.model.isEncoder()) {
     p.decisions_.push_back(fmt::format("KV cache ({}): {}", size(p.kv_bytes_),
                                        chip.memory[p.kv_on_chip_ ? *sram : *dram].name));
   }
-  p.decisions_.push_back(fmt::format("activations (peak working set {}): {}", size(p.activation_bytes_),
+  p.decisions_.push_back(fmt::format("activations (peak working set {}): {}",
+                                     size(p.activation_bytes_),
                                      chip.memory[activations_on_chip ? *sram : *dram].name));
   return p;
 }

@@ -11,8 +11,8 @@
 // - The scenario can force weights `resident`/`streamed` and KV `on_chip`/`off_chip`; a policy that
 //   cannot be met, or a chip that cannot hold the model at all, is a ConfigError that says why
 //   ("weights need 13.48 GB, sram holds 220 MiB ...").
-// Tensors are identified across a workload's graphs by name ("stable ids"), so the prefill and decode
-// graphs share weights and KV cache.
+// Tensors are identified across a workload's graphs by name ("stable ids"), so the prefill and
+// decode graphs share weights and KV cache.
 #pragma once
 
 #include <cstdint>

@@ -13,12 +13,13 @@ std::uint64_t stagingBytesPerUnit(const spec::ChipSpec& chip) {
   return 192 * 1024;
 }
 
-MatmulTiling tileMatmul(const spec::ChipSpec& chip, std::uint64_t m, std::uint64_t n, std::uint64_t k,
-                        std::uint64_t batch, std::uint64_t element_bytes) {
+MatmulTiling tileMatmul(const spec::ChipSpec& chip, std::uint64_t m, std::uint64_t n,
+                        std::uint64_t k, std::uint64_t batch, std::uint64_t element_bytes) {
   MatmulTiling t;
   const bool systolic = chip.matrix.array_rows > 0;
   t.row_granularity = systolic ? 1 : 16;
-  t.tk = std::min<std::uint64_t>(systolic ? chip.matrix.array_rows : 64, std::max<std::uint64_t>(k, 1));
+  t.tk = std::min<std::uint64_t>(systolic ? chip.matrix.array_rows : 64,
+                                 std::max<std::uint64_t>(k, 1));
   m = std::max<std::uint64_t>(m, 1);
   n = std::max<std::uint64_t>(n, 1);
   const std::uint64_t staging = stagingBytesPerUnit(chip);
@@ -43,8 +44,11 @@ MatmulTiling tileMatmul(const spec::ChipSpec& chip, std::uint64_t m, std::uint64
       const double efficiency = static_cast<double>(tiles) / static_cast<double>(waves * units);
       const std::uint64_t area = tm * tn;
       const int rank = efficiency >= kMinWaveEfficiency ? 2 : tiles >= units ? 1 : 0;
-      const double score = rank == 2 ? static_cast<double>(area) : rank == 1 ? efficiency : static_cast<double>(tiles);
-      if (rank > best_rank || (rank == best_rank && (score > best_score || (score == best_score && area > best_area)))) {
+      const double score = rank == 2   ? static_cast<double>(area)
+                           : rank == 1 ? efficiency
+                                       : static_cast<double>(tiles);
+      if (rank > best_rank || (rank == best_rank &&
+                               (score > best_score || (score == best_score && area > best_area)))) {
         best_rank = rank;
         best_score = score;
         best_area = area;

@@ -21,7 +21,8 @@ double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip, std::st
     if (&chip.memory[i] == chip.mainMemory()) main = i;
   }
   auto bytesAt = [&](std::size_t i) {
-    return i < op.counters.level.size() ? op.counters.level[i].read + op.counters.level[i].written : 0;
+    return i < op.counters.level.size() ? op.counters.level[i].read + op.counters.level[i].written
+                                        : 0;
   };
   std::optional<std::size_t> use;
   if (main && bytesAt(*main) > 0) {
@@ -41,19 +42,22 @@ double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip, std::st
 
 std::vector<TopOp> topOps(const exec::SystemRun& run, std::size_t n) {
   std::vector<const exec::OpRecord*> ops;
-  for (const exec::OpRecord& op : run.result().ops) ops.push_back(&op);
+  for (const exec::OpRecord& op : run.result().ops)
+    ops.push_back(&op);
   std::stable_sort(ops.begin(), ops.end(), [](auto* a, auto* b) { return a->busy > b->busy; });
   std::vector<TopOp> out;
   for (std::size_t i = 0; i < std::min(n, ops.size()); ++i) {
     const exec::OpRecord& op = *ops[i];
     const double t = ticksToSeconds(op.busy);
     std::uint64_t bytes = op.counters.network_bytes;
-    for (const auto& l : op.counters.level) bytes += l.read + l.written;
-    out.push_back({&op,
-                   (run.layout().stages.size() > 1 ? "s" + std::to_string(op.stage) + ":" : std::string()) + op.graph +
-                       ":" + op.name,
-                   t, t > 0 ? static_cast<double>(op.matrix_flops + op.vector_flops) / t : 0.0,
-                   t > 0 ? static_cast<double>(bytes) / t : 0.0});
+    for (const auto& l : op.counters.level)
+      bytes += l.read + l.written;
+    out.push_back(
+        {&op,
+         (run.layout().stages.size() > 1 ? "s" + std::to_string(op.stage) + ":" : std::string()) +
+             op.graph + ":" + op.name,
+         t, t > 0 ? static_cast<double>(op.matrix_flops + op.vector_flops) / t : 0.0,
+         t > 0 ? static_cast<double>(bytes) / t : 0.0});
   }
   return out;
 }
@@ -102,8 +106,10 @@ Breakdown breakdown(const exec::SystemRun& run) {
   b.energy.insert(b.energy.end(), memory.begin(), memory.end());
   b.energy.push_back({"links (collectives)", r.totals.network_energy_j});
   // What is left of the dynamic energy: activations and tokens between pipeline stages.
-  const double between = r.dynamic_energy_j - r.totals.compute_energy_j - levels_j - r.totals.network_energy_j;
-  if (run.layout().stages.size() > 1) b.energy.push_back({"links (between stages)", std::max(0.0, between)});
+  const double between =
+      r.dynamic_energy_j - r.totals.compute_energy_j - levels_j - r.totals.network_energy_j;
+  if (run.layout().stages.size() > 1)
+    b.energy.push_back({"links (between stages)", std::max(0.0, between)});
   b.energy.push_back({"static", r.static_energy_j});
   return b;
 }

@@ -19,7 +19,7 @@ namespace archsim::report {
 struct ResourceUse {
   std::string group;  // "compute", "memory", "link"
   std::string name;
-  std::string unit;   // of capacity: "units" or "B/s"
+  std::string unit;  // of capacity: "units" or "B/s"
   double capacity = 0;
   std::uint64_t bytes = 0;
   double busy_s = 0;       // busy server-time / servers: time at full capacity
@@ -46,9 +46,10 @@ struct EnergyPart {
 struct Breakdown {
   std::vector<std::pair<std::string, double>> time_by_kind_s;   // by op kind, sorted by name
   std::vector<std::pair<std::string, double>> time_by_bound_s;  // by bound, sorted by name
-  std::vector<ChipUse> chips;                                    // per simulated chip
+  std::vector<ChipUse> chips;                                   // per simulated chip
   /// Totals per memory level (index order) and role (weight, activation, kv, output, writeback).
-  std::vector<std::pair<std::string, std::array<std::uint64_t, exec::kRoles + 1>>> bytes_by_level_role;
+  std::vector<std::pair<std::string, std::array<std::uint64_t, exec::kRoles + 1>>>
+      bytes_by_level_role;
   std::vector<EnergyPart> energy;  // compute, each memory level, links, static; sums to the total
 };
 
@@ -69,8 +70,10 @@ std::vector<TopOp> topOps(const exec::SystemRun& run, std::size_t n);
 std::string roleColumnName(std::size_t role);
 
 /// Arithmetic intensity of an op for the roofline: its FLOPs per byte moved at the chip's main
-/// memory (DRAM, or the SRAM that holds weights on an SRAM-only chip); ops with no traffic there use
-/// their farthest level with traffic. 0 when the op moved no bytes. `level` receives that level.
-double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip, std::string* level = nullptr);
+/// memory (DRAM, or the SRAM that holds weights on an SRAM-only chip); ops with no traffic there
+/// use their farthest level with traffic. 0 when the op moved no bytes. `level` receives that
+/// level.
+double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip,
+                   std::string* level = nullptr);
 
 }  // namespace archsim::report

@@ -24,22 +24,26 @@ struct Metric {
 
 std::vector<Metric> metrics() {
   return {
-      {"tokens_per_s_per_user", "tokens/s per user", [](const ComparisonRow& r) { return r.tokens_per_s_per_user; },
-       std::nullopt, true},
-      {"output_tokens_per_s", "throughput (tokens/s)", [](const ComparisonRow& r) { return r.output_tokens_per_s; },
-       std::nullopt, true},
+      {"tokens_per_s_per_user", "tokens/s per user",
+       [](const ComparisonRow& r) { return r.tokens_per_s_per_user; }, std::nullopt, true},
+      {"output_tokens_per_s", "throughput (tokens/s)",
+       [](const ComparisonRow& r) { return r.output_tokens_per_s; }, std::nullopt, true},
       {"ttft_s", "TTFT", [](const ComparisonRow& r) { return r.ttft_s; }, Dimension::kTime, false},
       {"tpot_s", "TPOT", [](const ComparisonRow& r) { return r.tpot_s; }, Dimension::kTime, false},
-      {"chips", "chips", [](const ComparisonRow& r) { return std::optional<double>(static_cast<double>(r.chips)); },
+      {"chips", "chips",
+       [](const ComparisonRow& r) { return std::optional<double>(static_cast<double>(r.chips)); },
        std::nullopt, false},
       {"memory_bytes", "total memory",
-       [](const ComparisonRow& r) { return std::optional<double>(static_cast<double>(r.memory_bytes)); },
+       [](const ComparisonRow& r) {
+         return std::optional<double>(static_cast<double>(r.memory_bytes));
+       },
        Dimension::kSize, false},
-      {"energy_per_token_j", "energy per token", [](const ComparisonRow& r) { return r.energy_per_token_j; },
-       Dimension::kEnergy, false},
-      {"tokens_per_j", "tokens per joule", [](const ComparisonRow& r) { return r.tokensPerJoule(); }, std::nullopt,
-       true},
-      {"avg_power_w", "average power", [](const ComparisonRow& r) { return std::optional<double>(r.avg_power_w); },
+      {"energy_per_token_j", "energy per token",
+       [](const ComparisonRow& r) { return r.energy_per_token_j; }, Dimension::kEnergy, false},
+      {"tokens_per_j", "tokens per joule",
+       [](const ComparisonRow& r) { return r.tokensPerJoule(); }, std::nullopt, true},
+      {"avg_power_w", "average power",
+       [](const ComparisonRow& r) { return std::optional<double>(r.avg_power_w); },
        Dimension::kPower, false},
   };
 }
@@ -59,7 +63,8 @@ std::string ratio(const std::optional<double>& v, const std::optional<double>& b
 std::vector<std::vector<const ComparisonRow*>> groups(const std::vector<ComparisonRow>& rows) {
   std::vector<std::vector<const ComparisonRow*>> out;
   for (const ComparisonRow& r : rows) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& g) { return g.front()->scenario == r.scenario; });
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const auto& g) { return g.front()->scenario == r.scenario; });
     if (it == out.end()) {
       out.push_back({&r});
     } else {
@@ -69,14 +74,17 @@ std::vector<std::vector<const ComparisonRow*>> groups(const std::vector<Comparis
   return out;
 }
 
-std::string number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; }
+std::string number(const std::optional<double>& v) {
+  return v ? fmt::format("{:.6g}", *v) : "";
+}
 
 }  // namespace
 
 std::string csvField(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  for (char c : text)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
@@ -109,17 +117,20 @@ ComparisonRow comparisonRow(const exec::SystemRun& run) {
 ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
   ComparisonOutput out;
   const std::vector<Metric> ms = metrics();
-  std::string html_body = "<h1>archsim comparison</h1>\n<p>Each scenario's runs side by side; ratios are to the first "
-                          "column of each table.</p>\n";
+  std::string html_body =
+      "<h1>archsim comparison</h1>\n<p>Each scenario's runs side by side; ratios are to the first "
+      "column of each table.</p>\n";
   for (const auto& group : groups(rows)) {
     const ComparisonRow& first = *group.front();
     // Cells: label column, then per run "value (ratio)".
     std::vector<std::vector<std::string>> table;
     std::vector<std::string> head{"scenario " + first.scenario};
-    for (const ComparisonRow* r : group) head.push_back(r->system);
+    for (const ComparisonRow* r : group)
+      head.push_back(r->system);
     table.push_back(head);
     std::vector<std::string> plan{"plan"};
-    for (const ComparisonRow* r : group) plan.push_back(r->plan);
+    for (const ComparisonRow* r : group)
+      plan.push_back(r->plan);
     table.push_back(plan);
     for (const Metric& m : ms) {
       std::vector<std::string> row{m.label};
@@ -134,18 +145,21 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
       table.push_back(row);
     }
     std::vector<std::string> bound{"binding resource"};
-    for (const ComparisonRow* r : group) bound.push_back(r->binding_resource);
+    for (const ComparisonRow* r : group)
+      bound.push_back(r->binding_resource);
     table.push_back(bound);
 
     // Terminal: padded columns.
     std::vector<std::size_t> width(table.front().size(), 0);
     for (const auto& row : table) {
-      for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+      for (std::size_t c = 0; c < row.size(); ++c)
+        width[c] = std::max(width[c], row[c].size());
     }
     for (std::size_t r = 0; r < table.size(); ++r) {
       std::string line;
       for (std::size_t c = 0; c < table[r].size(); ++c) {
-        line += c == 0 ? fmt::format("{:<{}}", table[r][c], width[c]) : fmt::format("  {:>{}}", table[r][c], width[c]);
+        line += c == 0 ? fmt::format("{:<{}}", table[r][c], width[c])
+                       : fmt::format("  {:>{}}", table[r][c], width[c]);
       }
       out.text += line + "\n";
     }
@@ -154,36 +168,44 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     out.markdown += fmt::format("## {} ({})\n\n", first.scenario, first.model);
     for (std::size_t r = 0; r < table.size(); ++r) {
       out.markdown += "|";
-      for (const std::string& cell : table[r]) out.markdown += " " + cell + " |";
+      for (const std::string& cell : table[r])
+        out.markdown += " " + cell + " |";
       out.markdown += "\n";
       if (r == 0) {
         out.markdown += "|---|";
-        for (std::size_t c = 1; c < table[r].size(); ++c) out.markdown += "---:|";
+        for (std::size_t c = 1; c < table[r].size(); ++c)
+          out.markdown += "---:|";
         out.markdown += "\n";
       }
     }
     out.markdown += "\n";
     // HTML table and charts.
-    html_body += fmt::format("<h2>{} <small>({})</small></h2>\n<table>\n", svg::escape(first.scenario),
-                             svg::escape(first.model));
+    html_body += fmt::format("<h2>{} <small>({})</small></h2>\n<table>\n",
+                             svg::escape(first.scenario), svg::escape(first.model));
     for (std::size_t r = 0; r < table.size(); ++r) {
       html_body += "<tr>";
       for (std::size_t c = 0; c < table[r].size(); ++c) {
         const char* tag = r == 0 ? "th" : "td";
-        html_body += fmt::format("<{0}{1}>{2}</{0}>", tag, c == 0 ? " class=\"l\"" : "", svg::escape(table[r][c]));
+        html_body += fmt::format("<{0}{1}>{2}</{0}>", tag, c == 0 ? " class=\"l\"" : "",
+                                 svg::escape(table[r][c]));
       }
       html_body += "</tr>\n";
     }
     html_body += "</table>\n";
     for (const char* key : {"tokens_per_s_per_user", "energy_per_token_j", "memory_bytes"}) {
-      const Metric& m = *std::find_if(ms.begin(), ms.end(), [&](const Metric& x) { return x.key == key; });
+      const Metric& m =
+          *std::find_if(ms.begin(), ms.end(), [&](const Metric& x) { return x.key == key; });
       std::vector<svg::Bar> bars;
-      for (const ComparisonRow* r : group) bars.push_back({r->system, {m.value(*r).value_or(0.0)}});
-      const std::string unit = m.dimension == Dimension::kEnergy ? "J" : m.dimension == Dimension::kSize ? "B" : "tokens/s";
+      for (const ComparisonRow* r : group)
+        bars.push_back({r->system, {m.value(*r).value_or(0.0)}});
+      const std::string unit = m.dimension == Dimension::kEnergy ? "J"
+                               : m.dimension == Dimension::kSize ? "B"
+                                                                 : "tokens/s";
       html_body += "<figure class=\"chart\">" +
-                   svg::barChart(fmt::format("{} — {}", m.label, first.scenario), fmt::format("{} ({})", m.label, unit),
-                                 {m.label}, bars) +
-                   "<figcaption>" + svg::escape(m.higher_is_better ? "Higher is better." : "Lower is better.") +
+                   svg::barChart(fmt::format("{} — {}", m.label, first.scenario),
+                                 fmt::format("{} ({})", m.label, unit), {m.label}, bars) +
+                   "<figcaption>" +
+                   svg::escape(m.higher_is_better ? "Higher is better." : "Lower is better.") +
                    "</figcaption></figure>\n";
     }
   }
@@ -191,23 +213,29 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
 
   // CSV and JSON: a row per run.
   out.csv = "scenario,model,system,chip,plan,binding_resource";
-  for (const Metric& m : ms) out.csv += "," + m.key + "," + m.key + "_ratio";
+  for (const Metric& m : ms)
+    out.csv += "," + m.key + "," + m.key + "_ratio";
   out.csv += "\n";
   nlohmann::ordered_json json = nlohmann::ordered_json::array();
   for (const auto& group : groups(rows)) {
     for (const ComparisonRow* r : group) {
-      out.csv += fmt::format("{},{},{},{},{},{}", csvField(r->scenario), csvField(r->model), csvField(r->system),
-                             csvField(r->chip), csvField(r->plan), csvField(r->binding_resource));
-      nlohmann::ordered_json j = {{"scenario", r->scenario}, {"model", r->model},
-                                  {"system", r->system},     {"chip", r->chip},
-                                  {"plan", r->plan},         {"binding_resource", r->binding_resource}};
+      out.csv += fmt::format("{},{},{},{},{},{}", csvField(r->scenario), csvField(r->model),
+                             csvField(r->system), csvField(r->chip), csvField(r->plan),
+                             csvField(r->binding_resource));
+      nlohmann::ordered_json j = {
+          {"scenario", r->scenario}, {"model", r->model},
+          {"system", r->system},     {"chip", r->chip},
+          {"plan", r->plan},         {"binding_resource", r->binding_resource}};
       for (const Metric& m : ms) {
         const auto v = m.value(*r);
         const auto base = m.value(*group.front());
-        const std::optional<double> x = v && base && *base != 0 ? std::optional<double>(*v / *base) : std::nullopt;
+        const std::optional<double> x =
+            v && base && *base != 0 ? std::optional<double>(*v / *base) : std::nullopt;
         out.csv += "," + number(v) + "," + number(x);
-        j[m.key] = v ? nlohmann::ordered_json(std::stod(number(v))) : nlohmann::ordered_json(nullptr);
-        j[m.key + "_ratio"] = x ? nlohmann::ordered_json(std::stod(number(x))) : nlohmann::ordered_json(nullptr);
+        j[m.key] =
+            v ? nlohmann::ordered_json(std::stod(number(v))) : nlohmann::ordered_json(nullptr);
+        j[m.key + "_ratio"] =
+            x ? nlohmann::ordered_json(std::stod(number(x))) : nlohmann::ordered_json(nullptr);
       }
       out.csv += "\n";
       json.push_back(std::move(j));

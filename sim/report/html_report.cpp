@@ -16,20 +16,26 @@ namespace {
 using svg::escape;
 
 std::string figure(const std::string& chart, const std::string& caption) {
-  return "<figure class=\"chart\">" + chart + "<figcaption>" + escape(caption) + "</figcaption></figure>\n";
+  return "<figure class=\"chart\">" + chart + "<figcaption>" + escape(caption) +
+         "</figcaption></figure>\n";
 }
 
-std::string quantity(double v, spec::Dimension d) { return spec::formatQuantity(v, d); }
+std::string quantity(double v, spec::Dimension d) {
+  return spec::formatQuantity(v, d);
+}
 
 std::string category(graph::OpKind k) {
   switch (k) {
     case graph::OpKind::kMatmul:
-    case graph::OpKind::kLmHead: return "weight matmuls";
+    case graph::OpKind::kLmHead:
+      return "weight matmuls";
     case graph::OpKind::kAttention:
     case graph::OpKind::kAttentionScore:
     case graph::OpKind::kAttentionContext:
-    case graph::OpKind::kSoftmax: return "attention";
-    default: return "vector ops";
+    case graph::OpKind::kSoftmax:
+      return "attention";
+    default:
+      return "vector ops";
   }
 }
 
@@ -50,9 +56,10 @@ std::string rooflineChart(const exec::SystemRun& run, std::size_t c) {
     const double achieved = flops / ticksToSeconds(op.busy);
     svg::Series& s = points[category(op.kind)];
     s.points.emplace_back(ai, achieved);
-    s.tips.push_back(fmt::format("{}:{} ({}) — {:.3g} FLOP/B against {}, {}, bound {}", op.graph, op.name,
-                                 graph::opKindName(op.kind), ai, level,
-                                 spec::formatQuantity(achieved, spec::Dimension::kThroughput), op.bound));
+    s.tips.push_back(fmt::format("{}:{} ({}) — {:.3g} FLOP/B against {}, {}, bound {}", op.graph,
+                                 op.name, graph::opKindName(op.kind), ai, level,
+                                 spec::formatQuantity(achieved, spec::Dimension::kThroughput),
+                                 op.bound));
     lo = std::min(lo, ai);
     hi = std::max(hi, ai);
   }
@@ -71,8 +78,13 @@ std::string rooflineChart(const exec::SystemRun& run, std::size_t c) {
     const double bw = level.achievableBandwidth();
     if (peak <= 0 || bw <= 0) continue;
     const double knee = peak / bw;
-    svg::Series s{fmt::format("{} {} (knee {:.3g})", level.name, quantity(bw, spec::Dimension::kBandwidth), knee),
-                  "#555555", {}, true, true, {}};
+    svg::Series s{fmt::format("{} {} (knee {:.3g})", level.name,
+                              quantity(bw, spec::Dimension::kBandwidth), knee),
+                  "#555555",
+                  {},
+                  true,
+                  true,
+                  {}};
     s.color = k == 0 ? "#999999" : (k == 1 ? "#666666" : "#222222");
     s.points = {{lo, lo * bw}, {knee, peak}, {hi, peak}};
     if (knee >= hi) s.points = {{lo, lo * bw}, {hi, hi * bw}};
@@ -80,8 +92,13 @@ std::string rooflineChart(const exec::SystemRun& run, std::size_t c) {
     ++k;
   }
   if (peak > 0) {
-    series.push_back({fmt::format("{} peak {}", r.matrix_dtype, spec::formatQuantity(peak, spec::Dimension::kThroughput)),
-                      "#000000", {{lo, peak}, {hi, peak}}, true, false, {}});
+    series.push_back({fmt::format("{} peak {}", r.matrix_dtype,
+                                  spec::formatQuantity(peak, spec::Dimension::kThroughput)),
+                      "#000000",
+                      {{lo, peak}, {hi, peak}},
+                      true,
+                      false,
+                      {}});
   }
   std::size_t i = 0;
   for (auto& [name, s] : points) {
@@ -93,9 +110,9 @@ std::string rooflineChart(const exec::SystemRun& run, std::size_t c) {
   svg::Axis x{"arithmetic intensity (FLOP per byte of main-memory traffic)", true, lo, hi};
   svg::Axis y{"achieved (FLOP/s)", true};
   if (peak > 0) y.hi = std::pow(10.0, std::ceil(std::log10(peak * 2)));
-  const std::string title = run.simulatedChips() > 1
-                                ? fmt::format("Roofline — {} (stage {})", chip.name, run.stageOfChip(c))
-                                : fmt::format("Roofline — {}", chip.name);
+  const std::string title = run.simulatedChips() > 1 ? fmt::format("Roofline — {} (stage {})",
+                                                                   chip.name, run.stageOfChip(c))
+                                                     : fmt::format("Roofline — {}", chip.name);
   return svg::xyChart(title, x, y, series, 820, 460);
 }
 
@@ -107,7 +124,12 @@ std::string utilizationChart(const ChipUse& use, bool multi) {
   for (const ResourceUse& r : use.resources) {
     if (!r.own || r.busy_s <= 0) continue;
     if (r.group == "link" && ++links > 4) continue;
-    svg::Series s{r.group == "compute" ? r.name + " computing" : r.name, svg::color(i++), {}, true, false, {}};
+    svg::Series s{r.group == "compute" ? r.name + " computing" : r.name,
+                  svg::color(i++),
+                  {},
+                  true,
+                  false,
+                  {}};
     const Activity& a = *r.activity;
     const double per_bin = static_cast<double>(a.binTicks()) * a.capacity();
     for (std::size_t b = 0; b < a.bins().size(); ++b) {
@@ -123,7 +145,8 @@ std::string utilizationChart(const ChipUse& use, bool multi) {
   svg::Axis y{"utilization (busy fraction of capacity)", false, 0.0, 1.0};
   y.percent = true;
   const std::string title =
-      multi ? fmt::format("Utilization over time — {} (stage {})", use.name, use.stage) : "Utilization over time";
+      multi ? fmt::format("Utilization over time — {} (stage {})", use.name, use.stage)
+            : "Utilization over time";
   return svg::xyChart(title, x, y, series, 820, 380);
 }
 
@@ -136,13 +159,15 @@ std::pair<std::string, double> timeUnit(double most_seconds) {
 }
 
 std::string htmlPage(const std::string& title, const std::string& body) {
-  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>" + escape(title) +
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>" +
+         escape(title) +
          "</title>\n<style>\n"
          "body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222222}\n"
          "table{border-collapse:collapse;margin:8px 0 16px 0}\n"
          "td,th{border:1px solid #cccccc;padding:3px 8px;text-align:right}\n"
          "th{background:#f2f2f2}td.l,th.l{text-align:left}\n"
-         "figure.chart{margin:12px 0 24px 0}figcaption{color:#555555;font-size:13px;max-width:820px}\n"
+         "figure.chart{margin:12px 0 24px "
+         "0}figcaption{color:#555555;font-size:13px;max-width:820px}\n"
          "code{background:#f4f4f4;padding:1px 3px}\n"
          "</style>\n</head>\n<body>\n" +
          body + "</body>\n</html>\n";
@@ -154,12 +179,15 @@ std::string reportHtml(const exec::SystemRun& run, const Breakdown& b) {
   const spec::ScenarioSpec& s = run.scenario();
   std::string body;
   body += fmt::format("<h1>{} on {}</h1>\n", escape(s.name), escape(run.system().name));
-  body += fmt::format("<p>{} ({}), phase {}, batch {} — {} chips of {} ({}), plan {}. Binding resource: "
-                      "<b>{}</b>.</p>\n",
-                      escape(s.model.name), escape(s.description), spec::phaseName(s.phase), s.batch, m.chips,
-                      escape(run.system().chip.name), escape(run.system().name), escape(run.layout().describe()),
-                      escape(run.bindingResource()));
-  auto opt = [](const std::optional<double>& v, spec::Dimension d) { return v ? quantity(*v, d) : std::string("-"); };
+  body += fmt::format(
+      "<p>{} ({}), phase {}, batch {} — {} chips of {} ({}), plan {}. Binding resource: "
+      "<b>{}</b>.</p>\n",
+      escape(s.model.name), escape(s.description), spec::phaseName(s.phase), s.batch, m.chips,
+      escape(run.system().chip.name), escape(run.system().name), escape(run.layout().describe()),
+      escape(run.bindingResource()));
+  auto opt = [](const std::optional<double>& v, spec::Dimension d) {
+    return v ? quantity(*v, d) : std::string("-");
+  };
   body += "<table>\n<tr><th class=\"l\">metric</th><th>value</th></tr>\n";
   auto row = [&](const std::string& k, const std::string& v) {
     body += fmt::format("<tr><td class=\"l\">{}</td><td>{}</td></tr>\n", escape(k), escape(v));
@@ -167,67 +195,89 @@ std::string reportHtml(const exec::SystemRun& run, const Breakdown& b) {
   row("ttft_s", opt(m.ttft_s, spec::Dimension::kTime));
   row("tpot_s", opt(m.tpot_s, spec::Dimension::kTime));
   row("e2e_s", quantity(m.e2e_s, spec::Dimension::kTime));
-  row("output_tokens_per_s", m.output_tokens_per_s ? fmt::format("{:.4g}", *m.output_tokens_per_s) : "-");
-  row("tokens_per_s_per_user", m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
+  row("output_tokens_per_s",
+      m.output_tokens_per_s ? fmt::format("{:.4g}", *m.output_tokens_per_s) : "-");
+  row("tokens_per_s_per_user",
+      m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
   row("energy_per_token_j", opt(m.energy_per_token_j, spec::Dimension::kEnergy));
   row("avg_power_w", quantity(m.avg_power_w, spec::Dimension::kPower));
   row("chips", std::to_string(m.chips));
-  row("memory of the chips used", quantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
+  row("memory of the chips used",
+      quantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
   body += "</table>\n";
 
   body += "<h2>Roofline</h2>\n";
   for (std::size_t c = 0; c < run.simulatedChips() && c < 4; ++c) {
-    body += figure(rooflineChart(run, c),
-                   "Each op (aggregated over its executions) at its arithmetic intensity against main-memory "
-                   "traffic and the FLOP/s it achieved; dashed lines: each memory level's achievable bandwidth "
-                   "up to the matrix peak. Points left of a level's knee cannot reach peak when streaming from it.");
+    body += figure(
+        rooflineChart(run, c),
+        "Each op (aggregated over its executions) at its arithmetic intensity against main-memory "
+        "traffic and the FLOP/s it achieved; dashed lines: each memory level's achievable "
+        "bandwidth "
+        "up to the matrix peak. Points left of a level's knee cannot reach peak when streaming "
+        "from it.");
   }
 
   body += "<h2>Where the time went</h2>\n";
   double most = 0;
-  for (const auto& [k, t] : b.time_by_kind_s) most = std::max(most, t);
+  for (const auto& [k, t] : b.time_by_kind_s)
+    most = std::max(most, t);
   const auto [unit, scale] = timeUnit(most);
   std::vector<svg::Bar> kinds;
-  for (const auto& [k, t] : b.time_by_kind_s) kinds.push_back({k, {t}});
-  std::stable_sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& c) { return a.parts[0] > c.parts[0]; });
-  body += figure(svg::barChart("Time by op kind", fmt::format("op time ({})", unit), {"time"}, kinds, scale),
-                 "Summed op time (first activity to end) by kind, one microbatch on one rank of each stage.");
+  for (const auto& [k, t] : b.time_by_kind_s)
+    kinds.push_back({k, {t}});
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](const auto& a, const auto& c) { return a.parts[0] > c.parts[0]; });
+  body += figure(
+      svg::barChart("Time by op kind", fmt::format("op time ({})", unit), {"time"}, kinds, scale),
+      "Summed op time (first activity to end) by kind, one microbatch on one rank of each stage.");
   std::vector<svg::Bar> bounds;
-  for (const auto& [k, t] : b.time_by_bound_s) bounds.push_back({k, {t}});
-  std::stable_sort(bounds.begin(), bounds.end(), [](const auto& a, const auto& c) { return a.parts[0] > c.parts[0]; });
-  body += figure(svg::barChart("Time by binding resource", fmt::format("op time ({})", unit), {"time"}, bounds, scale),
-                 "Op time by the resource that bound each op: compute, a memory level (its bandwidth), the "
-                 "network (collectives) or latency (no resource above half use).");
+  for (const auto& [k, t] : b.time_by_bound_s)
+    bounds.push_back({k, {t}});
+  std::stable_sort(bounds.begin(), bounds.end(),
+                   [](const auto& a, const auto& c) { return a.parts[0] > c.parts[0]; });
+  body += figure(
+      svg::barChart("Time by binding resource", fmt::format("op time ({})", unit), {"time"}, bounds,
+                    scale),
+      "Op time by the resource that bound each op: compute, a memory level (its bandwidth), the "
+      "network (collectives) or latency (no resource above half use).");
   std::vector<svg::Bar> resources;
   for (const ChipUse& c : b.chips) {
     for (const ResourceUse& u : c.resources) {
       if (!u.own) continue;
-      const std::string label = b.chips.size() > 1 ? fmt::format("s{} {}", c.stage, u.name) : u.name;
+      const std::string label =
+          b.chips.size() > 1 ? fmt::format("s{} {}", c.stage, u.name) : u.name;
       resources.push_back({label, {u.utilization}});
     }
   }
-  body += figure(svg::barChart("Utilization by resource", "busy fraction of the measured window (%)", {"busy"},
-                               resources, 100.0),
-                 "Compute units computing, memory levels and links serializing bytes, as a share of the measured "
-                 "window at full capacity.");
+  body +=
+      figure(svg::barChart("Utilization by resource", "busy fraction of the measured window (%)",
+                           {"busy"}, resources, 100.0),
+             "Compute units computing, memory levels and links serializing bytes, as a share of "
+             "the measured "
+             "window at full capacity.");
 
   body += "<h2>Memory traffic</h2>\n";
   std::vector<std::string> roles;
-  for (std::size_t i = 0; i <= exec::kRoles; ++i) roles.push_back(roleColumnName(i));
+  for (std::size_t i = 0; i <= exec::kRoles; ++i)
+    roles.push_back(roleColumnName(i));
   std::vector<svg::Bar> traffic;
   for (const auto& [level, by] : b.bytes_by_level_role) {
     svg::Bar bar{level, {}};
-    for (std::uint64_t v : by) bar.parts.push_back(static_cast<double>(v));
+    for (std::uint64_t v : by)
+      bar.parts.push_back(static_cast<double>(v));
     traffic.push_back(std::move(bar));
   }
-  body += figure(svg::barChart("Traffic by memory level and tensor role", "bytes moved (B)", roles, traffic),
-                 "Bytes read and written at each level by the role of the tensor moved, every chip of the plan; "
-                 "writeback: dirty cache blocks written back.");
+  body += figure(
+      svg::barChart("Traffic by memory level and tensor role", "bytes moved (B)", roles, traffic),
+      "Bytes read and written at each level by the role of the tensor moved, every chip of the "
+      "plan; "
+      "writeback: dirty cache blocks written back.");
 
   body += "<h2>Utilization over time</h2>\n";
   for (std::size_t c = 0; c < b.chips.size() && c < 4; ++c) {
-    body += figure(utilizationChart(b.chips[c], b.chips.size() > 1),
-                   "Busy fraction per time bin of compute units, each memory level and the chip's links.");
+    body += figure(
+        utilizationChart(b.chips[c], b.chips.size() > 1),
+        "Busy fraction per time bin of compute units, each memory level and the chip's links.");
   }
 
   body += "<h2>Energy</h2>\n";
@@ -237,22 +287,28 @@ std::string reportHtml(const exec::SystemRun& run, const Breakdown& b) {
     energy.push_back({e.component, {e.joules}});
     total += e.joules;
   }
-  body += figure(svg::barChart("Energy by component", "energy (J)", {"energy"}, energy),
-                 fmt::format("Dynamic energy by component and static energy over the run, every chip: {} in total.",
-                             quantity(total, spec::Dimension::kEnergy)));
+  body += figure(
+      svg::barChart("Energy by component", "energy (J)", {"energy"}, energy),
+      fmt::format(
+          "Dynamic energy by component and static energy over the run, every chip: {} in total.",
+          quantity(total, spec::Dimension::kEnergy)));
 
-  body += "<h2>Top ops by time</h2>\n<table>\n<tr><th class=\"l\">op</th><th class=\"l\">kind</th><th>time</th>"
-          "<th class=\"l\">bound</th><th>FLOP/s</th><th>bytes/s</th><th>executions</th></tr>\n";
+  body +=
+      "<h2>Top ops by time</h2>\n<table>\n<tr><th class=\"l\">op</th><th "
+      "class=\"l\">kind</th><th>time</th>"
+      "<th class=\"l\">bound</th><th>FLOP/s</th><th>bytes/s</th><th>executions</th></tr>\n";
   for (const TopOp& t : topOps(run, 15)) {
-    body += fmt::format("<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td>"
-                        "<td>{:.3g}</td><td>{:.3g}</td><td>{}</td></tr>\n",
-                        escape(t.label), graph::opKindName(t.op->kind), quantity(t.time_s, spec::Dimension::kTime),
-                        escape(t.op->bound), t.flops_per_s, t.bytes_per_s, t.op->executions);
+    body += fmt::format(
+        "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td>"
+        "<td>{:.3g}</td><td>{:.3g}</td><td>{}</td></tr>\n",
+        escape(t.label), graph::opKindName(t.op->kind), quantity(t.time_s, spec::Dimension::kTime),
+        escape(t.op->bound), t.flops_per_s, t.bytes_per_s, t.op->executions);
   }
   body += "</table>\n";
   if (!r.warnings.empty()) {
     body += "<h2>Warnings</h2>\n<ul>\n";
-    for (const std::string& w : r.warnings) body += "<li>" + escape(w) + "</li>\n";
+    for (const std::string& w : r.warnings)
+      body += "<li>" + escape(w) + "</li>\n";
     body += "</ul>\n";
   }
   body += "<p>Generated by archsim. The same inputs give the same page.</p>\n";

@@ -17,13 +17,17 @@ namespace {
 std::string md(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
   }
   return out;
 }
 
-std::string share(double part, double whole) { return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : "-"; }
+std::string share(double part, double whole) {
+  return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : "-";
+}
 
 }  // namespace
 
@@ -32,52 +36,70 @@ std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& b) {
   const exec::Metrics& m = r.metrics;
   const spec::ScenarioSpec& s = run.scenario();
   auto q = [](double v, spec::Dimension d) { return spec::formatQuantity(v, d); };
-  auto opt = [&](const std::optional<double>& v, spec::Dimension d) { return v ? q(*v, d) : std::string("-"); };
+  auto opt = [&](const std::optional<double>& v, spec::Dimension d) {
+    return v ? q(*v, d) : std::string("-");
+  };
   std::string out = fmt::format("# {} on {}\n\n", s.name, run.system().name);
-  out += fmt::format("{}, {}, batch {} — plan {} on {} of {} chips ({}), {} of memory. Binding resource: **{}**.\n\n",
-                     md(s.model.name), spec::phaseName(s.phase), s.batch, run.layout().describe(), m.chips,
-                     run.system().chipCount(), md(run.system().chip.name),
-                     q(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize), run.bindingResource());
+  out += fmt::format(
+      "{}, {}, batch {} — plan {} on {} of {} chips ({}), {} of memory. Binding resource: "
+      "**{}**.\n\n",
+      md(s.model.name), spec::phaseName(s.phase), s.batch, run.layout().describe(), m.chips,
+      run.system().chipCount(), md(run.system().chip.name),
+      q(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize), run.bindingResource());
   out += "| metric | value |\n|---|---:|\n";
   out += fmt::format("| ttft_s | {} |\n", opt(m.ttft_s, spec::Dimension::kTime));
   out += fmt::format("| tpot_s | {} |\n", opt(m.tpot_s, spec::Dimension::kTime));
   out += fmt::format("| e2e_s | {} |\n", q(m.e2e_s, spec::Dimension::kTime));
   out += fmt::format("| output_tokens_per_s | {} |\n",
                      m.output_tokens_per_s ? fmt::format("{:.4g}", *m.output_tokens_per_s) : "-");
-  out += fmt::format("| tokens_per_s_per_user | {} |\n",
-                     m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
-  out += fmt::format("| energy_per_token_j | {} |\n", opt(m.energy_per_token_j, spec::Dimension::kEnergy));
+  out +=
+      fmt::format("| tokens_per_s_per_user | {} |\n",
+                  m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
+  out += fmt::format("| energy_per_token_j | {} |\n",
+                     opt(m.energy_per_token_j, spec::Dimension::kEnergy));
   out += fmt::format("| avg_power_w | {} |\n", q(m.avg_power_w, spec::Dimension::kPower));
   out += fmt::format("| chips | {} |\n\n", m.chips);
 
   double total = 0;
-  for (const auto& [k, t] : b.time_by_bound_s) total += t;
+  for (const auto& [k, t] : b.time_by_bound_s)
+    total += t;
   out += "## Where the time went\n\n| bound | op time | share |\n|---|---:|---:|\n";
-  for (const auto& [k, t] : b.time_by_bound_s) out += fmt::format("| {} | {} | {} |\n", k, q(t, spec::Dimension::kTime), share(t, total));
+  for (const auto& [k, t] : b.time_by_bound_s)
+    out += fmt::format("| {} | {} | {} |\n", k, q(t, spec::Dimension::kTime), share(t, total));
   out += "\n| op kind | op time | share |\n|---|---:|---:|\n";
   auto kinds = b.time_by_kind_s;
-  std::stable_sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& c) { return a.second > c.second; });
-  for (const auto& [k, t] : kinds) out += fmt::format("| {} | {} | {} |\n", k, q(t, spec::Dimension::kTime), share(t, total));
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [](const auto& a, const auto& c) { return a.second > c.second; });
+  for (const auto& [k, t] : kinds)
+    out += fmt::format("| {} | {} | {} |\n", k, q(t, spec::Dimension::kTime), share(t, total));
   out += "\n| resource | busy | utilization |\n|---|---:|---:|\n";
   for (const ChipUse& c : b.chips) {
     for (const ResourceUse& u : c.resources) {
       if (!u.own || u.busy_s <= 0) continue;
-      out += fmt::format("| {}{} | {} | {:.1f}% |\n", b.chips.size() > 1 ? fmt::format("stage {} ", c.stage) : "",
-                         md(u.name), q(u.busy_s, spec::Dimension::kTime), 100 * u.utilization);
+      out += fmt::format("| {}{} | {} | {:.1f}% |\n",
+                         b.chips.size() > 1 ? fmt::format("stage {} ", c.stage) : "", md(u.name),
+                         q(u.busy_s, spec::Dimension::kTime), 100 * u.utilization);
     }
   }
 
-  out += "\n## Top ops by time\n\n| op | kind | time | bound | FLOP/s | bytes/s |\n|---|---|---:|---|---:|---:|\n";
+  out +=
+      "\n## Top ops by time\n\n| op | kind | time | bound | FLOP/s | bytes/s "
+      "|\n|---|---|---:|---|---:|---:|\n";
   for (const TopOp& t : topOps(run, 10)) {
-    out += fmt::format("| {} | {} | {} | {} | {:.3g} | {:.3g} |\n", md(t.label), graph::opKindName(t.op->kind),
-                       q(t.time_s, spec::Dimension::kTime), t.op->bound, t.flops_per_s, t.bytes_per_s);
+    out += fmt::format("| {} | {} | {} | {} | {:.3g} | {:.3g} |\n", md(t.label),
+                       graph::opKindName(t.op->kind), q(t.time_s, spec::Dimension::kTime),
+                       t.op->bound, t.flops_per_s, t.bytes_per_s);
   }
   if (!r.warnings.empty()) {
     out += "\n## Warnings\n\n";
-    for (const std::string& w : r.warnings) out += "- " + md(w) + "\n";
+    for (const std::string& w : r.warnings)
+      out += "- " + md(w) + "\n";
   }
-  out += "\nFiles: `stats.json` (every figure), `report.html` (charts), `trace.json` (open in ui.perfetto.dev), "
-         "`config.resolved.yaml` (`archsim run config.resolved.yaml` reproduces the run), `run.json`.\n";
+  out +=
+      "\nFiles: `stats.json` (every figure), `report.html` (charts), `trace.json` (open in "
+      "ui.perfetto.dev), "
+      "`config.resolved.yaml` (`archsim run config.resolved.yaml` reproduces the run), "
+      "`run.json`.\n";
   return out;
 }
 
@@ -85,7 +107,8 @@ std::string runJson(const exec::SystemRun& run, const RunInfo& info) {
   nlohmann::ordered_json j;
   j["command_line"] = info.command_line;
   j["archsim_version"] = info.version;
-  j["git_hash"] = info.git_hash ? nlohmann::ordered_json(*info.git_hash) : nlohmann::ordered_json(nullptr);
+  j["git_hash"] =
+      info.git_hash ? nlohmann::ordered_json(*info.git_hash) : nlohmann::ordered_json(nullptr);
   j["started_utc"] = info.started_utc;
   j["wall_s"] = info.wall_s;
   j["host"] = {{"name", info.host}, {"cores", info.cores}};
@@ -95,7 +118,8 @@ std::string runJson(const exec::SystemRun& run, const RunInfo& info) {
   return j.dump(2) + "\n";
 }
 
-std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run, const RunInfo& info,
+std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run,
+                                                                const RunInfo& info,
                                                                 const std::string& resolved_yaml) {
   const Breakdown b = breakdown(run);
   std::vector<std::pair<std::string, std::string>> files;
@@ -108,8 +132,8 @@ std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::Syst
   return files;
 }
 
-void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run, const RunInfo& info,
-                    const std::string& resolved_yaml) {
+void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run,
+                    const RunInfo& info, const std::string& resolved_yaml) {
   writeDirectoryAtomically(dir, runRecordFiles(run, info, resolved_yaml));
 }
 

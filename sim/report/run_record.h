@@ -1,7 +1,7 @@
 // The record of one run: the folder `archsim run` writes (reports/<run-id>/ or --out DIR).
 //
-//   run.json             how it was produced: command line, version, git hash, start, wall time, host
-//   config.resolved.yaml the system and scenario after bases, references and --set overrides;
+//   run.json             how it was produced: command line, version, git hash, start, wall time,
+//   host config.resolved.yaml the system and scenario after bases, references and --set overrides;
 //                        `archsim run config.resolved.yaml` reproduces the run
 //   stats.json           the deterministic, schema-versioned record (run_report.h)
 //   summary.md           headline numbers and top ops, for a terminal or a pull request
@@ -37,11 +37,12 @@ std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& breakdo
 std::string runJson(const exec::SystemRun& run, const RunInfo& info);
 
 /// Every file of the record, in writing order (run.json last).
-std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run, const RunInfo& info,
+std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run,
+                                                                const RunInfo& info,
                                                                 const std::string& resolved_yaml);
 
 /// Writes the record into `dir` atomically. Throws OutputError.
-void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run, const RunInfo& info,
-                    const std::string& resolved_yaml);
+void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run,
+                    const RunInfo& info, const std::string& resolved_yaml);
 
 }  // namespace archsim::report

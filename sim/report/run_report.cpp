@@ -14,13 +14,16 @@ namespace {
 
 using nlohmann::ordered_json;
 
-ordered_json optional(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
+ordered_json optional(const std::optional<double>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
 
 ordered_json levels(const exec::OpCounters& c, const spec::ChipSpec& chip) {
   ordered_json j = ordered_json::object();
   for (std::size_t i = 0; i < c.level.size(); ++i) {
     if (c.level[i].read == 0 && c.level[i].written == 0) continue;
-    j[chip.memory.at(i).name] = {{"read_bytes", c.level[i].read}, {"written_bytes", c.level[i].written}};
+    j[chip.memory.at(i).name] = {{"read_bytes", c.level[i].read},
+                                 {"written_bytes", c.level[i].written}};
   }
   return j;
 }
@@ -35,19 +38,22 @@ ordered_json cacheJson(const exec::OpCounters& c) {
         {"misses", c.misses[r]},
         {"hit_bytes", c.hit_bytes[r]},
         {"miss_bytes", c.miss_bytes[r]},
-        {"hit_rate", static_cast<double>(c.hit_bytes[r]) / static_cast<double>(c.hit_bytes[r] + c.miss_bytes[r])}};
+        {"hit_rate", static_cast<double>(c.hit_bytes[r]) /
+                         static_cast<double>(c.hit_bytes[r] + c.miss_bytes[r])}};
   }
   return j;
 }
 
 std::uint64_t bytesOf(const exec::OpCounters& c) {
   std::uint64_t b = 0;
-  for (const auto& l : c.level) b += l.read + l.written;
+  for (const auto& l : c.level)
+    b += l.read + l.written;
   return b;
 }
 
-std::string seconds(double s) { return spec::formatQuantity(s, spec::Dimension::kTime); }
-
+std::string seconds(double s) {
+  return spec::formatQuantity(s, spec::Dimension::kTime);
+}
 
 ordered_json parallelJson(const exec::SystemRun& run) {
   const map::ParallelLayout& layout = run.layout();
@@ -58,7 +64,8 @@ ordered_json parallelJson(const exec::SystemRun& run) {
     const exec::ChipRun& chip = run.chip(run.chipOfStage(s));
     const std::vector<std::uint32_t> chips = layout.stageChips(s);
     Tick step_total = 0;
-    for (Tick t : chip.result().step_ticks) step_total += t;
+    for (Tick t : chip.result().step_ticks)
+      step_total += t;
     stages.push_back({{"stage", s},
                       {"layers", {st.first_layer, st.end_layer}},
                       {"embedding", st.embedding},
@@ -80,7 +87,8 @@ ordered_json parallelJson(const exec::SystemRun& run) {
                     {"memory_bytes", run.memoryBytes()},
                     {"stages", std::move(stages)}};
   if (const auto& p = run.pipeline()) {
-    j["pipeline"] = {{"p2p_bytes", p->p2p_bytes}, {"p2p_energy_j", p->p2p_energy_j}, {"events", p->events}};
+    j["pipeline"] = {
+        {"p2p_bytes", p->p2p_bytes}, {"p2p_energy_j", p->p2p_energy_j}, {"events", p->events}};
   }
   return j;
 }
@@ -88,13 +96,17 @@ ordered_json parallelJson(const exec::SystemRun& run) {
 ordered_json breakdownJson(const exec::SystemRun& run) {
   const Breakdown b = breakdown(run);
   ordered_json j;
-  j["scope"] = "op times: one microbatch on one rank of each pipeline stage; bytes and energy: every chip of the "
-               "plan; utilization: each simulated chip over its measured window";
+  j["scope"] =
+      "op times: one microbatch on one rank of each pipeline stage; bytes and energy: every chip "
+      "of the "
+      "plan; utilization: each simulated chip over its measured window";
   ordered_json kinds = ordered_json::object();
-  for (const auto& [k, t] : b.time_by_kind_s) kinds[k] = t;
+  for (const auto& [k, t] : b.time_by_kind_s)
+    kinds[k] = t;
   j["time_by_op_kind_s"] = std::move(kinds);
   ordered_json bounds = ordered_json::object();
-  for (const auto& [k, t] : b.time_by_bound_s) bounds[k] = t;
+  for (const auto& [k, t] : b.time_by_bound_s)
+    bounds[k] = t;
   j["time_by_bound_s"] = std::move(bounds);
   ordered_json chips = ordered_json::array();
   for (const ChipUse& c : b.chips) {
@@ -118,7 +130,8 @@ ordered_json breakdownJson(const exec::SystemRun& run) {
   ordered_json levels = ordered_json::object();
   for (const auto& [level, roles] : b.bytes_by_level_role) {
     ordered_json by = ordered_json::object();
-    for (std::size_t r = 0; r < roles.size(); ++r) by[roleColumnName(r)] = roles[r];
+    for (std::size_t r = 0; r < roles.size(); ++r)
+      by[roleColumnName(r)] = roles[r];
     levels[level] = std::move(by);
   }
   j["bytes_by_level_and_role"] = std::move(levels);
@@ -132,7 +145,8 @@ ordered_json breakdownJson(const exec::SystemRun& run) {
   }
   j["cache_hit_rate_by_role"] = std::move(rates);
   ordered_json energy = ordered_json::object();
-  for (const EnergyPart& e : b.energy) energy[e.component] = e.joules;
+  for (const EnergyPart& e : b.energy)
+    energy[e.component] = e.joules;
   j["energy_by_component_j"] = std::move(energy);
   return j;
 }
@@ -162,8 +176,10 @@ ordered_json statsJson(const exec::SystemRun& run) {
                   {"avg_power_w", m.avg_power_w},
                   {"chips", m.chips}};
   ordered_json by_bound = ordered_json::object();
-  for (const auto& [bound, t] : run.timeByBound()) by_bound[bound] = t;
-  j["bottleneck"] = {{"binding_resource", run.bindingResource()}, {"time_by_bound_s", std::move(by_bound)}};
+  for (const auto& [bound, t] : run.timeByBound())
+    by_bound[bound] = t;
+  j["bottleneck"] = {{"binding_resource", run.bindingResource()},
+                     {"time_by_bound_s", std::move(by_bound)}};
   j["parallel"] = parallelJson(run);
   j["breakdown"] = breakdownJson(run);
   j["execution"] = {{"style", spec::executionStyleName(run.system().chip.execution.style)},
@@ -189,24 +205,24 @@ ordered_json statsJson(const exec::SystemRun& run) {
     ordered_json o;
     if (staged) o["stage"] = op.stage;
     o.update(ordered_json{{"graph", op.graph},
-                   {"name", op.name},
-                   {"kind", graph::opKindName(op.kind)},
-                   {"layer", op.layer},
-                   {"executions", op.executions},
-                   {"start_s", ticksToSeconds(op.first_start - r.measured_start)},
-                   {"end_s", ticksToSeconds(op.last_end - r.measured_start)},
-                   {"time_s", t},
-                   {"bound", op.bound},
-                   {"matrix_flops", op.matrix_flops},
-                   {"vector_flops", op.vector_flops},
-                   {"achieved_flops_per_s", t > 0 ? flops / t : 0.0},
-                   {"bytes", bytes},
-                   {"achieved_bytes_per_s", t > 0 ? static_cast<double>(bytes) / t : 0.0},
-                   {"bytes_by_level", levels(op.counters, chip0)},
-                   {"cache", cacheJson(op.counters)},
-                   {"tiles", op.counters.tiles},
-                   {"network_bytes", op.counters.network_bytes},
-                   {"energy_j", op.counters.energy_j}});
+                          {"name", op.name},
+                          {"kind", graph::opKindName(op.kind)},
+                          {"layer", op.layer},
+                          {"executions", op.executions},
+                          {"start_s", ticksToSeconds(op.first_start - r.measured_start)},
+                          {"end_s", ticksToSeconds(op.last_end - r.measured_start)},
+                          {"time_s", t},
+                          {"bound", op.bound},
+                          {"matrix_flops", op.matrix_flops},
+                          {"vector_flops", op.vector_flops},
+                          {"achieved_flops_per_s", t > 0 ? flops / t : 0.0},
+                          {"bytes", bytes},
+                          {"achieved_bytes_per_s", t > 0 ? static_cast<double>(bytes) / t : 0.0},
+                          {"bytes_by_level", levels(op.counters, chip0)},
+                          {"cache", cacheJson(op.counters)},
+                          {"tiles", op.counters.tiles},
+                          {"network_bytes", op.counters.network_bytes},
+                          {"energy_j", op.counters.energy_j}});
     ops.push_back(std::move(o));
   }
   j["ops"] = std::move(ops);
@@ -228,13 +244,14 @@ void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
   const spec::ScenarioSpec& s = run.scenario();
   const exec::Metrics& m = r.metrics;
   const map::ParallelLayout& layout = run.layout();
-  out << fmt::format("run {} on {} ({} execution, matrix {}, {} measured step{})\n", s.name, run.system().name,
-                     spec::executionStyleName(run.system().chip.execution.style), r.matrix_dtype, r.measured_steps,
-                     r.measured_steps == 1 ? "" : "s");
+  out << fmt::format("run {} on {} ({} execution, matrix {}, {} measured step{})\n", s.name,
+                     run.system().name, spec::executionStyleName(run.system().chip.execution.style),
+                     r.matrix_dtype, r.measured_steps, r.measured_steps == 1 ? "" : "s");
   if (run.system().chipCount() > 1 || layout.chips() > 1) {
-    out << fmt::format("  plan {}{}: {} of {} chips, {} of memory\n", layout.describe(),
-                       s.parallel.automatic ? " (auto)" : "", layout.chips(), run.system().chipCount(),
-                       spec::formatQuantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
+    out << fmt::format(
+        "  plan {}{}: {} of {} chips, {} of memory\n", layout.describe(),
+        s.parallel.automatic ? " (auto)" : "", layout.chips(), run.system().chipCount(),
+        spec::formatQuantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
   }
   if (layout.stages.size() > 8) {
     std::uint64_t fewest = UINT64_MAX, most = 0;
@@ -242,17 +259,20 @@ void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
       fewest = std::min(fewest, st.end_layer - st.first_layer);
       most = std::max(most, st.end_layer - st.first_layer);
     }
-    out << fmt::format("  {} stages of {}-{} layers (the embedding on stage 0, the head on stage {}); {} chips simulated\n",
-                       layout.stages.size(), fewest, most, layout.stages.size() - 1, run.simulatedChips());
+    out << fmt::format(
+        "  {} stages of {}-{} layers (the embedding on stage 0, the head on stage {}); {} chips "
+        "simulated\n",
+        layout.stages.size(), fewest, most, layout.stages.size() - 1, run.simulatedChips());
   } else if (layout.stages.size() > 1) {
     for (std::size_t i = 0; i < layout.stages.size(); ++i) {
       const map::StageLayers& st = layout.stages[i];
-      out << fmt::format("  stage {}: layers {}-{}{}{}, chips {}-{}\n", i, st.first_layer, st.end_layer,
-                         st.embedding ? " + embedding" : "", st.head ? " + head" : "", layout.stageChips(i).front(),
-                         layout.stageChips(i).back());
+      out << fmt::format("  stage {}: layers {}-{}{}{}, chips {}-{}\n", i, st.first_layer,
+                         st.end_layer, st.embedding ? " + embedding" : "", st.head ? " + head" : "",
+                         layout.stageChips(i).front(), layout.stageChips(i).back());
     }
   }
-  for (const std::string& d : run.chip(0).placement().decisions()) out << "  " << d << '\n';
+  for (const std::string& d : run.chip(0).placement().decisions())
+    out << "  " << d << '\n';
   auto line = [&](const char* key, const std::optional<double>& v, const std::string& text) {
     out << fmt::format("  {:<22} {}\n", key, v ? text : std::string("-"));
   };
@@ -265,21 +285,25 @@ void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
   line("tokens_per_s_per_user", m.tokens_per_s_per_user,
        m.tokens_per_s_per_user ? fmt::format("{:.4g} tokens/s", *m.tokens_per_s_per_user) : "");
   line("energy_per_token_j", m.energy_per_token_j,
-       m.energy_per_token_j ? spec::formatQuantity(*m.energy_per_token_j, spec::Dimension::kEnergy) : "");
+       m.energy_per_token_j ? spec::formatQuantity(*m.energy_per_token_j, spec::Dimension::kEnergy)
+                            : "");
   line("avg_power_w", m.avg_power_w, spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower));
   out << fmt::format("  {:<22} {}\n", "chips", m.chips);
   out << fmt::format("binding resource: {}\n", run.bindingResource());
 
   const auto by_bound = run.timeByBound();
   double total = 0;
-  for (const auto& [bound, t] : by_bound) total += t;
+  for (const auto& [bound, t] : by_bound)
+    total += t;
   out << "op time by bound:";
-  for (const auto& [bound, t] : by_bound) out << fmt::format("  {} {:.1f}%", bound, total > 0 ? 100 * t / total : 0.0);
+  for (const auto& [bound, t] : by_bound)
+    out << fmt::format("  {} {:.1f}%", bound, total > 0 ? 100 * t / total : 0.0);
   out << '\n';
   out << "top ops by time:\n";
   for (const TopOp& t : topOps(run, 5)) {
     out << fmt::format("  {:<24} {:<14} {:>10} {:>8}  {:.3g} FLOP/s, {:.3g} B/s\n", t.label,
-                       graph::opKindName(t.op->kind), seconds(t.time_s), t.op->bound, t.flops_per_s, t.bytes_per_s);
+                       graph::opKindName(t.op->kind), seconds(t.time_s), t.op->bound, t.flops_per_s,
+                       t.bytes_per_s);
   }
 }
 

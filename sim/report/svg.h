@@ -21,22 +21,22 @@ struct Axis {
   bool log = false;
   std::optional<double> lo = std::nullopt;  // default: from the data
   std::optional<double> hi = std::nullopt;
-  bool percent = false;      // tick labels as percentages (values are fractions)
-  double scale = 1.0;        // tick labels show value x scale (e.g. 1e3 for ms on a seconds axis)
+  bool percent = false;  // tick labels as percentages (values are fractions)
+  double scale = 1.0;    // tick labels show value x scale (e.g. 1e3 for ms on a seconds axis)
 };
 
 struct Series {
   std::string label;
   std::string color;
   std::vector<std::pair<double, double>> points;
-  bool line = true;     // a polyline; false: markers
+  bool line = true;  // a polyline; false: markers
   bool dashed = false;
   std::vector<std::string> tips;  // per point (markers): a <title> tooltip
 };
 
 /// A line or scatter chart. Points outside a log axis' positive range are dropped.
-std::string xyChart(const std::string& title, const Axis& x, const Axis& y, const std::vector<Series>& series,
-                    int width = 760, int height = 420);
+std::string xyChart(const std::string& title, const Axis& x, const Axis& y,
+                    const std::vector<Series>& series, int width = 760, int height = 420);
 
 struct Bar {
   std::string label;
@@ -44,7 +44,8 @@ struct Bar {
 };
 
 /// Horizontal (stacked) bars; `value_label` names the unit of the axis; values are shown x scale.
-std::string barChart(const std::string& title, const std::string& value_label, const std::vector<std::string>& parts,
-                     const std::vector<Bar>& bars, double scale = 1.0, int width = 760);
+std::string barChart(const std::string& title, const std::string& value_label,
+                     const std::vector<std::string>& parts, const std::vector<Bar>& bars,
+                     double scale = 1.0, int width = 760);
 
 }  // namespace archsim::report::svg

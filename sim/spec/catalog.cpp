@@ -12,20 +12,28 @@ namespace fs = std::filesystem;
 
 std::string_view docKindName(DocKind k) {
   switch (k) {
-    case DocKind::kChip: return "chip";
-    case DocKind::kSystem: return "system";
-    case DocKind::kModel: return "model";
-    case DocKind::kScenario: return "scenario";
+    case DocKind::kChip:
+      return "chip";
+    case DocKind::kSystem:
+      return "system";
+    case DocKind::kModel:
+      return "model";
+    case DocKind::kScenario:
+      return "scenario";
   }
   return "?";
 }
 
 std::string_view docKindFolder(DocKind k) {
   switch (k) {
-    case DocKind::kChip: return "configs/chips";
-    case DocKind::kSystem: return "configs/systems";
-    case DocKind::kModel: return "workloads/models";
-    case DocKind::kScenario: return "workloads/scenarios";
+    case DocKind::kChip:
+      return "configs/chips";
+    case DocKind::kSystem:
+      return "configs/systems";
+    case DocKind::kModel:
+      return "workloads/models";
+    case DocKind::kScenario:
+      return "workloads/scenarios";
   }
   return "?";
 }
@@ -99,7 +107,8 @@ DocKind documentKind(const ConfigNode& document) {
         fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
   std::vector<std::string> names;
-  for (DocKind k : kAllDocKinds) names.emplace_back(docKindName(k));
+  for (DocKind k : kAllDocKinds)
+    names.emplace_back(docKindName(k));
   const std::string choices = "chip, system, model or scenario";
   const ConfigNode* kind = document.find("kind");
   if (kind == nullptr) {
@@ -109,9 +118,9 @@ DocKind documentKind(const ConfigNode& document) {
     if (kind->isScalar() && kind->scalar() == docKindName(k)) return k;
   }
   const std::string value = kind->isScalar() ? kind->scalar() : std::string(kind->kindName());
-  throw ConfigError(kind->location(), "kind",
-                    fmt::format("unknown document kind '{}' ({}){}", value, choices,
-                                didYouMean(value, names)));
+  throw ConfigError(
+      kind->location(), "kind",
+      fmt::format("unknown document kind '{}' ({}){}", value, choices, didYouMean(value, names)));
 }
 
 ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where,

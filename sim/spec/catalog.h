@@ -1,7 +1,8 @@
 // Catalog: finds presets by name and loads documents with `base:` inheritance resolved.
 //
-// A preset is <root>/<kind folder>/<name>.yaml under one of the catalog's roots (searched in order):
-// configs/chips, configs/systems, workloads/models, workloads/scenarios. A reference that contains
+// A preset is <root>/<kind folder>/<name>.yaml under one of the catalog's roots (searched in
+// order): configs/chips, configs/systems, workloads/models, workloads/scenarios. A reference that
+// contains
 // '/' or ends in .yaml/.yml (or .json for models) is a file path instead, relative to the file that
 // mentions it (or to the working directory on the command line). Documents name their kind at the
 // top (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it.

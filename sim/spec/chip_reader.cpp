@@ -272,7 +272,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> readSources(
       // A source written in this very file must name a figure; one inherited from a base that an
       // override has since removed (say, launch_overhead when the style becomes dataflow) is
       // only reported.
-      const std::string message = "names no figure in this description" + didYouMean(entry.key(), siblings);
+      const std::string message =
+          "names no figure in this description" + didYouMean(entry.key(), siblings);
       if (entry.layer() < document.maxLayer()) {
         parent.diagnostics().warn(entry.keyLocation(), sources->keyPath(entry.key()),
                                   message + " (inherited, and removed by an override)");

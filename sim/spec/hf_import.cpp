@@ -16,26 +16,35 @@ namespace {
 
 using Json = nlohmann::json;
 
-const std::vector<std::string> kModelTypes{"llama", "mistral", "mixtral", "gpt2", "opt", "gptj", "bert"};
+const std::vector<std::string> kModelTypes{"llama", "mistral", "mixtral", "gpt2",
+                                           "opt",   "gptj",    "bert"};
 
 int lineOfOffset(const std::string& text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
+  return 1 +
+         static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
 }
 
 /// Builds the model tree, locating each value at the line its JSON key is written on.
 class Importer {
  public:
-  Importer(const Json& json, const std::string& text, const std::string& file, std::string model_type)
-      : json_(json), text_(text), file_(file), type_(std::move(model_type)),
+  Importer(const Json& json, const std::string& text, const std::string& file,
+           std::string model_type)
+      : json_(json),
+        text_(text),
+        file_(file),
+        type_(std::move(model_type)),
         doc_(ConfigNode::makeMap(Location{file, 1, 1})) {}
 
   Location where(const std::string& hf_key) const {
     const auto pos = text_.find("\"" + hf_key + "\"");
-    return pos == std::string::npos ? Location{file_, 0, 0} : Location{file_, lineOfOffset(text_, pos), 0};
+    return pos == std::string::npos ? Location{file_, 0, 0}
+                                    : Location{file_, lineOfOffset(text_, pos), 0};
   }
 
-  bool present(const std::string& hf_key) const { return json_.contains(hf_key) && !json_[hf_key].is_null(); }
+  bool present(const std::string& hf_key) const {
+    return json_.contains(hf_key) && !json_[hf_key].is_null();
+  }
 
   void set(const std::string& key, const std::string& value, const Location& at) {
     doc_.set(key, ConfigNode::makeScalar(value, at), at);
@@ -51,7 +60,8 @@ class Importer {
     copyInto(doc_, hf_key, key, required);
   }
 
-  void copyInto(ConfigNode& target, const std::string& hf_key, const std::string& key, bool required) {
+  void copyInto(ConfigNode& target, const std::string& hf_key, const std::string& key,
+                bool required) {
     if (!present(hf_key)) {
       if (required) missing_.push_back(hf_key);
       return;
@@ -64,7 +74,8 @@ class Importer {
     } else if (v.is_number_integer()) {
       text = std::to_string(v.get<std::int64_t>());
     } else {
-      problems_.push_back({at, hf_key, fmt::format("expected a whole number or boolean, got {}", v.dump())});
+      problems_.push_back(
+          {at, hf_key, fmt::format("expected a whole number or boolean, got {}", v.dump())});
       return;
     }
     target.set(key, ConfigNode::makeScalar(text, at), at);
@@ -77,8 +88,9 @@ class Importer {
 
   ConfigNode finish() {
     for (const std::string& hf_key : missing_) {
-      problems_.push_back({where("model_type"), hf_key,
-                           fmt::format("required for model_type '{}' but missing from the config", type_)});
+      problems_.push_back(
+          {where("model_type"), hf_key,
+           fmt::format("required for model_type '{}' but missing from the config", type_)});
     }
     if (!problems_.empty()) throw ConfigError(problems_);
     return doc_;
@@ -128,19 +140,22 @@ ConfigNode importHfConfigText(const std::string& text, const std::string& file) 
     throw ConfigError(Location{file, lineOfOffset(text, e.byte == 0 ? 0 : e.byte - 1), 0}, "",
                       std::string("JSON syntax error: ") + e.what());
   }
-  if (!json.is_object()) throw ConfigError(Location{file, 1, 0}, "", "expected a JSON object at the top level");
+  if (!json.is_object())
+    throw ConfigError(Location{file, 1, 0}, "", "expected a JSON object at the top level");
   if (!json.contains("model_type") || !json["model_type"].is_string()) {
     throw ConfigError(Location{file, 1, 0}, "model_type",
-                      "required to import a Hugging Face config (one of llama, mistral, mixtral, gpt2, opt, gptj, bert)");
+                      "required to import a Hugging Face config (one of llama, mistral, mixtral, "
+                      "gpt2, opt, gptj, bert)");
   }
   const std::string type = json["model_type"].get<std::string>();
   Importer im(json, text, file, type);
   const Location type_at = im.where("model_type");
   if (std::find(kModelTypes.begin(), kModelTypes.end(), type) == kModelTypes.end()) {
-    throw ConfigError(type_at, "model_type",
-                      fmt::format("unsupported model_type '{}' (supported: llama, mistral, mixtral, gpt2, opt, "
-                                  "gptj, bert){}",
-                                  type, didYouMean(type, kModelTypes)));
+    throw ConfigError(
+        type_at, "model_type",
+        fmt::format("unsupported model_type '{}' (supported: llama, mistral, mixtral, gpt2, opt, "
+                    "gptj, bert){}",
+                    type, didYouMean(type, kModelTypes)));
   }
   im.set("kind", "model", type_at);
   std::string name = std::filesystem::path(file).stem().string();

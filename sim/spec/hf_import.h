@@ -1,10 +1,11 @@
 // Import of Hugging Face `config.json` files as model documents.
 //
-// Supported model_type values: llama, mistral, mixtral, gpt2, opt, gptj, bert. The importer maps the
-// family's field names onto archsim's model keys (hidden_size -> hidden, n_embd -> hidden, ...),
-// applies the family's conventions (GPT-J's parallel residual and partial rotary, OPT's 2-row position
-// offset, GPT-2's n_inner = 4 x n_embd default) and returns a `kind: model` tree that readModel()
-// validates like any YAML model. Values keep their line in the JSON file for error messages.
+// Supported model_type values: llama, mistral, mixtral, gpt2, opt, gptj, bert. The importer maps
+// the family's field names onto archsim's model keys (hidden_size -> hidden, n_embd -> hidden,
+// ...), applies the family's conventions (GPT-J's parallel residual and partial rotary, OPT's 2-row
+// position offset, GPT-2's n_inner = 4 x n_embd default) and returns a `kind: model` tree that
+// readModel() validates like any YAML model. Values keep their line in the JSON file for error
+// messages.
 #pragma once
 
 #include <filesystem>

@@ -18,7 +18,9 @@ namespace {
 
 const Location kCommandLine{"<command line>", 0, 0};
 
-bool isJson(std::string_view ref) { return ref.size() > 5 && ref.substr(ref.size() - 5) == ".json"; }
+bool isJson(std::string_view ref) {
+  return ref.size() > 5 && ref.substr(ref.size() - 5) == ".json";
+}
 
 /// Loads a model document: a Hugging Face config.json, or a YAML model (preset or path).
 ConfigNode loadModelRef(const Catalog& catalog, std::string_view ref, const Location& where,
@@ -37,13 +39,15 @@ void inlineReference(const Catalog& catalog, ConfigNode& parent, std::string_vie
     // A path written in the file is relative to the file; one given with --set, to the working dir.
     const bool from_command_line = ref->layer() == kCommandLineLayer;
     const fs::path dir = from_command_line ? fs::path() : file.parent_path();
-    ref->assignValue(kind == DocKind::kModel ? loadModelRef(catalog, ref->scalar(), ref->location(), dir)
-                                             : catalog.load(kind, ref->scalar(), ref->location(), dir));
+    ref->assignValue(kind == DocKind::kModel
+                         ? loadModelRef(catalog, ref->scalar(), ref->location(), dir)
+                         : catalog.load(kind, ref->scalar(), ref->location(), dir));
   } else if (ref->isMap()) {
     // Inline: a full description, or `base:` plus overrides. `kind` may be omitted.
     ConfigNode inline_doc = *ref;
     if (inline_doc.find("kind") == nullptr) {
-      inline_doc.set("kind", ConfigNode::makeScalar(std::string(docKindName(kind)), ref->location()),
+      inline_doc.set("kind",
+                     ConfigNode::makeScalar(std::string(docKindName(kind)), ref->location()),
                      ref->location());
     }
     ref->assignValue(catalog.resolveBase(kind, std::move(inline_doc), file));
@@ -86,11 +90,13 @@ void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assi
     const auto more = catalog.presetNames(k);
     names.insert(names.end(), more.begin(), more.end());
   }
-  throw ConfigError(kCommandLine, "",
-                    fmt::format("'{}' is neither a file nor {}{}", ref, what, didYouMean(ref, names)));
+  throw ConfigError(
+      kCommandLine, "",
+      fmt::format("'{}' is neither a file nor {}{}", ref, what, didYouMean(ref, names)));
 }
 
-LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document, const fs::path& file,
+LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
+                                    const fs::path& file,
                                     const std::vector<std::string>& assignments) {
   ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
   applyAssignments(resolved, assignments, "model", true);
@@ -127,13 +133,16 @@ LoadedSystem loadSystemDocument(const Catalog& catalog, ConfigNode document, con
 /// The `system` or `scenario` mapping of a run file.
 ConfigNode runPart(const ConfigNode& document, std::string_view key, std::string_view kind) {
   const ConfigNode* part = document.find(key);
-  if (part == nullptr) throw ConfigError(document.location(), std::string(key), "required key is missing");
+  if (part == nullptr)
+    throw ConfigError(document.location(), std::string(key), "required key is missing");
   if (!part->isMap()) {
-    throw ConfigError(part->location(), std::string(key),
-                      fmt::format("expected a mapping (a full {} description), got {}", kind, part->kindName()));
+    throw ConfigError(
+        part->location(), std::string(key),
+        fmt::format("expected a mapping (a full {} description), got {}", kind, part->kindName()));
   }
   ConfigNode out = *part;
-  if (out.find("kind") == nullptr) out.set("kind", ConfigNode::makeScalar(std::string(kind), part->location()), part->location());
+  if (out.find("kind") == nullptr)
+    out.set("kind", ConfigNode::makeScalar(std::string(kind), part->location()), part->location());
   return out;
 }
 
@@ -147,7 +156,8 @@ bool isRunFile(const fs::path& file) {
   return kind != nullptr && kind->isScalar() && kind->scalar() == "run";
 }
 
-LoadedRun loadRunFile(const Catalog& catalog, const fs::path& file, const std::vector<std::string>& system_assignments,
+LoadedRun loadRunFile(const Catalog& catalog, const fs::path& file,
+                      const std::vector<std::string>& system_assignments,
                       const std::vector<std::string>& scenario_assignments) {
   const ConfigNode document = loadYamlFile(file);
   Diagnostics diags;
@@ -160,9 +170,10 @@ LoadedRun loadRunFile(const Catalog& catalog, const fs::path& file, const std::v
     }
   }
   diags.throwIfAny();
-  LoadedSystem system = loadSystemDocument(catalog, runPart(document, "system", "system"), file, system_assignments);
-  LoadedScenario scenario =
-      loadScenarioDocument(catalog, runPart(document, "scenario", "scenario"), file, scenario_assignments);
+  LoadedSystem system =
+      loadSystemDocument(catalog, runPart(document, "system", "system"), file, system_assignments);
+  LoadedScenario scenario = loadScenarioDocument(catalog, runPart(document, "scenario", "scenario"),
+                                                 file, scenario_assignments);
   return LoadedRun{std::move(system), std::move(scenario)};
 }
 
@@ -172,7 +183,8 @@ std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenar
   run.set("kind", ConfigNode::makeScalar("run", here), here);
   run.set("system", system.resolved, here);
   run.set("scenario", scenario.resolved, here);
-  return "# The system and scenario of an archsim run after bases, references and --set overrides.\n"
+  return "# The system and scenario of an archsim run after bases, references and --set "
+         "overrides.\n"
          "# `archsim run THIS_FILE` reproduces the run.\n" +
          toYaml(run) + "\n";
 }
@@ -185,17 +197,21 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const fs::path& file,
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
                         const std::vector<std::string>& assignments) {
   if (Catalog::looksLikePath(ref)) {
-    return loadSystemFile(catalog, catalog.resolve(DocKind::kSystem, ref, kCommandLine, {}), assignments);
+    return loadSystemFile(catalog, catalog.resolve(DocKind::kSystem, ref, kCommandLine, {}),
+                          assignments);
   }
-  if (auto system = catalog.findPreset(DocKind::kSystem, ref)) return loadSystemFile(catalog, *system, assignments);
-  if (auto chip = catalog.findPreset(DocKind::kChip, ref)) return loadSystemFile(catalog, *chip, assignments);
+  if (auto system = catalog.findPreset(DocKind::kSystem, ref))
+    return loadSystemFile(catalog, *system, assignments);
+  if (auto chip = catalog.findPreset(DocKind::kChip, ref))
+    return loadSystemFile(catalog, *chip, assignments);
   unknownPreset(catalog, ref, {DocKind::kSystem, DocKind::kChip}, "a system or chip preset");
 }
 
 LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
                             const std::vector<std::string>& assignments) {
   if (Catalog::looksLikePath(ref)) {
-    return loadScenarioFile(catalog, catalog.resolve(DocKind::kScenario, ref, kCommandLine, {}), assignments);
+    return loadScenarioFile(catalog, catalog.resolve(DocKind::kScenario, ref, kCommandLine, {}),
+                            assignments);
   }
   if (auto scenario = catalog.findPreset(DocKind::kScenario, ref)) {
     return loadScenarioFile(catalog, *scenario, assignments);
@@ -206,9 +222,9 @@ LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
 void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
                       std::vector<std::string>& scenario) {
   static const std::vector<std::string> kSystemKeys{"chip", "levels", "chips", "collectives"};
-  static const std::vector<std::string> kScenarioKeys{"model",  "phase",     "batch",    "prompt_tokens",
-                                                      "output_tokens", "kv_length", "dtypes", "attention",
-                                                      "fusion", "parallel",  "placement", "software"};
+  static const std::vector<std::string> kScenarioKeys{
+      "model",  "phase",     "batch",  "prompt_tokens", "output_tokens", "kv_length",
+      "dtypes", "attention", "fusion", "parallel",      "placement",     "software"};
   for (const std::string& set : sets) {
     const std::string key = set.substr(0, set.find_first_of(".="));
     if (key == "system" || key == "scenario") {
@@ -220,9 +236,10 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
     } else {
       std::vector<std::string> all = kSystemKeys;
       all.insert(all.end(), kScenarioKeys.begin(), kScenarioKeys.end());
-      throw ConfigError(Location{"--set " + set, 0, 0}, key,
-                        "not a key of the system or the scenario (prefix it with system. or scenario.)" +
-                            didYouMean(key, all));
+      throw ConfigError(
+          Location{"--set " + set, 0, 0}, key,
+          "not a key of the system or the scenario (prefix it with system. or scenario.)" +
+              didYouMean(key, all));
     }
   }
 }
@@ -251,7 +268,8 @@ CheckResult checkFile(const Catalog& catalog, const std::string& path) {
     }
     case DocKind::kSystem: {
       const LoadedSystem system = loadSystemFile(catalog, path, {});
-      return {fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(), system.spec.chip.name),
+      return {fmt::format("system {} ({} x {})", system.spec.name, system.spec.chipCount(),
+                          system.spec.chip.name),
               system.warnings};
     }
     case DocKind::kModel: {

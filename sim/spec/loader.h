@@ -29,8 +29,8 @@ struct LoadedScenario {
 
 /// Loads a system from a system or chip file path, or a system or chip preset name (systems are
 /// searched first). A chip on its own becomes a one-chip system named after it. `assignments` are
-/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under `chip.`).
-/// Throws ConfigError with every problem found.
+/// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under
+/// `chip.`). Throws ConfigError with every problem found.
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
                         const std::vector<std::string>& assignments = {});
 /// Same, for a file known to exist (a system or a chip description).
@@ -59,8 +59,8 @@ LoadedRun loadRunFile(const Catalog& catalog, const std::filesystem::path& file,
 std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenario);
 
 /// Splits --set assignments between a run's system and scenario by their first key (`chip.`,
-/// `levels.`, `collectives.` go to the system; `batch`, `model.` ... to the scenario); `system.` and
-/// `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.
+/// `levels.`, `collectives.` go to the system; `batch`, `model.` ... to the scenario); `system.`
+/// and `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.
 void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
                       std::vector<std::string>& scenario);
 

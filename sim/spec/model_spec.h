@@ -1,8 +1,9 @@
 // ModelSpec: a validated transformer architecture — sizes and the options real models differ in.
 //
-// `family` sets the defaults (llama: RMSNorm, SwiGLU, RoPE, no biases; gpt: LayerNorm, GELU, learned
-// positions, biases, tied embeddings; bert: a post-LayerNorm encoder with token types and a pooler).
-// Every default can be overridden, and a `moe:` block turns the MLP into a mixture of experts.
+// `family` sets the defaults (llama: RMSNorm, SwiGLU, RoPE, no biases; gpt: LayerNorm, GELU,
+// learned positions, biases, tied embeddings; bert: a post-LayerNorm encoder with token types and a
+// pooler). Every default can be overridden, and a `moe:` block turns the MLP into a mixture of
+// experts.
 #pragma once
 
 #include <cstdint>
@@ -40,20 +41,22 @@ struct ModelSpec {
   std::uint64_t head_dim = 0;
   std::uint64_t ffn = 0;  // MLP intermediate size (per expert for MoE)
   std::uint64_t vocab = 0;
-  std::uint64_t max_positions = 0;  // learned position table rows (without the offset); 0 if unbounded
+  std::uint64_t max_positions =
+      0;  // learned position table rows (without the offset); 0 if unbounded
   NormKind norm = NormKind::kRmsNorm;
   bool post_norm = false;  // BERT: LayerNorm after each residual add instead of before each block
   Activation activation = Activation::kSwiGlu;
   PositionKind positions = PositionKind::kRope;
   std::uint64_t position_offset = 0;  // OPT keeps 2 extra rows in its position table
-  std::uint64_t rotary_dim = 0;       // dims of each head RoPE rotates (GPT-J: 64); = head_dim by default
-  std::uint64_t type_vocab = 0;       // BERT token-type embeddings
-  bool pooler = false;                // BERT pooler (dense + tanh on the first token)
+  std::uint64_t rotary_dim =
+      0;  // dims of each head RoPE rotates (GPT-J: 64); = head_dim by default
+  std::uint64_t type_vocab = 0;  // BERT token-type embeddings
+  bool pooler = false;           // BERT pooler (dense + tanh on the first token)
   bool attention_bias = false;
   bool mlp_bias = false;
   bool lm_head_bias = false;
   bool tied_embeddings = false;
-  bool parallel_residual = false;  // GPT-J: attention and MLP read the same normed input
+  bool parallel_residual = false;    // GPT-J: attention and MLP read the same normed input
   std::uint64_t sliding_window = 0;  // attention span in tokens; 0 = full context
   std::optional<MoeSpec> moe;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;

@@ -97,7 +97,8 @@ DocumentHeader readHeader(MapReader& r, std::string_view kind) {
   if (const auto k = r.text("kind", Need::kOptional); k && *k != kind) {
     r.error("kind", fmt::format("expected '{}', got '{}'", kind, *k));
   }
-  return {r.text("name", Need::kRequired).value_or(""), r.text("description", Need::kOptional).value_or("")};
+  return {r.text("name", Need::kRequired).value_or(""),
+          r.text("description", Need::kOptional).value_or("")};
 }
 
 MapReader::MapReader(const ConfigNode& node, std::string path, Diagnostics& diags)

@@ -12,7 +12,8 @@ namespace {
 
 std::vector<std::pair<std::string_view, DType>> dtypeTable() {
   std::vector<std::pair<std::string_view, DType>> table;
-  for (DType t : kAllDTypes) table.emplace_back(dtypeName(t), t);
+  for (DType t : kAllDTypes)
+    table.emplace_back(dtypeName(t), t);
   return table;
 }
 
@@ -22,14 +23,21 @@ constexpr std::int64_t kMaxTokens = 1LL << 30;
 
 std::string_view phaseName(Phase p) {
   switch (p) {
-    case Phase::kPrefill: return "prefill";
-    case Phase::kDecode: return "decode";
-    case Phase::kGenerate: return "generate";
+    case Phase::kPrefill:
+      return "prefill";
+    case Phase::kDecode:
+      return "decode";
+    case Phase::kGenerate:
+      return "generate";
   }
   return "?";
 }
-std::string_view attentionName(AttentionImpl a) { return a == AttentionImpl::kFused ? "fused" : "materialized"; }
-std::string_view fusionName(FusionLevel f) { return f == FusionLevel::kNone ? "none" : "elementwise"; }
+std::string_view attentionName(AttentionImpl a) {
+  return a == AttentionImpl::kFused ? "fused" : "materialized";
+}
+std::string_view fusionName(FusionLevel f) {
+  return f == FusionLevel::kNone ? "none" : "elementwise";
+}
 
 std::optional<TensorFormat> readTensorFormat(MapReader& parent, std::string_view key, Need need) {
   const ConfigNode* node = parent.node(key, need);
@@ -42,7 +50,8 @@ std::optional<TensorFormat> readTensorFormat(MapReader& parent, std::string_view
   if (!r) return std::nullopt;
   TensorFormat f;
   f.dtype = r->choice<DType>("dtype", dtypeTable(), Need::kRequired).value_or(DType::kBf16);
-  f.group_size = static_cast<std::uint32_t>(r->integer("group_size", Need::kOptional, 1, 1 << 20).value_or(0));
+  f.group_size =
+      static_cast<std::uint32_t>(r->integer("group_size", Need::kOptional, 1, 1 << 20).value_or(0));
   f.scale_dtype = r->choice<DType>("scale", dtypeTable(), Need::kOptional).value_or(DType::kFp16);
   if (r->has("scale") && f.group_size == 0) r->error("scale", "applies only with group_size");
   r->finish();
@@ -58,35 +67,47 @@ void checkPlan(const ScenarioSpec& s, MapReader& p) {
     std::vector<std::string> why;
     if (m.heads % plan.tp != 0) why.push_back(fmt::format("{} attention heads", m.heads));
     if (m.kv_heads % plan.tp != 0 && plan.tp % m.kv_heads != 0) {
-      why.push_back(fmt::format("{} KV heads (tp must divide them, or be a multiple of them to replicate them)",
-                                m.kv_heads));
+      why.push_back(fmt::format(
+          "{} KV heads (tp must divide them, or be a multiple of them to replicate them)",
+          m.kv_heads));
     }
     if (m.ffn % plan.tp != 0) why.push_back(fmt::format("an MLP width of {}", m.ffn));
     if (!why.empty()) {
       std::string list = why.front();
-      for (std::size_t i = 1; i < why.size(); ++i) list += ", " + why[i];
-      p.error("tp", fmt::format("tensor parallelism {} does not divide {}'s {}", plan.tp, m.name, list));
+      for (std::size_t i = 1; i < why.size(); ++i)
+        list += ", " + why[i];
+      p.error("tp",
+              fmt::format("tensor parallelism {} does not divide {}'s {}", plan.tp, m.name, list));
     }
   }
   if (plan.pp > m.layers) {
-    p.error("pp", fmt::format("{} pipeline stages for {} layers: every stage needs at least one layer", plan.pp, m.layers));
+    p.error("pp",
+            fmt::format("{} pipeline stages for {} layers: every stage needs at least one layer",
+                        plan.pp, m.layers));
   }
   if (plan.ep > 1) {
     if (!m.moe) {
-      p.error("ep", fmt::format("expert parallelism needs a mixture-of-experts model; {} has no experts", m.name));
+      p.error("ep",
+              fmt::format("expert parallelism needs a mixture-of-experts model; {} has no experts",
+                          m.name));
     } else if (plan.ep != plan.tp) {
-      p.error("ep", fmt::format("expert parallelism spreads experts over the tensor-parallel group: ep must be 1 "
-                                "or equal tp ({})",
-                                plan.tp));
+      p.error("ep",
+              fmt::format(
+                  "expert parallelism spreads experts over the tensor-parallel group: ep must be 1 "
+                  "or equal tp ({})",
+                  plan.tp));
     } else if (m.moe->experts % plan.ep != 0) {
-      p.error("ep", fmt::format("{} experts do not split evenly over {} chips", m.moe->experts, plan.ep));
+      p.error("ep",
+              fmt::format("{} experts do not split evenly over {} chips", m.moe->experts, plan.ep));
     }
   }
   if (s.batch % plan.dp != 0) {
-    p.error("dp", fmt::format("{} data-parallel replicas do not split a batch of {} evenly", plan.dp, s.batch));
+    p.error("dp", fmt::format("{} data-parallel replicas do not split a batch of {} evenly",
+                              plan.dp, s.batch));
   } else if ((s.batch / plan.dp) % plan.microbatches != 0) {
-    p.error("microbatches", fmt::format("{} microbatches do not split a replica's {} sequences evenly",
-                                        plan.microbatches, s.batch / plan.dp));
+    p.error("microbatches",
+            fmt::format("{} microbatches do not split a replica's {} sequences evenly",
+                        plan.microbatches, s.batch / plan.dp));
   }
 }
 
@@ -96,14 +117,17 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
   const DocumentHeader header = readHeader(r, "scenario");
   s.name = header.name;
   s.description = header.description;
-  if (const ConfigNode* model = r.node("model", Need::kRequired)) s.model = readModel(*model, "model", diags);
+  if (const ConfigNode* model = r.node("model", Need::kRequired))
+    s.model = readModel(*model, "model", diags);
 
   const auto phase = r.choice<Phase>(
-      "phase", {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}},
+      "phase",
+      {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}},
       Need::kRequired);
   s.phase = phase.value_or(Phase::kDecode);
   const bool phase_ok = phase.has_value();  // lengths are only checked against a valid phase
-  s.batch = static_cast<std::uint64_t>(r.integer("batch", Need::kRequired, 1, kMaxTokens).value_or(1));
+  s.batch =
+      static_cast<std::uint64_t>(r.integer("batch", Need::kRequired, 1, kMaxTokens).value_or(1));
   const bool needs_prompt = s.phase != Phase::kDecode;
   const bool needs_output = s.phase == Phase::kGenerate;
   const bool needs_kv = s.phase == Phase::kDecode;
@@ -114,59 +138,71 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       }
       return 0;
     }
-    return static_cast<std::uint64_t>(r.integer(key, phase_ok ? Need::kRequired : Need::kOptional, 1, kMaxTokens).value_or(1));
+    return static_cast<std::uint64_t>(
+        r.integer(key, phase_ok ? Need::kRequired : Need::kOptional, 1, kMaxTokens).value_or(1));
   };
   s.prompt_tokens = tokens("prompt_tokens", needs_prompt);
   s.output_tokens = tokens("output_tokens", needs_output);
   s.kv_length = tokens("kv_length", needs_kv);
 
   if (phase_ok && s.model.isEncoder() && s.phase != Phase::kPrefill) {
-    r.error("phase", fmt::format("encoder model '{}' has no {} phase (use prefill)", s.model.name, phaseName(s.phase)));
+    r.error("phase", fmt::format("encoder model '{}' has no {} phase (use prefill)", s.model.name,
+                                 phaseName(s.phase)));
   }
   // Learned position tables bound the sequence length; rotary embeddings do not. Exceeding it is a
   // warning, not an error: the cost is well defined, and published studies run such shapes
   // (LLMCompass's GPT-3 decode at 3072 tokens of context).
   if (s.model.positions == PositionKind::kLearned && s.model.max_positions > 0) {
-    const std::uint64_t longest = s.phase == Phase::kDecode ? s.kv_length : s.prompt_tokens + s.output_tokens;
+    const std::uint64_t longest =
+        s.phase == Phase::kDecode ? s.kv_length : s.prompt_tokens + s.output_tokens;
     if (longest > s.model.max_positions) {
       r.warn(s.phase == Phase::kDecode ? "kv_length" : "prompt_tokens",
-             fmt::format("{} tokens exceed the model's {} learned positions; the cost is simulated as if "
-                         "the position table were longer",
-                         longest, s.model.max_positions));
+             fmt::format(
+                 "{} tokens exceed the model's {} learned positions; the cost is simulated as if "
+                 "the position table were longer",
+                 longest, s.model.max_positions));
     }
   }
 
   if (auto d = r.child("dtypes", Need::kOptional)) {
     s.dtypes.weights = readTensorFormat(*d, "weights", Need::kOptional).value_or(TensorFormat{});
-    s.dtypes.activations = readTensorFormat(*d, "activations", Need::kOptional).value_or(TensorFormat{});
+    s.dtypes.activations =
+        readTensorFormat(*d, "activations", Need::kOptional).value_or(TensorFormat{});
     s.dtypes.kv = readTensorFormat(*d, "kv", Need::kOptional).value_or(TensorFormat{});
-    if (s.dtypes.activations.group_size > 0) d->error("activations", "activations take a plain dtype, not a block format");
+    if (s.dtypes.activations.group_size > 0)
+      d->error("activations", "activations take a plain dtype, not a block format");
     if (s.dtypes.activations.dtype == DType::kInt4 || s.dtypes.activations.dtype == DType::kTf32) {
       d->error("activations", "activations are stored as fp32, bf16, fp16, fp8 or int8");
     }
     // Weight-only quantization dequantizes into the activation format; W8A8 computes in int8/fp8.
     const DType default_compute = s.dtypes.activations.dtype;
-    s.dtypes.compute = d->choice<DType>("compute", dtypeTable(), Need::kOptional).value_or(default_compute);
+    s.dtypes.compute =
+        d->choice<DType>("compute", dtypeTable(), Need::kOptional).value_or(default_compute);
     d->finish();
   } else {
     s.dtypes.compute = s.dtypes.activations.dtype;
   }
 
   s.attention = r.choice<AttentionImpl>("attention",
-                                        {{"fused", AttentionImpl::kFused}, {"materialized", AttentionImpl::kMaterialized}},
+                                        {{"fused", AttentionImpl::kFused},
+                                         {"materialized", AttentionImpl::kMaterialized}},
                                         Need::kOptional)
                     .value_or(AttentionImpl::kFused);
-  s.fusion = r.choice<FusionLevel>("fusion", {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}},
-                                   Need::kOptional)
-                 .value_or(FusionLevel::kElementwise);
+  s.fusion =
+      r.choice<FusionLevel>(
+           "fusion", {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}},
+           Need::kOptional)
+          .value_or(FusionLevel::kElementwise);
 
   if (const ConfigNode* plan = r.node("parallel", Need::kOptional)) {
     if (plan->isScalar() && plan->scalar() == "auto") {
       s.parallel.automatic = true;
     } else if (plan->isScalar()) {
-      r.error("parallel", fmt::format("'{}' is neither 'auto' nor a plan {{tp, pp, ep, dp, microbatches, "
-                                      "sequence_parallel}}{}",
-                                      plan->scalar(), didYouMean(plan->scalar(), std::vector<std::string>{"auto"})));
+      r.error("parallel",
+              fmt::format("'{}' is neither 'auto' nor a plan {{tp, pp, ep, dp, microbatches, "
+                          "sequence_parallel}}{}",
+                          plan->scalar(),
+                          didYouMean(plan->scalar(), std::vector<std::string>{"auto"})));
     } else if (auto p = r.child("parallel", Need::kOptional)) {
       auto degree = [&](std::string_view key) {
         return static_cast<std::uint32_t>(p->integer(key, Need::kOptional, 1, 1 << 20).value_or(1));
@@ -185,7 +221,8 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       s.parallel.ep = degree("ep");
       s.parallel.dp = degree("dp");
       s.parallel.microbatches = degree("microbatches");
-      s.parallel.sequence_parallel = p->boolean("sequence_parallel", Need::kOptional).value_or(false);
+      s.parallel.sequence_parallel =
+          p->boolean("sequence_parallel", Need::kOptional).value_or(false);
       checkPlan(s, *p);
       p->finish();
     }
@@ -198,14 +235,17 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
                                                       {"streamed", WeightPlacement::kStreamed}},
                                                      Need::kOptional)
                               .value_or(WeightPlacement::kAuto);
-    s.placement.kv = p->choice<KvPlacement>(
-                          "kv", {{"auto", KvPlacement::kAuto}, {"on_chip", KvPlacement::kOnChip}, {"off_chip", KvPlacement::kOffChip}},
-                          Need::kOptional)
+    s.placement.kv = p->choice<KvPlacement>("kv",
+                                            {{"auto", KvPlacement::kAuto},
+                                             {"on_chip", KvPlacement::kOnChip},
+                                             {"off_chip", KvPlacement::kOffChip}},
+                                            Need::kOptional)
                          .value_or(KvPlacement::kAuto);
     p->finish();
   }
   if (auto sw = r.child("software", Need::kOptional)) {
-    s.software.op_overhead_ps = sw->ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
+    s.software.op_overhead_ps =
+        sw->ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
     sw->finish();
   }
   r.finish();

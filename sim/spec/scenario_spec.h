@@ -2,8 +2,8 @@
 // implementation, the fusion level and the parallel plan.
 //
 // Phases: `prefill` processes prompt_tokens per sequence; `decode` is one step whose new token
-// attends to kv_length keys (the cache after appending it); `generate` is one prefill that yields the
-// first output token, then output_tokens - 1 decode steps at kv_length prompt + 1 ... prompt +
+// attends to kv_length keys (the cache after appending it); `generate` is one prefill that yields
+// the first output token, then output_tokens - 1 decode steps at kv_length prompt + 1 ... prompt +
 // output - 1.
 #pragma once
 

@@ -28,7 +28,8 @@ std::optional<std::string> closest(std::string_view word, const Candidates& cand
   for (const auto& c : candidates) {
     const std::string_view candidate(c);
     std::size_t common = 0;
-    while (common < word.size() && common < candidate.size() && word[common] == candidate[common]) ++common;
+    while (common < word.size() && common < candidate.size() && word[common] == candidate[common])
+      ++common;
     if (common >= 4 && common + 2 >= candidate.size()) return std::string(candidate);
   }
   return best;

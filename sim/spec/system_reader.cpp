@@ -85,7 +85,8 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
     s.bytes_per_s = sw->quantity("bandwidth", Dimension::kBandwidth, Need::kOptional)
                         .value_or(0.0);  // 0: non-blocking
     s.latency_ps = sw->ticks("latency", Need::kRequired).value_or(0);
-    s.reduce_bytes_per_s = sw->quantity("reduce_bandwidth", Dimension::kBandwidth, Need::kOptional).value_or(0.0);
+    s.reduce_bytes_per_s =
+        sw->quantity("reduce_bandwidth", Dimension::kBandwidth, Need::kOptional).value_or(0.0);
     sw->finish();
     level.switch_spec = s;
   }
@@ -115,13 +116,20 @@ std::string_view topologyName(TopologyKind k) {
 
 std::string_view allReduceName(AllReduceAlgorithm a) {
   switch (a) {
-    case AllReduceAlgorithm::kAuto: return "auto";
-    case AllReduceAlgorithm::kRing: return "ring";
-    case AllReduceAlgorithm::kRecursiveDoubling: return "recursive_doubling";
-    case AllReduceAlgorithm::kOneShot: return "one_shot";
-    case AllReduceAlgorithm::kTwoShot: return "two_shot";
-    case AllReduceAlgorithm::kInSwitch: return "in_switch";
-    case AllReduceAlgorithm::kHierarchical: return "hierarchical";
+    case AllReduceAlgorithm::kAuto:
+      return "auto";
+    case AllReduceAlgorithm::kRing:
+      return "ring";
+    case AllReduceAlgorithm::kRecursiveDoubling:
+      return "recursive_doubling";
+    case AllReduceAlgorithm::kOneShot:
+      return "one_shot";
+    case AllReduceAlgorithm::kTwoShot:
+      return "two_shot";
+    case AllReduceAlgorithm::kInSwitch:
+      return "in_switch";
+    case AllReduceAlgorithm::kHierarchical:
+      return "hierarchical";
   }
   return "?";
 }
@@ -165,19 +173,24 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
     levels->finish();
   }
   if (auto c = r.child("collectives", Need::kOptional)) {
-    sys.collectives.all_reduce = c->choice<AllReduceAlgorithm>("all_reduce",
-                                                               {{"auto", AllReduceAlgorithm::kAuto},
-                                                                {"ring", AllReduceAlgorithm::kRing},
-                                                                {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
-                                                                {"one_shot", AllReduceAlgorithm::kOneShot},
-                                                                {"two_shot", AllReduceAlgorithm::kTwoShot},
-                                                                {"in_switch", AllReduceAlgorithm::kInSwitch},
-                                                                {"hierarchical", AllReduceAlgorithm::kHierarchical}},
-                                                               Need::kOptional)
-                                     .value_or(AllReduceAlgorithm::kAuto);
-    sys.collectives.launch_latency_ps = c->ticks("launch_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
-    sys.collectives.step_latency_ps = c->ticks("step_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
-    sys.collectives.small_message_bytes = c->bytes("small_message", Need::kOptional).value_or(256 * 1024);
+    sys.collectives.all_reduce =
+        c->choice<AllReduceAlgorithm>(
+             "all_reduce",
+             {{"auto", AllReduceAlgorithm::kAuto},
+              {"ring", AllReduceAlgorithm::kRing},
+              {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
+              {"one_shot", AllReduceAlgorithm::kOneShot},
+              {"two_shot", AllReduceAlgorithm::kTwoShot},
+              {"in_switch", AllReduceAlgorithm::kInSwitch},
+              {"hierarchical", AllReduceAlgorithm::kHierarchical}},
+             Need::kOptional)
+            .value_or(AllReduceAlgorithm::kAuto);
+    sys.collectives.launch_latency_ps =
+        c->ticks("launch_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
+    sys.collectives.step_latency_ps =
+        c->ticks("step_latency", Need::kOptional, Bound::kNonNegative).value_or(0);
+    sys.collectives.small_message_bytes =
+        c->bytes("small_message", Need::kOptional).value_or(256 * 1024);
     sys.collectives.chunk_bytes = c->bytes("chunk", Need::kOptional).value_or(512 * 1024);
     c->finish();
   }

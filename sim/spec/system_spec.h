@@ -40,7 +40,15 @@ struct SwitchSpec {
   double reduce_bytes_per_s = 0.0;
 };
 
-enum class AllReduceAlgorithm { kAuto, kRing, kRecursiveDoubling, kOneShot, kTwoShot, kInSwitch, kHierarchical };
+enum class AllReduceAlgorithm {
+  kAuto,
+  kRing,
+  kRecursiveDoubling,
+  kOneShot,
+  kTwoShot,
+  kInSwitch,
+  kHierarchical
+};
 std::string_view allReduceName(AllReduceAlgorithm a);
 
 /// How the system's communication library runs collectives (calibrated knobs).

@@ -5,13 +5,16 @@
 namespace archsim::spec {
 
 namespace {
-std::uint64_t elementBits(DType t) { return static_cast<std::uint64_t>(dtypeBytes(t) * 8.0); }
+std::uint64_t elementBits(DType t) {
+  return static_cast<std::uint64_t>(dtypeBytes(t) * 8.0);
+}
 }  // namespace
 
 std::uint64_t TensorFormat::bytes(std::uint64_t elements) const {
   std::uint64_t total = (elements * elementBits(dtype) + 7) / 8;
   if (group_size > 0) {
-    total += (elements + group_size - 1) / group_size * static_cast<std::uint64_t>(dtypeBytes(scale_dtype));
+    total += (elements + group_size - 1) / group_size *
+             static_cast<std::uint64_t>(dtypeBytes(scale_dtype));
   }
   return total;
 }

@@ -234,11 +234,13 @@ std::string formatQuantity(double value, Dimension d, int digits) {
   };
   switch (d) {
     case Dimension::kSize:
-            // A whole, short number of IEC units (220 MiB, 320 KiB) reads better in IEC; anything else
+      // A whole, short number of IEC units (220 MiB, 320 KiB) reads better in IEC; anything else
       // (computed byte counts, decimal capacities) in SI.
-      for (const Scale& sc : {Scale{kTi, "TiB"}, Scale{kGi, "GiB"}, Scale{kMi, "MiB"}, Scale{kKi, "KiB"}}) {
+      for (const Scale& sc :
+           {Scale{kTi, "TiB"}, Scale{kGi, "GiB"}, Scale{kMi, "MiB"}, Scale{kKi, "KiB"}}) {
         const double units = value / sc.factor;
-        if (units >= 1 && units < 1024 && std::fmod(value, sc.factor) == 0.0 && std::fmod(value, 1e3) != 0.0) {
+        if (units >= 1 && units < 1024 && std::fmod(value, sc.factor) == 0.0 &&
+            std::fmod(value, 1e3) != 0.0) {
           return fmt::format("{:.{}g} {}", units, digits + 2, sc.unit);
         }
       }
@@ -275,7 +277,8 @@ std::string formatSi(double value, std::string_view unit, int digits) {
   static constexpr std::pair<double, std::string_view> kPrefixes[] = {
       {1e18, "E"}, {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
   for (const auto& [factor, prefix] : kPrefixes) {
-    if (std::abs(value) >= factor) return fmt::format("{:.{}g} {}{}", value / factor, digits, prefix, unit);
+    if (std::abs(value) >= factor)
+      return fmt::format("{:.{}g} {}{}", value / factor, digits, prefix, unit);
   }
   return fmt::format("{:.{}g} {}", value, digits, unit);
 }

@@ -43,7 +43,9 @@ std::string toleranceText(const Tolerance& t) {
   return s.empty() ? "exact" : s;
 }
 
-fs::path baselineFile(const RegressManifest& m, const std::string& entry) { return m.baselines / (entry + ".json"); }
+fs::path baselineFile(const RegressManifest& m, const std::string& entry) {
+  return m.baselines / (entry + ".json");
+}
 
 }  // namespace
 
@@ -58,14 +60,16 @@ RegressManifest loadRegress(const fs::path& file) {
   }
   m.name = r.text("name", Need::kRequired).value_or("");
   r.text("description", Need::kOptional);
-  m.baselines = (file.parent_path() / r.text("baselines", Need::kOptional).value_or("baselines")).lexically_normal();
+  m.baselines = (file.parent_path() / r.text("baselines", Need::kOptional).value_or("baselines"))
+                    .lexically_normal();
   Tolerance fallback{0.001, 0};
   if (auto t = r.child("tolerance", Need::kOptional)) {
     if (auto parsed = readTolerance(*t)) fallback = *parsed;
   }
   const std::vector<std::string>& known = metricNames();
   if (const ConfigNode* entries = r.node("entries", Need::kRequired)) {
-    if (!entries->isSequence() || entries->children().empty()) r.error("entries", "expected a non-empty list");
+    if (!entries->isSequence() || entries->children().empty())
+      r.error("entries", "expected a non-empty list");
     for (std::size_t i = 0; entries->isSequence() && i < entries->children().size(); ++i) {
       MapReader e(entries->children()[i], fmt::format("entries[{}]", i), diags);
       RegressEntry entry;
@@ -82,19 +86,22 @@ RegressManifest loadRegress(const fs::path& file) {
           entry.metrics.push_back({name, t});
         };
         if (metrics->isSequence()) {
-          for (const ConfigNode& n : metrics->children()) add(n.scalar(), n.location(), fallback);
+          for (const ConfigNode& n : metrics->children())
+            add(n.scalar(), n.location(), fallback);
         } else if (auto map = e.child("metrics", Need::kOptional)) {
           for (const ConfigNode& n : map->entries()) {
             MapReader t = map->entry(n);
             add(n.key(), n.keyLocation(), readTolerance(t).value_or(fallback));
           }
         } else {
-          e.error("metrics", "expected a list of metric names or a map of metric: {relative, absolute}");
+          e.error("metrics",
+                  "expected a list of metric names or a map of metric: {relative, absolute}");
         }
       }
       e.finish();
       for (const RegressEntry& other : m.entries) {
-        if (other.name == entry.name) e.error("name", fmt::format("duplicate entry name '{}'", entry.name));
+        if (other.name == entry.name)
+          e.error("name", fmt::format("duplicate entry name '{}'", entry.name));
       }
       m.entries.push_back(std::move(entry));
     }
@@ -123,10 +130,13 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
     }
   };
   std::vector<std::thread> threads;
-  const unsigned jobs = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(manifest.entries.size())));
-  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  const unsigned jobs = std::max(
+      1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(manifest.entries.size())));
+  for (unsigned t = 1; t < jobs; ++t)
+    threads.emplace_back(worker);
   worker();
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads)
+    t.join();
 
   failed = false;
   std::vector<RegressRow> rows;
@@ -134,7 +144,8 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
     const RegressEntry& e = manifest.entries[i];
     const PointResult& r = results[i];
     auto value = [&](const std::string& name) -> std::optional<double> {
-      for (const auto& [n, v] : r.metrics) if (n == name) return v;
+      for (const auto& [n, v] : r.metrics)
+        if (n == name) return v;
       return std::nullopt;
     };
     if (!r.ok) {
@@ -150,15 +161,19 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
     }
     const bool have = base.is_object() && base.contains("metrics");
     if (options.update) {
-      nlohmann::ordered_json out = {{"entry", e.name}, {"system", e.system}, {"scenario", e.scenario}, {"set", e.sets}};
+      nlohmann::ordered_json out = {
+          {"entry", e.name}, {"system", e.system}, {"scenario", e.scenario}, {"set", e.sets}};
       nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
       for (const WatchedMetric& w : e.metrics) {
         const auto now = value(w.name);
-        metrics[w.name] = now ? nlohmann::ordered_json(std::stod(fmt::format("{:.9g}", *now))) : nlohmann::ordered_json(nullptr);
+        metrics[w.name] = now ? nlohmann::ordered_json(std::stod(fmt::format("{:.9g}", *now)))
+                              : nlohmann::ordered_json(nullptr);
         std::optional<double> old;
-        if (have && base["metrics"].contains(w.name) && base["metrics"][w.name].is_number()) old = base["metrics"][w.name].get<double>();
+        if (have && base["metrics"].contains(w.name) && base["metrics"][w.name].is_number())
+          old = base["metrics"][w.name].get<double>();
         const bool same = old && now && std::stod(fmt::format("{:.9g}", *now)) == *old;
-        rows.push_back({e.name, w.name, old, now, same ? "unchanged" : "updated", have ? "" : "new baseline"});
+        rows.push_back(
+            {e.name, w.name, old, now, same ? "unchanged" : "updated", have ? "" : "new baseline"});
       }
       out["metrics"] = std::move(metrics);
       std::error_code ec;
@@ -175,7 +190,8 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
         continue;
       }
       const nlohmann::json& b = base["metrics"][w.name];
-      const std::optional<double> old = b.is_number() ? std::optional<double>(b.get<double>()) : std::nullopt;
+      const std::optional<double> old =
+          b.is_number() ? std::optional<double>(b.get<double>()) : std::nullopt;
       bool ok;
       if (!old || !now) {
         ok = !old && !now;
@@ -191,16 +207,21 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
 }
 
 std::string regressTable(const std::vector<RegressRow>& rows) {
-  auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string("-"); };
-  std::vector<std::vector<std::string>> cells{{"entry", "metric", "baseline", "now", "delta", "status", "tolerance/note"}};
+  auto num = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.6g}", *v) : std::string("-");
+  };
+  std::vector<std::vector<std::string>> cells{
+      {"entry", "metric", "baseline", "now", "delta", "status", "tolerance/note"}};
   for (const RegressRow& r : rows) {
     std::string delta = "-";
-    if (r.baseline && r.now && *r.baseline != 0) delta = fmt::format("{:+.3f}%", 100 * (*r.now - *r.baseline) / std::fabs(*r.baseline));
+    if (r.baseline && r.now && *r.baseline != 0)
+      delta = fmt::format("{:+.3f}%", 100 * (*r.now - *r.baseline) / std::fabs(*r.baseline));
     cells.push_back({r.entry, r.metric, num(r.baseline), num(r.now), delta, r.status, r.note});
   }
   std::vector<std::size_t> w(cells.front().size(), 0);
   for (const auto& row : cells) {
-    for (std::size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], row[c].size());
+    for (std::size_t c = 0; c < row.size(); ++c)
+      w[c] = std::max(w[c], row[c].size());
   }
   std::string out;
   for (const auto& row : cells) {
@@ -208,9 +229,11 @@ std::string regressTable(const std::vector<RegressRow>& rows) {
     for (std::size_t c = 0; c < row.size(); ++c) {
       const std::size_t width = c + 1 == row.size() ? 0 : w[c];
       if (c > 0) line += "  ";
-      line += c >= 2 && c <= 4 ? fmt::format("{:>{}}", row[c], width) : fmt::format("{:<{}}", row[c], width);
+      line += c >= 2 && c <= 4 ? fmt::format("{:>{}}", row[c], width)
+                               : fmt::format("{:<{}}", row[c], width);
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
     out += line + "\n";
   }
   return out;

@@ -1,6 +1,6 @@
 // Config regression checks (`archsim regress MANIFEST.yaml`): each entry runs a system and a
-// scenario and compares chosen metrics with a committed baseline (one small JSON per entry) within a
-// tolerance. Nothing updates a baseline except --update, which reports every change it makes.
+// scenario and compares chosen metrics with a committed baseline (one small JSON per entry) within
+// a tolerance. Nothing updates a baseline except --update, which reports every change it makes.
 //
 //   kind: regress
 //   name: default
@@ -11,7 +11,8 @@
 //       system: h100-sxm5
 //       scenario: tiny-llama-decode
 //       set: ["batch=4"]                   # optional
-//       metrics: [tpot_s, energy_per_token_j]   # or {tpot_s: {relative: 0.01}, chips: {absolute: 0}}
+//       metrics: [tpot_s, energy_per_token_j]   # or {tpot_s: {relative: 0.01}, chips: {absolute:
+//       0}}
 #pragma once
 
 #include <filesystem>

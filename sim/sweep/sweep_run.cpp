@@ -35,13 +35,15 @@ std::string relativeTo(const SweepSpec& spec, const std::string& ref) {
   return (spec.file.parent_path() / ref).string();
 }
 
-
-std::string number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; }
+std::string number(const std::optional<double>& v) {
+  return v ? fmt::format("{:.6g}", *v) : "";
+}
 
 std::vector<std::string> keyColumns(const SweepSpec& spec) {
   std::vector<std::string> keys;
   for (const Axis& a : spec.axes) {
-    for (const AxisKey& k : a.keys) keys.push_back(k.key);
+    for (const AxisKey& k : a.keys)
+      keys.push_back(k.key);
   }
   return keys;
 }
@@ -61,9 +63,10 @@ std::optional<double> numeric(const std::string& text) {
 }
 
 std::string resultsHtml(const SweepSpec& spec, const std::vector<PointResult>& results) {
-  std::string body = fmt::format("<h1>Sweep {}</h1>\n<p>{}</p>\n<p>{} points on {} running {}.</p>\n",
-                                 report::svg::escape(spec.name), report::svg::escape(spec.description),
-                                 results.size(), report::svg::escape(spec.system), report::svg::escape(spec.scenario));
+  std::string body = fmt::format(
+      "<h1>Sweep {}</h1>\n<p>{}</p>\n<p>{} points on {} running {}.</p>\n",
+      report::svg::escape(spec.name), report::svg::escape(spec.description), results.size(),
+      report::svg::escape(spec.system), report::svg::escape(spec.scenario));
   const auto keys = keyColumns(spec);
   std::size_t column = 0;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
@@ -80,8 +83,10 @@ std::string resultsHtml(const SweepSpec& spec, const std::vector<PointResult>& r
         if (!r.ok) continue;
         const auto x = numeric(r.values.at(x_column));
         std::optional<double> y;
-        for (const auto& [n, v] : r.metrics) if (n == metric) y = v;
-        for (const auto& [n, v] : r.derived) if (n == metric) y = v;
+        for (const auto& [n, v] : r.metrics)
+          if (n == metric) y = v;
+        for (const auto& [n, v] : r.derived)
+          if (n == metric) y = v;
         if (!x || !y) continue;
         std::string label;
         if (!spec.zip) {
@@ -116,8 +121,9 @@ std::string resultsHtml(const SweepSpec& spec, const std::vector<PointResult>& r
       body += "<figure class=\"chart\">" +
               report::svg::xyChart(fmt::format("{} vs {}", metric, axis.name()), xa, ya, series) +
               "<figcaption>" +
-              report::svg::escape(fmt::format("{} against {}; one line per value of the other axes{}.", metric,
-                                              axis.name(), order.size() > 10 ? " (first 10 shown)" : "")) +
+              report::svg::escape(
+                  fmt::format("{} against {}; one line per value of the other axes{}.", metric,
+                              axis.name(), order.size() > 10 ? " (first 10 shown)" : "")) +
               "</figcaption></figure>\n";
     }
   }
@@ -139,15 +145,20 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
   PointResult r;
   r.index = point.index;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-    for (const AxisKey& k : spec.axes[a].keys) r.values.push_back(k.values.at(point.at[a]));
+    for (const AxisKey& k : spec.axes[a].keys)
+      r.values.push_back(k.values.at(point.at[a]));
   }
-  for (const std::string& m : metricNames()) r.metrics.emplace_back(m, std::nullopt);
-  for (const Derived& d : spec.derived) r.derived.emplace_back(d.name, std::nullopt);
+  for (const std::string& m : metricNames())
+    r.metrics.emplace_back(m, std::nullopt);
+  for (const Derived& d : spec.derived)
+    r.derived.emplace_back(d.name, std::nullopt);
   try {
     std::vector<std::string> system_sets, scenario_sets;
     spec::routeAssignments(assignments(spec, point), system_sets, scenario_sets);
-    const spec::LoadedSystem system = spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
-    const spec::LoadedScenario scenario = spec::loadScenario(catalog, relativeTo(spec, spec.scenario), scenario_sets);
+    const spec::LoadedSystem system =
+        spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
+    const spec::LoadedScenario scenario =
+        spec::loadScenario(catalog, relativeTo(spec, spec.scenario), scenario_sets);
     const exec::SystemRun run(system.spec, scenario.spec);
     const exec::Metrics& m = run.result().metrics;
     double matrix = 0;
@@ -165,8 +176,10 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
                                                     static_cast<double>(m.chips),
                                                     static_cast<double>(run.memoryBytes()),
                                                     matrix};
-    for (std::size_t i = 0; i < values.size(); ++i) r.metrics[i].second = values[i];
-    for (std::size_t i = 0; i < spec.derived.size(); ++i) r.derived[i].second = evaluate(spec.derived[i].expression, r.metrics);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      r.metrics[i].second = values[i];
+    for (std::size_t i = 0; i < spec.derived.size(); ++i)
+      r.derived[i].second = evaluate(spec.derived[i].expression, r.metrics);
     r.binding_resource = run.bindingResource();
     r.plan = run.layout().describe();
     r.ok = true;
@@ -182,12 +195,19 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
 
 ordered_json pointJson(const PointResult& r) {
   ordered_json metrics = ordered_json::object();
-  for (const auto& [n, v] : r.metrics) metrics[n] = v ? ordered_json(*v) : ordered_json(nullptr);
+  for (const auto& [n, v] : r.metrics)
+    metrics[n] = v ? ordered_json(*v) : ordered_json(nullptr);
   ordered_json derived = ordered_json::object();
-  for (const auto& [n, v] : r.derived) derived[n] = v ? ordered_json(*v) : ordered_json(nullptr);
-  return {{"index", r.index},        {"values", r.values},   {"status", r.ok ? "ok" : "failed"},
-          {"error", r.error},        {"metrics", metrics},   {"derived", derived},
-          {"binding_resource", r.binding_resource}, {"plan", r.plan}};
+  for (const auto& [n, v] : r.derived)
+    derived[n] = v ? ordered_json(*v) : ordered_json(nullptr);
+  return {{"index", r.index},
+          {"values", r.values},
+          {"status", r.ok ? "ok" : "failed"},
+          {"error", r.error},
+          {"metrics", metrics},
+          {"derived", derived},
+          {"binding_resource", r.binding_resource},
+          {"plan", r.plan}};
 }
 
 PointResult pointFromJson(const ordered_json& j) {
@@ -236,20 +256,25 @@ void prepareOutput(const SweepSpec& spec, const SweepOptions& options) {
     std::ifstream in(manifest_file);
     const json old = json::parse(in, nullptr, false);
     if (old.is_discarded() || old.value("fingerprint", "") != spec.fingerprint) {
-      throw ConfigError(Location{"--resume " + options.out.string(), 0, 0}, "",
-                        "the folder holds results of a different sweep (or a changed sweep file); run without "
-                        "--resume to start over");
+      throw ConfigError(
+          Location{"--resume " + options.out.string(), 0, 0}, "",
+          "the folder holds results of a different sweep (or a changed sweep file); run without "
+          "--resume to start over");
     }
   } else if (!options.resume) {
     fs::remove_all(options.out / "points", ec);
   }
   fs::create_directories(options.out / "points", ec);
-  if (ec) throw ConfigError(Location{"--out " + options.out.string(), 0, 0}, "", "cannot create the folder: " + ec.message());
-  writeFileAtomically(manifest_file, manifest(spec, options.shard, points(spec).size()).dump(2) + "\n");
+  if (ec)
+    throw ConfigError(Location{"--out " + options.out.string(), 0, 0}, "",
+                      "cannot create the folder: " + ec.message());
+  writeFileAtomically(manifest_file,
+                      manifest(spec, options.shard, points(spec).size()).dump(2) + "\n");
 }
 
 void savePoint(const fs::path& out, const PointResult& r) {
-  writeFileAtomically(out / "points" / fmt::format("{:06}.json", r.index), pointJson(r).dump(2) + "\n");
+  writeFileAtomically(out / "points" / fmt::format("{:06}.json", r.index),
+                      pointJson(r).dump(2) + "\n");
 }
 
 std::vector<PointResult> loadPoints(const fs::path& out) {
@@ -258,50 +283,65 @@ std::vector<PointResult> loadPoints(const fs::path& out) {
   for (const auto& entry : fs::directory_iterator(out / "points", ec)) {
     if (entry.path().extension() != ".json") continue;  // temp files of an interrupted write
     std::ifstream in(entry.path());
-    const ordered_json j = ordered_json::parse(in, nullptr, false);  // keeps the derived columns' order
+    const ordered_json j =
+        ordered_json::parse(in, nullptr, false);  // keeps the derived columns' order
     if (j.is_discarded()) continue;
     results.push_back(pointFromJson(j));
   }
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   return results;
 }
 
 std::string resultsCsv(const SweepSpec& spec, const std::vector<PointResult>& results) {
   std::string csv = "index";
-  for (const std::string& k : keyColumns(spec)) csv += "," + report::csvField(k);
+  for (const std::string& k : keyColumns(spec))
+    csv += "," + report::csvField(k);
   csv += ",status";
-  for (const std::string& m : metricNames()) csv += "," + m;
-  for (const Derived& d : spec.derived) csv += "," + report::csvField(d.name);
+  for (const std::string& m : metricNames())
+    csv += "," + m;
+  for (const Derived& d : spec.derived)
+    csv += "," + report::csvField(d.name);
   csv += ",binding_resource,plan,error\n";
   for (const PointResult& r : results) {
     csv += std::to_string(r.index);
-    for (const std::string& v : r.values) csv += "," + report::csvField(v);
+    for (const std::string& v : r.values)
+      csv += "," + report::csvField(v);
     csv += r.ok ? ",ok" : ",failed";
-    for (const auto& [n, v] : r.metrics) csv += "," + number(v);
-    for (const auto& [n, v] : r.derived) csv += "," + number(v);
-    csv += "," + report::csvField(r.binding_resource) + "," + report::csvField(r.plan) + "," + report::csvField(r.error) + "\n";
+    for (const auto& [n, v] : r.metrics)
+      csv += "," + number(v);
+    for (const auto& [n, v] : r.derived)
+      csv += "," + number(v);
+    csv += "," + report::csvField(r.binding_resource) + "," + report::csvField(r.plan) + "," +
+           report::csvField(r.error) + "\n";
   }
   return csv;
 }
 
 void writeResults(const fs::path& out, const SweepSpec& spec, std::vector<PointResult> results) {
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   ordered_json rows = ordered_json::array();
   const auto keys = keyColumns(spec);
   for (const PointResult& r : results) {
     ordered_json row = pointJson(r);
     ordered_json named = ordered_json::object();
-    for (std::size_t i = 0; i < keys.size() && i < r.values.size(); ++i) named[keys[i]] = r.values[i];
+    for (std::size_t i = 0; i < keys.size() && i < r.values.size(); ++i)
+      named[keys[i]] = r.values[i];
     row["values"] = std::move(named);
     rows.push_back(std::move(row));
   }
   writeFileAtomically(out / "results.csv", resultsCsv(spec, results));
-  writeFileAtomically(out / "results.json",
-                      ordered_json{{"sweep", spec.name}, {"fingerprint", spec.fingerprint}, {"rows", rows}}.dump(2) + "\n");
+  writeFileAtomically(
+      out / "results.json",
+      ordered_json{{"sweep", spec.name}, {"fingerprint", spec.fingerprint}, {"rows", rows}}.dump(
+          2) +
+          "\n");
   writeFileAtomically(out / "results.html", resultsHtml(spec, results));
 }
 
-std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec& spec, const SweepOptions& options,
+std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec& spec,
+                                  const SweepOptions& options,
                                   const std::function<void(const PointResult&)>& done) {
   prepareOutput(spec, options);
   const std::vector<Point> owned = ownedPoints(spec, options.shard);
@@ -329,13 +369,17 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
       results.push_back(std::move(r));
     }
   };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(todo.size())));
+  const unsigned jobs =
+      std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(todo.size())));
   std::vector<std::thread> threads;
-  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  for (unsigned t = 1; t < jobs; ++t)
+    threads.emplace_back(worker);
   worker();
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads)
+    t.join();
   writeResults(options.out, spec, results);
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   return results;
 }
 
@@ -346,21 +390,26 @@ std::size_t merge(const std::vector<fs::path>& dirs, const fs::path& out) {
     std::ifstream in(dir / "manifest.json");
     const json m = json::parse(in, nullptr, false);
     if (!in || m.is_discarded()) {
-      throw ConfigError(Location{dir.string(), 0, 0}, "", "not a sweep output folder (no readable manifest.json)");
+      throw ConfigError(Location{dir.string(), 0, 0}, "",
+                        "not a sweep output folder (no readable manifest.json)");
     }
     if (first && m.value("fingerprint", "") != first->value("fingerprint", "")) {
-      throw ConfigError(Location{dir.string(), 0, 0}, "",
-                        fmt::format("holds sweep '{}' ({}), not '{}' ({}): shards of different sweep files do not "
-                                    "merge",
-                                    m.value("sweep", "?"), m.value("fingerprint", "?"), first->value("sweep", "?"),
-                                    first->value("fingerprint", "?")));
+      throw ConfigError(
+          Location{dir.string(), 0, 0}, "",
+          fmt::format(
+              "holds sweep '{}' ({}), not '{}' ({}): shards of different sweep files do not "
+              "merge",
+              m.value("sweep", "?"), m.value("fingerprint", "?"), first->value("sweep", "?"),
+              first->value("fingerprint", "?")));
     }
     if (!first) first = m;
-    for (PointResult& r : loadPoints(dir)) all[r.index] = std::move(r);
+    for (PointResult& r : loadPoints(dir))
+      all[r.index] = std::move(r);
   }
   if (!first) throw ConfigError(kCommandLine, "", "merge needs at least one folder");
   // The sweep itself, from the manifest (the file may live elsewhere on the shards' machines).
-  const fs::path temp = fs::temp_directory_path() / fmt::format("archsim-merge-{}.yaml", first->value("fingerprint", "x"));
+  const fs::path temp = fs::temp_directory_path() /
+                        fmt::format("archsim-merge-{}.yaml", first->value("fingerprint", "x"));
   writeFileAtomically(temp, first->value("sweep_yaml", ""));
   SweepSpec spec = loadSweep(temp);
   std::error_code ec;
@@ -376,17 +425,21 @@ std::size_t merge(const std::vector<fs::path>& dirs, const fs::path& out) {
         ++shown;
       }
     }
-    throw ConfigError(kCommandLine, "",
-                      fmt::format("the folders hold {} of the sweep's {} points (missing: {}{}); run the missing shards "
-                                  "or merge every shard folder",
-                                  all.size(), total, missing, all.size() + shown < total ? ", ..." : ""));
+    throw ConfigError(
+        kCommandLine, "",
+        fmt::format(
+            "the folders hold {} of the sweep's {} points (missing: {}{}); run the missing shards "
+            "or merge every shard folder",
+            all.size(), total, missing, all.size() + shown < total ? ", ..." : ""));
   }
   std::vector<PointResult> results;
-  for (auto& [i, r] : all) results.push_back(std::move(r));
+  for (auto& [i, r] : all)
+    results.push_back(std::move(r));
   SweepOptions options;
   options.out = out;
   prepareOutput(spec, options);
-  for (const PointResult& r : results) savePoint(out, r);
+  for (const PointResult& r : results)
+    savePoint(out, r);
   writeResults(out, spec, results);
   return results.size();
 }

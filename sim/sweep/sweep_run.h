@@ -1,8 +1,8 @@
 // Running a sweep: one deterministic simulation per point, on local threads, one shard of the
 // points, or (with MPI) over ranks; each finished point is saved at once as points/<index>.json
 // (atomically), so an interrupted sweep keeps every finished row and --resume skips them. The
-// results (results.csv, results.json, results.html) are rebuilt from the point files in index order,
-// so local, sharded-then-merged and MPI runs of a sweep give byte-identical results.
+// results (results.csv, results.json, results.html) are rebuilt from the point files in index
+// order, so local, sharded-then-merged and MPI runs of a sweep give byte-identical results.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,7 @@ struct PointResult {
   std::size_t index = 0;
   std::vector<std::string> values;  // per axis key, in axis order
   bool ok = false;
-  std::string error;  // the failure, when !ok
+  std::string error;                                                   // the failure, when !ok
   std::vector<std::pair<std::string, std::optional<double>>> metrics;  // metricNames() order
   std::vector<std::pair<std::string, std::optional<double>>> derived;
   std::string binding_resource;
@@ -56,7 +56,8 @@ std::vector<Point> ownedPoints(const SweepSpec& spec, const Shard& shard);
 /// Runs the owned points not already done (with resume) on `jobs` threads, saving each as it
 /// finishes; `done` (optional) hears each result. Then writes the results. Returns the results of
 /// the owned points in index order.
-std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec& spec, const SweepOptions& options,
+std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec& spec,
+                                  const SweepOptions& options,
                                   const std::function<void(const PointResult&)>& done = {});
 
 /// Prepares `out` for a run (manifest.json; clears points unless resuming; refuses a folder of a
@@ -67,7 +68,8 @@ void savePoint(const std::filesystem::path& out, const PointResult& r);
 /// Reads the saved points of a folder.
 std::vector<PointResult> loadPoints(const std::filesystem::path& out);
 /// results.csv, results.json, results.html from `results` (sorted by index).
-void writeResults(const std::filesystem::path& out, const SweepSpec& spec, std::vector<PointResult> results);
+void writeResults(const std::filesystem::path& out, const SweepSpec& spec,
+                  std::vector<PointResult> results);
 /// The CSV text (for tests and merge checks).
 std::string resultsCsv(const SweepSpec& spec, const std::vector<PointResult>& results);
 

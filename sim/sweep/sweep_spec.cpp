@@ -27,13 +27,16 @@ std::pair<double, std::string> splitNumber(const std::string& text) {
   return {v, unit};
 }
 
-bool integral(const std::string& text) { return text.find_first_of(".eE") == std::string::npos; }
+bool integral(const std::string& text) {
+  return text.find_first_of(".eE") == std::string::npos;
+}
 
 std::vector<std::string> rangeValues(MapReader& r, spec::Diagnostics& diags) {
   const auto from = r.text("from", Need::kRequired);
   const auto to = r.text("to", Need::kRequired);
   const auto steps = r.integer("steps", Need::kRequired, 2, 100000);
-  const bool log = r.choice<bool>("scale", {{"linear", false}, {"log", true}}, Need::kOptional).value_or(false);
+  const bool log =
+      r.choice<bool>("scale", {{"linear", false}, {"log", true}}, Need::kOptional).value_or(false);
   r.finish();
   if (!from || !to || !steps) return {};
   std::pair<double, std::string> a, b;
@@ -41,11 +44,14 @@ std::vector<std::string> rangeValues(MapReader& r, spec::Diagnostics& diags) {
     a = splitNumber(*from);
     b = splitNumber(*to);
   } catch (const std::exception&) {
-    r.error("from", fmt::format("range ends must be numbers with an optional unit, got '{}' and '{}'", *from, *to));
+    r.error("from",
+            fmt::format("range ends must be numbers with an optional unit, got '{}' and '{}'",
+                        *from, *to));
     return {};
   }
   if (a.second != b.second) {
-    r.error("to", fmt::format("range ends have different units ('{}' and '{}')", a.second, b.second));
+    r.error("to",
+            fmt::format("range ends have different units ('{}' and '{}')", a.second, b.second));
     return {};
   }
   if (!a.second.empty()) {
@@ -66,28 +72,33 @@ std::vector<std::string> rangeValues(MapReader& r, spec::Diagnostics& diags) {
   for (std::int64_t i = 0; i < *steps; ++i) {
     const double t = static_cast<double>(i) / static_cast<double>(*steps - 1);
     double v = log ? a.first * std::pow(b.first / a.first, t) : a.first + (b.first - a.first) * t;
-    std::string text = ints ? fmt::format("{}", static_cast<std::int64_t>(std::llround(v))) : fmt::format("{:.6g}", v);
+    std::string text = ints ? fmt::format("{}", static_cast<std::int64_t>(std::llround(v)))
+                            : fmt::format("{:.6g}", v);
     if (!a.second.empty()) text += " " + a.second;
-    if (out.empty() || out.back() != text) out.push_back(text);  // integer rounding may repeat a value
+    if (out.empty() || out.back() != text)
+      out.push_back(text);  // integer rounding may repeat a value
   }
   return out;
 }
 
-std::optional<AxisKey> readKey(const ConfigNode& node, const std::string& path, spec::Diagnostics& diags) {
+std::optional<AxisKey> readKey(const ConfigNode& node, const std::string& path,
+                               spec::Diagnostics& diags) {
   MapReader r(node, path, diags);
   AxisKey k;
   const auto key = r.text("key", Need::kRequired);
   const ConfigNode* values = r.node("values", Need::kOptional);
   const bool has_range = r.has("range");
   if (values != nullptr && has_range) r.error("range", "give values or a range, not both");
-  if (values == nullptr && !has_range) r.error("values", "an axis needs values (a list) or a range");
+  if (values == nullptr && !has_range)
+    r.error("values", "an axis needs values (a list) or a range");
   if (values != nullptr) {
     if (!values->isSequence() || values->children().empty()) {
       r.error("values", "expected a non-empty list of values");
     } else {
       for (const ConfigNode& v : values->children()) {
         if (!v.isScalar()) {
-          diags.error(v.location(), r.keyPath("values"), "each value must be a single value (as for --set)");
+          diags.error(v.location(), r.keyPath("values"),
+                      "each value must be a single value (as for --set)");
           continue;
         }
         k.values.push_back(v.scalar());
@@ -106,7 +117,8 @@ std::optional<AxisKey> readKey(const ConfigNode& node, const std::string& path, 
 // factor := number | name | '(' expr ')' | '-' factor.
 class Parser {
  public:
-  Parser(const std::string& text, const std::vector<std::pair<std::string, std::optional<double>>>* names)
+  Parser(const std::string& text,
+         const std::vector<std::pair<std::string, std::optional<double>>>* names)
       : s_(text), names_(names) {}
   std::optional<double> parse() {
     const auto v = expr();
@@ -118,7 +130,8 @@ class Parser {
 
  private:
   void skip() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_])))
+      ++i_;
   }
   [[noreturn]] void fail(const std::string& what) {
     throw std::invalid_argument(fmt::format("in '{}' at {}: {}", s_, i_ + 1, what));
@@ -130,8 +143,10 @@ class Parser {
       if (i_ >= s_.size() || (s_[i_] != '+' && s_[i_] != '-')) return v;
       const char op = s_[i_++];
       const auto w = term();
-      if (!v || !w) v = std::nullopt;
-      else v = op == '+' ? *v + *w : *v - *w;
+      if (!v || !w)
+        v = std::nullopt;
+      else
+        v = op == '+' ? *v + *w : *v - *w;
     }
   }
   std::optional<double> term() {
@@ -141,8 +156,10 @@ class Parser {
       if (i_ >= s_.size() || (s_[i_] != '*' && s_[i_] != '/')) return v;
       const char op = s_[i_++];
       const auto w = factor();
-      if (!v || !w || (op == '/' && *w == 0)) v = std::nullopt;
-      else v = op == '*' ? *v * *w : *v / *w;
+      if (!v || !w || (op == '/' && *w == 0))
+        v = std::nullopt;
+      else
+        v = op == '*' ? *v * *w : *v / *w;
     }
   }
   std::optional<double> factor() {
@@ -170,7 +187,8 @@ class Parser {
     }
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       const std::size_t start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) ++i_;
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_'))
+        ++i_;
       const std::string name = s_.substr(start, i_ - start);
       used.push_back(name);
       if (names_ == nullptr) return 1.0;
@@ -197,8 +215,9 @@ std::string Axis::name() const {
   return n;
 }
 
-std::optional<double> evaluate(const std::string& expression,
-                               const std::vector<std::pair<std::string, std::optional<double>>>& names) {
+std::optional<double> evaluate(
+    const std::string& expression,
+    const std::vector<std::pair<std::string, std::optional<double>>>& names) {
   Parser p(expression, &names);
   return p.parse();
 }
@@ -210,9 +229,16 @@ std::vector<std::string> expressionNames(const std::string& expression) {
 }
 
 const std::vector<std::string>& metricNames() {
-  static const std::vector<std::string> kNames{"ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s",
-                                               "tokens_per_s_per_user", "energy_per_token_j", "avg_power_w",
-                                               "chips", "memory_bytes", "matrix_utilization"};
+  static const std::vector<std::string> kNames{"ttft_s",
+                                               "tpot_s",
+                                               "e2e_s",
+                                               "output_tokens_per_s",
+                                               "tokens_per_s_per_user",
+                                               "energy_per_token_j",
+                                               "avg_power_w",
+                                               "chips",
+                                               "memory_bytes",
+                                               "matrix_utilization"};
   return kNames;
 }
 
@@ -230,8 +256,10 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
   s.system = r.text("system", Need::kRequired).value_or("");
   s.scenario = r.text("scenario", Need::kRequired).value_or("");
   s.sets = r.textList("set", Need::kOptional).value_or(std::vector<std::string>{});
-  s.zip = r.choice<bool>("combine", {{"product", false}, {"zip", true}}, Need::kOptional).value_or(false);
-  s.plot = r.textList("plot", Need::kOptional).value_or(std::vector<std::string>{"tokens_per_s_per_user"});
+  s.zip = r.choice<bool>("combine", {{"product", false}, {"zip", true}}, Need::kOptional)
+              .value_or(false);
+  s.plot = r.textList("plot", Need::kOptional)
+               .value_or(std::vector<std::string>{"tokens_per_s_per_user"});
   if (const ConfigNode* axes = r.node("axes", Need::kRequired)) {
     if (!axes->isSequence() || axes->children().empty()) {
       r.error("axes", "expected a non-empty list of axes");
@@ -245,17 +273,20 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
           const ConfigNode* list = z.node("zip", Need::kRequired);
           z.finish();
           if (list == nullptr || !list->isSequence() || list->children().size() < 2) {
-            diags.error(item.location(), path + ".zip", "expected a list of two or more {key, values} entries");
+            diags.error(item.location(), path + ".zip",
+                        "expected a list of two or more {key, values} entries");
             continue;
           }
           for (std::size_t j = 0; j < list->children().size(); ++j) {
-            if (auto k = readKey(list->children()[j], fmt::format("{}.zip[{}]", path, j), diags)) axis.keys.push_back(*k);
+            if (auto k = readKey(list->children()[j], fmt::format("{}.zip[{}]", path, j), diags))
+              axis.keys.push_back(*k);
           }
           for (const AxisKey& k : axis.keys) {
             if (k.values.size() != axis.keys.front().values.size()) {
               diags.error(item.location(), path + ".zip",
                           fmt::format("zipped keys need equally many values ({} has {}, {} has {})",
-                                      axis.keys.front().key, axis.keys.front().values.size(), k.key, k.values.size()));
+                                      axis.keys.front().key, axis.keys.front().values.size(), k.key,
+                                      k.values.size()));
               break;
             }
           }
@@ -269,8 +300,9 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
   if (s.zip) {
     for (const Axis& a : s.axes) {
       if (a.size() != s.axes.front().size()) {
-        r.error("combine", fmt::format("combine: zip needs axes of equal length ({} has {} values, {} has {})",
-                                       s.axes.front().name(), s.axes.front().size(), a.name(), a.size()));
+        r.error("combine",
+                fmt::format("combine: zip needs axes of equal length ({} has {} values, {} has {})",
+                            s.axes.front().name(), s.axes.front().size(), a.name(), a.size()));
         break;
       }
     }
@@ -284,8 +316,9 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
       try {
         for (const std::string& n : expressionNames(e.scalar())) {
           if (std::find(metricNames().begin(), metricNames().end(), n) == metricNames().end()) {
-            diags.error(e.location(), "derived." + e.key(),
-                        fmt::format("unknown metric '{}'{}", n, spec::didYouMean(n, metricNames())));
+            diags.error(
+                e.location(), "derived." + e.key(),
+                fmt::format("unknown metric '{}'{}", n, spec::didYouMean(n, metricNames())));
           }
         }
       } catch (const std::invalid_argument& ex) {
@@ -295,7 +328,8 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
     }
   }
   std::vector<std::string> plottable = metricNames();
-  for (const Derived& d : s.derived) plottable.push_back(d.name);
+  for (const Derived& d : s.derived)
+    plottable.push_back(d.name);
   for (const std::string& p : s.plot) {
     if (std::find(plottable.begin(), plottable.end(), p) == plottable.end()) {
       r.error("plot", fmt::format("unknown metric '{}'{}", p, spec::didYouMean(p, plottable)));
@@ -306,7 +340,8 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
   // The fingerprint: the resolved document's YAML (FNV-1a).
   s.yaml = spec::toYaml(doc);
   std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s.yaml) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : s.yaml)
+    h = (h ^ c) * 1099511628211ULL;
   s.fingerprint = fmt::format("{:016x}", h);
   return s;
 }
@@ -315,7 +350,8 @@ std::vector<Point> points(const SweepSpec& spec) {
   std::vector<Point> out;
   if (spec.axes.empty()) return out;
   if (spec.zip) {
-    for (std::size_t i = 0; i < spec.axes.front().size(); ++i) out.push_back({i, std::vector<std::size_t>(spec.axes.size(), i)});
+    for (std::size_t i = 0; i < spec.axes.front().size(); ++i)
+      out.push_back({i, std::vector<std::size_t>(spec.axes.size(), i)});
     return out;
   }
   std::vector<std::size_t> at(spec.axes.size(), 0);
@@ -333,7 +369,8 @@ std::vector<Point> points(const SweepSpec& spec) {
 std::vector<std::string> assignments(const SweepSpec& spec, const Point& point) {
   std::vector<std::string> out = spec.sets;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-    for (const AxisKey& k : spec.axes[a].keys) out.push_back(k.key + "=" + k.values.at(point.at[a]));
+    for (const AxisKey& k : spec.axes[a].keys)
+      out.push_back(k.key + "=" + k.values.at(point.at[a]));
   }
   return out;
 }

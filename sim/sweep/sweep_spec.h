@@ -76,10 +76,11 @@ std::vector<Point> points(const SweepSpec& spec);
 std::vector<std::string> assignments(const SweepSpec& spec, const Point& point);
 
 /// A derived column's value from named metrics: + - * / and parentheses over names and numbers;
-/// nullopt when a name has no value (or divides by zero). Throws ConfigError-free std::invalid_argument
-/// for malformed text (loadSweep checks every expression up front).
-std::optional<double> evaluate(const std::string& expression,
-                               const std::vector<std::pair<std::string, std::optional<double>>>& names);
+/// nullopt when a name has no value (or divides by zero). Throws ConfigError-free
+/// std::invalid_argument for malformed text (loadSweep checks every expression up front).
+std::optional<double> evaluate(
+    const std::string& expression,
+    const std::vector<std::pair<std::string, std::optional<double>>>& names);
 /// Names an expression uses; throws std::invalid_argument when it does not parse.
 std::vector<std::string> expressionNames(const std::string& expression);
 

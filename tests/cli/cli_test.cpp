@@ -1,8 +1,9 @@
-#include <unistd.h>
+#include "support/cli.h"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -10,13 +11,14 @@
 #include "sim/app/app.h"
 #include "sim/app/commands.h"
 #include "support.h"
-#include "support/cli.h"
 
 using namespace archsim;
 
 namespace {
 using Result = test::CliResult;
-Result run(std::vector<std::string> args) { return test::runCli(std::move(args)); }
+Result run(std::vector<std::string> args) {
+  return test::runCli(std::move(args));
+}
 }  // namespace
 
 TEST_CASE("--version and --help succeed; usage errors exit 2") {
@@ -89,7 +91,9 @@ TEST_CASE("check exits 0 on valid files and 2 listing every error of every bad f
   CHECK(run({"check", bad + "/does-not-exist.yaml"}).code == 2);
 }
 
-TEST_CASE("graph llama2-70b decode: 69.0 B params, ~138 GB weights, 327,680 B of KV per token, ~1 FLOP/B") {
+TEST_CASE(
+    "graph llama2-70b decode: 69.0 B params, ~138 GB weights, 327,680 B of KV per token, ~1 "
+    "FLOP/B") {
   const Result r = run({"graph", "llama2-70b-decode"});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("68.98 B (68976648192 params)") != std::string::npos);
@@ -108,7 +112,8 @@ TEST_CASE("graph llama2-70b decode: 69.0 B params, ~138 GB weights, 327,680 B of
 }
 
 TEST_CASE("graph --dot writes Graphviz with layer 0 expanded and the rest collapsed") {
-  const auto file = std::filesystem::temp_directory_path() / ("archsim-dot-" + std::to_string(::getpid()) + ".dot");
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("archsim-dot-" + std::to_string(::getpid()) + ".dot");
   const Result r = run({"graph", "llama2-7b-decode", "--dot", file.string()});
   REQUIRE(r.code == 0);
   std::ifstream in(file);
@@ -126,20 +131,22 @@ TEST_CASE("graph --dot writes Graphviz with layer 0 expanded and the rest collap
 TEST_CASE("graph prints warnings to stderr and the summary to stdout") {
   const Result r = run({"graph", "gpt3-175b-decode"});
   CHECK(r.code == 0);
-  CHECK(r.err.find("warning: key 'kv_length': 3072 tokens exceed the model's 2048 learned positions") !=
+  CHECK(r.err.find(
+            "warning: key 'kv_length': 3072 tokens exceed the model's 2048 learned positions") !=
         std::string::npos);
   CHECK(r.out.find("scenario gpt3-175b-decode") != std::string::npos);
 }
 
 TEST_CASE("run writes stats.json with the stable metric keys; --json prints the same document") {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-run-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-run-" + std::to_string(::getpid()));
   const Result r = run({"run", "h100-sxm5", "llama2-7b-decode", "--out", dir.string()});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("tpot_s") != std::string::npos);
   std::ifstream in(dir / "stats.json");
   const auto stats = nlohmann::json::parse(in);
-  for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "tokens_per_s_per_user",
-                          "energy_per_token_j", "avg_power_w", "chips"}) {
+  for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s",
+                          "tokens_per_s_per_user", "energy_per_token_j", "avg_power_w", "chips"}) {
     CAPTURE(key);
     CHECK(stats["metrics"].contains(key));
   }
@@ -158,34 +165,43 @@ TEST_CASE("run writes stats.json with the stable metric keys; --json prints the 
 }
 
 TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits 2") {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-run2-" + std::to_string(::getpid()));
-  CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--set", "chip.memory.hbm.channels=40",
-             "--set", "chip.memory.hbm.bandwidth=1.675 TB/s", "--out", dir.string()})
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-run2-" + std::to_string(::getpid()));
+  CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--set",
+             "chip.memory.hbm.channels=40", "--set", "chip.memory.hbm.bandwidth=1.675 TB/s",
+             "--out", dir.string()})
             .code == 0);
-  const Result typo = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "bacth=4", "--out", dir.string()});
+  const Result typo =
+      run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "bacth=4", "--out", dir.string()});
   CHECK(typo.code == 2);
   CHECK(typo.err.find("did you mean 'batch'?") != std::string::npos);
   const Result groq = run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string()});
   CHECK(groq.code == 2);
   CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
   // A plan bigger than the system, and a model too big for the default one-chip plan.
-  const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16", "--out", dir.string()});
+  const Result multi = run(
+      {"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16", "--out", dir.string()});
   CHECK(multi.code == 2);
-  CHECK(multi.err.find("the plan needs 16 chips (tp 16 x pp 1 x dp 1), system DGX-H100 has 8") != std::string::npos);
+  CHECK(multi.err.find("the plan needs 16 chips (tp 16 x pp 1 x dp 1), system DGX-H100 has 8") !=
+        std::string::npos);
   const Result big = run({"run", "dgx-h100", "llama2-70b-decode", "--out", dir.string()});
   CHECK(big.code == 2);
-  CHECK(big.err.find("plan tp 1 x pp 1 x dp 1: llama2-70b needs 138.6 GB in hbm") != std::string::npos);
+  CHECK(big.err.find("plan tp 1 x pp 1 x dp 1: llama2-70b needs 138.6 GB in hbm") !=
+        std::string::npos);
   CHECK(big.err.find("'parallel: auto' or 'archsim fit'") != std::string::npos);
-  const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "placement.weights=resident",
-                             "--out", dir.string()});
+  const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set",
+                             "placement.weights=resident", "--out", dir.string()});
   CHECK(forced.code == 2);
   CHECK(forced.err.find("no SRAM that persists between ops") != std::string::npos);
-  const Result unwritable = run({"run", "h100-sxm5", "tiny-llama-decode", "--out", "/proc/archsim-cannot-write"});
+  const Result unwritable =
+      run({"run", "h100-sxm5", "tiny-llama-decode", "--out", "/proc/archsim-cannot-write"});
   CHECK(unwritable.code == 2);
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; --json; a bad --level exits 2") {
+TEST_CASE(
+    "fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; --json; a bad --level "
+    "exits 2") {
   const Result text = run({"fit", "groqchip", "llama2-70b-decode"});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("fewest chips: 656 — plan tp 16 x pp 41") != std::string::npos);
@@ -202,7 +218,8 @@ TEST_CASE("fit: GroqChip holds Llama-2-70B (fp16) on 656 chips, tp 16 x pp 41; -
 }
 
 TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats.json per run") {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-compare-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-compare-" + std::to_string(::getpid()));
   const Result r = run({"compare", "--json", "--out", dir.string()});
   REQUIRE(r.code == 0);
   const auto rows = nlohmann::json::parse(r.out);  // stdout is only JSON
@@ -218,23 +235,28 @@ TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats
   CHECK(rows[3]["chips"] == 1);
   // Ratios are to the first column of the scenario's table.
   CHECK(rows[1]["tokens_per_s_per_user_ratio"].get<double>() ==
-        doctest::Approx(rows[1]["tokens_per_s_per_user"].get<double>() / rows[0]["tokens_per_s_per_user"].get<double>())
+        doctest::Approx(rows[1]["tokens_per_s_per_user"].get<double>() /
+                        rows[0]["tokens_per_s_per_user"].get<double>())
             .epsilon(1e-4));
-  for (const char* f : {"comparison.txt", "comparison.md", "comparison.csv", "comparison.json", "comparison.html"}) {
+  for (const char* f : {"comparison.txt", "comparison.md", "comparison.csv", "comparison.json",
+                        "comparison.html"}) {
     CAPTURE(f);
     CHECK(std::filesystem::exists(dir / f));
   }
-  CHECK(std::filesystem::exists(dir / "runs" / "llama2-70b-w8-decode-tp8-on-DGX-H100" / "stats.json"));
+  CHECK(std::filesystem::exists(dir / "runs" / "llama2-70b-w8-decode-tp8-on-DGX-H100" /
+                                "stats.json"));
 }
 
 TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad forms exit 2") {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-compare2-" + std::to_string(::getpid()));
-  const Result r = run({"compare", "h100-sxm5", "a100-sxm4", "--scenario", "tiny-llama-decode", "groqchip:tiny-llama-decode",
-                        "--format", "csv", "--out", dir.string()});
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-compare2-" + std::to_string(::getpid()));
+  const Result r = run({"compare", "h100-sxm5", "a100-sxm4", "--scenario", "tiny-llama-decode",
+                        "groqchip:tiny-llama-decode", "--format", "csv", "--out", dir.string()});
   REQUIRE(r.code == 0);
   std::istringstream csv(r.out);
   std::vector<std::string> lines;
-  for (std::string line; std::getline(csv, line);) lines.push_back(line);
+  for (std::string line; std::getline(csv, line);)
+    lines.push_back(line);
   REQUIRE(lines.size() == 4);  // header + 3 runs
   CHECK(lines[1].find("H100-SXM5-80GB") != std::string::npos);
   CHECK(lines[3].find("GroqChip") != std::string::npos);

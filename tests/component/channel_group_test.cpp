@@ -102,13 +102,16 @@ TEST_CASE("ChannelGroup: stats count bytes and per-channel busy time") {
   CHECK(sim.stats().findStat("g.max_channel_utilization")->value() == doctest::Approx(1.0));
 }
 
-TEST_CASE("ChannelGroup: reserve() occupies each channel exactly for its stripe() share (random transfers)") {
+TEST_CASE(
+    "ChannelGroup: reserve() occupies each channel exactly for its stripe() share (random "
+    "transfers)") {
   std::mt19937_64 rng(3);
   for (int trial = 0; trial < 300; ++trial) {
     Simulation sim;
     const auto channels = static_cast<std::uint32_t>(1 + rng() % 16);
     const std::uint64_t granule = 64 << (rng() % 3);
-    ChannelGroup& g = sim.add<ChannelGroup>("g", sim.stats(), channels, granule, 3'000'000'000ULL, 0);
+    ChannelGroup& g =
+        sim.add<ChannelGroup>("g", sim.stats(), channels, granule, 3'000'000'000ULL, 0);
     const std::uint64_t address = rng() % 100'000;
     const std::uint64_t bytes = 1 + rng() % (trial % 2 ? 500 : 200'000);
     std::vector<std::uint64_t> per;

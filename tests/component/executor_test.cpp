@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include "sim/exec/memory_system.h"
 #include "sim/exec/chip_run.h"
+#include "sim/exec/memory_system.h"
 #include "sim/graph/microbench.h"
 #include "support.h"
 
@@ -13,7 +13,8 @@ using namespace archsim::test;
 namespace {
 
 /// One matrix unit of 1024 bf16 MACs/cycle at 1 GHz; memory as given.
-std::string testChip(const std::string& memory, const std::string& style = "{style: kernel, launch_overhead: 1 us}",
+std::string testChip(const std::string& memory,
+                     const std::string& style = "{style: kernel, launch_overhead: 1 us}",
                      int units = 1) {
   return fmt::format(R"(kind: chip
 name: Test
@@ -30,7 +31,8 @@ power: {{tdp: 100 W, static: 10 W}}
 }
 
 const char* kOneChannelDram =
-    "  dram: {kind: dram, technology: hbm3, size: 1 GB, channels: 1, channel_bandwidth: 1 TB/s, interleave: 256 B, "
+    "  dram: {kind: dram, technology: hbm3, size: 1 GB, channels: 1, channel_bandwidth: 1 TB/s, "
+    "interleave: 256 B, "
     "latency: 100 ns}";
 
 spec::SystemSpec systemOf(const std::string& chip_yaml) {
@@ -51,7 +53,8 @@ spec::ScenarioSpec gemmScenario() {
 
 double gemmSeconds(const spec::SystemSpec& sys, std::uint64_t m, std::uint64_t n, std::uint64_t k) {
   const spec::ScenarioSpec s = gemmScenario();
-  exec::ChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
+  exec::ChipRun run(
+      sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
   return run.result().metrics.e2e_s;
 }
 
@@ -63,13 +66,17 @@ TEST_CASE("One GEMM tile on one idle unit ends at exactly the formula tick") {
   // Compute: 16*32*64 MACs / 1024 per cycle = 32 cycles = 32 ns, after the fetch (one K chunk).
   const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
   const Tick launch = 1'000'000, fetch = 6144 + 100'000, compute = 32'000;
-  CHECK(gemmSeconds(sys, 16, 32, 64) == doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
+  CHECK(gemmSeconds(sys, 16, 32, 64) ==
+        doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
 }
 
-TEST_CASE("A streamed weight tile's fetch ends at the channel group's formula tick; a cache hit is cheaper by the formula") {
+TEST_CASE(
+    "A streamed weight tile's fetch ends at the channel group's formula tick; a cache hit is "
+    "cheaper by the formula") {
   const std::string memory =
       "  l2: {kind: cache, size: 1 MiB, line: 128 B, bandwidth: 2 TB/s, latency: 50 ns}\n"
-      "  hbm: {kind: dram, technology: hbm3, size: 1 GB, channels: 8, channel_bandwidth: 100 GB/s, interleave: 256 B, "
+      "  hbm: {kind: dram, technology: hbm3, size: 1 GB, channels: 8, channel_bandwidth: 100 GB/s, "
+      "interleave: 256 B, "
       "latency: 200 ns}";
   const spec::SystemSpec sys = systemOf(testChip(memory));
   const spec::ScenarioSpec s = gemmScenario();
@@ -78,7 +85,8 @@ TEST_CASE("A streamed weight tile's fetch ends at the channel group's formula ti
   Simulation sim;
   hw::Chip chip(sim, sys.chip, sim.stats(), "chip0");
   exec::MemorySystem memory_system(chip, placement);
-  const map::StableId weight = placement.stable(*w.prefillGraph(), 1);  // B: 128 x 512 bf16 = 128 KiB
+  const map::StableId weight =
+      placement.stable(*w.prefillGraph(), 1);  // B: 128 x 512 bf16 = 128 KiB
   exec::OpCounters counters(chip.levels().size());
   // 64 KiB striped over 8 channels in 256 B granules: 8 KiB per channel at 100 GB/s.
   const Tick miss = memory_system.read(weight, 0, 65536, counters);
@@ -94,7 +102,8 @@ TEST_CASE("A streamed weight tile's fetch ends at the channel group's formula ti
 
 TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
   // Four units, weights resident in a fast SRAM, dataflow (no launch cost): compute-bound tiles.
-  const std::string memory = "  sram: {kind: sram, size: 256 MiB, bandwidth: 1000 TB/s, latency: 1 ns}";
+  const std::string memory =
+      "  sram: {kind: sram, size: 256 MiB, bandwidth: 1000 TB/s, latency: 1 ns}";
   const spec::SystemSpec sys = systemOf(testChip(memory, "{style: dataflow}", 4));
   // 16 x 32 is the smallest tile, so 16 x 160 cannot split below 5 tiles.
   const double four = gemmSeconds(sys, 16, 4 * 32, 65536);  // 4 tiles of 16 x 32: one wave
@@ -114,7 +123,8 @@ TEST_CASE("Simulation::resetStats starts a new window") {
   port.reserve(500);
   sim.run(3000);
   CHECK(sim.stats().findStat("port.bytes")->value() == 500.0);
-  CHECK(sim.stats().findStat("port.utilization")->value() == doctest::Approx(0.5));  // 500 of 1000 ps
+  CHECK(sim.stats().findStat("port.utilization")->value() ==
+        doctest::Approx(0.5));  // 500 of 1000 ps
 }
 
 TEST_CASE("The software op overhead and the launch overhead add exactly to an op's start") {
@@ -122,6 +132,7 @@ TEST_CASE("The software op overhead and the launch overhead add exactly to an op
   spec::ScenarioSpec s = gemmScenario();
   const double base = gemmSeconds(sys, 16, 32, 64);
   s.software.op_overhead_ps = 7'000'000;  // 7 us
-  exec::ChipRun run(sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
+  exec::ChipRun run(
+      sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
   CHECK(run.result().metrics.e2e_s == doctest::Approx(base + 7e-6).epsilon(1e-12));
 }

@@ -1,12 +1,13 @@
 // Parallel plans: sharded graphs hold exactly their share, stages balance, fit finds the exact
 // fewest chips, and the pipeline composition lands on the textbook closed forms.
-#include <doctest/doctest.h>
+#include "sim/map/parallel.h"
 
 #include <numeric>
 
+#include <doctest/doctest.h>
+
 #include "sim/exec/pipeline.h"
 #include "sim/graph/workload.h"
-#include "sim/map/parallel.h"
 #include "support.h"
 
 using namespace archsim;
@@ -41,18 +42,22 @@ Collectives collectives(const graph::Graph& g, std::uint64_t kv) {
 }
 
 /// One rank's graphs for `plan` over the whole model (one stage).
-std::unique_ptr<graph::Workload> rankWorkload(const spec::ScenarioSpec& s, const spec::ParallelPlan& plan) {
+std::unique_ptr<graph::Workload> rankWorkload(const spec::ScenarioSpec& s,
+                                              const spec::ParallelPlan& plan) {
   map::ParallelLayout layout;
   layout.plan = plan;
   layout.replica_batch = s.batch;
   layout.micro_batch = s.batch;
   layout.stages = {{0, s.model.layers, true, true}};
-  return std::make_unique<graph::Workload>(map::rankScenario(s, layout), map::stageShard(s, layout, 0));
+  return std::make_unique<graph::Workload>(map::rankScenario(s, layout),
+                                           map::stageShard(s, layout, 0));
 }
 
 }  // namespace
 
-TEST_CASE("Tensor parallelism: a rank holds 1/tp of every matrix, all of every norm, and all-reduces twice a layer") {
+TEST_CASE(
+    "Tensor parallelism: a rank holds 1/tp of every matrix, all of every norm, and all-reduces "
+    "twice a layer") {
   const spec::ScenarioSpec s = scenario("llama2-70b-decode");
   const graph::Workload full(s);
   spec::ParallelPlan plan;
@@ -63,15 +68,19 @@ TEST_CASE("Tensor parallelism: a rank holds 1/tp of every matrix, all of every n
   const std::uint64_t norms = (2 * 80 + 1) * 8192 * 2;
   CHECK(weightBytes(g) == (weightBytes(*full.decodeGraph()) - norms) / 8 + norms);
   const Collectives c = collectives(g, 2048);
-  CHECK(c.count.at(graph::CollectiveKind::kAllReduce) == 2 * 80 + 1);  // + the vocab-parallel embedding
-  CHECK(c.bytes.at(graph::CollectiveKind::kAllReduce) == (2 * 80 + 1) * 8192 * 2);  // one token's hidden state
-  CHECK(c.count.at(graph::CollectiveKind::kAllGather) == 1);  // the sampling candidates
+  CHECK(c.count.at(graph::CollectiveKind::kAllReduce) ==
+        2 * 80 + 1);  // + the vocab-parallel embedding
+  CHECK(c.bytes.at(graph::CollectiveKind::kAllReduce) ==
+        (2 * 80 + 1) * 8192 * 2);                                 // one token's hidden state
+  CHECK(c.count.at(graph::CollectiveKind::kAllGather) == 1);      // the sampling candidates
   CHECK(c.bytes.at(graph::CollectiveKind::kAllGather) == 8 * 8);  // (value, index) x 8 ranks
   // GQA: 8 KV heads over 8 ranks, one each; the KV cache per rank is 1/8.
   CHECK(graph::kvBytesPerToken(rank->scenario().model, rank->scenario().dtypes.kv) == 327680 / 8);
 }
 
-TEST_CASE("Sequence parallelism: reduce-scatter after, all-gather before each block; the same bytes as all-reduce") {
+TEST_CASE(
+    "Sequence parallelism: reduce-scatter after, all-gather before each block; the same bytes as "
+    "all-reduce") {
   const spec::ScenarioSpec s = scenario("llama2-7b-prefill", {"prompt_tokens=64"});
   spec::ParallelPlan plan;
   plan.tp = 4;
@@ -79,7 +88,8 @@ TEST_CASE("Sequence parallelism: reduce-scatter after, all-gather before each bl
   const auto rank = rankWorkload(s, plan);
   const Collectives c = collectives(*rank->prefillGraph(), 64);
   CHECK(c.count.at(graph::CollectiveKind::kReduceScatter) == 2 * 32 + 1);
-  CHECK(c.count.at(graph::CollectiveKind::kAllGather) == 2 * 32 + 1 + 1);  // + final norm, + sampling
+  CHECK(c.count.at(graph::CollectiveKind::kAllGather) ==
+        2 * 32 + 1 + 1);  // + final norm, + sampling
   CHECK(c.bytes.at(graph::CollectiveKind::kReduceScatter) == (2 * 32 + 1) * 64 * 4096 * 2);
   CHECK(c.count.count(graph::CollectiveKind::kAllReduce) == 0);
   // Norms and residual adds run on 64 / 4 = 16 rows.
@@ -88,7 +98,9 @@ TEST_CASE("Sequence parallelism: reduce-scatter after, all-gather before each bl
   }
 }
 
-TEST_CASE("Expert parallelism: all-to-all dispatch and combine around each MoE block, experts / ep per rank") {
+TEST_CASE(
+    "Expert parallelism: all-to-all dispatch and combine around each MoE block, experts / ep per "
+    "rank") {
   const spec::ScenarioSpec s = scenario("mixtral-8x7b-decode", {"batch=8"});
   spec::ParallelPlan plan;
   plan.tp = 2;
@@ -107,20 +119,25 @@ TEST_CASE("Expert parallelism: all-to-all dispatch and combine around each MoE b
   CHECK(experts == std::set<int>{0, 1, 2, 3});
 }
 
-TEST_CASE("Stages balance bytes: with equal layers the first and last stage take the smaller shares") {
+TEST_CASE(
+    "Stages balance bytes: with equal layers the first and last stage take the smaller shares") {
   const auto stages = map::balanceStages(80, 3, 10, 5, 5);
   REQUIRE(stages.size() == 3);
   CHECK(stages[0] == map::StageLayers{0, 26, true, false});
   CHECK(stages[1] == map::StageLayers{26, 53, false, false});
   CHECK(stages[2] == map::StageLayers{53, 80, false, true});
-  CHECK(map::tensorParallelDegrees(scenario("llama2-70b-decode").model) == std::vector<std::uint32_t>{1, 2, 4, 8, 16, 32, 64});
+  CHECK(map::tensorParallelDegrees(scenario("llama2-70b-decode").model) ==
+        std::vector<std::uint32_t>{1, 2, 4, 8, 16, 32, 64});
 }
 
-TEST_CASE("fit: Llama-2-70B needs 656 GroqChips at fp16 (tp 16 x pp 41) and 328 at int8 (tp 8 x pp 41)") {
+TEST_CASE(
+    "fit: Llama-2-70B needs 656 GroqChips at fp16 (tp 16 x pp 41) and 328 at int8 (tp 8 x pp 41)") {
   const spec::ChipSpec groq = spec::loadSystem(presetCatalog(), "groqchip").spec.chip;
-  for (const auto& [weights, chips, tp] : {std::tuple{"bf16", 656, 16}, std::tuple{"int8", 328, 8}}) {
+  for (const auto& [weights, chips, tp] :
+       {std::tuple{"bf16", 656, 16}, std::tuple{"int8", 328, 8}}) {
     CAPTURE(weights);
-    const spec::ScenarioSpec s = scenario("llama2-70b-decode", {std::string("dtypes.weights=") + weights});
+    const spec::ScenarioSpec s =
+        scenario("llama2-70b-decode", {std::string("dtypes.weights=") + weights});
     const map::FitResult f = map::fit(groq, s, std::nullopt, 8);
     CHECK(f.level == "sram");
     CHECK(f.chips == static_cast<std::uint64_t>(chips));
@@ -151,8 +168,8 @@ TEST_CASE("fit: Llama-2-70B needs 656 GroqChips at fp16 (tp 16 x pp 41) and 328 
 
 TEST_CASE("Pipeline: p stages, m microbatches take (m + p - 1) t + (p - 1) x on idle links") {
   const spec::SystemSpec ring = ringSystem(4);
-  constexpr Tick t = 1'000'000'000;                 // 1 ms a stage
-  constexpr std::uint64_t S = 10'000'000;            // 10 MB of activations
+  constexpr Tick t = 1'000'000'000;                                 // 1 ms a stage
+  constexpr std::uint64_t S = 10'000'000;                           // 10 MB of activations
   const Tick x = transferTicks(S, 100'000'000'000ULL) + 1'000'000;  // one hop: S / B + 1 us
   for (std::uint32_t m : {1u, 4u}) {
     exec::PipelineInput in;
@@ -166,12 +183,15 @@ TEST_CASE("Pipeline: p stages, m microbatches take (m + p - 1) t + (p - 1) x on 
   }
 }
 
-TEST_CASE("Pipelined decode: the step period is p t + transfers + token return, or m t once microbatches fill it") {
+TEST_CASE(
+    "Pipelined decode: the step period is p t + transfers + token return, or m t once microbatches "
+    "fill it") {
   const spec::SystemSpec ring = ringSystem(4);
   constexpr Tick t = 1'000'000'000;
   constexpr std::uint64_t S = 16384;
   const Tick x = transferTicks(S, 100'000'000'000ULL) + 1'000'000;
-  const Tick y = transferTicks(4, 100'000'000'000ULL) + 1'000'000;  // chip 3 -> chip 0 is one hop on the ring
+  const Tick y =
+      transferTicks(4, 100'000'000'000ULL) + 1'000'000;  // chip 3 -> chip 0 is one hop on the ring
   for (std::uint32_t m : {1u, 8u}) {
     exec::PipelineInput in;
     in.stage_steps.assign(4, {t, t, t});

@@ -2,7 +2,6 @@
 // system preset running a scenario that fits it, and the SRAM-vs-HBM comparison.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "sim/exec/system_run.h"
@@ -18,7 +17,8 @@ struct Loaded {
   spec::ScenarioSpec scenario;
 };
 
-Loaded load(const std::string& system, const std::string& scenario, const std::vector<std::string>& sets = {}) {
+Loaded load(const std::string& system, const std::string& scenario,
+            const std::vector<std::string>& sets = {}) {
   const spec::Catalog catalog = test::presetCatalog();
   return {spec::loadSystem(catalog, system).spec, spec::loadScenario(catalog, scenario, sets).spec};
 }
@@ -34,11 +34,14 @@ double networkSeconds(const exec::SystemRun& run) {
 
 }  // namespace
 
-TEST_CASE("Decode at batch 1 on DGX-H100 speeds up sublinearly with TP 1 -> 2 -> 4 -> 8; prefill scales better") {
+TEST_CASE(
+    "Decode at batch 1 on DGX-H100 speeds up sublinearly with TP 1 -> 2 -> 4 -> 8; prefill scales "
+    "better") {
   // Llama-2-13B (26 GB) fits one H100, so TP 1 is a real baseline; 40 heads split 2, 4 and 8 ways.
   std::map<std::uint32_t, double> decode, prefill, network, weights;
   for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
-    const Loaded d = load("dgx-h100", "llama2-7b-decode", {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
+    const Loaded d = load("dgx-h100", "llama2-7b-decode",
+                          {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
     const exec::SystemRun rd(d.system, d.scenario);
     decode[tp] = *rd.result().metrics.tpot_s;
     network[tp] = networkSeconds(rd);
@@ -47,16 +50,17 @@ TEST_CASE("Decode at batch 1 on DGX-H100 speeds up sublinearly with TP 1 -> 2 ->
                           {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
     const exec::SystemRun rp(p.system, p.scenario);
     prefill[tp] = *rp.result().metrics.ttft_s;
-    MESSAGE(fmt::format("tp {}: decode tpot {:.3f} ms (network {:.3f} ms), prefill 2048 tokens {:.3f} ms, "
-                        "weights per chip {:.2f} GB",
-                        tp, decode[tp] * 1e3, network[tp] * 1e3, prefill[tp] * 1e3, weights[tp] / 1e9));
+    MESSAGE(fmt::format(
+        "tp {}: decode tpot {:.3f} ms (network {:.3f} ms), prefill 2048 tokens {:.3f} ms, "
+        "weights per chip {:.2f} GB",
+        tp, decode[tp] * 1e3, network[tp] * 1e3, prefill[tp] * 1e3, weights[tp] / 1e9));
   }
   for (std::uint32_t tp : {2u, 4u, 8u}) {
     CAPTURE(tp);
-    CHECK(decode[tp] < decode[tp / 2]);          // faster ...
-    CHECK(decode[tp / 2] / decode[tp] < 2.0);    // ... but less than 2x per doubling
-    CHECK(weights[tp] < weights[tp / 2]);        // per-chip weight bytes shrink ...
-    CHECK(network[tp] > network[tp / 2]);        // ... while link time grows
+    CHECK(decode[tp] < decode[tp / 2]);        // faster ...
+    CHECK(decode[tp / 2] / decode[tp] < 2.0);  // ... but less than 2x per doubling
+    CHECK(weights[tp] < weights[tp / 2]);      // per-chip weight bytes shrink ...
+    CHECK(network[tp] > network[tp / 2]);      // ... while link time grows
   }
   CHECK(network[1] == 0.0);
   CHECK(prefill[1] / prefill[8] > decode[1] / decode[8]);
@@ -68,14 +72,16 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
       {"cs3-4", {"llama2-70b-decode", {"parallel=auto"}}},
       {"dgx-a100", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"dgx-h100", {"llama2-70b-decode", {"parallel.tp=8"}}},
-      {"dgx-h100-x4", {"llama2-70b-decode", {"batch=2", "parallel.tp=8", "parallel.pp=2", "parallel.dp=2"}}},
+      {"dgx-h100-x4",
+       {"llama2-70b-decode", {"batch=2", "parallel.tp=8", "parallel.pp=2", "parallel.dp=2"}}},
       {"groq-576", {"llama2-70b-w8-decode-auto", {}}},
       {"groqrack", {"llama2-7b-decode", {"dtypes.weights=int8", "parallel=auto"}}},
       {"hgx-h200", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"mi300x-8", {"llama2-70b-decode", {"parallel.tp=8", "parallel.pp=1"}}},
   };
   std::size_t presets = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(test::sourceDir() / "configs" / "systems")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::sourceDir() / "configs" / "systems")) {
     const std::string name = entry.path().stem().string();
     CAPTURE(name);
     ++presets;
@@ -89,9 +95,10 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
     CHECK(m.chips > 1);
     CHECK(m.chips <= l.system.chipCount());
     CHECK(*m.energy_per_token_j > 0);
-    MESSAGE(fmt::format("{:<10} {:<26} {:>4} chips ({}), tpot {:.3f} ms, {:.3g} J/token, bound by {}", name, scenario,
-                        m.chips, run.layout().describe(), *m.tpot_s * 1e3, *m.energy_per_token_j,
-                        run.bindingResource()));
+    MESSAGE(
+        fmt::format("{:<10} {:<26} {:>4} chips ({}), tpot {:.3f} ms, {:.3g} J/token, bound by {}",
+                    name, scenario, m.chips, run.layout().describe(), *m.tpot_s * 1e3,
+                    *m.energy_per_token_j, run.bindingResource()));
   }
   CHECK(presets == plan.size());
 }
@@ -106,7 +113,9 @@ TEST_CASE("A multi-chip run is deterministic: byte-identical stats.json") {
   CHECK(j["parallel"]["stages"].size() == j["parallel"]["pp"]);
 }
 
-TEST_CASE("The comparison: Llama-2-70B decode on DGX-H100 (TP 8) vs Groq-576, and a small model on one of each") {
+TEST_CASE(
+    "The comparison: Llama-2-70B decode on DGX-H100 (TP 8) vs Groq-576, and a small model on one "
+    "of each") {
   struct Case {
     std::string system, scenario;
   };
@@ -118,7 +127,8 @@ TEST_CASE("The comparison: Llama-2-70B decode on DGX-H100 (TP 8) vs Groq-576, an
   std::map<std::string, std::string> bound;
   std::map<std::string, std::uint64_t> memory;
   std::string table =
-      "\nsystem      scenario                    chips   memory     tokens/s/user   energy/token   binding\n";
+      "\nsystem      scenario                    chips   memory     tokens/s/user   energy/token   "
+      "binding\n";
   for (const Case& c : cases) {
     const Loaded l = load(c.system, c.scenario);
     const exec::SystemRun run(l.system, l.scenario);
@@ -126,22 +136,23 @@ TEST_CASE("The comparison: Llama-2-70B decode on DGX-H100 (TP 8) vs Groq-576, an
     m[key] = run.result().metrics;
     bound[key] = run.bindingResource();
     memory[key] = run.memoryBytes();
-    table += fmt::format("{:<11} {:<27} {:>5}   {:>7.1f} GB   {:>13.1f}   {:>10.3g} J   {}\n", c.system, c.scenario,
-                         m[key].chips, static_cast<double>(memory[key]) / 1e9, *m[key].tokens_per_s_per_user,
-                         *m[key].energy_per_token_j, bound[key]);
+    table += fmt::format("{:<11} {:<27} {:>5}   {:>7.1f} GB   {:>13.1f}   {:>10.3g} J   {}\n",
+                         c.system, c.scenario, m[key].chips, static_cast<double>(memory[key]) / 1e9,
+                         *m[key].tokens_per_s_per_user, *m[key].energy_per_token_j, bound[key]);
   }
   MESSAGE(table);
-  const std::string dgx = "dgx-h100/llama2-70b-w8-decode-tp8", groq = "groq-576/llama2-70b-w8-decode-auto";
+  const std::string dgx = "dgx-h100/llama2-70b-w8-decode-tp8",
+                    groq = "groq-576/llama2-70b-w8-decode-auto";
   const std::string h100 = "h100-sxm5/gpt2-w8-decode", chip = "groqchip/gpt2-w8-decode";
   CHECK(m[dgx].chips == 8);
   CHECK(memory[dgx] == 8 * 80'000'000'000ULL);
-  CHECK(m[groq].chips == 328);                            // fit: 41 stages of 8 chips
+  CHECK(m[groq].chips == 328);  // fit: 41 stages of 8 chips
   CHECK(memory[groq] == 328ULL * 220 * 1024 * 1024);
-  CHECK(bound[dgx] == "hbm");                             // weights stream from HBM every token
-  CHECK(bound[groq] != "hbm");                            // no HBM: SRAM, links and compute
+  CHECK(bound[dgx] == "hbm");   // weights stream from HBM every token
+  CHECK(bound[groq] != "hbm");  // no HBM: SRAM, links and compute
   CHECK(*m[groq].tokens_per_s_per_user > *m[dgx].tokens_per_s_per_user);
   CHECK(m[h100].chips == 1);
   CHECK(m[chip].chips == 1);
-  CHECK(bound[h100] == "latency");                        // kernel launches dominate a 124 M-parameter model
+  CHECK(bound[h100] == "latency");  // kernel launches dominate a 124 M-parameter model
   CHECK(*m[chip].tokens_per_s_per_user > *m[h100].tokens_per_s_per_user);
 }

@@ -1,6 +1,5 @@
 // Physics that must emerge from the simulation (direction and rough size), not be typed in.
 #include <doctest/doctest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "sim/exec/system_run.h"
@@ -17,7 +16,8 @@ struct Outcome {
   std::string stats;
 };
 
-Outcome run(const std::string& chip, const std::string& scenario, const std::vector<std::string>& system_sets = {},
+Outcome run(const std::string& chip, const std::string& scenario,
+            const std::vector<std::string>& system_sets = {},
             const std::vector<std::string>& scenario_sets = {}) {
   const spec::Catalog catalog = test::presetCatalog();
   const spec::LoadedSystem sys = spec::loadSystem(catalog, chip, system_sets);
@@ -28,7 +28,8 @@ Outcome run(const std::string& chip, const std::string& scenario, const std::vec
 
 double hitRate(const exec::RunResult& r, graph::TensorRole role) {
   const std::size_t i = exec::roleIndex(role);
-  return static_cast<double>(r.totals.hit_bytes[i]) / static_cast<double>(r.totals.hit_bytes[i] + r.totals.miss_bytes[i]);
+  return static_cast<double>(r.totals.hit_bytes[i]) /
+         static_cast<double>(r.totals.hit_bytes[i] + r.totals.miss_bytes[i]);
 }
 
 /// Matrix FLOPs per second of the weight matmuls, over their busy time.
@@ -43,12 +44,15 @@ double matmulFlopsPerSecond(const exec::RunResult& r) {
 }
 
 double weightBytes(const std::string& scenario) {
-  return static_cast<double>(graph::summarize(graph::Workload(spec::loadScenario(test::presetCatalog(), scenario).spec)).weight_bytes);
+  return static_cast<double>(
+      graph::summarize(graph::Workload(spec::loadScenario(test::presetCatalog(), scenario).spec))
+          .weight_bytes);
 }
 
 }  // namespace
 
-TEST_CASE("Decode at batch 1 is HBM-bound: tpot between weight bytes / peak bandwidth and 1.75x that") {
+TEST_CASE(
+    "Decode at batch 1 is HBM-bound: tpot between weight bytes / peak bandwidth and 1.75x that") {
   const Outcome o = run("h100-sxm5", "llama2-7b-decode");
   const double floor = weightBytes("llama2-7b-decode") / 3.35e12;
   REQUIRE(o.result.metrics.tpot_s);
@@ -65,7 +69,8 @@ TEST_CASE("Batch raises matmul utilization as the roofline says, until compute b
   double previous = 0;
   std::vector<double> rates;
   for (int batch : {1, 8, 32, 128}) {
-    const Outcome o = run("h100-sxm5", "llama2-7b-decode", {}, {"batch=" + std::to_string(batch), "kv_length=512"});
+    const Outcome o = run("h100-sxm5", "llama2-7b-decode", {},
+                          {"batch=" + std::to_string(batch), "kv_length=512"});
     rates.push_back(matmulFlopsPerSecond(o.result));
     CHECK(rates.back() > previous);
     previous = rates.back();
@@ -88,19 +93,25 @@ TEST_CASE("Prefill of 2048 tokens is compute-bound") {
   CHECK(compute / total > 0.8);
   REQUIRE(o.result.metrics.ttft_s);
   // Within 2x of the matmul FLOPs at the achievable tensor peak.
-  const auto flops = static_cast<double>(graph::summarize(graph::Workload(spec::loadScenario(test::presetCatalog(), "llama2-7b-prefill").spec)).total.matrix_flops);
+  const auto flops = static_cast<double>(
+      graph::summarize(
+          graph::Workload(spec::loadScenario(test::presetCatalog(), "llama2-7b-prefill").spec))
+          .total.matrix_flops);
   CHECK(*o.result.metrics.ttft_s >= flops / 989.4e12);
   CHECK(*o.result.metrics.ttft_s <= 2 * flops / (0.94 * 989.4e12));
 }
 
 TEST_CASE("int8 weights make memory-bound decode nearly 2x faster than bf16") {
   const double bf16 = *run("h100-sxm5", "llama2-7b-decode").result.metrics.tpot_s;
-  const double int8 = *run("h100-sxm5", "llama2-7b-decode", {}, {"dtypes.weights=int8"}).result.metrics.tpot_s;
+  const double int8 =
+      *run("h100-sxm5", "llama2-7b-decode", {}, {"dtypes.weights=int8"}).result.metrics.tpot_s;
   CHECK(bf16 / int8 > 1.5);
   CHECK(bf16 / int8 < 2.0);  // the KV cache and activations stay bf16
 }
 
-TEST_CASE("A small model on H100 is served from L2 after the first step; on a GroqChip with no HBM traffic") {
+TEST_CASE(
+    "A small model on H100 is served from L2 after the first step; on a GroqChip with no HBM "
+    "traffic") {
   const Outcome h100 = run("h100-sxm5", "tiny-llama-decode");
   CHECK(hitRate(h100.result, graph::TensorRole::kWeight) >= 0.95);
   const Outcome groq = run("groqchip", "tiny-llama-decode");
@@ -127,20 +138,23 @@ TEST_CASE("Models that do not fit a GroqChip are refused with the reason") {
     run("groqchip", "llama2-7b-decode");
     FAIL("expected a ConfigError");
   } catch (const ConfigError& e) {
-    CHECK(std::string(e.what()).find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
+    CHECK(std::string(e.what()).find("weights need 13.48 GB, sram holds 220 MiB") !=
+          std::string::npos);
   }
 }
 
 TEST_CASE("Energy: joules per token and a warning when average power exceeds the TDP") {
   const Outcome o = run("h100-sxm5", "llama2-7b-decode");
   REQUIRE(o.result.metrics.energy_per_token_j);
-  // Static power x time plus HBM traffic at 31 pJ/B dominate: the 13.5 GB of weights alone cost 0.42 J.
+  // Static power x time plus HBM traffic at 31 pJ/B dominate: the 13.5 GB of weights alone cost
+  // 0.42 J.
   CHECK(*o.result.metrics.energy_per_token_j > 0.42);
   CHECK(*o.result.metrics.energy_per_token_j < 3.0);
   CHECK(o.result.warnings.empty());
   const Outcome hot = run("h100-sxm5", "llama2-7b-decode", {"chip.power.tdp=95 W"});
   bool warned = false;
-  for (const std::string& w : hot.result.warnings) warned |= w.find("exceeds H100-SXM5-80GB's TDP of 95 W") != std::string::npos;
+  for (const std::string& w : hot.result.warnings)
+    warned |= w.find("exceeds H100-SXM5-80GB's TDP of 95 W") != std::string::npos;
   CHECK(warned);
 }
 
@@ -151,6 +165,8 @@ TEST_CASE("Runs are deterministic: byte-identical stats.json") {
 
 TEST_CASE("Dataflow execution removes launch gaps: the same chip runs a small model faster") {
   const double kernel = *run("h100-sxm5", "tiny-llama-decode").result.metrics.tpot_s;
-  const double dataflow = *run("h100-sxm5", "tiny-llama-decode", {"chip.execution={style: dataflow}"}).result.metrics.tpot_s;
+  const double dataflow =
+      *run("h100-sxm5", "tiny-llama-decode", {"chip.execution={style: dataflow}"})
+           .result.metrics.tpot_s;
   CHECK(dataflow < kernel);
 }

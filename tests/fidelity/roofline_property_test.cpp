@@ -1,11 +1,11 @@
 // Property: over every chip preset x {prefill, decode} x small models, no op finishes sooner than
-// its roofline bound — its FLOPs at the peak of the format it computes in, and its bytes at the peak
-// bandwidth of each level it touched — and no run is shorter than its critical path: the longest
-// dependency path of the ops' compute bounds (weight traffic may legitimately be prefetched off
-// the path), nor than any memory level's total traffic at its peak bandwidth.
-#include <doctest/doctest.h>
-
+// its roofline bound — its FLOPs at the peak of the format it computes in, and its bytes at the
+// peak bandwidth of each level it touched — and no run is shorter than its critical path: the
+// longest dependency path of the ops' compute bounds (weight traffic may legitimately be prefetched
+// off the path), nor than any memory level's total traffic at its peak bandwidth.
 #include <map>
+
+#include <doctest/doctest.h>
 
 #include "sim/exec/chip_run.h"
 #include "sim/exec/system_run.h"
@@ -15,18 +15,22 @@ using namespace archsim;
 
 namespace {
 
-double computeBound(const exec::OpRecord& op, const spec::ChipSpec& chip, spec::DType matrix_dtype) {
+double computeBound(const exec::OpRecord& op, const spec::ChipSpec& chip,
+                    spec::DType matrix_dtype) {
   double fastest_vector = 0;
-  for (const auto& [t, peak] : chip.vector.peak_ops_per_s) fastest_vector = std::max(fastest_vector, peak);
-  return std::max(static_cast<double>(op.matrix_flops) / chip.matrix.peak(matrix_dtype).value_or(1e30),
-                  static_cast<double>(op.vector_flops) / fastest_vector) /
+  for (const auto& [t, peak] : chip.vector.peak_ops_per_s)
+    fastest_vector = std::max(fastest_vector, peak);
+  return std::max(
+             static_cast<double>(op.matrix_flops) / chip.matrix.peak(matrix_dtype).value_or(1e30),
+             static_cast<double>(op.vector_flops) / fastest_vector) /
          static_cast<double>(op.executions);
 }
 
 double opBound(const exec::OpRecord& op, const spec::ChipSpec& chip, spec::DType matrix_dtype) {
   double bound = computeBound(op, chip, matrix_dtype) * static_cast<double>(op.executions);
   for (std::size_t i = 0; i < op.counters.level.size(); ++i) {
-    const double bytes = static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
+    const double bytes =
+        static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
     bound = std::max(bound, bytes / chip.memory[i].bandwidth_bytes_per_s);
   }
   return bound / static_cast<double>(op.executions);  // per execution
@@ -34,7 +38,8 @@ double opBound(const exec::OpRecord& op, const spec::ChipSpec& chip, spec::DType
 
 }  // namespace
 
-TEST_CASE("No op beats its roofline bound and no run beats its critical path, on every chip preset") {
+TEST_CASE(
+    "No op beats its roofline bound and no run beats its critical path, on every chip preset") {
   const spec::Catalog catalog = test::presetCatalog();
   int runs = 0;
   for (const std::string& chip : catalog.presetNames(spec::DocKind::kChip)) {
@@ -45,7 +50,9 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
         CAPTURE(std::string(model));
         CAPTURE(std::string(scenario));
         const spec::ScenarioSpec s =
-            spec::loadScenario(catalog, scenario, {std::string("model=") + model, "dtypes.compute=bf16"}).spec;
+            spec::loadScenario(catalog, scenario,
+                               {std::string("model=") + model, "dtypes.compute=bf16"})
+                .spec;
         std::unique_ptr<exec::ChipRun> run;
         try {
           run = std::make_unique<exec::ChipRun>(sys.spec, s);
@@ -68,11 +75,13 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
           CHECK(took >= bound * (1 - 1e-9));
           bound_of[op.name] = computeBound(op, sys.spec.chip, dtype);
           for (std::size_t i = 0; i < level_bytes.size(); ++i) {
-            level_bytes[i] += static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
+            level_bytes[i] +=
+                static_cast<double>(op.counters.level[i].read + op.counters.level[i].written);
           }
         }
         for (std::size_t i = 0; i < level_bytes.size(); ++i) {
-          CHECK(r.metrics.e2e_s >= level_bytes[i] / sys.spec.chip.memory[i].bandwidth_bytes_per_s * (1 - 1e-9));
+          CHECK(r.metrics.e2e_s >=
+                level_bytes[i] / sys.spec.chip.memory[i].bandwidth_bytes_per_s * (1 - 1e-9));
         }
         std::vector<double> finish(g.ops().size(), 0.0);
         double critical = 0;
@@ -91,10 +100,12 @@ TEST_CASE("No op beats its roofline bound and no run beats its critical path, on
   CHECK(runs >= 30);
 }
 
-TEST_CASE("No op of a multi-chip run beats its roofline or its link bound, on every system preset") {
+TEST_CASE(
+    "No op of a multi-chip run beats its roofline or its link bound, on every system preset") {
   // GPT-2 (12 heads) at tp 4 x pp 2 on every system: each simulated chip's ops against its chip's
-  // roofline, and each collective against the chip's link capacity: every byte it is charged crossed
-  // one of its outgoing or incoming links (in-switch reduction counts the way up and the way down).
+  // roofline, and each collective against the chip's link capacity: every byte it is charged
+  // crossed one of its outgoing or incoming links (in-switch reduction counts the way up and the
+  // way down).
   const spec::Catalog catalog = test::presetCatalog();
   int checked = 0;
   for (const std::string& name : catalog.presetNames(spec::DocKind::kSystem)) {
@@ -102,7 +113,9 @@ TEST_CASE("No op of a multi-chip run beats its roofline or its link bound, on ev
     const spec::LoadedSystem sys = spec::loadSystem(catalog, name);
     const std::uint64_t pp = sys.spec.chipCount() >= 8 ? 2 : 1;
     const spec::ScenarioSpec s =
-        spec::loadScenario(catalog, "gpt2-decode", {"parallel.tp=4", "parallel.pp=" + std::to_string(pp)}).spec;
+        spec::loadScenario(catalog, "gpt2-decode",
+                           {"parallel.tp=4", "parallel.pp=" + std::to_string(pp)})
+            .spec;
     const exec::SystemRun run(sys.spec, s);
     Simulation probe;
     hw::Topology topo(probe, sys.spec, probe.stats());
@@ -117,8 +130,8 @@ TEST_CASE("No op of a multi-chip run beats its roofline or its link bound, on ev
         const double took = ticksToSeconds(op.busy) / static_cast<double>(op.executions);
         CHECK(took >= opBound(op, sys.spec.chip, dtype) * (1 - 1e-9));
         if (op.kind == graph::OpKind::kCollective) {
-          CHECK(took >= static_cast<double>(op.counters.network_bytes) / static_cast<double>(op.executions) /
-                            (2 * inject) * (1 - 1e-9));
+          CHECK(took >= static_cast<double>(op.counters.network_bytes) /
+                            static_cast<double>(op.executions) / (2 * inject) * (1 - 1e-9));
         }
         ++checked;
       }

@@ -1,12 +1,11 @@
 // The run record: stats.json against its schema, determinism, trace.json tracks and nesting,
 // report.html well-formedness and charts, the record folder, atomic writes.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -39,7 +38,8 @@ struct Loaded {
   spec::LoadedScenario scenario;
 };
 
-Loaded load(const std::string& system, const std::string& scenario, const std::vector<std::string>& sets = {}) {
+Loaded load(const std::string& system, const std::string& scenario,
+            const std::vector<std::string>& sets = {}) {
   const spec::Catalog catalog = test::presetCatalog();
   return {spec::loadSystem(catalog, system), spec::loadScenario(catalog, scenario, sets)};
 }
@@ -56,7 +56,8 @@ using test::runCli;
 
 void requireValid(const json& stats) {
   const std::vector<std::string> errors = test::validateSchema(schema(), stats);
-  for (const std::string& e : errors) MESSAGE(e);
+  for (const std::string& e : errors)
+    MESSAGE(e);
   CHECK(errors.empty());
 }
 
@@ -67,12 +68,14 @@ TEST_CASE("the schema validator rejects what the schema forbids") {
       "properties": {"a": {"type": "integer", "minimum": 1}, "b": {"$ref": "#/$defs/x"}},
       "$defs": {"x": {"enum": ["p", "q"]}}})");
   CHECK(test::validateSchema(s, json::parse(R"({"a": 2, "b": "p"})")).empty());
-  CHECK(test::validateSchema(s, json::parse(R"({"a": 0})")).size() == 1);          // below the minimum
-  CHECK(test::validateSchema(s, json::parse(R"({"a": 1.5})")).size() == 1);        // not an integer
-  CHECK(test::validateSchema(s, json::parse(R"({"b": "p"})")).size() == 1);        // missing a
+  CHECK(test::validateSchema(s, json::parse(R"({"a": 0})")).size() == 1);    // below the minimum
+  CHECK(test::validateSchema(s, json::parse(R"({"a": 1.5})")).size() == 1);  // not an integer
+  CHECK(test::validateSchema(s, json::parse(R"({"b": "p"})")).size() == 1);  // missing a
   CHECK(test::validateSchema(s, json::parse(R"({"a": 1, "c": 1})")).size() == 1);  // unknown key
-  CHECK(test::validateSchema(s, json::parse(R"({"a": 1, "b": "z"})")).size() == 1);  // not in the enum
-  CHECK(test::validateSchema(json::parse(R"({"pattern": "x"})"), json("y")).size() == 1);  // unsupported keyword
+  CHECK(test::validateSchema(s, json::parse(R"({"a": 1, "b": "z"})")).size() ==
+        1);  // not in the enum
+  CHECK(test::validateSchema(json::parse(R"({"pattern": "x"})"), json("y")).size() ==
+        1);  // unsupported keyword
 }
 
 TEST_CASE("stats.json of every chip preset and every system preset validates against the schema") {
@@ -95,7 +98,8 @@ TEST_CASE("stats.json of every chip preset and every system preset validates aga
   for (const std::string& system : catalog.presetNames(spec::DocKind::kSystem)) {
     CAPTURE(system);
     // Tensor and pipeline parallel: collectives, stage links and several simulated chips.
-    const Loaded l = load(system, "tiny-llama-decode", {"parallel.tp=2", "parallel.pp=2", "dtypes.compute=bf16"});
+    const Loaded l = load(system, "tiny-llama-decode",
+                          {"parallel.tp=2", "parallel.pp=2", "dtypes.compute=bf16"});
     const exec::SystemRun run(l.system.spec, l.scenario.spec);
     const json stats = report::statsJson(run);
     requireValid(stats);
@@ -106,13 +110,16 @@ TEST_CASE("stats.json of every chip preset and every system preset validates aga
 }
 
 TEST_CASE("two identical runs give byte-identical stats.json, report.html and trace.json") {
-  for (const auto& [system, scenario] : std::vector<std::pair<std::string, std::string>>{
-           {"dgx-h100", "llama2-70b-w8-decode-tp8"}, {"groq-576", "llama2-70b-w8-decode-tp8"}, {"h100-sxm5", "tiny-llama-prefill"}}) {
+  for (const auto& [system, scenario] :
+       std::vector<std::pair<std::string, std::string>>{{"dgx-h100", "llama2-70b-w8-decode-tp8"},
+                                                        {"groq-576", "llama2-70b-w8-decode-tp8"},
+                                                        {"h100-sxm5", "tiny-llama-prefill"}}) {
     CAPTURE(system);
     // The small one generates: prefill, then decode steps.
-    const Loaded l = load(system, scenario,
-                          system == "h100-sxm5" ? std::vector<std::string>{"phase=generate", "output_tokens=8"}
-                                                : std::vector<std::string>{});
+    const Loaded l =
+        load(system, scenario,
+             system == "h100-sxm5" ? std::vector<std::string>{"phase=generate", "output_tokens=8"}
+                                   : std::vector<std::string>{});
     const exec::SystemRun a(l.system.spec, l.scenario.spec);
     const exec::SystemRun b(l.system.spec, l.scenario.spec);
     CHECK(report::statsJson(a).dump() == report::statsJson(b).dump());
@@ -122,7 +129,9 @@ TEST_CASE("two identical runs give byte-identical stats.json, report.html and tr
   }
 }
 
-TEST_CASE("Llama-2-70B decode on DGX-H100: the trace has op slices, memory and link tracks; slices nest") {
+TEST_CASE(
+    "Llama-2-70B decode on DGX-H100: the trace has op slices, memory and link tracks; slices "
+    "nest") {
   const Loaded l = load("dgx-h100", "llama2-70b-w8-decode-tp8");
   const exec::SystemRun run(l.system.spec, l.scenario.spec);
   const report::Breakdown b = report::breakdown(run);
@@ -132,13 +141,15 @@ TEST_CASE("Llama-2-70B decode on DGX-H100: the trace has op slices, memory and l
   std::size_t x = 0;
   for (const json& e : trace["traceEvents"]) {
     const std::string ph = e["ph"];
-    if (ph == "M" && e["name"] == "process_name") processes.insert(e["args"]["name"].get<std::string>());
-    if (ph == "M" && e["name"] == "thread_name") threads.insert(e["args"]["name"].get<std::string>());
+    if (ph == "M" && e["name"] == "process_name")
+      processes.insert(e["args"]["name"].get<std::string>());
+    if (ph == "M" && e["name"] == "thread_name")
+      threads.insert(e["args"]["name"].get<std::string>());
     if (ph == "C") counters.insert(e["name"].get<std::string>());
     if (ph == "X") {
       ++x;
-      slices[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(e["ts"].get<double>(),
-                                                                     e["ts"].get<double>() + e["dur"].get<double>());
+      slices[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(
+          e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>());
       CHECK(e["args"].contains("bound"));
     }
   }
@@ -146,8 +157,9 @@ TEST_CASE("Llama-2-70B decode on DGX-H100: the trace has op slices, memory and l
   CHECK(threads.count("matrix ops"));
   CHECK(threads.count("vector ops"));
   CHECK(threads.count("collectives"));
-  for (const char* c : {"matrix units busy (%)", "vector units busy (%)", "hbm bandwidth (GB/s)", "l2 bandwidth (GB/s)",
-                        "link c0-s0 bandwidth (GB/s)", "link s0-c0 bandwidth (GB/s)"}) {
+  for (const char* c :
+       {"matrix units busy (%)", "vector units busy (%)", "hbm bandwidth (GB/s)",
+        "l2 bandwidth (GB/s)", "link c0-s0 bandwidth (GB/s)", "link s0-c0 bandwidth (GB/s)"}) {
     CAPTURE(std::string(c));
     CHECK(counters.count(c));
   }
@@ -157,7 +169,8 @@ TEST_CASE("Llama-2-70B decode on DGX-H100: the trace has op slices, memory and l
   // Slices on one track never partly overlap (kernel style: ops run one after another).
   for (auto& [track, list] : slices) {
     std::sort(list.begin(), list.end());
-    for (std::size_t i = 1; i < list.size(); ++i) CHECK(list[i].first >= list[i - 1].second - 1e-6);
+    for (std::size_t i = 1; i < list.size(); ++i)
+      CHECK(list[i].first >= list[i - 1].second - 1e-6);
   }
   // A cap keeps huge runs loadable, and says so.
   const json capped = json::parse(report::traceJson(run, b, 100));
@@ -174,23 +187,27 @@ TEST_CASE("Dataflow chips overlap ops: the Groq trace spreads them over lanes th
   for (const json& e : trace["traceEvents"]) {
     if (e["ph"] != "X") continue;
     pids.insert(e["pid"].get<int>());
-    slices[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(e["ts"].get<double>(),
-                                                                   e["ts"].get<double>() + e["dur"].get<double>());
+    slices[{e["pid"].get<int>(), e["tid"].get<int>()}].emplace_back(
+        e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>());
   }
   CHECK(pids.size() == run.simulatedChips());
   for (auto& [track, list] : slices) {
     std::sort(list.begin(), list.end());
-    for (std::size_t i = 1; i < list.size(); ++i) CHECK(list[i].first >= list[i - 1].second - 1e-6);
+    for (std::size_t i = 1; i < list.size(); ++i)
+      CHECK(list[i].first >= list[i - 1].second - 1e-6);
   }
 }
 
-TEST_CASE("report.html parses, has one SVG per chart, and puts decode's weight matmuls far left of the knee") {
+TEST_CASE(
+    "report.html parses, has one SVG per chart, and puts decode's weight matmuls far left of the "
+    "knee") {
   const Loaded l = load("dgx-h100", "llama2-70b-w8-decode-tp8");
   const exec::SystemRun run(l.system.spec, l.scenario.spec);
   const report::Breakdown b = report::breakdown(run);
   const std::string html = report::reportHtml(run, b);
   const test::HtmlCheck check = test::checkHtml(html);
-  for (const std::string& e : check.errors) MESSAGE(e);
+  for (const std::string& e : check.errors)
+    MESSAGE(e);
   CHECK(check.errors.empty());
   // Roofline and utilization over time per simulated chip, time by kind, by bound, by resource,
   // traffic, energy.
@@ -202,7 +219,8 @@ TEST_CASE("report.html parses, has one SVG per chart, and puts decode's weight m
   // The roofline's data: batch-1 decode weight matmuls at ~2 FLOP/B (int8 weights), the fp16 knee
   // against HBM at 989.4 TFLOPS / 2.904 TB/s = 341 FLOP/B.
   const spec::ChipSpec& chip = run.system().chip;
-  const double knee = *chip.matrix.peak(spec::DType::kFp16) / chip.level("hbm")->achievableBandwidth();
+  const double knee =
+      *chip.matrix.peak(spec::DType::kFp16) / chip.level("hbm")->achievableBandwidth();
   CHECK(knee == doctest::Approx(340.6).epsilon(0.001));
   int weight_matmuls = 0;
   for (const exec::OpRecord& op : run.result().ops) {
@@ -217,19 +235,25 @@ TEST_CASE("report.html parses, has one SVG per chart, and puts decode's weight m
   CHECK(weight_matmuls == 80 * 4);
 }
 
-TEST_CASE("archsim run writes the whole record; config.resolved.yaml reproduces stats.json byte for byte") {
-  const auto dir = std::filesystem::temp_directory_path() / ("archsim-record-" + std::to_string(::getpid()));
+TEST_CASE(
+    "archsim run writes the whole record; config.resolved.yaml reproduces stats.json byte for "
+    "byte") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("archsim-record-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  const Result r = runCli({"run", "dgx-h100", "tiny-llama-decode", "--set", "parallel.tp=2", "--set",
-                           "chip.memory.hbm.channels=40", "--set", "chip.memory.hbm.bandwidth=1.675 TB/s",
-                           "--out", (dir / "a").string(), "--quiet"});
+  const Result r =
+      runCli({"run", "dgx-h100", "tiny-llama-decode", "--set", "parallel.tp=2", "--set",
+              "chip.memory.hbm.channels=40", "--set", "chip.memory.hbm.bandwidth=1.675 TB/s",
+              "--out", (dir / "a").string(), "--quiet"});
   REQUIRE(r.code == 0);
-  for (const char* f : {"run.json", "config.resolved.yaml", "stats.json", "summary.md", "report.html", "trace.json"}) {
+  for (const char* f : {"run.json", "config.resolved.yaml", "stats.json", "summary.md",
+                        "report.html", "trace.json"}) {
     CAPTURE(std::string(f));
     CHECK(std::filesystem::exists(dir / "a" / f));
   }
   const json info = json::parse(slurp(dir / "a" / "run.json"));
-  for (const char* k : {"command_line", "archsim_version", "git_hash", "started_utc", "wall_s", "host"}) {
+  for (const char* k :
+       {"command_line", "archsim_version", "git_hash", "started_utc", "wall_s", "host"}) {
     CAPTURE(std::string(k));
     CHECK(info.contains(k));
   }
@@ -238,7 +262,8 @@ TEST_CASE("archsim run writes the whole record; config.resolved.yaml reproduces 
   CHECK(summary.find("| tpot_s |") != std::string::npos);
   CHECK(summary.find("## Top ops by time") != std::string::npos);
   // The resolved file carries the overrides: run it with no --set and get the same stats.json.
-  const Result again = runCli({"run", (dir / "a" / "config.resolved.yaml").string(), "--out", (dir / "b").string()});
+  const Result again =
+      runCli({"run", (dir / "a" / "config.resolved.yaml").string(), "--out", (dir / "b").string()});
   REQUIRE(again.code == 0);
   CHECK(slurp(dir / "a" / "stats.json") == slurp(dir / "b" / "stats.json"));
   CHECK(runCli({"check", (dir / "a" / "config.resolved.yaml").string()}).code == 0);
@@ -247,8 +272,11 @@ TEST_CASE("archsim run writes the whole record; config.resolved.yaml reproduces 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("writeDirectoryAtomically replaces a folder whole, and a failure leaves the old one untouched") {
-  const auto root = std::filesystem::temp_directory_path() / ("archsim-atomic-" + std::to_string(::getpid()));
+TEST_CASE(
+    "writeDirectoryAtomically replaces a folder whole, and a failure leaves the old one "
+    "untouched") {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("archsim-atomic-" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
   writeDirectoryAtomically(root / "rec", {{"a.txt", "one"}, {"sub/b.txt", "two"}});
   CHECK(slurp(root / "rec" / "a.txt") == "one");
@@ -256,9 +284,11 @@ TEST_CASE("writeDirectoryAtomically replaces a folder whole, and a failure leave
   writeDirectoryAtomically(root / "rec", {{"c.txt", "three"}});
   CHECK(slurp(root / "rec" / "c.txt") == "three");
   CHECK_FALSE(std::filesystem::exists(root / "rec" / "a.txt"));  // replaced, not merged
-  // A file that cannot be written (its folder name is taken by a file): OutputError, old record kept.
+  // A file that cannot be written (its folder name is taken by a file): OutputError, old record
+  // kept.
   std::ofstream(root / "blocker") << "x";
-  CHECK_THROWS_AS(writeDirectoryAtomically(root / "rec", {{"d.txt", "4"}, {"blocker/../../blocker/e.txt", "5"}}),
+  CHECK_THROWS_AS(writeDirectoryAtomically(root / "rec",
+                                           {{"d.txt", "4"}, {"blocker/../../blocker/e.txt", "5"}}),
                   OutputError);
   CHECK(slurp(root / "rec" / "c.txt") == "three");
   for (const auto& entry : std::filesystem::directory_iterator(root)) {
@@ -270,8 +300,8 @@ TEST_CASE("writeDirectoryAtomically replaces a folder whole, and a failure leave
 TEST_CASE("archsim list shows every preset kind with descriptions") {
   const Result r = runCli({"list"});
   REQUIRE(r.code == 0);
-  for (const char* s : {"chips (", "systems (", "models (", "scenarios (", "h100-sxm5", "groq-576", "llama2-70b",
-                        "Hopper"}) {
+  for (const char* s : {"chips (", "systems (", "models (", "scenarios (", "h100-sxm5", "groq-576",
+                        "llama2-70b", "Hopper"}) {
     CAPTURE(std::string(s));
     CHECK(r.out.find(s) != std::string::npos);
   }

@@ -1,10 +1,9 @@
 // Sweeps (points, ranges, zip, derived columns, robustness, resume, shards and merge), regression
 // checks against baselines, and archsim diff.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -18,7 +17,9 @@ using namespace archsim;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path data(const std::string& name) { return test::sourceDir() / "tests" / "data" / "sweep" / name; }
+fs::path data(const std::string& name) {
+  return test::sourceDir() / "tests" / "data" / "sweep" / name;
+}
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -26,7 +27,8 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 fs::path temp(const std::string& tag) {
-  const fs::path p = fs::temp_directory_path() / ("archsim-" + tag + "-" + std::to_string(::getpid()));
+  const fs::path p =
+      fs::temp_directory_path() / ("archsim-" + tag + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p;
 }
@@ -38,7 +40,8 @@ fs::path writeSweep(const std::string& name, const std::string& yaml) {
 }
 }  // namespace
 
-TEST_CASE("A sweep's points: the product with the last axis fastest, log ranges rounded for integers") {
+TEST_CASE(
+    "A sweep's points: the product with the last axis fastest, log ranges rounded for integers") {
   const sweep::SweepSpec s = sweep::loadSweep(data("small.yaml"));
   REQUIRE(s.axes.size() == 3);
   CHECK(s.axes[1].keys[0].values == std::vector<std::string>{"1", "2", "4", "8"});  // 1 x 2^(i)
@@ -61,7 +64,8 @@ axes:
       - {key: batch, values: [1, 2, 3, 4]}
       - {key: kv_length, values: [16, 32, 64, 128]}
 )"));
-  CHECK(z.axes[0].keys[0].values == std::vector<std::string>{"10 MiB", "20 MiB", "30 MiB", "40 MiB"});
+  CHECK(z.axes[0].keys[0].values ==
+        std::vector<std::string>{"10 MiB", "20 MiB", "30 MiB", "40 MiB"});
   const auto zp = sweep::points(z);
   REQUIRE(zp.size() == 4);
   CHECK(sweep::assignments(z, zp[2]) ==
@@ -69,7 +73,8 @@ axes:
 }
 
 TEST_CASE("Derived columns evaluate + - * / and parentheses; a missing operand gives no value") {
-  const std::vector<std::pair<std::string, std::optional<double>>> m{{"a", 6.0}, {"b", 3.0}, {"n", std::nullopt}};
+  const std::vector<std::pair<std::string, std::optional<double>>> m{
+      {"a", 6.0}, {"b", 3.0}, {"n", std::nullopt}};
   CHECK(*sweep::evaluate("a / b", m) == 2.0);
   CHECK(*sweep::evaluate("(a + b) * 2 - -1", m) == 19.0);
   CHECK(*sweep::evaluate("1 / a * 3", m) == doctest::Approx(0.5));
@@ -98,18 +103,23 @@ plot: [tokens_per_s_per_usr]
     FAIL("no error");
   } catch (const ConfigError& e) {
     std::string all;
-    for (const Diagnostic& d : e.diagnostics()) all += d.str() + "\n";
+    for (const Diagnostic& d : e.diagnostics())
+      all += d.str() + "\n";
     CAPTURE(all);
     CHECK(all.find("bad.yaml:5:10: error: key 'combine'") != std::string::npos);
     CHECK(all.find("give values or a range, not both") != std::string::npos);
     CHECK(all.find("range ends have different units") != std::string::npos);
     CHECK(all.find("zipped keys need equally many values") != std::string::npos);
     CHECK(all.find("unknown metric 'tpot_z'; did you mean 'tpot_s'?") != std::string::npos);
-    CHECK(all.find("unknown metric 'tokens_per_s_per_usr'; did you mean 'tokens_per_s_per_user'?") != std::string::npos);
+    CHECK(
+        all.find("unknown metric 'tokens_per_s_per_usr'; did you mean 'tokens_per_s_per_user'?") !=
+        std::string::npos);
   }
 }
 
-TEST_CASE("A sweep runs every point; a failing point keeps its error in its row; -j does not change the results") {
+TEST_CASE(
+    "A sweep runs every point; a failing point keeps its error in its row; -j does not change the "
+    "results") {
   const sweep::SweepSpec s = sweep::loadSweep(data("small.yaml"));
   const spec::Catalog catalog = test::presetCatalog();
   const fs::path one = temp("sweep1"), two = temp("sweep2");
@@ -134,7 +144,8 @@ TEST_CASE("A sweep runs every point; a failing point keeps its error in its row;
     CHECK(*r.derived[0].second == doctest::Approx(*r.metrics[3].second));
   }
   const std::string csv = slurp(one / "results.csv");
-  CHECK(csv.rfind("index,chip.memory.hbm.channels,batch,model.layers,status,ttft_s,tpot_s", 0) == 0);
+  CHECK(csv.rfind("index,chip.memory.hbm.channels,batch,model.layers,status,ttft_s,tpot_s", 0) ==
+        0);
   fs::remove_all(two);
 
   // Resume: finished points are skipped; a lost point is redone; the results are the same bytes.
@@ -150,13 +161,15 @@ TEST_CASE("A sweep runs every point; a failing point keeps its error in its row;
   for (std::size_t k = 1; k <= 3; ++k) {
     shards.push_back(temp("shard" + std::to_string(k)));
     const auto part = sweep::runSweep(catalog, s, {shards.back(), 2, false, {k, 3}});
-    for (const auto& r : part) CHECK(r.index % 3 == k - 1);
+    for (const auto& r : part)
+      CHECK(r.index % 3 == k - 1);
   }
   const fs::path merged = temp("merged");
   CHECK(sweep::merge(shards, merged) == 16);
   CHECK(slurp(merged / "results.csv") == csv);
   CHECK(slurp(merged / "results.json") == slurp(one / "results.json"));
-  CHECK_THROWS_AS(sweep::merge({shards[0], shards[1]}, temp("partial")), ConfigError);  // points missing
+  CHECK_THROWS_AS(sweep::merge({shards[0], shards[1]}, temp("partial")),
+                  ConfigError);  // points missing
   const sweep::SweepSpec other = sweep::loadSweep(writeSweep("other", R"(kind: sweep
 name: other
 system: h100-sxm5
@@ -169,18 +182,22 @@ axes: [{key: batch, values: [1, 2]}]
     sweep::merge({shards[0], foreign}, temp("mixed"));
     FAIL("merged shards of different sweeps");
   } catch (const ConfigError& e) {
-    CHECK(e.diagnostics().front().message.find("shards of different sweep files do not merge") != std::string::npos);
+    CHECK(e.diagnostics().front().message.find("shards of different sweep files do not merge") !=
+          std::string::npos);
   }
-  CHECK_THROWS_AS(sweep::runSweep(catalog, other, {one, 1, true, {}}), ConfigError);  // resume into another sweep
+  CHECK_THROWS_AS(sweep::runSweep(catalog, other, {one, 1, true, {}}),
+                  ConfigError);  // resume into another sweep
   CHECK_THROWS_AS(sweep::parseShard("4/3"), ConfigError);
   CHECK_THROWS_AS(sweep::parseShard("x"), ConfigError);
-  for (const fs::path& p : shards) fs::remove_all(p);
+  for (const fs::path& p : shards)
+    fs::remove_all(p);
   fs::remove_all(one);
   fs::remove_all(merged);
   fs::remove_all(foreign);
 }
 
-TEST_CASE("regress passes on the committed baselines and fails naming the metric when HBM loses 10%") {
+TEST_CASE(
+    "regress passes on the committed baselines and fails naming the metric when HBM loses 10%") {
   const auto ok = test::runCli({"regress", data("perturb.yaml").string(), "--jobs", "1"});
   CHECK(ok.code == 0);
   CHECK(ok.out.find("all within tolerance") != std::string::npos);
@@ -192,8 +209,10 @@ TEST_CASE("regress passes on the committed baselines and fails naming the metric
   std::istringstream lines(bad.out);
   bool tpot_drift = false, chips_ok = false;
   for (std::string line; std::getline(lines, line);) {
-    if (line.find("tpot_s") != std::string::npos && line.find("DRIFT") != std::string::npos) tpot_drift = true;
-    if (line.find(" chips ") != std::string::npos && line.find(" ok ") != std::string::npos) chips_ok = true;
+    if (line.find("tpot_s") != std::string::npos && line.find("DRIFT") != std::string::npos)
+      tpot_drift = true;
+    if (line.find(" chips ") != std::string::npos && line.find(" ok ") != std::string::npos)
+      chips_ok = true;
   }
   CHECK(tpot_drift);
   CHECK(chips_ok);
@@ -220,8 +239,9 @@ entries:
   CHECK(test::runCli({"regress", (dir / "m.yaml").string()}).code == 0);
   const auto unchanged = test::runCli({"regress", (dir / "m.yaml").string(), "--update"});
   CHECK(unchanged.out.find("updated 0 of 2") != std::string::npos);
-  std::ofstream(dir / "typo.yaml") << "kind: regress\nname: t\nentries:\n  - {name: a, system: h100-sxm5, scenario: "
-                                      "tiny-llama-decode, metrics: [tpot]}\n";
+  std::ofstream(dir / "typo.yaml")
+      << "kind: regress\nname: t\nentries:\n  - {name: a, system: h100-sxm5, scenario: "
+         "tiny-llama-decode, metrics: [tpot]}\n";
   const auto typo = test::runCli({"regress", (dir / "typo.yaml").string()});
   CHECK(typo.code == 2);
   CHECK(typo.err.find("unknown metric 'tpot'; did you mean 'tpot_s'?") != std::string::npos);
@@ -230,15 +250,19 @@ entries:
 
 TEST_CASE("archsim diff compares two runs metric by metric") {
   const fs::path dir = temp("diff");
-  REQUIRE(test::runCli({"run", "h100-sxm5", "llama2-7b-decode", "--out", (dir / "a").string(), "-q"}).code == 0);
-  REQUIRE(test::runCli({"run", "h100-sxm5", "llama2-7b-decode", "--set", "chip.memory.hbm.achievable_fraction=0.78",
-                        "--out", (dir / "b").string(), "-q"})
+  REQUIRE(
+      test::runCli({"run", "h100-sxm5", "llama2-7b-decode", "--out", (dir / "a").string(), "-q"})
+          .code == 0);
+  REQUIRE(test::runCli({"run", "h100-sxm5", "llama2-7b-decode", "--set",
+                        "chip.memory.hbm.achievable_fraction=0.78", "--out", (dir / "b").string(),
+                        "-q"})
               .code == 0);
   const auto d = test::runCli({"diff", (dir / "a").string(), (dir / "b" / "stats.json").string()});
   REQUIRE(d.code == 0);
   CAPTURE(d.out);
   CHECK(d.out.find("metrics.tpot_s") != std::string::npos);
-  CHECK(d.out.find("metrics.chips                                           1              1") != std::string::npos);
+  CHECK(d.out.find("metrics.chips                                           1              1") !=
+        std::string::npos);
   const auto same = test::runCli({"diff", (dir / "a").string(), (dir / "a").string()});
   CHECK(same.out.find("\n0 of ") != std::string::npos);
   CHECK(test::runCli({"diff", (dir / "a").string(), (dir / "nothing").string()}).code == 2);

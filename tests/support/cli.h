@@ -19,7 +19,8 @@ struct CliResult {
 inline CliResult runCli(std::vector<std::string> args) {
   args.insert(args.begin(), "archsim");
   std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
   std::ostringstream out, err;
   app::Context context;
   const int code = app::run(static_cast<int>(argv.size()), argv.data(), out, err, context);

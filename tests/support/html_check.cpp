@@ -7,11 +7,14 @@
 namespace archsim::test {
 
 HtmlCheck checkHtml(const std::string& html) {
-  static const std::set<std::string> kVoid{"meta", "br", "img", "hr", "input", "link", "area", "base", "col", "wbr"};
+  static const std::set<std::string> kVoid{"meta", "br",   "img",  "hr",  "input",
+                                           "link", "area", "base", "col", "wbr"};
   HtmlCheck r;
   std::vector<std::string> stack;
   std::size_t i = 0;
-  auto line = [&](std::size_t pos) { return std::to_string(1 + std::count(html.begin(), html.begin() + pos, '\n')); };
+  auto line = [&](std::size_t pos) {
+    return std::to_string(1 + std::count(html.begin(), html.begin() + pos, '\n'));
+  };
   while (i < html.size()) {
     if (html[i] != '<') {
       ++i;
@@ -33,7 +36,8 @@ HtmlCheck checkHtml(const std::string& html) {
     const bool closing = i + 1 < html.size() && html[i + 1] == '/';
     std::size_t j = i + (closing ? 2 : 1);
     std::string name;
-    while (j < html.size() && (std::isalnum(static_cast<unsigned char>(html[j])) || html[j] == '-' || html[j] == ':')) {
+    while (j < html.size() && (std::isalnum(static_cast<unsigned char>(html[j])) ||
+                               html[j] == '-' || html[j] == ':')) {
       name += static_cast<char>(std::tolower(static_cast<unsigned char>(html[j])));
       ++j;
     }
@@ -48,12 +52,15 @@ HtmlCheck checkHtml(const std::string& html) {
     for (; j < html.size(); ++j) {
       const char c = html[j];
       if (quote != 0) {
-        if (c == quote) quote = 0;
-        else if (c == '<') r.errors.push_back("line " + line(j) + ": '<' inside an attribute value");
+        if (c == quote)
+          quote = 0;
+        else if (c == '<')
+          r.errors.push_back("line " + line(j) + ": '<' inside an attribute value");
         continue;
       }
       if (c == '"' || c == '\'') {
-        if (html[j - 1] != '=') r.errors.push_back("line " + line(j) + ": quote not after '=' in <" + name + ">");
+        if (html[j - 1] != '=')
+          r.errors.push_back("line " + line(j) + ": quote not after '=' in <" + name + ">");
         quote = c;
       } else if (c == '=' && j + 1 < html.size() && html[j + 1] != '"' && html[j + 1] != '\'') {
         r.errors.push_back("line " + line(j) + ": unquoted attribute value in <" + name + ">");
@@ -69,7 +76,8 @@ HtmlCheck checkHtml(const std::string& html) {
     i = j + 1;
     if (closing) {
       if (stack.empty() || stack.back() != name) {
-        r.errors.push_back("line " + line(i) + ": </" + name + "> closes " + (stack.empty() ? "nothing" : "<" + stack.back() + ">"));
+        r.errors.push_back("line " + line(i) + ": </" + name + "> closes " +
+                           (stack.empty() ? "nothing" : "<" + stack.back() + ">"));
       } else {
         stack.pop_back();
       }
@@ -88,7 +96,8 @@ HtmlCheck checkHtml(const std::string& html) {
     }
     stack.push_back(name);
   }
-  for (const std::string& open : stack) r.errors.push_back("<" + open + "> never closed");
+  for (const std::string& open : stack)
+    r.errors.push_back("<" + open + "> never closed");
   return r;
 }
 

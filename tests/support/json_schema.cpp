@@ -24,16 +24,17 @@ class Validator {
   explicit Validator(const json& root) : root_(root) {}
 
   void check(const json& schema, const json& v, const std::string& at) {
-    static const std::set<std::string> kKnown{"$schema", "$id",   "title",      "description", "$defs",
-                                              "$ref",    "type",  "const",      "enum",        "properties",
-                                              "required", "additionalProperties", "items",     "minimum",
-                                              "maximum"};
+    static const std::set<std::string> kKnown{
+        "$schema", "$id",     "title",  "description", "$defs",    "$ref",
+        "type",    "const",   "enum",   "properties",  "required", "additionalProperties",
+        "items",   "minimum", "maximum"};
     if (schema.is_boolean()) {
       if (!schema.get<bool>()) errors.push_back(at + ": not allowed");
       return;
     }
     for (const auto& [key, value] : schema.items()) {
-      if (!kKnown.count(key)) errors.push_back(at + ": schema keyword '" + key + "' is not supported by this validator");
+      if (!kKnown.count(key))
+        errors.push_back(at + ": schema keyword '" + key + "' is not supported by this validator");
     }
     if (schema.contains("$ref")) {
       const std::string ref = schema["$ref"];
@@ -48,16 +49,19 @@ class Validator {
       const json& t = schema["type"];
       bool ok = false;
       if (t.is_string()) ok = hasType(v, t);
-      for (const auto& one : t.is_array() ? t : json::array()) ok = ok || hasType(v, one);
+      for (const auto& one : t.is_array() ? t : json::array())
+        ok = ok || hasType(v, one);
       if (!ok) {
         errors.push_back(at + ": expected type " + t.dump() + ", got " + v.dump().substr(0, 60));
         return;
       }
     }
-    if (schema.contains("const") && v != schema["const"]) errors.push_back(at + ": expected " + schema["const"].dump());
+    if (schema.contains("const") && v != schema["const"])
+      errors.push_back(at + ": expected " + schema["const"].dump());
     if (schema.contains("enum")) {
       const json& e = schema["enum"];
-      if (std::find(e.begin(), e.end(), v) == e.end()) errors.push_back(at + ": " + v.dump() + " not in " + e.dump());
+      if (std::find(e.begin(), e.end(), v) == e.end())
+        errors.push_back(at + ": " + v.dump() + " not in " + e.dump());
     }
     if (v.is_number()) {
       if (schema.contains("minimum") && v.get<double>() < schema["minimum"].get<double>()) {
@@ -69,7 +73,8 @@ class Validator {
     }
     if (v.is_object()) {
       for (const auto& name : schema.value("required", json::array())) {
-        if (!v.contains(name.get<std::string>())) errors.push_back(at + ": missing required key '" + name.get<std::string>() + "'");
+        if (!v.contains(name.get<std::string>()))
+          errors.push_back(at + ": missing required key '" + name.get<std::string>() + "'");
       }
       const json properties = schema.value("properties", json::object());
       for (const auto& [key, value] : v.items()) {
@@ -87,7 +92,8 @@ class Validator {
       }
     }
     if (v.is_array() && schema.contains("items")) {
-      for (std::size_t i = 0; i < v.size(); ++i) check(schema["items"], v[i], at + "/" + std::to_string(i));
+      for (std::size_t i = 0; i < v.size(); ++i)
+        check(schema["items"], v[i], at + "/" + std::to_string(i));
     }
   }
 

@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
-
 #include "sim/core/activity.h"
+
+#include <doctest/doctest.h>
 
 using namespace archsim;
 
 TEST_CASE("Activity splits busy intervals exactly across bins") {
-  Activity a(2);  // two servers
+  Activity a(2);      // two servers
   a.add(500, 2500);   // bins 0 (500), 1 (1000), 2 (500) at 1000-tick bins
   a.add(1000, 2000);  // bin 1 (1000)
   REQUIRE(a.binTicks() == 1000);
@@ -29,7 +29,8 @@ TEST_CASE("Activity doubles its bin width past kMaxBins and keeps every busy tic
   CHECK(a.bins().back() == 2000);
   CHECK(a.total() == 3000);
   Tick sum = 0;
-  for (Tick b : a.bins()) sum += b;
+  for (Tick b : a.bins())
+    sum += b;
   CHECK(sum == 3000);
 }
 

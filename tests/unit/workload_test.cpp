@@ -1,11 +1,11 @@
 // Transformer graphs against closed forms: parameter counts, decode FLOPs, KV bytes, quantized
 // weight bytes, fusion, attention implementations, and sums over generation steps.
-#include <doctest/doctest.h>
+#include "sim/graph/workload.h"
 
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/graph/summary.h"
-#include "sim/graph/workload.h"
 #include "support.h"
 
 using namespace archsim;
@@ -21,14 +21,16 @@ spec::ScenarioSpec scenario(const std::string& ref, const std::vector<std::strin
 /// A scenario file's model replaced: any model preset or path, decode at `kv`.
 spec::ScenarioSpec decodeOf(const std::string& model, std::uint64_t kv, std::uint64_t batch = 1,
                             std::vector<std::string> extra = {}) {
-  std::vector<std::string> sets{"model=" + model, "kv_length=" + std::to_string(kv), "batch=" + std::to_string(batch)};
+  std::vector<std::string> sets{"model=" + model, "kv_length=" + std::to_string(kv),
+                                "batch=" + std::to_string(batch)};
   sets.insert(sets.end(), extra.begin(), extra.end());
   return scenario("llama2-7b-decode", sets);
 }
 
 std::uint64_t matrixFlops(const Graph& g, std::uint64_t kv) {
   std::uint64_t total = 0;
-  for (const Op& op : g.ops()) total += op.matrix_flops.at(g.effectiveKv(kv));
+  for (const Op& op : g.ops())
+    total += op.matrix_flops.at(g.effectiveKv(kv));
   return total;
 }
 
@@ -48,10 +50,11 @@ TEST_CASE("Parameter counts match the published figures within 0.5%") {
     const char* model;
     double published;
   };
-  for (const Case& c : {Case{"llama2-7b", 6.74e9}, Case{"llama2-13b", 13.0e9}, Case{"llama2-70b", 69.0e9},
-                        Case{"llama3-8b", 8.03e9}, Case{"llama3-70b", 70.6e9}, Case{"mixtral-8x7b", 46.7e9},
-                        Case{"gpt2", 124e6}, Case{"gpt3-175b", 175e9}, Case{"gpt-j-6b", 6.05e9},
-                        Case{"opt-13b", 12.85e9}, Case{"llama3.1-405b", 405.9e9}}) {
+  for (const Case& c :
+       {Case{"llama2-7b", 6.74e9}, Case{"llama2-13b", 13.0e9}, Case{"llama2-70b", 69.0e9},
+        Case{"llama3-8b", 8.03e9}, Case{"llama3-70b", 70.6e9}, Case{"mixtral-8x7b", 46.7e9},
+        Case{"gpt2", 124e6}, Case{"gpt3-175b", 175e9}, Case{"gpt-j-6b", 6.05e9},
+        Case{"opt-13b", 12.85e9}, Case{"llama3.1-405b", 405.9e9}}) {
     CAPTURE(std::string(c.model));
     const Workload w(decodeOf(c.model, 16));
     CHECK(static_cast<double>(summarize(w).params) == doctest::Approx(c.published).epsilon(0.005));
@@ -66,8 +69,11 @@ TEST_CASE("Parameter counts match the published figures within 0.5%") {
   CHECK(static_cast<double>(mixtral.active_params) == doctest::Approx(12.9e9).epsilon(0.005));
 }
 
-TEST_CASE("Decode FLOPs per token = 2 x matmul parameters + 4 x layers x context x heads x head_dim, exactly") {
-  for (const char* model : {"llama2-7b", "llama2-70b", "mixtral-8x7b", "gpt2", "gpt-j-6b", "opt-13b"}) {
+TEST_CASE(
+    "Decode FLOPs per token = 2 x matmul parameters + 4 x layers x context x heads x head_dim, "
+    "exactly") {
+  for (const char* model :
+       {"llama2-7b", "llama2-70b", "mixtral-8x7b", "gpt2", "gpt-j-6b", "opt-13b"}) {
     CAPTURE(std::string(model));
     const std::uint64_t ctx = 2048;
     const Workload w(decodeOf(model, ctx));
@@ -78,7 +84,9 @@ TEST_CASE("Decode FLOPs per token = 2 x matmul parameters + 4 x layers x context
   }
 }
 
-TEST_CASE("KV bytes per token = 2 x layers x kv_heads x head_dim x bytes(KV dtype): 320 KiB for llama2-70b") {
+TEST_CASE(
+    "KV bytes per token = 2 x layers x kv_heads x head_dim x bytes(KV dtype): 320 KiB for "
+    "llama2-70b") {
   const Workload w(scenario("llama2-70b-decode"));
   const WorkloadSummary s = summarize(w);
   CHECK(s.kv_bytes_per_token == 327'680);
@@ -89,13 +97,16 @@ TEST_CASE("KV bytes per token = 2 x layers x kv_heads x head_dim x bytes(KV dtyp
     if (t.role == TensorRole::kKv) per_token += t.bytes.per_kv;
   }
   CHECK(per_token == 327'680);
-  CHECK(summarize(Workload(decodeOf("llama2-70b", 2048, 1, {"dtypes.kv=fp8"}))).kv_bytes_per_token == 163'840);
+  CHECK(
+      summarize(Workload(decodeOf("llama2-70b", 2048, 1, {"dtypes.kv=fp8"}))).kv_bytes_per_token ==
+      163'840);
 }
 
 TEST_CASE("int4 weights are half the int8 bytes plus the block scales") {
-  const WorkloadSummary int8 = summarize(Workload(decodeOf("llama2-7b", 16, 1, {"dtypes.weights=int8"})));
-  const WorkloadSummary int4 = summarize(
-      Workload(decodeOf("llama2-7b", 16, 1, {"dtypes.weights={dtype: int4, group_size: 128, scale: fp16}"})));
+  const WorkloadSummary int8 =
+      summarize(Workload(decodeOf("llama2-7b", 16, 1, {"dtypes.weights=int8"})));
+  const WorkloadSummary int4 = summarize(Workload(decodeOf(
+      "llama2-7b", 16, 1, {"dtypes.weights={dtype: int4, group_size: 128, scale: fp16}"})));
   // Matrices are quantized; norm weights stay in the activation format (bf16) in both.
   const Workload w(decodeOf("llama2-7b", 16));
   std::uint64_t matrix_elements = 0;
@@ -122,7 +133,9 @@ TEST_CASE("Batch raises weight-matmul intensity ~linearly: about 64x from batch 
   CHECK(b1.total.intensity() == doctest::Approx(1.0).epsilon(0.05));
 }
 
-TEST_CASE("A decode graph is built once; KV length only moves attention, by 4 x layers x dL x heads x head_dim") {
+TEST_CASE(
+    "A decode graph is built once; KV length only moves attention, by 4 x layers x dL x heads x "
+    "head_dim") {
   const Workload w(decodeOf("llama2-70b", 2048));
   const spec::ModelSpec& m = w.scenario().model;
   const Graph& g = *w.decodeGraph();
@@ -137,15 +150,18 @@ TEST_CASE("Sliding window caps the attended span and the cache") {
   CHECK(summarize(at8k).kv_tokens == 4096);
 }
 
-TEST_CASE("Generation totals are the exact sum over prefill and every decode step, window included") {
+TEST_CASE(
+    "Generation totals are the exact sum over prefill and every decode step, window included") {
   const std::string mistral = (test::sourceDir() / "tests/data/hf/mistral-7b.config.json").string();
-  const auto s = scenario("llama3-8b-generate", {"model=" + mistral, "prompt_tokens=4000", "output_tokens=200"});
+  const auto s = scenario("llama3-8b-generate",
+                          {"model=" + mistral, "prompt_tokens=4000", "output_tokens=200"});
   const Workload w(s);
   REQUIRE(w.runs().size() == 2);
   CHECK(w.runs()[1].kv_first == 4001);
   CHECK(w.runs()[1].kv_last == 4199);  // 1 token from prefill + 199 decode steps
   std::uint64_t explicit_sum = matrixFlops(*w.prefillGraph(), 4000);
-  for (std::uint64_t L = 4001; L <= 4199; ++L) explicit_sum += matrixFlops(*w.decodeGraph(), L);
+  for (std::uint64_t L = 4001; L <= 4199; ++L)
+    explicit_sum += matrixFlops(*w.decodeGraph(), L);
   const WorkloadSummary sum = summarize(w);
   CHECK(sum.total.matrix_flops == explicit_sum);
   CHECK(sum.output_tokens == 200);
@@ -174,36 +190,42 @@ TEST_CASE("Elementwise fusion keeps FLOPs, removes ops and the intermediates' tr
   CHECK(plain.by_kind.at(OpKind::kRope).ops == 32);
   // Weight and KV traffic is the same; only activations shrink.
   CHECK(fused.bytes_by_role.at(TensorRole::kWeight) == plain.bytes_by_role.at(TensorRole::kWeight));
-  CHECK(fused.bytes_by_role.at(TensorRole::kActivation) < plain.bytes_by_role.at(TensorRole::kActivation));
+  CHECK(fused.bytes_by_role.at(TensorRole::kActivation) <
+        plain.bytes_by_role.at(TensorRole::kActivation));
 }
 
 TEST_CASE("Materialized attention writes and reads the score matrix; fused attention does not") {
   const WorkloadSummary fused = summarize(Workload(scenario("llama2-7b-prefill")));
-  const WorkloadSummary mat = summarize(Workload(scenario("llama2-7b-prefill", {"attention=materialized"})));
+  const WorkloadSummary mat =
+      summarize(Workload(scenario("llama2-7b-prefill", {"attention=materialized"})));
   const spec::ModelSpec m = scenario("llama2-7b-prefill").model;
   const std::uint64_t S = 2048;
   const std::uint64_t score_bytes = m.heads * S * S * 2;  // bf16, batch 1, per layer
   // scores written + read, probs written + read, per layer
-  CHECK(mat.bytes_by_role.at(TensorRole::kActivation) - fused.bytes_by_role.at(TensorRole::kActivation) ==
+  CHECK(mat.bytes_by_role.at(TensorRole::kActivation) -
+            fused.bytes_by_role.at(TensorRole::kActivation) ==
         m.layers * 4 * score_bytes);
   CHECK(mat.by_kind.count(OpKind::kSoftmax) == 1);
   CHECK(mat.total.matrix_flops > fused.total.matrix_flops);  // the masked half is computed too
 }
 
-TEST_CASE("A graph built from a Hugging Face config.json equals the one built from the matching preset") {
+TEST_CASE(
+    "A graph built from a Hugging Face config.json equals the one built from the matching preset") {
   struct Case {
     const char* preset;
     const char* json;
     const char* scenario;
   };
-  for (const Case& c : {Case{"llama2-7b", "llama2-7b", "llama2-7b-decode"},
-                        Case{"llama2-70b", "llama2-70b", "llama2-70b-decode"},
-                        Case{"mixtral-8x7b", "mixtral-8x7b", "mixtral-8x7b-decode"},
-                        Case{"gpt2", "gpt2", "gpt2-decode"}, Case{"gpt-j-6b", "gpt-j-6b", "llama2-7b-decode"},
-                        Case{"opt-13b", "opt-13b", "llama2-7b-decode"},
-                        Case{"bert-large", "bert-large", "bert-large-prefill"}}) {
+  for (const Case& c :
+       {Case{"llama2-7b", "llama2-7b", "llama2-7b-decode"},
+        Case{"llama2-70b", "llama2-70b", "llama2-70b-decode"},
+        Case{"mixtral-8x7b", "mixtral-8x7b", "mixtral-8x7b-decode"},
+        Case{"gpt2", "gpt2", "gpt2-decode"}, Case{"gpt-j-6b", "gpt-j-6b", "llama2-7b-decode"},
+        Case{"opt-13b", "opt-13b", "llama2-7b-decode"},
+        Case{"bert-large", "bert-large", "bert-large-prefill"}}) {
     CAPTURE(std::string(c.preset));
-    const std::string json = (test::sourceDir() / "tests/data/hf" / (std::string(c.json) + ".config.json")).string();
+    const std::string json =
+        (test::sourceDir() / "tests/data/hf" / (std::string(c.json) + ".config.json")).string();
     const Workload from_preset(scenario(c.scenario, {std::string("model=") + c.preset}));
     const Workload from_json(scenario(c.scenario, {"model=" + json}));
     auto a = summaryJson(from_preset, summarize(from_preset));
@@ -228,18 +250,21 @@ TEST_CASE("Graphs are deterministic, acyclic and topologically ordered") {
   CHECK(summaryJson(a, summarize(a)).dump() == summaryJson(b, summarize(b)).dump());
   const Graph& g = *a.decodeGraph();
   std::vector<std::size_t> position(g.ops().size());
-  for (std::size_t i = 0; i < g.topologicalOrder().size(); ++i) position[g.topologicalOrder()[i]] = i;
+  for (std::size_t i = 0; i < g.topologicalOrder().size(); ++i)
+    position[g.topologicalOrder()[i]] = i;
   for (auto [it, end] = boost::edges(g.dag()); it != end; ++it) {
     CHECK(position[boost::source(*it, g.dag())] < position[boost::target(*it, g.dag())]);
   }
-  // Balanced routing: 5 tokens x top-2 over 8 experts -> 10 assignments: experts 0,1 get 2, the rest 1.
+  // Balanced routing: 5 tokens x top-2 over 8 experts -> 10 assignments: experts 0,1 get 2, the
+  // rest 1.
   CHECK(balancedExpertTokens(5, 2, 8, 0) == 2);
   CHECK(balancedExpertTokens(5, 2, 8, 1) == 2);
   CHECK(balancedExpertTokens(5, 2, 8, 7) == 1);
   // Every expert's weights exist even when no token reaches it.
   const Workload one(scenario("mixtral-8x7b-decode"));
   std::uint64_t expert_up = 0;
-  for (const Tensor& t : one.decodeGraph()->tensors()) expert_up += t.layer == 0 && t.name.find("w_gate_up") != std::string::npos;
+  for (const Tensor& t : one.decodeGraph()->tensors())
+    expert_up += t.layer == 0 && t.name.find("w_gate_up") != std::string::npos;
   CHECK(expert_up == 8);
 }
 
