@@ -15,7 +15,7 @@ void Run(benchmark::State& state, const char* chip, const char* scenario) {
   const spec::ScenarioSpec s = spec::loadScenario(catalog, scenario).spec;
   std::uint64_t events = 0;
   for (auto _ : state) {
-    exec::ChipRun run(system.spec, s);
+    exec::ChipRun run(system.spec, map::oneChipStage(s));
     events += run.sim().eventsProcessed();
   }
   state.counters["events_per_s"] =

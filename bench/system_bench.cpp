@@ -5,7 +5,7 @@
 // each) and the pipeline composition (three rounds of the step); `events` counts all of them.
 #include <benchmark/benchmark.h>
 
-#include "sim/exec/system_run.h"
+#include "sim/run/system_run.h"
 #include "sim/spec/loader.h"
 
 namespace archsim {
@@ -19,10 +19,10 @@ void Run(benchmark::State& state, const char* system, const char* scenario, cons
   const spec::ScenarioSpec s = spec::loadScenario(catalog, scenario, sets).spec;
   std::uint64_t events = 0;
   for (auto _ : state) {
-    const exec::SystemRun run(sys.spec, s);
+    const run::SystemRun run(sys.spec, s);
     for (std::size_t c = 0; c < run.simulatedChips(); ++c)
       events += run.chip(c).sim().eventsProcessed();
-    if (run.pipeline()) events += run.pipeline()->events;
+    events += run.pipeline().events;
   }
   state.counters["events_per_s"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);

@@ -14,10 +14,10 @@
 #include "sim/app/describe.h"
 #include "sim/app/progress.h"
 #include "sim/core/atomic_file.h"
-#include "sim/exec/system_run.h"
 #include "sim/graph/dot.h"
 #include "sim/graph/summary.h"
 #include "sim/map/parallel.h"
+#include "sim/run/system_run.h"
 #include "sim/spec/units.h"
 #ifdef ARCHSIM_HAVE_MPI
 #include "sim/app/sweep_mpi.h"
@@ -297,7 +297,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   const spec::LoadedSystem& system = loaded->system;
   const spec::LoadedScenario& scenario = loaded->scenario;
   ProgressBar progress(err, options.quiet);
-  exec::SystemRun run(system.spec, scenario.spec, &progress);
+  run::SystemRun run(system.spec, scenario.spec, &progress);
   progress.finish();
   for (const std::string& w : run.result().warnings)
     err << "warning: " << w << '\n';
@@ -392,7 +392,7 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
   std::vector<std::pair<std::string, std::string>> files;
   for (const Pair& p : loaded) {
     ProgressBar progress(err, options.quiet);
-    const exec::SystemRun run(p.system.spec, p.scenario.spec, &progress);
+    const run::SystemRun run(p.system.spec, p.scenario.spec, &progress);
     progress.finish();
     for (const std::string& w : run.result().warnings)
       err << "warning: " << p.system.spec.name << ": " << w << '\n';

@@ -2,36 +2,29 @@
 
 #include <fmt/format.h>
 
-#include "sim/core/error.h"
-#include "sim/exec/executor.h"
-
 namespace archsim::exec {
-namespace {
-const spec::SystemSpec& oneChip(const spec::SystemSpec& system) {
-  if (system.chipCount() != 1) {
-    ARCHSIM_PANIC(fmt::format(
-        "a one-chip run on system {} of {} chips (multi-chip runs go through SystemRun)",
-        system.name, system.chipCount()));
-  }
-  return system;
-}
-}  // namespace
-
-ChipRun::ChipRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario)
-    : ChipRun(oneChip(system), std::make_unique<graph::Workload>(scenario)) {}
+ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
+                 ProgressSink* progress, std::size_t index, std::size_t count)
+    : ChipRun(system, std::make_unique<graph::Workload>(shape.shard), shape.placement, shape.group,
+              ExecOptions{shape.op_overhead_ps}, progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
-                 std::vector<std::uint32_t> group, ProgressSink* progress, std::size_t index,
+                 const ExecOptions& options)
+    : ChipRun(system, std::move(workload), {}, {}, options, nullptr, 0, 1) {}
+
+ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
+                 const spec::PlacementPolicy& policy, std::vector<std::uint32_t> group,
+                 const ExecOptions& options, ProgressSink* progress, std::size_t index,
                  std::size_t count)
     : system_(system),
-      sim_(workload->scenario().name),
+      sim_(workload->shard().name),
       workload_(std::move(workload)),
-      placement_(map::place(system.chip, *workload_)),
+      placement_(map::place(system.chip, *workload_, policy)),
       chip_(std::make_unique<hw::Chip>(
           sim_, system.chip, sim_.stats(),
           group.empty() ? std::string("chip0") : fmt::format("chip{}", group.front()))),
       group_(std::move(group)) {
-  Executor executor(sim_, *chip_, *workload_, placement_);
+  Executor executor(sim_, *chip_, *workload_, placement_, options);
   executor.setProgress(progress, index, count);
   if (group_.size() > 1) {
     topology_ = std::make_unique<hw::Topology>(sim_, system, sim_.stats());
@@ -41,6 +34,19 @@ ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload
   result_ = executor.run();
   for (const std::string& w : sim_.log().warnings())
     result_.warnings.push_back(w);
+}
+
+double ResourceTrack::busySeconds() const {
+  return ticksToSeconds(activity->total()) / static_cast<double>(activity->capacity());
+}
+
+double ChipRun::windowSeconds() const {
+  return ticksToSeconds(result_.measured_end - result_.measured_start);
+}
+
+double ChipRun::matrixUtilization() const {
+  const double window = windowSeconds();
+  return window > 0 ? tracks().front().busySeconds() / window : 0.0;
 }
 
 std::vector<ResourceTrack> ChipRun::tracks() const {

@@ -93,10 +93,15 @@ std::string boundOf(const OpRecord& r, hw::Chip& chip) {
 }  // namespace
 
 Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload,
-                   const map::Placement& placement)
-    : sim_(sim), chip_(chip), workload_(workload), placement_(placement), memory_(chip, placement) {
+                   const map::Placement& placement, const ExecOptions& options)
+    : sim_(sim),
+      chip_(chip),
+      workload_(workload),
+      placement_(placement),
+      options_(options),
+      memory_(chip, placement) {
   const spec::ChipSpec& c = chip.spec();
-  const spec::ScenarioSpec& s = workload.scenario();
+  const graph::Shard& s = workload.shard();
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
   matrix_macs_per_tick_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) *
@@ -113,13 +118,13 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   records_.resize(workload.runs().size());
 }
 
-OpPlan& Executor::plan(OpId op) {
+map::OpPlan& Executor::plan(OpId op) {
   OpState& st = ops_[op];
-  if (!st.plan) st.plan = std::make_unique<OpPlan>(*ctx_, graph_->op(op));
+  if (!st.plan) st.plan = std::make_unique<map::OpPlan>(*ctx_, graph_->op(op));
   return *st.plan;
 }
 
-Tick Executor::computeTicks(const TileTask& task) const {
+Tick Executor::computeTicks(const map::TileTask& task) const {
   double ticks = 0.0;
   if (task.macs > 0) {
     // Whole cycles on the unit's clock.
@@ -140,9 +145,8 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   graph_ = r.graph;
   run_ = run;
   measured_ = measured;
-  ctx_ = std::make_unique<PlanContext>(PlanContext{chip_.spec(), workload_.scenario(), placement_,
-                                                   *graph_, kv_length,
-                                                   r.phase == graph::GraphPhase::kDecode});
+  ctx_ = std::make_unique<map::PlanContext>(
+      map::PlanContext{chip_.spec(), placement_, *graph_, kv_length});
   ops_.clear();
   ops_.resize(graph_->ops().size());
   for (OpState& st : ops_)
@@ -156,8 +160,7 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   free_[kVectorPool] = chip_.spec().vector.units;
   next_in_order_ = 0;
 
-  const Tick overhead = (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) +
-                        workload_.scenario().software.op_overhead_ps;
+  const Tick overhead = opOverhead();
   if (dataflow_) {
     // Each op waits for its distinct producers.
     for (OpId op = 0; op < ops_.size(); ++op) {
@@ -240,12 +243,12 @@ void Executor::prefetchAfter(OpId op) {
                        graph_->tensor(u.tensor).shape.size() == 2;
     }
     if (!reads_weights) continue;
-    OpPlan& p = plan(next);
+    map::OpPlan& p = plan(next);
     st.prefetched.assign(p.tiles(), sim_.now());
     st.first_activity = sim_.now();
     for (std::uint64_t t = 0; t < p.tiles(); ++t) {
       p.tile(t, scratch_);
-      for (const RangeRef& r : scratch_.reads) {
+      for (const map::RangeRef& r : scratch_.reads) {
         if (r.weight)
           st.prefetched[t] =
               std::max(st.prefetched[t], memory_.read(r.tensor, r.offset, r.bytes, st.counters));
@@ -277,10 +280,10 @@ void Executor::issue() {
   }
 }
 
-Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute,
+Tick Executor::runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
                        bool skip_staged_weights, std::uint64_t tile, bool write) {
   Tick ready = t0;
-  for (const RangeRef& r : task.reads) {
+  for (const map::RangeRef& r : task.reads) {
     if (skip_staged_weights && r.weight) continue;
     ready = std::max(ready, memory_.read(r.tensor, r.offset, r.bytes, st.counters));
   }
@@ -289,7 +292,7 @@ Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute,
   const Tick chunks = std::max<Tick>(1, task.k_chunks);
   Tick done = t0 + std::max(fetch + compute / chunks, fetch / chunks + compute);
   if (write) {
-    for (const RangeRef& w : task.writes)
+    for (const map::RangeRef& w : task.writes)
       done = std::max(done, memory_.write(w.tensor, w.offset, w.bytes, st.counters));
   }
   return done;
@@ -297,7 +300,7 @@ Tick Executor::runPass(OpState& st, const TileTask& task, Tick t0, Tick compute,
 
 void Executor::issueTile(OpId op, std::uint64_t tile) {
   OpState& st = ops_[op];
-  OpPlan& p = *st.plan;
+  map::OpPlan& p = *st.plan;
   p.tile(tile, scratch_);
   const Tick t0 = sim_.now();
   const Tick compute = computeTicks(scratch_);
@@ -363,8 +366,7 @@ void Executor::finishOp(OpId op) {
     progress_->update(progress_state_);
   }
   if (measured_) record(op);
-  const Tick overhead = (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) +
-                        workload_.scenario().software.op_overhead_ps;
+  const Tick overhead = opOverhead();
   if (dataflow_) {
     for (OpId next : graph_->successors(op)) {
       if (--ops_[next].pending == 0)
@@ -405,8 +407,12 @@ void Executor::record(OpId op) {
   r.counters.add(st.counters);
 }
 
+Tick Executor::opOverhead() const {
+  return (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) + options_.op_overhead_ps;
+}
+
 RunResult Executor::run() {
-  const spec::ScenarioSpec& s = workload_.scenario();
+  const graph::Shard& s = workload_.shard();
   const auto& runs = workload_.runs();
   for (const graph::Run& r : runs) {
     const std::uint64_t steps =
@@ -436,9 +442,9 @@ RunResult Executor::run() {
 }
 
 RunResult Executor::finish() {
-  const spec::ScenarioSpec& s = workload_.scenario();
   RunResult out;
   out.measured_start = measured_start_;
+  out.first_token_end = prefill_end_;
   out.measured_end = sim_.now();
   out.measured_steps = measured_steps_;
   out.step_ticks = step_ticks_;
@@ -458,21 +464,8 @@ RunResult Executor::finish() {
   for (const RawSpan& sp : spans_) {
     out.spans.push_back({static_cast<std::uint32_t>(offset[sp.run] + sp.op), sp.start, sp.end});
   }
-  const double e2e = ticksToSeconds(out.measured_end - out.measured_start);
   out.dynamic_energy_j = out.totals.energy_j;
-  out.static_energy_j = chip_.spec().power.static_w * e2e;
-  const double energy = out.dynamic_energy_j + out.static_energy_j;
-
-  out.metrics = phaseMetrics(s, workload_.outputTokensPerSequence(), e2e,
-                             ticksToSeconds(prefill_end_ - out.measured_start), energy, 1);
-  const Metrics& m = out.metrics;
   out.warnings = warnings_;
-  if (m.avg_power_w > chip_.spec().power.tdp_w) {
-    out.warnings.push_back(
-        fmt::format("average power {} exceeds {}'s TDP of {}",
-                    spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower), chip_.spec().name,
-                    spec::formatQuantity(chip_.spec().power.tdp_w, spec::Dimension::kPower)));
-  }
   return out;
 }
 

@@ -12,8 +12,9 @@
 //   dataflow — ops start when their producers finish, no launch cost; ready ops share the units;
 //              with streamed weights, the next weight op's weights are prefetched when an op
 //              starts.
-// Steps run back to back (a decode step starts when the previous token is out). A `decode` scenario
-// first runs one warm-up step (caches in steady state), then resets stats and measures one step.
+// Steps run back to back (a decode step starts when the previous token is out). A decode-only
+// workload first runs one warm-up step (caches in steady state), then resets stats and measures
+// one step. The executor reads the workload (its shard) and the options, never the user's scenario.
 #pragma once
 
 #include <memory>
@@ -22,20 +23,25 @@
 #include "sim/core/simulation.h"
 #include "sim/exec/collectives.h"
 #include "sim/exec/memory_system.h"
-#include "sim/exec/op_plan.h"
 #include "sim/exec/progress.h"
 #include "sim/exec/run_result.h"
 #include "sim/graph/workload.h"
 #include "sim/hw/chip.h"
+#include "sim/map/op_tiling.h"
 #include "sim/map/placement.h"
 
 namespace archsim::exec {
 
+/// What the software stack adds to the chip's own costs.
+struct ExecOptions {
+  Tick op_overhead_ps = 0;  // host time before each op can launch (eager dispatch); 0: compiled
+};
+
 class Executor {
  public:
-  /// Throws ConfigError when the chip cannot compute in the scenario's formats.
+  /// Throws ConfigError when the chip cannot compute in the workload's formats.
   Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workload,
-           const map::Placement& placement);
+           const map::Placement& placement, const ExecOptions& options = {});
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
@@ -51,7 +57,7 @@ class Executor {
 
  private:
   struct OpState {
-    std::unique_ptr<OpPlan> plan;
+    std::unique_ptr<map::OpPlan> plan;
     std::uint64_t next = 0;         // next tile to issue
     std::uint64_t outstanding = 0;  // issued, not done
     std::uint32_t pending = 0;      // producers not yet done (dataflow)
@@ -64,6 +70,7 @@ class Executor {
   };
 
   void runStep(std::size_t run, std::uint64_t kv_length, bool measured);
+  Tick opOverhead() const;
   void startOp(std::uint64_t op);  // event target (arg = op id)
   void onTileDone(std::uint64_t arg);
   void onPassDone(std::uint64_t arg);  // a two-pass tile finished its first pass
@@ -73,11 +80,11 @@ class Executor {
   void issueTile(graph::OpId op, std::uint64_t tile);
   void finishOp(graph::OpId op);
   void prefetchAfter(graph::OpId op);
-  OpPlan& plan(graph::OpId op);
-  Tick computeTicks(const TileTask& task) const;
+  map::OpPlan& plan(graph::OpId op);
+  Tick computeTicks(const map::TileTask& task) const;
   /// Reads, computes and writes one pass of a tile issued at `t0`; returns when it is done.
-  Tick runPass(OpState& st, const TileTask& task, Tick t0, Tick compute, bool skip_staged_weights,
-               std::uint64_t tile, bool write);
+  Tick runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
+               bool skip_staged_weights, std::uint64_t tile, bool write);
   void record(graph::OpId op);
   RunResult finish();
 
@@ -85,6 +92,7 @@ class Executor {
   hw::Chip& chip_;
   const graph::Workload& workload_;
   const map::Placement& placement_;
+  ExecOptions options_;
   MemorySystem memory_;
   spec::DType matrix_dtype_;
   spec::DType vector_dtype_;
@@ -101,7 +109,7 @@ class Executor {
   // The step being simulated.
   const graph::Graph* graph_ = nullptr;
   std::size_t run_ = 0;
-  std::unique_ptr<PlanContext> ctx_;
+  std::unique_ptr<map::PlanContext> ctx_;
   std::vector<OpState> ops_;
   std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_
@@ -109,7 +117,7 @@ class Executor {
   std::vector<graph::OpId> active_;    // started ops with tiles left to issue, in topological order
   std::uint32_t free_[2] = {0, 0};     // free matrix / vector units
   bool measured_ = false;
-  TileTask scratch_;
+  map::TileTask scratch_;
 
   // Results.
   std::vector<std::vector<OpRecord>> records_;  // per run, per op
@@ -123,7 +131,7 @@ class Executor {
   Tick measured_start_ = 0;
   std::uint64_t measured_steps_ = 0;
   std::vector<Tick> step_ticks_;
-  Tick prefill_end_ = 0;
+  Tick prefill_end_ = 0;  // when the prefill pass (the first token) ended
   bool measuring_started_ = false;
   ProgressSink* progress_ = nullptr;
   Progress progress_state_;

@@ -13,27 +13,25 @@ using spec::Activation;
 using spec::ModelSpec;
 using spec::NormKind;
 using spec::PositionKind;
-using spec::ScenarioSpec;
 using spec::TensorFormat;
 
 const TensorFormat kTokenFormat{spec::DType::kFp32, 0, spec::DType::kFp16};  // 4-byte token ids
 
 class Builder {
  public:
-  Builder(const ScenarioSpec& s, GraphPhase phase, const Shard& shard)
-      : s_(s), m_(s.model), decode_(phase == GraphPhase::kDecode), shard_(shard) {
-    batch_ = s.batch;
-    seq_ = decode_ ? 1 : s.prompt_tokens;
+  Builder(const Shard& shard, GraphPhase phase)
+      : shard_(shard), m_(shard.model), slice_(shard.slice), decode_(phase == GraphPhase::kDecode) {
+    batch_ = shard.sequences;
+    seq_ = decode_ ? 1 : shard.prompt_tokens;
     rows_ = batch_ * seq_;
     tp_ = std::max<std::uint32_t>(1, shard.tp);
     ep_ = std::max<std::uint32_t>(1, shard.ep);
-    sp_ = shard.sequence_parallel && tp_ > 1;
-    stream_rows_ = sp_ ? sequenceShare(rows_, tp_) : rows_;
-    kv_sequences_ = shard.kv_sequences == 0 ? batch_ : shard.kv_sequences;
-    if (m_.moe) experts_ = shard.experts == 0 ? m_.moe->experts : shard.experts;
-    weights_ = s.dtypes.weights;
-    act_ = s.dtypes.activations;
-    kv_ = s.dtypes.kv;
+    sp_ = shard.sequenceParallel();
+    stream_rows_ = shard.streamRows(rows_);
+    kv_sequences_ = std::max(shard.kv_sequences, batch_);
+    weights_ = shard.dtypes.weights;
+    act_ = shard.dtypes.activations;
+    kv_ = shard.dtypes.kv;
     // Norm weights and biases stay in the activation format even when matrices are quantized.
     small_ = TensorFormat{act_.dtype, 0, spec::DType::kFp16};
   }
@@ -46,7 +44,7 @@ class Builder {
     for (std::uint64_t l = shard_.first_layer; l < end; ++l)
       hidden = layer(static_cast<int>(l), hidden);
     if (shard_.head) head(hidden);
-    if (s_.fusion == spec::FusionLevel::kElementwise) fuseElementwise(ops_, tensors_);
+    if (shard_.fusion == spec::FusionLevel::kElementwise) fuseElementwise(ops_, tensors_);
     std::string name = fmt::format("{}.{}", m_.name, decode_ ? "decode" : "prefill");
     if (tp_ > 1) name += fmt::format(".tp{}", tp_);
     if (shard_.first_layer > 0 || end < m_.layers || !shard_.embedding || !shard_.head) {
@@ -56,6 +54,22 @@ class Builder {
   }
 
  private:
+  std::uint64_t qDim() const { return slice_.heads * m_.head_dim; }
+  std::uint64_t kvDim() const { return slice_.kv_heads * m_.head_dim; }
+  /// The attention blocks of this pass on this rank (graph/op.h).
+  AttentionGeometry geometry() const {
+    AttentionGeometry g;
+    g.sequences = batch_;
+    g.kv_heads = slice_.kv_heads;
+    g.group = slice_.heads / slice_.kv_heads;
+    g.head_dim = m_.head_dim;
+    g.query_rows = seq_;
+    g.decode = decode_;
+    g.causal = !m_.isEncoder();
+    g.window = m_.sliding_window;
+    return g;
+  }
+
   // ---- tensors -------------------------------------------------------------------------------
   TensorId tensor(std::string name, TensorRole role, int layer, std::vector<std::int64_t> shape,
                   const TensorFormat& format, Extent elements, int expert = -1) {
@@ -106,7 +120,7 @@ class Builder {
     o.name = std::move(name);
     o.layer = layer;
     o.expert = expert;
-    o.compute = s_.dtypes.compute;
+    o.compute = shard_.dtypes.compute;
     ops_.push_back(std::move(o));
     return ops_.back();
   }
@@ -193,7 +207,7 @@ class Builder {
     const TensorId tokens =
         tensor("tokens", TensorRole::kActivation, -1, {static_cast<std::int64_t>(rows_)},
                kTokenFormat, Extent::constant(rows_));
-    embed_ = weight("embed", -1, m_.vocab, m_.hidden);
+    embed_ = weight("embed", -1, slice_.vocab, m_.hidden);
     const TensorId out = activation("embed.out", -1, rows_, m_.hidden);
     std::vector<TensorUse> reads{whole(tokens), part(embed_, Extent::constant(rows_ * m_.hidden))};
     std::uint64_t adds = 0;
@@ -249,8 +263,8 @@ class Builder {
   }
 
   TensorId attention(int l, TensorId x) {
-    const std::uint64_t qd = m_.qDim();
-    const std::uint64_t kvd = m_.kvDim();
+    const std::uint64_t qd = qDim();
+    const std::uint64_t kvd = kvDim();
     const std::uint64_t qkv_cols = qd + 2 * kvd;
     const TensorId wqkv = weight(at(l, "wqkv"), l, m_.hidden, qkv_cols);
     std::optional<TensorId> bqkv;
@@ -266,7 +280,7 @@ class Builder {
       const TensorId k = activation(at(l, "k"), l, rows_, kvd);
       Op& o = op(OpKind::kRope, at(l, "rope"), l);
       o.vector_flops =
-          Extent::constant(flops::kRope * rows_ * (m_.heads + m_.kv_heads) * m_.rotary_dim);
+          Extent::constant(flops::kRope * rows_ * (slice_.heads + slice_.kv_heads) * m_.rotary_dim);
       o.reads = {part(qkv, Extent::constant(rows_ * (qd + kvd)))};
       o.writes = {whole(q), whole(k)};
       q_use = whole(q);
@@ -283,7 +297,7 @@ class Builder {
       // The cache holds every sequence of the stage (all microbatches); this graph attends to its
       // own.
       const std::vector<std::int64_t> shape{static_cast<std::int64_t>(kv_sequences_),
-                                            static_cast<std::int64_t>(m_.kv_heads),
+                                            static_cast<std::int64_t>(slice_.kv_heads),
                                             decode_ ? kKvDim : static_cast<std::int64_t>(seq_),
                                             static_cast<std::int64_t>(m_.head_dim)};
       const Extent cache_elements = kv_len * (kv_sequences_ * kvd);
@@ -292,26 +306,21 @@ class Builder {
       Op& w = op(OpKind::kKvWrite, at(l, "kv_write"), l);
       w.reads = {k_new, v_new};
       w.writes = {part(kc, Extent::constant(rows_ * kvd)), part(vc, Extent::constant(rows_ * kvd))};
+      w.attention = geometry();
       if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * rows_ * kvd);
       k_read = part(kc, kv_len * (batch_ * kvd));
       v_read = part(vc, kv_len * (batch_ * kvd));
     }
 
     // (query, key) pairs per sequence and head: causal for decoders, full for encoders.
-    const std::uint64_t window = m_.sliding_window;
-    Extent pairs;
-    if (decode_) {
-      pairs = Extent::perKv(1);
-    } else if (m_.isEncoder()) {
-      pairs = Extent::constant(seq_ * seq_);
-    } else {
-      const std::uint64_t w = window == 0 || window > seq_ ? seq_ : window;
-      pairs = Extent::constant(w * (w + 1) / 2 + (seq_ - w) * w);
-    }
-    const std::uint64_t bh = batch_ * m_.heads;
+    const AttentionGeometry geo = geometry();
+    const Extent pairs =
+        decode_ ? Extent::perKv(1) : Extent::constant(geo.pairs(0, seq_, /*kv=*/seq_));
+    const std::uint64_t bh = batch_ * slice_.heads;
     const TensorId out = activation(at(l, "attn.out"), l, rows_, qd);
-    if (s_.attention == spec::AttentionImpl::kFused) {
+    if (shard_.attention == spec::AttentionImpl::kFused) {
       Op& o = op(OpKind::kAttention, at(l, "attention"), l);
+      o.attention = geo;
       o.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len,
                              Extent::constant(m_.head_dim)};
       o.matrix_flops = pairs * (4 * bh * m_.head_dim);
@@ -323,23 +332,26 @@ class Builder {
       const Extent full = decode_ ? Extent::perKv(1) : Extent::constant(seq_ * seq_);
       const Extent score_elements = full * bh;
       const std::vector<std::int64_t> score_shape{
-          static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(m_.heads),
+          static_cast<std::int64_t>(batch_), static_cast<std::int64_t>(slice_.heads),
           static_cast<std::int64_t>(seq_), decode_ ? kKvDim : static_cast<std::int64_t>(seq_)};
       const TensorId scores =
           tensor(at(l, "scores"), TensorRole::kActivation, l, score_shape, act_, score_elements);
       const TensorId probs =
           tensor(at(l, "probs"), TensorRole::kActivation, l, score_shape, act_, score_elements);
       Op& sc = op(OpKind::kAttentionScore, at(l, "score"), l);
+      sc.attention = geo;
       sc.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_), kv_len,
                               Extent::constant(m_.head_dim)};
       sc.matrix_flops = score_elements * (2 * m_.head_dim);
       sc.reads = {q_use, k_read};
       sc.writes = {whole(scores)};
       Op& sm = op(OpKind::kSoftmax, at(l, "softmax"), l);
+      sm.attention = geo;
       sm.vector_flops = score_elements * flops::kSoftmax;
       sm.reads = {whole(scores)};
       sm.writes = {whole(probs)};
       Op& cx = op(OpKind::kAttentionContext, at(l, "context"), l);
+      cx.attention = geo;
       cx.matmul = MatmulShape{Extent::constant(bh), Extent::constant(seq_),
                               Extent::constant(m_.head_dim), kv_len};
       cx.matrix_flops = score_elements * (2 * m_.head_dim);
@@ -365,11 +377,11 @@ class Builder {
   MlpWeights mlpWeights(int l, int expert) {
     const std::string prefix = expert >= 0 ? at(l, fmt::format("E{}.", expert)) : at(l, "");
     const bool gated = m_.gatedMlp();
-    const std::uint64_t up_cols = gated ? 2 * m_.ffn : m_.ffn;
+    const std::uint64_t up_cols = gated ? 2 * slice_.ffn : slice_.ffn;
     MlpWeights w;
     w.up = weight(prefix + (gated ? "w_gate_up" : "w_fc1"), l, m_.hidden, up_cols, expert);
     if (m_.mlp_bias) w.up_bias = vectorParam(prefix + (gated ? "b_gate_up" : "b_fc1"), l, up_cols);
-    w.down = weight(prefix + (gated ? "w_down" : "w_fc2"), l, m_.ffn, m_.hidden, expert);
+    w.down = weight(prefix + (gated ? "w_down" : "w_fc2"), l, slice_.ffn, m_.hidden, expert);
     if (m_.mlp_bias) w.down_bias = vectorParam(prefix + (gated ? "b_down" : "b_fc2"), l, m_.hidden);
     return w;
   }
@@ -381,7 +393,7 @@ class Builder {
     const std::string prefix = is_expert ? at(l, fmt::format("E{}.", expert)) : at(l, "");
     const TensorUse input = is_expert ? part(x, Extent::constant(rows * m_.hidden)) : whole(x);
     const bool gated = m_.gatedMlp();
-    const std::uint64_t f = m_.ffn;
+    const std::uint64_t f = slice_.ffn;
     const std::uint64_t up_cols = gated ? 2 * f : f;
     const TensorId up =
         matmul(kind, prefix + (gated ? "gate_up" : "fc1"), l, input, rows, w.up, m_.hidden, up_cols,
@@ -406,20 +418,21 @@ class Builder {
   TensorId moe(int l, TensorId x) {
     if (ep_ > 1) return expertParallelMoe(l, x);
     const spec::MoeSpec& moe = *m_.moe;
-    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, moe.experts);
+    const std::uint64_t experts = slice_.experts;
+    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, experts);
     const TensorId logits = matmul(OpKind::kRouter, at(l, "router"), l, whole(x), rows_, wr,
-                                   m_.hidden, moe.experts, std::nullopt, at(l, "router.out"));
+                                   m_.hidden, experts, std::nullopt, at(l, "router.out"));
     const TensorId routing =
         activation(at(l, "routing"), l, rows_, 2 * moe.top_k);  // weights and indices
     Op& t = op(OpKind::kTopK, at(l, "topk"), l);
-    t.vector_flops = Extent::constant(flops::kSoftmax * rows_ * moe.experts);
+    t.vector_flops = Extent::constant(flops::kSoftmax * rows_ * experts);
     t.reads = {whole(logits)};
     t.writes = {whole(routing)};
     std::vector<TensorId> expert_outs;
-    for (std::uint64_t e = 0; e < moe.experts; ++e) {
+    for (std::uint64_t e = 0; e < experts; ++e) {
       // Every expert's weights exist (they must be stored); only experts that tokens picked run.
       const MlpWeights w = mlpWeights(l, static_cast<int>(e));
-      const std::uint64_t tokens = balancedExpertTokens(rows_, moe.top_k, moe.experts, e);
+      const std::uint64_t tokens = balancedExpertTokens(rows_, moe.top_k, experts, e);
       if (tokens > 0) expert_outs.push_back(mlp(l, x, tokens, static_cast<int>(e), w));
     }
     const TensorId out = activation(at(l, "moe.out"), l, rows_, m_.hidden);
@@ -437,22 +450,22 @@ class Builder {
   TensorId expertParallelMoe(int l, TensorId x) {
     const spec::MoeSpec& moe = *m_.moe;
     const std::uint64_t k = moe.top_k;
-    const std::uint64_t local_experts = moe.experts;  // the rank's model holds experts / ep
+    const std::uint64_t local_experts = slice_.experts;  // experts / ep whole experts
     const std::uint64_t slice = sequenceShare(rows_, ep_);
-    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, experts_);
+    const TensorId wr = weight(at(l, "w_router"), l, m_.hidden, slice_.model_experts);
     const TensorId logits =
         matmul(OpKind::kRouter, at(l, "router"), l, part(x, Extent::constant(slice * m_.hidden)),
-               slice, wr, m_.hidden, experts_, std::nullopt, at(l, "router.out"));
+               slice, wr, m_.hidden, slice_.model_experts, std::nullopt, at(l, "router.out"));
     const TensorId routing = activation(at(l, "routing"), l, slice, 2 * k);
     Op& t = op(OpKind::kTopK, at(l, "topk"), l);
-    t.vector_flops = Extent::constant(flops::kSoftmax * slice * experts_);
+    t.vector_flops = Extent::constant(flops::kSoftmax * slice * slice_.model_experts);
     t.reads = {whole(logits)};
     t.writes = {whole(routing)};
     // Tokens this rank's experts receive, from the balanced global routing.
     std::vector<std::uint64_t> tokens(local_experts);
     std::uint64_t received = 0;
     for (std::uint64_t e = 0; e < local_experts; ++e) {
-      tokens[e] = balancedExpertTokens(rows_, k, experts_, e);
+      tokens[e] = balancedExpertTokens(rows_, k, slice_.model_experts, e);
       received += tokens[e];
     }
     const TensorId recv = collective(graph::CollectiveKind::kAllToAll, at(l, "moe_dispatch"), l,
@@ -497,21 +510,21 @@ class Builder {
     }
     const TensorId x = replicate("final_norm", -1, norm("final_norm", -1, hidden, stream_rows_));
     // Tied embeddings: a last pipeline stage without the embedding keeps its own copy.
-    const TensorId w = !m_.tied_embeddings ? weight("lm_head", -1, m_.hidden, m_.vocab)
+    const TensorId w = !m_.tied_embeddings ? weight("lm_head", -1, m_.hidden, slice_.vocab)
                        : shard_.embedding  ? embed_
-                                           : weight("embed", -1, m_.vocab, m_.hidden);
+                                           : weight("embed", -1, slice_.vocab, m_.hidden);
     std::optional<TensorId> b;
-    if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, m_.vocab);
+    if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, slice_.vocab);
     // Logits only for the last position of each sequence.
     const TensorId logits =
         matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
-               batch_, w, m_.hidden, m_.vocab, b, "logits", -1, TensorRole::kOutput);
+               batch_, w, m_.hidden, slice_.vocab, b, "logits", -1, TensorRole::kOutput);
     if (tp_ == 1) {
       const TensorId next =
           tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
                  kTokenFormat, Extent::constant(batch_));
       Op& s = op(OpKind::kSampling, "sample", -1);
-      s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
+      s.vector_flops = Extent::constant(flops::kSample * batch_ * slice_.vocab);
       s.reads = {whole(logits)};
       s.writes = {whole(next)};
       return;
@@ -522,7 +535,7 @@ class Builder {
         tensor("sample.candidates", TensorRole::kActivation, -1,
                {static_cast<std::int64_t>(batch_), 2}, kTokenFormat, Extent::constant(2 * batch_));
     Op& s = op(OpKind::kSampling, "sample", -1);
-    s.vector_flops = Extent::constant(flops::kSample * batch_ * m_.vocab);
+    s.vector_flops = Extent::constant(flops::kSample * batch_ * slice_.vocab);
     s.reads = {whole(logits)};
     s.writes = {whole(mine)};
     const TensorId all =
@@ -534,16 +547,15 @@ class Builder {
     g.writes = {whole(all)};
   }
 
-  const ScenarioSpec& s_;
+  const Shard& shard_;
   const ModelSpec& m_;
+  const ModelSlice& slice_;
   bool decode_;
-  Shard shard_;
   std::uint32_t tp_ = 1;
   std::uint32_t ep_ = 1;
   bool sp_ = false;
   std::uint64_t stream_rows_ = 0;  // rows of the residual stream on this rank
   std::uint64_t kv_sequences_ = 0;
-  std::uint64_t experts_ = 0;  // in the whole model
   std::uint64_t batch_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t rows_ = 0;
@@ -568,15 +580,11 @@ std::uint64_t balancedExpertTokens(std::uint64_t tokens, std::uint64_t top_k, st
   return assignments / experts + (e < assignments % experts ? 1 : 0);
 }
 
-Graph buildGraph(const spec::ScenarioSpec& scenario, GraphPhase phase, const Shard& shard) {
-  if (phase == GraphPhase::kDecode && scenario.model.isEncoder()) {
+Graph buildGraph(const Shard& shard, GraphPhase phase) {
+  if (phase == GraphPhase::kDecode && shard.model.isEncoder()) {
     ARCHSIM_PANIC("decode graph requested for an encoder model");
   }
-  return Builder(scenario, phase, shard).build();
-}
-
-std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) {
-  return (rows + ways - 1) / ways;
+  return Builder(shard, phase).build();
 }
 
 }  // namespace archsim::graph

@@ -48,6 +48,7 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
       producer[w.tensor] = *target;
     }
     p.vector_flops += x.vector_flops;
+    if (x.attention && !p.attention) p.attention = x.attention;  // it now writes the KV cache
     p.fused.push_back(x.name);
     for (const std::string& inner : x.fused)
       p.fused.push_back(inner);

@@ -34,6 +34,19 @@ std::string Tensor::shapeString() const {
   return s + "]";
 }
 
+std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t window) {
+  auto upTo = [&](std::uint64_t q) {  // sum over i < q of min(i + 1, window)
+    if (window == 0 || q <= window) return q * (q + 1) / 2;
+    return window * (window + 1) / 2 + (q - window) * window;
+  };
+  return upTo(q1) - upTo(q0);
+}
+
+std::uint64_t AttentionGeometry::pairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t kv) const {
+  if (decode || !causal) return (q1 - q0) * span(kv);
+  return causalPairs(q0, q1, window);
+}
+
 std::string_view collectiveName(CollectiveKind k) {
   switch (k) {
     case CollectiveKind::kAllReduce:
@@ -95,6 +108,11 @@ std::string_view opKindName(OpKind k) {
 bool isElementwiseKind(OpKind k) {
   return k == OpKind::kRope || k == OpKind::kKvWrite || k == OpKind::kActivation ||
          k == OpKind::kElementwise;
+}
+
+bool isWeightMatmulKind(OpKind k) {
+  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul ||
+         k == OpKind::kLmHead;
 }
 
 Extent Op::bytesRead() const {

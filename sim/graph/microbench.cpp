@@ -77,6 +77,7 @@ Graph attentionGraph(std::uint64_t batch, std::uint64_t heads, std::uint64_t seq
   const std::uint64_t pairs = batch * heads * seq * seq;
   op.matmul = MatmulShape{Extent::constant(batch * heads), Extent::constant(seq),
                           Extent::constant(seq), Extent::constant(head_dim)};
+  op.attention = AttentionGeometry{batch, heads, 1, head_dim, seq, false, false, 0};
   op.matrix_flops = Extent::constant(4 * pairs * head_dim);
   op.vector_flops = Extent::constant(flops::kSoftmax * pairs);
   op.reads = {{0, tensors[0].bytes}, {1, tensors[1].bytes}, {2, tensors[2].bytes}};

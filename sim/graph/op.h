@@ -36,6 +36,9 @@ enum class OpKind {
 std::string_view opKindName(OpKind k);
 /// True for the kinds the fusion pass folds into their producer.
 bool isElementwiseKind(OpKind k);
+/// True for the kinds that multiply activations by a weight matrix (matmul, router, expert
+/// matmul, LM head).
+bool isWeightMatmulKind(OpKind k);
 
 /// Collective communication patterns (exec/collectives.h gives the algorithms and their costs).
 enum class CollectiveKind { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };
@@ -56,6 +59,31 @@ struct MatmulShape {
   Extent k;
 };
 
+/// Attention's geometry on this rank, for tiling: the (sequence, KV head, query block, key range)
+/// blocks the work splits into. Set on attention ops (fused, score, softmax, context) and on every
+/// op that writes the KV cache (the KV write, or the op it was fused into).
+struct AttentionGeometry {
+  std::uint64_t sequences = 0;  // in this graph
+  std::uint64_t kv_heads = 0;   // on this rank
+  std::uint64_t group = 1;      // query heads per KV head
+  std::uint64_t head_dim = 0;
+  std::uint64_t query_rows = 0;  // new tokens per sequence in this pass (1 in a decode step)
+  bool decode = false;           // keys span the step's KV length (else the pass's own rows)
+  bool causal = true;            // decoders; an encoder attends to every key
+  std::uint64_t window = 0;      // sliding-window span in tokens (0: none)
+
+  std::uint64_t heads() const { return kv_heads * group; }
+  /// Keys a query can attend to at effective KV length `kv`.
+  std::uint64_t span(std::uint64_t kv) const { return decode ? kv : query_rows; }
+  /// (query, key) pairs of queries [q0, q1) of one sequence and head at effective KV length `kv`.
+  std::uint64_t pairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t kv) const;
+  bool operator==(const AttentionGeometry&) const = default;
+};
+
+/// (query, key) pairs for queries [q0, q1) attending causally to every earlier position, capped
+/// at `window` keys each (0: no cap).
+std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t window);
+
 struct Op {
   OpId id = 0;
   OpKind kind = OpKind::kMatmul;
@@ -63,10 +91,11 @@ struct Op {
   int layer = -1;
   int expert = -1;
   spec::DType compute = spec::DType::kBf16;
-  std::optional<MatmulShape> matmul;         // for matmul-like ops (weights and attention)
-  std::optional<CollectiveCall> collective;  // for kCollective: runs on the links, not the units
-  Extent matrix_flops;                       // on matrix units
-  Extent vector_flops;                       // on vector units
+  std::optional<MatmulShape> matmul;           // for matmul-like ops (weights and attention)
+  std::optional<CollectiveCall> collective;    // for kCollective: runs on the links, not the units
+  std::optional<AttentionGeometry> attention;  // attention ops and KV-cache writers
+  Extent matrix_flops;                         // on matrix units
+  Extent vector_flops;                         // on vector units
   std::vector<TensorUse> reads;
   std::vector<TensorUse> writes;
   std::vector<std::string> fused;  // names of elementwise ops folded into this one

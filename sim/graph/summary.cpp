@@ -8,11 +8,6 @@
 namespace archsim::graph {
 namespace {
 
-bool isWeightMatmul(OpKind k) {
-  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul ||
-         k == OpKind::kLmHead;
-}
-
 std::string bytesText(double b) {
   return spec::formatQuantity(b, spec::Dimension::kSize);
 }
@@ -34,7 +29,7 @@ double WorkloadSummary::flopsPerOutputToken() const {
 }
 
 WorkloadSummary summarize(const Workload& workload) {
-  const spec::ScenarioSpec& s = workload.scenario();
+  const Shard& s = workload.shard();
   WorkloadSummary sum;
   const Graph& any = workload.runs().front().graph[0];
   std::uint64_t expert_params = 0;
@@ -50,8 +45,8 @@ WorkloadSummary summarize(const Workload& workload) {
   sum.kv_bytes_per_token = kvBytesPerToken(s.model, s.dtypes.kv);
   sum.kv_tokens = workload.finalKvLength();
   if (s.model.sliding_window > 0) sum.kv_tokens = std::min(sum.kv_tokens, s.model.sliding_window);
-  sum.kv_bytes = sum.kv_bytes_per_token * sum.kv_tokens * s.batch;
-  sum.output_tokens = workload.outputTokensPerSequence() * s.batch;
+  sum.kv_bytes = sum.kv_bytes_per_token * sum.kv_tokens * s.sequences;
+  sum.output_tokens = workload.outputTokensPerSequence() * s.sequences;
 
   for (const Run& run : workload.runs()) {
     sum.steps += run.steps();
@@ -74,7 +69,7 @@ WorkloadSummary summarize(const Workload& workload) {
         into->vector_flops += t.vector_flops;
         into->bytes += t.bytes;
       }
-      if (isWeightMatmul(op.kind)) {
+      if (isWeightMatmulKind(op.kind)) {
         sum.weight_matmuls.ops += t.ops;
         sum.weight_matmuls.matrix_flops += t.matrix_flops;
         sum.weight_matmuls.vector_flops += t.vector_flops;
@@ -86,9 +81,9 @@ WorkloadSummary summarize(const Workload& workload) {
 }
 
 void printSummary(const Workload& workload, const WorkloadSummary& sum, std::ostream& out) {
-  const spec::ScenarioSpec& s = workload.scenario();
+  const Shard& s = workload.shard();
   out << fmt::format("scenario {}: {} {}, batch {}", s.name, s.model.name, spec::phaseName(s.phase),
-                     s.batch);
+                     s.sequences);
   if (s.phase != spec::Phase::kDecode) out << fmt::format(", prompt {}", s.prompt_tokens);
   if (s.phase == spec::Phase::kGenerate) out << fmt::format(", output {}", s.output_tokens);
   if (s.phase == spec::Phase::kDecode) out << fmt::format(", KV length {}", s.kv_length);
@@ -105,7 +100,7 @@ void printSummary(const Workload& workload, const WorkloadSummary& sum, std::ost
     out << fmt::format("KV cache      {} B per token ({}); {} for {} x {} tokens\n",
                        sum.kv_bytes_per_token,
                        bytesText(static_cast<double>(sum.kv_bytes_per_token)),
-                       bytesText(static_cast<double>(sum.kv_bytes)), s.batch, sum.kv_tokens);
+                       bytesText(static_cast<double>(sum.kv_bytes)), s.sequences, sum.kv_tokens);
   }
   for (const Run& run : workload.runs()) {
     out << fmt::format("graph         {}: {} ops, {} tensors, {} step{}", graphPhaseName(run.phase),
@@ -149,7 +144,7 @@ void printSummary(const Workload& workload, const WorkloadSummary& sum, std::ost
 }
 
 nlohmann::ordered_json summaryJson(const Workload& workload, const WorkloadSummary& sum) {
-  const spec::ScenarioSpec& s = workload.scenario();
+  const Shard& s = workload.shard();
   auto kindJson = [](const KindTotals& t) {
     return nlohmann::ordered_json{{"ops", t.ops},
                                   {"matrix_flops", t.matrix_flops},
@@ -161,7 +156,7 @@ nlohmann::ordered_json summaryJson(const Workload& workload, const WorkloadSumma
   j["scenario"] = s.name;
   j["model"] = s.model.name;
   j["phase"] = spec::phaseName(s.phase);
-  j["batch"] = s.batch;
+  j["batch"] = s.sequences;
   j["params"] = sum.params;
   j["active_params"] = sum.active_params;
   j["weight_bytes"] = sum.weight_bytes;

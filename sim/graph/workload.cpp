@@ -15,16 +15,14 @@ std::uint64_t sumCapped(std::uint64_t first, std::uint64_t last, std::uint64_t w
 }
 }  // namespace
 
-Workload::Workload(spec::ScenarioSpec scenario) : Workload(std::move(scenario), Shard{}) {}
+Workload::Workload(const spec::ScenarioSpec& scenario) : Workload(wholeModel(scenario)) {}
 
-Workload::Workload(spec::ScenarioSpec scenario, const Shard& shard)
-    : scenario_(std::move(scenario)), shard_(shard) {
-  const auto& s = scenario_;
-  if (s.phase != spec::Phase::kDecode)
-    prefill_.emplace(buildGraph(s, GraphPhase::kPrefill, shard_));
+Workload::Workload(Shard shard) : shard_(std::move(shard)) {
+  const Shard& s = shard_;
+  if (s.phase != spec::Phase::kDecode) prefill_.emplace(buildGraph(s, GraphPhase::kPrefill));
   const bool needs_decode =
       s.phase == spec::Phase::kDecode || (s.phase == spec::Phase::kGenerate && s.output_tokens > 1);
-  if (needs_decode) decode_.emplace(buildGraph(s, GraphPhase::kDecode, shard_));
+  if (needs_decode) decode_.emplace(buildGraph(s, GraphPhase::kDecode));
   if (prefill_)
     runs_.push_back({GraphPhase::kPrefill, &*prefill_, s.prompt_tokens, s.prompt_tokens});
   if (s.phase == spec::Phase::kDecode)
@@ -35,26 +33,25 @@ Workload::Workload(spec::ScenarioSpec scenario, const Shard& shard)
   }
 }
 
-Workload::Workload(spec::ScenarioSpec scenario, Graph graph) : scenario_(std::move(scenario)) {
+Workload::Workload(Shard shard, Graph graph) : shard_(std::move(shard)) {
   prefill_.emplace(std::move(graph));
-  runs_.push_back(
-      {GraphPhase::kPrefill, &*prefill_, scenario_.prompt_tokens, scenario_.prompt_tokens});
+  runs_.push_back({GraphPhase::kPrefill, &*prefill_, shard_.prompt_tokens, shard_.prompt_tokens});
 }
 
 std::uint64_t Workload::outputTokensPerSequence() const {
-  if (scenario_.model.isEncoder()) return 0;
-  return scenario_.phase == spec::Phase::kGenerate ? scenario_.output_tokens : 1;
+  if (shard_.model.isEncoder()) return 0;
+  return shard_.phase == spec::Phase::kGenerate ? shard_.output_tokens : 1;
 }
 
 std::uint64_t Workload::finalKvLength() const {
-  if (scenario_.model.isEncoder()) return 0;
-  switch (scenario_.phase) {
+  if (shard_.model.isEncoder()) return 0;
+  switch (shard_.phase) {
     case spec::Phase::kPrefill:
-      return scenario_.prompt_tokens;
+      return shard_.prompt_tokens;
     case spec::Phase::kDecode:
-      return scenario_.kv_length;
+      return shard_.kv_length;
     case spec::Phase::kGenerate:
-      return scenario_.prompt_tokens + scenario_.output_tokens - 1;
+      return shard_.prompt_tokens + shard_.output_tokens - 1;
   }
   return 0;
 }

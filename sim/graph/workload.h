@@ -27,27 +27,27 @@ struct Run {
 
 class Workload {
  public:
-  explicit Workload(spec::ScenarioSpec scenario);
-  /// One rank's share of a parallel plan: `scenario` describes the rank (see graph::Shard).
-  Workload(spec::ScenarioSpec scenario, const Shard& shard);
+  /// What one chip of a plan computes (graph/shard.h).
+  explicit Workload(Shard shard);
+  /// The whole scenario on one chip.
+  explicit Workload(const spec::ScenarioSpec& scenario);
   /// A workload of one given graph, run once as a prefill-like pass (microbenchmarks: one GEMM, one
-  /// copy). `scenario` supplies the batch, formats and KV sizing.
-  Workload(spec::ScenarioSpec scenario, Graph graph);
+  /// copy). `shard` supplies the formats and KV sizing.
+  Workload(Shard shard, Graph graph);
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
 
-  const spec::ScenarioSpec& scenario() const { return scenario_; }
   const std::vector<Run>& runs() const { return runs_; }
   const Graph* prefillGraph() const { return prefill_ ? &*prefill_ : nullptr; }
   const Graph* decodeGraph() const { return decode_ ? &*decode_ : nullptr; }
   const Shard& shard() const { return shard_; }
+  const spec::ModelSpec& model() const { return shard_.model; }
   /// Tokens generated per sequence (an encoder generates none).
   std::uint64_t outputTokensPerSequence() const;
   /// KV entries per sequence after the last step.
   std::uint64_t finalKvLength() const;
 
  private:
-  spec::ScenarioSpec scenario_;
   Shard shard_;
   std::optional<Graph> prefill_;
   std::optional<Graph> decode_;

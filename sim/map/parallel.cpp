@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/error.h"
+#include "sim/map/stage.h"
 #include "sim/spec/suggest.h"
 #include "sim/spec/units.h"
 
@@ -77,44 +78,6 @@ std::string ParallelLayout::describe() const {
   return s;
 }
 
-spec::ModelSpec rankModel(const spec::ModelSpec& model, std::uint32_t tp, std::uint32_t ep) {
-  spec::ModelSpec m = model;
-  m.heads = model.heads / tp;
-  m.kv_heads = model.kv_heads >= tp ? model.kv_heads / tp : 1;
-  if (model.moe && ep > 1) {
-    m.moe->experts = model.moe->experts / ep;  // whole experts; the ffn is not split
-  } else {
-    m.ffn = model.ffn / tp;
-  }
-  m.vocab = (model.vocab + tp - 1) / tp;
-  return m;
-}
-
-spec::ScenarioSpec rankScenario(const spec::ScenarioSpec& scenario, const ParallelLayout& layout) {
-  spec::ScenarioSpec s = scenario;
-  s.model = rankModel(scenario.model, layout.plan.tp, layout.plan.ep);
-  s.batch = layout.micro_batch;
-  s.parallel = spec::ParallelPlan{};
-  return s;
-}
-
-graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout,
-                        std::size_t stage) {
-  const StageLayers& st = layout.stages.at(stage);
-  graph::Shard shard;
-  shard.tp = layout.plan.tp;
-  shard.ep = layout.plan.ep;
-  shard.sequence_parallel = layout.plan.sequence_parallel;
-  shard.first_layer = st.first_layer;
-  shard.end_layer = st.end_layer;
-  shard.embedding = st.embedding;
-  shard.head = st.head;
-  shard.kv_sequences =
-      layout.replica_batch;  // every microbatch's sequences stay in the stage's cache
-  shard.experts = scenario.model.moe ? scenario.model.moe->experts : 0;
-  return shard;
-}
-
 std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages,
                                        std::uint64_t layer_bytes, std::uint64_t embedding_bytes,
                                        std::uint64_t head_bytes) {
@@ -152,23 +115,21 @@ std::uint64_t ShardFootprint::stageBytes(const StageLayers& stage) const {
   return bytes + arena;
 }
 
-ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp) {
+ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp,
+                              std::uint32_t ep) {
   ParallelLayout layout;
   layout.plan.tp = tp;
+  layout.plan.ep = ep;
   layout.replica_batch = scenario.batch;
   layout.micro_batch = scenario.batch;
-  const std::uint64_t L = scenario.model.layers;
-  const spec::ScenarioSpec rank = rankScenario(scenario, layout);
-  auto part = [&](StageLayers st) {
-    layout.stages = {st};
-    return measure(graph::Workload(rank, stageShard(scenario, layout, 0)));
-  };
+  const PartFootprints parts =
+      measureParts(graph::Workload(stageShard(scenario, layout, {0, 1, true, true})));
   ShardFootprint f;
   f.tp = tp;
-  f.embedding = part({0, 0, true, false});
-  f.layer = part({0, 1, false, false});
-  f.head = part({L, L, false, true});
-  f.embedding_and_head = part({0, 0, true, true});
+  f.embedding = parts.embedding;
+  f.layer = parts.layer;
+  f.head = parts.head;
+  f.embedding_and_head = parts.embedding_and_head;
   return f;
 }
 

@@ -51,16 +51,6 @@ struct ParallelLayout {
   std::string describe() const;
 };
 
-/// The model as one tensor-parallel rank holds it: heads / tp, KV heads / tp (at least one,
-/// replicated when tp exceeds them), ffn / tp (experts / ep whole experts instead when ep > 1), and
-/// the vocabulary slice ceil(vocab / tp).
-spec::ModelSpec rankModel(const spec::ModelSpec& model, std::uint32_t tp, std::uint32_t ep);
-/// The scenario one rank runs: its model and one microbatch.
-spec::ScenarioSpec rankScenario(const spec::ScenarioSpec& scenario, const ParallelLayout& layout);
-/// What stage `stage` of the layout builds (see graph::Shard).
-graph::Shard stageShard(const spec::ScenarioSpec& scenario, const ParallelLayout& layout,
-                        std::size_t stage);
-
 /// Contiguous layer ranges for `stages` stages minimizing the largest stage's bytes, given the
 /// bytes of one layer, of the embedding and of the head (extra bytes a stage with them carries).
 std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages,
@@ -81,7 +71,9 @@ struct ShardFootprint {
   /// Bytes of a stage: weights and KV of its parts plus the largest of their activation arenas.
   std::uint64_t stageBytes(const StageLayers& stage) const;
 };
-ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp);
+/// Measured from one workload of the embedding, one layer and the head at this degree.
+ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp,
+                              std::uint32_t ep = 1);
 
 struct FitResult {
   std::string level;              // the memory level that must hold everything

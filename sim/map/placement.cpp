@@ -1,5 +1,7 @@
 #include "sim/map/placement.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include "sim/core/error.h"
@@ -91,8 +93,60 @@ Footprint measure(const graph::Workload& workload) {
   return f;
 }
 
-Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
-  const spec::ScenarioSpec& s = workload.scenario();
+PartFootprints measureParts(const graph::Workload& workload) {
+  Placement p;
+  p.collect(workload);
+  enum Part { kEmbedding, kLayer, kHead };
+  constexpr std::size_t kParts = 3;
+  // Which parts touch each stable tensor, and each part's activation peak.
+  std::vector<std::array<bool, kParts>> touched(p.size(), {false, false, false});
+  std::array<std::uint64_t, kParts> arena{0, 0, 0};
+  for (const graph::Run& run : workload.runs()) {
+    const graph::Graph& g = *run.graph;
+    const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
+    bool seen_layer = false;
+    for (const graph::Op& op : g.ops()) {
+      seen_layer |= op.layer >= 0;
+      const Part part = op.layer >= 0 ? kLayer : seen_layer ? kHead : kEmbedding;
+      std::uint64_t live = 0;
+      for (const auto* uses : {&op.reads, &op.writes}) {
+        for (const graph::TensorUse& u : *uses) {
+          touched[p.stable(g, u.tensor)][part] = true;
+          if (g.tensor(u.tensor).role == TensorRole::kActivation) live += u.bytes.at(kv);
+        }
+      }
+      arena[part] = std::max(arena[part], 2 * live);
+    }
+  }
+  const std::uint64_t layers = std::max<std::uint64_t>(1, workload.shard().layers());
+  PartFootprints out;
+  auto add = [&](Footprint& f, const TensorHome& h) {
+    if (h.role == TensorRole::kWeight) f.weight_bytes += align(h.bytes);
+    if (h.role == TensorRole::kKv) f.kv_bytes += align(h.bytes);
+  };
+  for (std::size_t id = 0; id < p.size(); ++id) {
+    const TensorHome& h = p.home(static_cast<StableId>(id));
+    if (touched[id][kEmbedding]) add(out.embedding, h);
+    if (touched[id][kLayer]) add(out.layer, h);
+    if (touched[id][kHead]) add(out.head, h);
+    if (touched[id][kEmbedding] || touched[id][kHead]) add(out.embedding_and_head, h);
+  }
+  out.layer.weight_bytes /= layers;
+  out.layer.kv_bytes /= layers;
+  auto arenaOf = [](std::uint64_t bytes) {
+    return align(std::max<std::uint64_t>(bytes, kAlignment));
+  };
+  out.embedding.activation_bytes = arenaOf(arena[kEmbedding]);
+  out.layer.activation_bytes = arenaOf(arena[kLayer]);
+  out.head.activation_bytes = arenaOf(arena[kHead]);
+  out.embedding_and_head.activation_bytes =
+      std::max(out.embedding.activation_bytes, out.head.activation_bytes);
+  return out;
+}
+
+Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
+                const spec::PlacementPolicy& policy) {
+  const spec::ModelSpec& model = workload.model();
   Placement p;
   p.collect(workload);
 
@@ -107,7 +161,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
 
   // Weights.
   const bool fit_weights = sram && p.weight_bytes_ + p.activation_bytes_ <= sram_bytes;
-  switch (s.placement.weights) {
+  switch (policy.weights) {
     case spec::WeightPlacement::kAuto:
       p.weights_resident_ = fit_weights;
       break;
@@ -142,7 +196,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
         kScenario, "model",
         fmt::format("{}'s weights need {}, {} holds {} and {} has no HBM/DRAM to stream them from; "
                     "use a system with more chips or a smaller model",
-                    s.model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
+                    model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
                     size(sram_bytes), chip.name));
   }
 
@@ -150,7 +204,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
   const std::uint64_t on_chip_used =
       (p.weights_resident_ ? p.weight_bytes_ : 0) + p.activation_bytes_;
   const bool kv_fits = sram && on_chip_used + p.kv_bytes_ <= sram_bytes;
-  switch (s.placement.kv) {
+  switch (policy.kv) {
     case spec::KvPlacement::kAuto:
       p.kv_on_chip_ = kv_fits && (p.weights_resident_ || !dram);
       break;
@@ -214,7 +268,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
           fmt::format(
               "{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds {}; "
               "use a system with more chips or a smaller model",
-              s.model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
+              model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
               size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
               size(by_role[i][TensorRole::kActivation]), size(chip.memory[i].size_bytes)));
     }
@@ -222,7 +276,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload) {
   p.decisions_.push_back(
       fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
                   size(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
-  if (!s.model.isEncoder()) {
+  if (!model.isEncoder()) {
     p.decisions_.push_back(fmt::format("KV cache ({}): {}", size(p.kv_bytes_),
                                        chip.memory[p.kv_on_chip_ ? *sram : *dram].name));
   }

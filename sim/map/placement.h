@@ -23,6 +23,7 @@
 
 #include "sim/graph/workload.h"
 #include "sim/spec/chip_spec.h"
+#include "sim/spec/scenario_spec.h"
 
 namespace archsim::map {
 
@@ -46,6 +47,18 @@ struct Footprint {
 };
 Footprint measure(const graph::Workload& workload);
 
+/// The footprint of each part of a workload whose graphs hold the embedding, one or more layers
+/// and the head: ops before the first layer are the embedding's, ops after the last the head's,
+/// and a tensor belongs to every part whose ops touch it (a tied embedding table to both, counted
+/// once in `embedding_and_head`). `layer` is the layers' part divided by their number.
+struct PartFootprints {
+  Footprint embedding;
+  Footprint layer;
+  Footprint head;
+  Footprint embedding_and_head;
+};
+PartFootprints measureParts(const graph::Workload& workload);
+
 class Placement {
  public:
   /// The stable id of tensor `t` of graph `g` (g must belong to the placed workload).
@@ -67,8 +80,10 @@ class Placement {
   std::uint64_t kvCapacityTokens() const { return kv_capacity_; }
 
  private:
-  friend Placement place(const spec::ChipSpec& chip, const graph::Workload& workload);
+  friend Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
+                         const spec::PlacementPolicy& policy);
   friend Footprint measure(const graph::Workload& workload);
+  friend PartFootprints measureParts(const graph::Workload& workload);
   void collect(const graph::Workload& workload);
   std::map<const graph::Graph*, std::vector<StableId>> ids_;
   std::vector<TensorHome> homes_;
@@ -83,8 +98,9 @@ class Placement {
   std::vector<std::string> decisions_;
 };
 
-/// Places every tensor of `workload` on `chip`. Throws ConfigError when it cannot.
-Placement place(const spec::ChipSpec& chip, const graph::Workload& workload);
+/// Places every tensor of `workload` on `chip` under `policy`. Throws ConfigError when it cannot.
+Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
+                const spec::PlacementPolicy& policy = {});
 
 /// The SRAM level that can hold data between ops (see above), if any.
 std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip);

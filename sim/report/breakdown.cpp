@@ -40,7 +40,7 @@ double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip, std::st
   return flops / static_cast<double>(bytesAt(*use));
 }
 
-std::vector<TopOp> topOps(const exec::SystemRun& run, std::size_t n) {
+std::vector<TopOp> topOps(const run::SystemRun& run, std::size_t n) {
   std::vector<const exec::OpRecord*> ops;
   for (const exec::OpRecord& op : run.result().ops)
     ops.push_back(&op);
@@ -62,7 +62,7 @@ std::vector<TopOp> topOps(const exec::SystemRun& run, std::size_t n) {
   return out;
 }
 
-Breakdown breakdown(const exec::SystemRun& run) {
+Breakdown breakdown(const run::SystemRun& run) {
   Breakdown b;
   std::map<std::string, double> by_kind;
   for (std::size_t s = 0; s < run.layout().stages.size(); ++s) {
@@ -91,7 +91,7 @@ Breakdown breakdown(const exec::SystemRun& run) {
     b.chips.push_back(std::move(use));
   }
 
-  const exec::RunResult& r = run.result();
+  const auto& r = run.result();
   const spec::ChipSpec& spec = run.system().chip;
   double levels_j = 0;
   std::vector<EnergyPart> memory;

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/exec/system_run.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
@@ -53,7 +53,7 @@ struct Breakdown {
   std::vector<EnergyPart> energy;  // compute, each memory level, links, static; sums to the total
 };
 
-Breakdown breakdown(const exec::SystemRun& run);
+Breakdown breakdown(const run::SystemRun& run);
 
 /// An op among the longest of a run, with what it achieved.
 struct TopOp {
@@ -64,7 +64,7 @@ struct TopOp {
   double bytes_per_s;  // memory traffic, plus network bytes for collectives
 };
 /// The `n` ops with the most time, longest first (ties in record order).
-std::vector<TopOp> topOps(const exec::SystemRun& run, std::size_t n);
+std::vector<TopOp> topOps(const run::SystemRun& run, std::size_t n);
 
 /// "weight", "activation", "kv", "output", "writeback" by index.
 std::string roleColumnName(std::size_t role);

@@ -12,48 +12,6 @@
 namespace archsim::report {
 namespace {
 
-using spec::Dimension;
-
-struct Metric {
-  std::string key;    // CSV/JSON column
-  std::string label;  // table row
-  std::function<std::optional<double>(const ComparisonRow&)> value;
-  std::optional<Dimension> dimension;  // how to print; nullopt: plain number
-  bool higher_is_better;
-};
-
-std::vector<Metric> metrics() {
-  return {
-      {"tokens_per_s_per_user", "tokens/s per user",
-       [](const ComparisonRow& r) { return r.tokens_per_s_per_user; }, std::nullopt, true},
-      {"output_tokens_per_s", "throughput (tokens/s)",
-       [](const ComparisonRow& r) { return r.output_tokens_per_s; }, std::nullopt, true},
-      {"ttft_s", "TTFT", [](const ComparisonRow& r) { return r.ttft_s; }, Dimension::kTime, false},
-      {"tpot_s", "TPOT", [](const ComparisonRow& r) { return r.tpot_s; }, Dimension::kTime, false},
-      {"chips", "chips",
-       [](const ComparisonRow& r) { return std::optional<double>(static_cast<double>(r.chips)); },
-       std::nullopt, false},
-      {"memory_bytes", "total memory",
-       [](const ComparisonRow& r) {
-         return std::optional<double>(static_cast<double>(r.memory_bytes));
-       },
-       Dimension::kSize, false},
-      {"energy_per_token_j", "energy per token",
-       [](const ComparisonRow& r) { return r.energy_per_token_j; }, Dimension::kEnergy, false},
-      {"tokens_per_j", "tokens per joule",
-       [](const ComparisonRow& r) { return r.tokensPerJoule(); }, std::nullopt, true},
-      {"avg_power_w", "average power",
-       [](const ComparisonRow& r) { return std::optional<double>(r.avg_power_w); },
-       Dimension::kPower, false},
-  };
-}
-
-std::string show(const std::optional<double>& v, const std::optional<Dimension>& d) {
-  if (!v) return "-";
-  if (d) return spec::formatQuantity(*v, *d);
-  return fmt::format("{:.4g}", *v);
-}
-
 std::string ratio(const std::optional<double>& v, const std::optional<double>& base) {
   if (!v || !base || *base == 0) return "";
   return fmt::format("{:.3g}x", *v / *base);
@@ -88,35 +46,15 @@ std::string csvField(const std::string& text) {
   return out + "\"";
 }
 
-std::optional<double> ComparisonRow::tokensPerJoule() const {
-  if (!energy_per_token_j || *energy_per_token_j <= 0) return std::nullopt;
-  return 1.0 / *energy_per_token_j;
-}
-
-ComparisonRow comparisonRow(const exec::SystemRun& run) {
-  const exec::Metrics& m = run.result().metrics;
-  ComparisonRow r;
-  r.system = run.system().name;
-  r.chip = run.system().chip.name;
-  r.scenario = run.scenario().name;
-  r.model = run.scenario().model.name;
-  r.plan = run.layout().describe();
-  r.chips = m.chips;
-  r.memory_bytes = run.memoryBytes();
-  r.tokens_per_s_per_user = m.tokens_per_s_per_user;
-  r.output_tokens_per_s = m.output_tokens_per_s;
-  r.ttft_s = m.ttft_s;
-  r.tpot_s = m.tpot_s;
-  r.e2e_s = m.e2e_s;
-  r.energy_per_token_j = m.energy_per_token_j;
-  r.avg_power_w = m.avg_power_w;
-  r.binding_resource = run.bindingResource();
-  return r;
+ComparisonRow comparisonRow(const run::SystemRun& run) {
+  return {run.system().name,         run.system().chip.name,  run.scenario().name,
+          run.scenario().model.name, run.layout().describe(), run.metrics(),
+          run.bindingResource()};
 }
 
 ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
   ComparisonOutput out;
-  const std::vector<Metric> ms = metrics();
+  const std::span<const run::MetricDef> ms = run::headlineMetrics();
   std::string html_body =
       "<h1>archsim comparison</h1>\n<p>Each scenario's runs side by side; ratios are to the first "
       "column of each table.</p>\n";
@@ -132,12 +70,12 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     for (const ComparisonRow* r : group)
       plan.push_back(r->plan);
     table.push_back(plan);
-    for (const Metric& m : ms) {
-      std::vector<std::string> row{m.label};
+    for (const run::MetricDef& m : ms) {
+      std::vector<std::string> row{std::string(m.label)};
       for (std::size_t i = 0; i < group.size(); ++i) {
-        std::string cell = show(m.value(*group[i]), m.dimension);
+        std::string cell = run::formatMetric(m, group[i]->metrics);
         if (i > 0) {
-          const std::string x = ratio(m.value(*group[i]), m.value(first));
+          const std::string x = ratio(m.value(group[i]->metrics), m.value(first.metrics));
           if (!x.empty()) cell += " (" + x + ")";
         }
         row.push_back(cell);
@@ -193,28 +131,26 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     }
     html_body += "</table>\n";
     for (const char* key : {"tokens_per_s_per_user", "energy_per_token_j", "memory_bytes"}) {
-      const Metric& m =
-          *std::find_if(ms.begin(), ms.end(), [&](const Metric& x) { return x.key == key; });
+      const run::MetricDef& m = *run::findMetric(key);
       std::vector<svg::Bar> bars;
       for (const ComparisonRow* r : group)
-        bars.push_back({r->system, {m.value(*r).value_or(0.0)}});
-      const std::string unit = m.dimension == Dimension::kEnergy ? "J"
-                               : m.dimension == Dimension::kSize ? "B"
-                                                                 : "tokens/s";
-      html_body += "<figure class=\"chart\">" +
-                   svg::barChart(fmt::format("{} — {}", m.label, first.scenario),
-                                 fmt::format("{} ({})", m.label, unit), {m.label}, bars) +
-                   "<figcaption>" +
-                   svg::escape(m.higher_is_better ? "Higher is better." : "Lower is better.") +
-                   "</figcaption></figure>\n";
+        bars.push_back({r->system, {m.value(r->metrics).value_or(0.0)}});
+      const std::string unit(m.unit);
+      html_body +=
+          "<figure class=\"chart\">" +
+          svg::barChart(fmt::format("{} — {}", m.label, first.scenario),
+                        fmt::format("{} ({})", m.label, unit), {std::string(m.label)}, bars) +
+          "<figcaption>" +
+          svg::escape(m.better == run::Better::kHigher ? "Higher is better." : "Lower is better.") +
+          "</figcaption></figure>\n";
     }
   }
   out.html = htmlPage("archsim comparison", html_body);
 
   // CSV and JSON: a row per run.
   out.csv = "scenario,model,system,chip,plan,binding_resource";
-  for (const Metric& m : ms)
-    out.csv += "," + m.key + "," + m.key + "_ratio";
+  for (const run::MetricDef& m : ms)
+    out.csv += fmt::format(",{0},{0}_ratio", m.key);
   out.csv += "\n";
   nlohmann::ordered_json json = nlohmann::ordered_json::array();
   for (const auto& group : groups(rows)) {
@@ -226,15 +162,15 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
           {"scenario", r->scenario}, {"model", r->model},
           {"system", r->system},     {"chip", r->chip},
           {"plan", r->plan},         {"binding_resource", r->binding_resource}};
-      for (const Metric& m : ms) {
-        const auto v = m.value(*r);
-        const auto base = m.value(*group.front());
+      for (const run::MetricDef& m : ms) {
+        const auto v = m.value(r->metrics);
+        const auto base = m.value(group.front()->metrics);
         const std::optional<double> x =
             v && base && *base != 0 ? std::optional<double>(*v / *base) : std::nullopt;
         out.csv += "," + number(v) + "," + number(x);
-        j[m.key] =
+        j[std::string(m.key)] =
             v ? nlohmann::ordered_json(std::stod(number(v))) : nlohmann::ordered_json(nullptr);
-        j[m.key + "_ratio"] =
+        j[fmt::format("{}_ratio", m.key)] =
             x ? nlohmann::ordered_json(std::stod(number(x))) : nlohmann::ordered_json(nullptr);
       }
       out.csv += "\n";

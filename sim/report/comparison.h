@@ -4,12 +4,10 @@
 // the same runs give the same bytes.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "sim/exec/system_run.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
@@ -19,20 +17,11 @@ struct ComparisonRow {
   std::string scenario;
   std::string model;
   std::string plan;
-  std::uint64_t chips = 0;
-  std::uint64_t memory_bytes = 0;
-  std::optional<double> tokens_per_s_per_user;
-  std::optional<double> output_tokens_per_s;
-  std::optional<double> ttft_s;
-  std::optional<double> tpot_s;
-  double e2e_s = 0;
-  std::optional<double> energy_per_token_j;
-  double avg_power_w = 0;
+  run::Metrics metrics;
   std::string binding_resource;
-  std::optional<double> tokensPerJoule() const;
 };
 
-ComparisonRow comparisonRow(const exec::SystemRun& run);
+ComparisonRow comparisonRow(const run::SystemRun& run);
 
 struct ComparisonOutput {
   std::string text;      // terminal

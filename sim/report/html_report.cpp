@@ -39,7 +39,7 @@ std::string category(graph::OpKind k) {
   }
 }
 
-std::string rooflineChart(const exec::SystemRun& run, std::size_t c) {
+std::string rooflineChart(const run::SystemRun& run, std::size_t c) {
   const spec::ChipSpec& chip = run.system().chip;
   const exec::RunResult& r = run.chip(c).result();
   const auto dtype = spec::parseDType(r.matrix_dtype);
@@ -173,9 +173,9 @@ std::string htmlPage(const std::string& title, const std::string& body) {
          body + "</body>\n</html>\n";
 }
 
-std::string reportHtml(const exec::SystemRun& run, const Breakdown& b) {
-  const exec::RunResult& r = run.result();
-  const exec::Metrics& m = r.metrics;
+std::string reportHtml(const run::SystemRun& run, const Breakdown& b) {
+  const auto& r = run.result();
+  const run::Metrics& m = r.metrics;
   const spec::ScenarioSpec& s = run.scenario();
   std::string body;
   body += fmt::format("<h1>{} on {}</h1>\n", escape(s.name), escape(run.system().name));
@@ -185,25 +185,11 @@ std::string reportHtml(const exec::SystemRun& run, const Breakdown& b) {
       escape(s.model.name), escape(s.description), spec::phaseName(s.phase), s.batch, m.chips,
       escape(run.system().chip.name), escape(run.system().name), escape(run.layout().describe()),
       escape(run.bindingResource()));
-  auto opt = [](const std::optional<double>& v, spec::Dimension d) {
-    return v ? quantity(*v, d) : std::string("-");
-  };
   body += "<table>\n<tr><th class=\"l\">metric</th><th>value</th></tr>\n";
-  auto row = [&](const std::string& k, const std::string& v) {
-    body += fmt::format("<tr><td class=\"l\">{}</td><td>{}</td></tr>\n", escape(k), escape(v));
-  };
-  row("ttft_s", opt(m.ttft_s, spec::Dimension::kTime));
-  row("tpot_s", opt(m.tpot_s, spec::Dimension::kTime));
-  row("e2e_s", quantity(m.e2e_s, spec::Dimension::kTime));
-  row("output_tokens_per_s",
-      m.output_tokens_per_s ? fmt::format("{:.4g}", *m.output_tokens_per_s) : "-");
-  row("tokens_per_s_per_user",
-      m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
-  row("energy_per_token_j", opt(m.energy_per_token_j, spec::Dimension::kEnergy));
-  row("avg_power_w", quantity(m.avg_power_w, spec::Dimension::kPower));
-  row("chips", std::to_string(m.chips));
-  row("memory of the chips used",
-      quantity(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize));
+  for (const run::MetricDef& def : run::headlineMetrics()) {
+    body += fmt::format("<tr><td class=\"l\">{}</td><td>{}</td></tr>\n", escape(def.key),
+                        escape(run::formatMetric(def, m)));
+  }
   body += "</table>\n";
 
   body += "<h2>Roofline</h2>\n";

@@ -6,13 +6,13 @@
 
 #include <string>
 
-#include "sim/exec/system_run.h"
 #include "sim/report/breakdown.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
 /// Every chart is one <svg> inside a <figure class="chart">.
-std::string reportHtml(const exec::SystemRun& run, const Breakdown& breakdown);
+std::string reportHtml(const run::SystemRun& run, const Breakdown& breakdown);
 
 /// The page frame shared by run reports and comparison pages: a complete HTML document.
 std::string htmlPage(const std::string& title, const std::string& body);

@@ -31,14 +31,11 @@ std::string share(double part, double whole) {
 
 }  // namespace
 
-std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& b) {
-  const exec::RunResult& r = run.result();
-  const exec::Metrics& m = r.metrics;
+std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& b) {
+  const auto& r = run.result();
+  const run::Metrics& m = r.metrics;
   const spec::ScenarioSpec& s = run.scenario();
   auto q = [](double v, spec::Dimension d) { return spec::formatQuantity(v, d); };
-  auto opt = [&](const std::optional<double>& v, spec::Dimension d) {
-    return v ? q(*v, d) : std::string("-");
-  };
   std::string out = fmt::format("# {} on {}\n\n", s.name, run.system().name);
   out += fmt::format(
       "{}, {}, batch {} — plan {} on {} of {} chips ({}), {} of memory. Binding resource: "
@@ -47,18 +44,9 @@ std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& b) {
       run.system().chipCount(), md(run.system().chip.name),
       q(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize), run.bindingResource());
   out += "| metric | value |\n|---|---:|\n";
-  out += fmt::format("| ttft_s | {} |\n", opt(m.ttft_s, spec::Dimension::kTime));
-  out += fmt::format("| tpot_s | {} |\n", opt(m.tpot_s, spec::Dimension::kTime));
-  out += fmt::format("| e2e_s | {} |\n", q(m.e2e_s, spec::Dimension::kTime));
-  out += fmt::format("| output_tokens_per_s | {} |\n",
-                     m.output_tokens_per_s ? fmt::format("{:.4g}", *m.output_tokens_per_s) : "-");
-  out +=
-      fmt::format("| tokens_per_s_per_user | {} |\n",
-                  m.tokens_per_s_per_user ? fmt::format("{:.4g}", *m.tokens_per_s_per_user) : "-");
-  out += fmt::format("| energy_per_token_j | {} |\n",
-                     opt(m.energy_per_token_j, spec::Dimension::kEnergy));
-  out += fmt::format("| avg_power_w | {} |\n", q(m.avg_power_w, spec::Dimension::kPower));
-  out += fmt::format("| chips | {} |\n\n", m.chips);
+  for (const run::MetricDef& def : run::headlineMetrics())
+    out += fmt::format("| {} | {} |\n", def.key, run::formatMetric(def, m));
+  out += "\n";
 
   double total = 0;
   for (const auto& [k, t] : b.time_by_bound_s)
@@ -103,7 +91,7 @@ std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& b) {
   return out;
 }
 
-std::string runJson(const exec::SystemRun& run, const RunInfo& info) {
+std::string runJson(const run::SystemRun& run, const RunInfo& info) {
   nlohmann::ordered_json j;
   j["command_line"] = info.command_line;
   j["archsim_version"] = info.version;
@@ -118,7 +106,7 @@ std::string runJson(const exec::SystemRun& run, const RunInfo& info) {
   return j.dump(2) + "\n";
 }
 
-std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run,
+std::vector<std::pair<std::string, std::string>> runRecordFiles(const run::SystemRun& run,
                                                                 const RunInfo& info,
                                                                 const std::string& resolved_yaml) {
   const Breakdown b = breakdown(run);
@@ -132,7 +120,7 @@ std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::Syst
   return files;
 }
 
-void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run,
+void writeRunRecord(const std::filesystem::path& dir, const run::SystemRun& run,
                     const RunInfo& info, const std::string& resolved_yaml) {
   writeDirectoryAtomically(dir, runRecordFiles(run, info, resolved_yaml));
 }

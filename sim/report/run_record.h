@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "sim/exec/system_run.h"
 #include "sim/report/breakdown.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
@@ -32,17 +32,17 @@ struct RunInfo {
 };
 
 /// summary.md.
-std::string summaryMarkdown(const exec::SystemRun& run, const Breakdown& breakdown);
+std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& breakdown);
 /// run.json.
-std::string runJson(const exec::SystemRun& run, const RunInfo& info);
+std::string runJson(const run::SystemRun& run, const RunInfo& info);
 
 /// Every file of the record, in writing order (run.json last).
-std::vector<std::pair<std::string, std::string>> runRecordFiles(const exec::SystemRun& run,
+std::vector<std::pair<std::string, std::string>> runRecordFiles(const run::SystemRun& run,
                                                                 const RunInfo& info,
                                                                 const std::string& resolved_yaml);
 
 /// Writes the record into `dir` atomically. Throws OutputError.
-void writeRunRecord(const std::filesystem::path& dir, const exec::SystemRun& run,
+void writeRunRecord(const std::filesystem::path& dir, const run::SystemRun& run,
                     const RunInfo& info, const std::string& resolved_yaml);
 
 }  // namespace archsim::report

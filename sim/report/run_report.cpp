@@ -55,7 +55,7 @@ std::string seconds(double s) {
   return spec::formatQuantity(s, spec::Dimension::kTime);
 }
 
-ordered_json parallelJson(const exec::SystemRun& run) {
+ordered_json parallelJson(const run::SystemRun& run) {
   const map::ParallelLayout& layout = run.layout();
   const spec::ParallelPlan& plan = layout.plan;
   ordered_json stages = ordered_json::array();
@@ -86,14 +86,15 @@ ordered_json parallelJson(const exec::SystemRun& run) {
                     {"system_chips", run.system().chipCount()},
                     {"memory_bytes", run.memoryBytes()},
                     {"stages", std::move(stages)}};
-  if (const auto& p = run.pipeline()) {
+  if (layout.chips() > 1 || plan.microbatches > 1) {
+    const exec::PipelineResult& p = run.pipeline();
     j["pipeline"] = {
-        {"p2p_bytes", p->p2p_bytes}, {"p2p_energy_j", p->p2p_energy_j}, {"events", p->events}};
+        {"p2p_bytes", p.p2p_bytes}, {"p2p_energy_j", p.p2p_energy_j}, {"events", p.events}};
   }
   return j;
 }
 
-ordered_json breakdownJson(const exec::SystemRun& run) {
+ordered_json breakdownJson(const run::SystemRun& run) {
   const Breakdown b = breakdown(run);
   ordered_json j;
   j["scope"] =
@@ -153,8 +154,8 @@ ordered_json breakdownJson(const exec::SystemRun& run) {
 
 }  // namespace
 
-ordered_json statsJson(const exec::SystemRun& run) {
-  const exec::RunResult& r = run.result();
+ordered_json statsJson(const run::SystemRun& run) {
+  const auto& r = run.result();
   const spec::ScenarioSpec& s = run.scenario();
   const spec::ChipSpec& chip0 = run.system().chip;
   const bool staged = run.layout().stages.size() > 1;
@@ -166,15 +167,14 @@ ordered_json statsJson(const exec::SystemRun& run) {
   j["model"] = s.model.name;
   j["phase"] = spec::phaseName(s.phase);
   j["batch"] = s.batch;
-  const exec::Metrics& m = r.metrics;
-  j["metrics"] = {{"ttft_s", optional(m.ttft_s)},
-                  {"tpot_s", optional(m.tpot_s)},
-                  {"e2e_s", m.e2e_s},
-                  {"output_tokens_per_s", optional(m.output_tokens_per_s)},
-                  {"tokens_per_s_per_user", optional(m.tokens_per_s_per_user)},
-                  {"energy_per_token_j", optional(m.energy_per_token_j)},
-                  {"avg_power_w", m.avg_power_w},
-                  {"chips", m.chips}};
+  const run::Metrics& m = r.metrics;
+  ordered_json metrics = ordered_json::object();
+  for (const run::MetricDef& def : run::headlineMetrics()) {
+    const std::optional<double> v = def.value(m);
+    metrics[def.key] =
+        v && def.integer ? ordered_json(static_cast<std::uint64_t>(*v)) : optional(v);
+  }
+  j["metrics"] = std::move(metrics);
   ordered_json by_bound = ordered_json::object();
   for (const auto& [bound, t] : run.timeByBound())
     by_bound[bound] = t;
@@ -239,10 +239,10 @@ ordered_json statsJson(const exec::SystemRun& run) {
   return j;
 }
 
-void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
-  const exec::RunResult& r = run.result();
+void printRunSummary(const run::SystemRun& run, std::ostream& out) {
+  const auto& r = run.result();
   const spec::ScenarioSpec& s = run.scenario();
-  const exec::Metrics& m = r.metrics;
+  const run::Metrics& m = r.metrics;
   const map::ParallelLayout& layout = run.layout();
   out << fmt::format("run {} on {} ({} execution, matrix {}, {} measured step{})\n", s.name,
                      run.system().name, spec::executionStyleName(run.system().chip.execution.style),
@@ -273,22 +273,9 @@ void printRunSummary(const exec::SystemRun& run, std::ostream& out) {
   }
   for (const std::string& d : run.chip(0).placement().decisions())
     out << "  " << d << '\n';
-  auto line = [&](const char* key, const std::optional<double>& v, const std::string& text) {
-    out << fmt::format("  {:<22} {}\n", key, v ? text : std::string("-"));
-  };
   out << "metrics:\n";
-  line("ttft_s", m.ttft_s, m.ttft_s ? seconds(*m.ttft_s) : "");
-  line("tpot_s", m.tpot_s, m.tpot_s ? seconds(*m.tpot_s) : "");
-  line("e2e_s", m.e2e_s, seconds(m.e2e_s));
-  line("output_tokens_per_s", m.output_tokens_per_s,
-       m.output_tokens_per_s ? fmt::format("{:.4g} tokens/s", *m.output_tokens_per_s) : "");
-  line("tokens_per_s_per_user", m.tokens_per_s_per_user,
-       m.tokens_per_s_per_user ? fmt::format("{:.4g} tokens/s", *m.tokens_per_s_per_user) : "");
-  line("energy_per_token_j", m.energy_per_token_j,
-       m.energy_per_token_j ? spec::formatQuantity(*m.energy_per_token_j, spec::Dimension::kEnergy)
-                            : "");
-  line("avg_power_w", m.avg_power_w, spec::formatQuantity(m.avg_power_w, spec::Dimension::kPower));
-  out << fmt::format("  {:<22} {}\n", "chips", m.chips);
+  for (const run::MetricDef& def : run::headlineMetrics())
+    out << fmt::format("  {:<22} {}\n", def.key, run::formatMetric(def, m));
   out << fmt::format("binding resource: {}\n", run.bindingResource());
 
   const auto by_bound = run.timeByBound();

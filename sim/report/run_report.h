@@ -9,15 +9,15 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "sim/exec/system_run.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
 inline constexpr int kStatsSchemaVersion = 1;
 
 /// The record of a run (one chip or a parallel plan on a system).
-nlohmann::ordered_json statsJson(const exec::SystemRun& run);
+nlohmann::ordered_json statsJson(const run::SystemRun& run);
 /// The metrics, the plan, where the time went (by bound and op kind) and the top ops.
-void printRunSummary(const exec::SystemRun& run, std::ostream& out);
+void printRunSummary(const run::SystemRun& run, std::ostream& out);
 
 }  // namespace archsim::report

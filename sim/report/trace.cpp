@@ -31,7 +31,7 @@ std::vector<std::size_t> assignLanes(const std::vector<const exec::OpSpan*>& spa
 
 }  // namespace
 
-std::string traceJson(const exec::SystemRun& run, const Breakdown& breakdown,
+std::string traceJson(const run::SystemRun& run, const Breakdown& breakdown,
                       std::size_t max_slices) {
   ordered_json events = ordered_json::array();
   std::size_t written = 0, total = 0;

@@ -13,14 +13,14 @@
 #include <cstddef>
 #include <string>
 
-#include "sim/exec/system_run.h"
 #include "sim/report/breakdown.h"
+#include "sim/run/system_run.h"
 
 namespace archsim::report {
 
 inline constexpr std::size_t kMaxSlices = 50000;
 
-std::string traceJson(const exec::SystemRun& run, const Breakdown& breakdown,
+std::string traceJson(const run::SystemRun& run, const Breakdown& breakdown,
                       std::size_t max_slices = kMaxSlices);
 
 }  // namespace archsim::report

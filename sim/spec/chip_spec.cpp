@@ -72,10 +72,15 @@ const MemoryLevelSpec* ChipSpec::level(std::string_view level_name) const {
 }
 
 const MemoryLevelSpec* ChipSpec::mainMemory() const {
-  for (const auto& m : memory) {
-    if (m.kind == MemoryKind::kDram) return &m;
+  const auto i = mainMemoryIndex();
+  return i ? &memory[*i] : nullptr;
+}
+
+std::optional<std::size_t> ChipSpec::mainMemoryIndex() const {
+  for (std::size_t i = 0; i < memory.size(); ++i) {
+    if (memory[i].kind == MemoryKind::kDram) return i;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 const PortSpec* ChipSpec::port(std::string_view port_name) const {

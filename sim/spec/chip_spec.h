@@ -132,6 +132,8 @@ struct ChipSpec {
   const MemoryLevelSpec* level(std::string_view level_name) const;
   /// The first off-chip memory level (DRAM/HBM), or nullptr for SRAM-only chips.
   const MemoryLevelSpec* mainMemory() const;
+  /// Its index in `memory`.
+  std::optional<std::size_t> mainMemoryIndex() const;
   const PortSpec* port(std::string_view port_name) const;
   /// Total on-chip capacity (SRAM and caches).
   std::uint64_t onChipBytes() const;

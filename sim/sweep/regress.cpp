@@ -55,18 +55,14 @@ RegressManifest loadRegress(const fs::path& file) {
   MapReader r(doc, "", diags);
   RegressManifest m;
   m.file = file;
-  if (const auto kind = r.text("kind", Need::kRequired); kind && *kind != "regress") {
-    r.error("kind", fmt::format("expected 'regress', got '{}'", *kind));
-  }
-  m.name = r.text("name", Need::kRequired).value_or("");
-  r.text("description", Need::kOptional);
+  m.name = spec::readHeader(r, "regress").name;
   m.baselines = (file.parent_path() / r.text("baselines", Need::kOptional).value_or("baselines"))
                     .lexically_normal();
   Tolerance fallback{0.001, 0};
   if (auto t = r.child("tolerance", Need::kOptional)) {
     if (auto parsed = readTolerance(*t)) fallback = *parsed;
   }
-  const std::vector<std::string>& known = metricNames();
+  const std::vector<std::string> known = metricNames();
   if (const ConfigNode* entries = r.node("entries", Need::kRequired)) {
     if (!entries->isSequence() || entries->children().empty())
       r.error("entries", "expected a non-empty list");

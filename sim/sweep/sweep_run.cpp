@@ -12,11 +12,10 @@
 #include <fmt/format.h>
 
 #include "sim/core/atomic_file.h"
-#include "sim/exec/system_run.h"
-#include "sim/report/breakdown.h"
 #include "sim/report/comparison.h"
 #include "sim/report/html_report.h"
 #include "sim/report/svg.h"
+#include "sim/run/system_run.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/units.h"
 
@@ -159,25 +158,10 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
         spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
     const spec::LoadedScenario scenario =
         spec::loadScenario(catalog, relativeTo(spec, spec.scenario), scenario_sets);
-    const exec::SystemRun run(system.spec, scenario.spec);
-    const exec::Metrics& m = run.result().metrics;
-    double matrix = 0;
-    const report::Breakdown breakdown = report::breakdown(run);  // alive for the loop
-    for (const report::ResourceUse& u : breakdown.chips.front().resources) {
-      if (u.name == "matrix units") matrix = u.utilization;
-    }
-    const std::vector<std::optional<double>> values{m.ttft_s,
-                                                    m.tpot_s,
-                                                    m.e2e_s,
-                                                    m.output_tokens_per_s,
-                                                    m.tokens_per_s_per_user,
-                                                    m.energy_per_token_j,
-                                                    m.avg_power_w,
-                                                    static_cast<double>(m.chips),
-                                                    static_cast<double>(run.memoryBytes()),
-                                                    matrix};
-    for (std::size_t i = 0; i < values.size(); ++i)
-      r.metrics[i].second = values[i];
+    const run::SystemRun run(system.spec, scenario.spec);
+    const std::span<const run::MetricDef> table = run::headlineMetrics();
+    for (std::size_t i = 0; i < table.size(); ++i)
+      r.metrics[i].second = table[i].value(run.metrics());
     for (std::size_t i = 0; i < spec.derived.size(); ++i)
       r.derived[i].second = evaluate(spec.derived[i].expression, r.metrics);
     r.binding_resource = run.bindingResource();

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/run/metrics.h"
 #include "sim/spec/reader.h"
 #include "sim/spec/suggest.h"
 #include "sim/spec/units.h"
@@ -228,18 +229,11 @@ std::vector<std::string> expressionNames(const std::string& expression) {
   return p.used;
 }
 
-const std::vector<std::string>& metricNames() {
-  static const std::vector<std::string> kNames{"ttft_s",
-                                               "tpot_s",
-                                               "e2e_s",
-                                               "output_tokens_per_s",
-                                               "tokens_per_s_per_user",
-                                               "energy_per_token_j",
-                                               "avg_power_w",
-                                               "chips",
-                                               "memory_bytes",
-                                               "matrix_utilization"};
-  return kNames;
+std::vector<std::string> metricNames() {
+  std::vector<std::string> names;
+  for (const run::MetricDef& m : run::headlineMetrics())
+    names.emplace_back(m.key);
+  return names;
 }
 
 SweepSpec loadSweep(const std::filesystem::path& file) {
@@ -248,11 +242,9 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
   MapReader r(doc, "", diags);
   SweepSpec s;
   s.file = file;
-  if (const auto kind = r.text("kind", Need::kRequired); kind && *kind != "sweep") {
-    r.error("kind", fmt::format("expected 'sweep', got '{}'", *kind));
-  }
-  s.name = r.text("name", Need::kRequired).value_or("");
-  s.description = r.text("description", Need::kOptional).value_or("");
+  const spec::DocumentHeader header = spec::readHeader(r, "sweep");
+  s.name = header.name;
+  s.description = header.description;
   s.system = r.text("system", Need::kRequired).value_or("");
   s.scenario = r.text("scenario", Need::kRequired).value_or("");
   s.sets = r.textList("set", Need::kOptional).value_or(std::vector<std::string>{});
@@ -315,7 +307,7 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
       }
       try {
         for (const std::string& n : expressionNames(e.scalar())) {
-          if (std::find(metricNames().begin(), metricNames().end(), n) == metricNames().end()) {
+          if (run::findMetric(n) == nullptr) {
             diags.error(
                 e.location(), "derived." + e.key(),
                 fmt::format("unknown metric '{}'{}", n, spec::didYouMean(n, metricNames())));

@@ -69,7 +69,7 @@ struct Point {
 /// Reads and validates a sweep file (every problem at once, with locations). Throws ConfigError.
 SweepSpec loadSweep(const std::filesystem::path& file);
 /// The metric names every row has (and derived columns may use), in column order.
-const std::vector<std::string>& metricNames();
+std::vector<std::string> metricNames();
 /// The points in row order: the product (last axis fastest) or the zip.
 std::vector<Point> points(const SweepSpec& spec);
 /// The --set assignments of a point (fixed sets first, then each axis key's value).

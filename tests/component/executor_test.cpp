@@ -53,9 +53,9 @@ spec::ScenarioSpec gemmScenario() {
 
 double gemmSeconds(const spec::SystemSpec& sys, std::uint64_t m, std::uint64_t n, std::uint64_t k) {
   const spec::ScenarioSpec s = gemmScenario();
-  exec::ChipRun run(
-      sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(m, n, k, s.dtypes.weights)));
-  return run.result().metrics.e2e_s;
+  exec::ChipRun run(sys, std::make_unique<graph::Workload>(
+                             graph::wholeModel(s), graph::gemmGraph(m, n, k, s.dtypes.weights)));
+  return run.windowSeconds();
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ TEST_CASE(
       "latency: 200 ns}";
   const spec::SystemSpec sys = systemOf(testChip(memory));
   const spec::ScenarioSpec s = gemmScenario();
-  graph::Workload w(s, graph::gemmGraph(16, 512, 128, s.dtypes.weights));
+  graph::Workload w(graph::wholeModel(s), graph::gemmGraph(16, 512, 128, s.dtypes.weights));
   const map::Placement placement = map::place(sys.chip, w);
   Simulation sim;
   hw::Chip chip(sim, sys.chip, sim.stats(), "chip0");
@@ -131,8 +131,10 @@ TEST_CASE("The software op overhead and the launch overhead add exactly to an op
   const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
   spec::ScenarioSpec s = gemmScenario();
   const double base = gemmSeconds(sys, 16, 32, 64);
-  s.software.op_overhead_ps = 7'000'000;  // 7 us
-  exec::ChipRun run(
-      sys, std::make_unique<graph::Workload>(s, graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
-  CHECK(run.result().metrics.e2e_s == doctest::Approx(base + 7e-6).epsilon(1e-12));
+  const exec::ExecOptions eager{7'000'000};  // 7 us of host time per op
+  exec::ChipRun run(sys,
+                    std::make_unique<graph::Workload>(
+                        graph::wholeModel(s), graph::gemmGraph(16, 32, 64, s.dtypes.weights)),
+                    eager);
+  CHECK(run.windowSeconds() == doctest::Approx(base + 7e-6).epsilon(1e-12));
 }

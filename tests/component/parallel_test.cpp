@@ -8,6 +8,7 @@
 
 #include "sim/exec/pipeline.h"
 #include "sim/graph/workload.h"
+#include "sim/map/stage.h"
 #include "support.h"
 
 using namespace archsim;
@@ -49,8 +50,7 @@ std::unique_ptr<graph::Workload> rankWorkload(const spec::ScenarioSpec& s,
   layout.replica_batch = s.batch;
   layout.micro_batch = s.batch;
   layout.stages = {{0, s.model.layers, true, true}};
-  return std::make_unique<graph::Workload>(map::rankScenario(s, layout),
-                                           map::stageShard(s, layout, 0));
+  return std::make_unique<graph::Workload>(map::stageShard(s, layout, layout.stages.front()));
 }
 
 }  // namespace
@@ -75,7 +75,8 @@ TEST_CASE(
   CHECK(c.count.at(graph::CollectiveKind::kAllGather) == 1);      // the sampling candidates
   CHECK(c.bytes.at(graph::CollectiveKind::kAllGather) == 8 * 8);  // (value, index) x 8 ranks
   // GQA: 8 KV heads over 8 ranks, one each; the KV cache per rank is 1/8.
-  CHECK(graph::kvBytesPerToken(rank->scenario().model, rank->scenario().dtypes.kv) == 327680 / 8);
+  CHECK(rank->shard().slice.kv_heads == 1);
+  CHECK(graph::kvBytesPerToken(rank->model(), rank->shard().dtypes.kv) == 327680);
 }
 
 TEST_CASE(
@@ -151,7 +152,7 @@ TEST_CASE(
     }
     // What fit counted is what placement lays out, byte for byte.
     for (std::size_t i : {std::size_t{0}, std::size_t{1}, f.layout.stages.size() - 1}) {
-      const graph::Workload w(map::rankScenario(s, f.layout), map::stageShard(s, f.layout, i));
+      const graph::Workload w(map::stageShard(s, f.layout, f.layout.stages[i]));
       const map::Placement p = map::place(groq, w);
       CHECK(p.bytesPerLevel().front() == f.stage_bytes[i]);
       CHECK(f.stage_bytes[i] <= f.level_bytes);

@@ -34,10 +34,12 @@ spec::ScenarioSpec microScenario(const std::string& name, spec::DType dtype, Tic
   return s;
 }
 
-double seconds(const char* chip, std::unique_ptr<graph::Workload> w) {
+/// One microbenchmark graph on `chip`, with the formats and software op overhead of `s`.
+double seconds(const char* chip, const spec::ScenarioSpec& s, graph::Graph g) {
   const spec::LoadedSystem sys = spec::loadSystem(test::presetCatalog(), chip);
-  exec::ChipRun run(sys.spec, std::move(w));
-  return run.result().metrics.e2e_s;
+  exec::ChipRun run(sys.spec, std::make_unique<graph::Workload>(graph::wholeModel(s), std::move(g)),
+                    exec::ExecOptions{s.software.op_overhead_ps});
+  return run.windowSeconds();
 }
 
 double median(std::vector<double> v) {
@@ -71,9 +73,7 @@ TEST_CASE(
   std::string table = "\n     M      N      K   measured TFLOPS   simulated TFLOPS   error\n";
   for (const Point& p : points) {
     const spec::ScenarioSpec s = microScenario("gemm", spec::DType::kFp16, kEagerPyTorchOpOverhead);
-    const double t = seconds(
-        "a100-sxm4",
-        std::make_unique<graph::Workload>(s, graph::gemmGraph(p.m, p.n, p.k, s.dtypes.weights)));
+    const double t = seconds("a100-sxm4", s, graph::gemmGraph(p.m, p.n, p.k, s.dtypes.weights));
     const double sim = 2.0 * p.m * p.n * p.k / t / 1e12;
     const double err = relErr(sim, p.measured_tflops);
     errors.push_back(err);
@@ -103,7 +103,7 @@ TEST_CASE(
   for (const Point& p : points) {
     const std::uint64_t bytes = 1ULL << 30;  // 1 GiB, far beyond any L2
     const spec::ScenarioSpec s = microScenario("copy", spec::DType::kFp16, 0);
-    const double t = seconds(p.chip, std::make_unique<graph::Workload>(s, graph::copyGraph(bytes)));
+    const double t = seconds(p.chip, s, graph::copyGraph(bytes));
     const spec::LoadedSystem sys = spec::loadSystem(test::presetCatalog(), p.chip);
     const double fraction = 2.0 * bytes / t / sys.spec.chip.mainMemory()->bandwidth_bytes_per_s;
     const double err = relErr(fraction, p.measured_fraction);
@@ -128,8 +128,7 @@ TEST_CASE("Calibration: A100 softmax throughput within 15% (30% when overhead-bo
     const spec::ScenarioSpec s =
         microScenario("softmax", spec::DType::kFp16, kEagerPyTorchOpOverhead);
     const double t =
-        seconds("a100-sxm4", std::make_unique<graph::Workload>(
-                                 s, graph::softmaxGraph(p.rows, p.cols, s.dtypes.activations)));
+        seconds("a100-sxm4", s, graph::softmaxGraph(p.rows, p.cols, s.dtypes.activations));
     const double sim = static_cast<double>(p.rows * p.cols) / t / 1e9;
     const double err = relErr(sim, p.measured_gelem);
     table += fmt::format("{:>6} {:>6}   {:>16.1f}   {:>9.1f}   {:>5.1f}%\n", p.rows, p.cols,
@@ -153,15 +152,10 @@ TEST_CASE(
                           {"h100-sxm5", 740.0, "fa3-h100-fwd-fp16"}};
   std::string table = "\nchip        measured TFLOPS   simulated   error   record\n";
   for (const Point& p : points) {
-    spec::ScenarioSpec s = microScenario("attention", spec::DType::kFp16, 0);
-    s.model.family = spec::ModelFamily::kBert;  // bidirectional attention
-    s.model.heads = s.model.kv_heads = 16;
-    s.model.head_dim = 128;
-    s.prompt_tokens = 16384;
-    s.batch = 1;
+    // The graph carries its own geometry (bidirectional, 16 heads of 128 over 16k tokens).
+    const spec::ScenarioSpec s = microScenario("attention", spec::DType::kFp16, 0);
     const double t =
-        seconds(p.chip, std::make_unique<graph::Workload>(
-                            s, graph::attentionGraph(1, 16, 16384, 128, s.dtypes.activations)));
+        seconds(p.chip, s, graph::attentionGraph(1, 16, 16384, 128, s.dtypes.activations));
     const double sim = 4.0 * 16 * 16384.0 * 16384.0 * 128 / t / 1e12;
     const double err = relErr(sim, p.measured_tflops);
     table += fmt::format("{:<10} {:>16.1f} {:>11.1f} {:>6.1f}%   {}\n", p.chip, p.measured_tflops,

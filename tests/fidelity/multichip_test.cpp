@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/exec/system_run.h"
 #include "sim/report/run_report.h"
+#include "sim/run/system_run.h"
 #include "support.h"
 
 using namespace archsim;
@@ -24,7 +24,7 @@ Loaded load(const std::string& system, const std::string& scenario,
 }
 
 /// Seconds the simulated chips spent in collective ops (summed over stages, one microbatch).
-double networkSeconds(const exec::SystemRun& run) {
+double networkSeconds(const run::SystemRun& run) {
   double t = 0;
   for (const auto& [bound, s] : run.timeByBound()) {
     if (bound == "network") t += s;
@@ -42,13 +42,13 @@ TEST_CASE(
   for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
     const Loaded d = load("dgx-h100", "llama2-7b-decode",
                           {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
-    const exec::SystemRun rd(d.system, d.scenario);
+    const run::SystemRun rd(d.system, d.scenario);
     decode[tp] = *rd.result().metrics.tpot_s;
     network[tp] = networkSeconds(rd);
     weights[tp] = static_cast<double>(rd.chip(0).placement().weightBytes());
     const Loaded p = load("dgx-h100", "llama2-7b-prefill",
                           {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
-    const exec::SystemRun rp(p.system, p.scenario);
+    const run::SystemRun rp(p.system, p.scenario);
     prefill[tp] = *rp.result().metrics.ttft_s;
     MESSAGE(fmt::format(
         "tp {}: decode tpot {:.3f} ms (network {:.3f} ms), prefill 2048 tokens {:.3f} ms, "
@@ -88,8 +88,8 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
     REQUIRE(plan.count(name) == 1);
     const auto& [scenario, sets] = plan.at(name);
     const Loaded l = load(name, scenario, sets);
-    const exec::SystemRun run(l.system, l.scenario);
-    const exec::Metrics& m = run.result().metrics;
+    const run::SystemRun run(l.system, l.scenario);
+    const run::Metrics& m = run.result().metrics;
     REQUIRE(m.tpot_s);
     CHECK(*m.tpot_s > 0);
     CHECK(m.chips > 1);
@@ -105,8 +105,8 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
 
 TEST_CASE("A multi-chip run is deterministic: byte-identical stats.json") {
   const Loaded l = load("groqrack", "llama2-7b-decode", {"dtypes.weights=int8", "parallel=auto"});
-  const std::string a = report::statsJson(exec::SystemRun(l.system, l.scenario)).dump();
-  const std::string b = report::statsJson(exec::SystemRun(l.system, l.scenario)).dump();
+  const std::string a = report::statsJson(run::SystemRun(l.system, l.scenario)).dump();
+  const std::string b = report::statsJson(run::SystemRun(l.system, l.scenario)).dump();
   CHECK(a == b);
   const auto j = nlohmann::json::parse(a);
   CHECK(j["parallel"]["chips"] == j["metrics"]["chips"]);
@@ -123,7 +123,7 @@ TEST_CASE(
                                    {"groq-576", "llama2-70b-w8-decode-auto"},
                                    {"h100-sxm5", "gpt2-w8-decode"},
                                    {"groqchip", "gpt2-w8-decode"}};
-  std::map<std::string, exec::Metrics> m;
+  std::map<std::string, run::Metrics> m;
   std::map<std::string, std::string> bound;
   std::map<std::string, std::uint64_t> memory;
   std::string table =
@@ -131,7 +131,7 @@ TEST_CASE(
       "binding\n";
   for (const Case& c : cases) {
     const Loaded l = load(c.system, c.scenario);
-    const exec::SystemRun run(l.system, l.scenario);
+    const run::SystemRun run(l.system, l.scenario);
     const std::string key = c.system + "/" + c.scenario;
     m[key] = run.result().metrics;
     bound[key] = run.bindingResource();

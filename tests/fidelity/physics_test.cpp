@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "sim/exec/system_run.h"
 #include "sim/graph/summary.h"
 #include "sim/report/run_report.h"
+#include "sim/run/system_run.h"
 #include "support.h"
 
 using namespace archsim;
@@ -12,28 +12,28 @@ using namespace archsim;
 namespace {
 
 struct Outcome {
-  exec::RunResult result;
+  run::Result result;
   std::string stats;
 };
 
-Outcome run(const std::string& chip, const std::string& scenario,
-            const std::vector<std::string>& system_sets = {},
-            const std::vector<std::string>& scenario_sets = {}) {
+Outcome simulate(const std::string& chip, const std::string& scenario,
+                 const std::vector<std::string>& system_sets = {},
+                 const std::vector<std::string>& scenario_sets = {}) {
   const spec::Catalog catalog = test::presetCatalog();
   const spec::LoadedSystem sys = spec::loadSystem(catalog, chip, system_sets);
   const spec::LoadedScenario sc = spec::loadScenario(catalog, scenario, scenario_sets);
-  exec::SystemRun r(sys.spec, sc.spec);
+  run::SystemRun r(sys.spec, sc.spec);
   return {r.result(), report::statsJson(r).dump()};
 }
 
-double hitRate(const exec::RunResult& r, graph::TensorRole role) {
+double hitRate(const run::Result& r, graph::TensorRole role) {
   const std::size_t i = exec::roleIndex(role);
   return static_cast<double>(r.totals.hit_bytes[i]) /
          static_cast<double>(r.totals.hit_bytes[i] + r.totals.miss_bytes[i]);
 }
 
 /// Matrix FLOPs per second of the weight matmuls, over their busy time.
-double matmulFlopsPerSecond(const exec::RunResult& r) {
+double matmulFlopsPerSecond(const run::Result& r) {
   double flops = 0, seconds = 0;
   for (const exec::OpRecord& op : r.ops) {
     if (op.kind != graph::OpKind::kMatmul) continue;
@@ -53,7 +53,7 @@ double weightBytes(const std::string& scenario) {
 
 TEST_CASE(
     "Decode at batch 1 is HBM-bound: tpot between weight bytes / peak bandwidth and 1.75x that") {
-  const Outcome o = run("h100-sxm5", "llama2-7b-decode");
+  const Outcome o = simulate("h100-sxm5", "llama2-7b-decode");
   const double floor = weightBytes("llama2-7b-decode") / 3.35e12;
   REQUIRE(o.result.metrics.tpot_s);
   CHECK(*o.result.metrics.tpot_s >= floor);
@@ -69,8 +69,8 @@ TEST_CASE("Batch raises matmul utilization as the roofline says, until compute b
   double previous = 0;
   std::vector<double> rates;
   for (int batch : {1, 8, 32, 128}) {
-    const Outcome o = run("h100-sxm5", "llama2-7b-decode", {},
-                          {"batch=" + std::to_string(batch), "kv_length=512"});
+    const Outcome o = simulate("h100-sxm5", "llama2-7b-decode", {},
+                               {"batch=" + std::to_string(batch), "kv_length=512"});
     rates.push_back(matmulFlopsPerSecond(o.result));
     CHECK(rates.back() > previous);
     previous = rates.back();
@@ -83,7 +83,7 @@ TEST_CASE("Batch raises matmul utilization as the roofline says, until compute b
 }
 
 TEST_CASE("Prefill of 2048 tokens is compute-bound") {
-  const Outcome o = run("h100-sxm5", "llama2-7b-prefill");
+  const Outcome o = simulate("h100-sxm5", "llama2-7b-prefill");
   double compute = 0, total = 0;
   for (const exec::OpRecord& op : o.result.ops) {
     if (op.kind != graph::OpKind::kMatmul) continue;
@@ -102,9 +102,9 @@ TEST_CASE("Prefill of 2048 tokens is compute-bound") {
 }
 
 TEST_CASE("int8 weights make memory-bound decode nearly 2x faster than bf16") {
-  const double bf16 = *run("h100-sxm5", "llama2-7b-decode").result.metrics.tpot_s;
+  const double bf16 = *simulate("h100-sxm5", "llama2-7b-decode").result.metrics.tpot_s;
   const double int8 =
-      *run("h100-sxm5", "llama2-7b-decode", {}, {"dtypes.weights=int8"}).result.metrics.tpot_s;
+      *simulate("h100-sxm5", "llama2-7b-decode", {}, {"dtypes.weights=int8"}).result.metrics.tpot_s;
   CHECK(bf16 / int8 > 1.5);
   CHECK(bf16 / int8 < 2.0);  // the KV cache and activations stay bf16
 }
@@ -112,22 +112,24 @@ TEST_CASE("int8 weights make memory-bound decode nearly 2x faster than bf16") {
 TEST_CASE(
     "A small model on H100 is served from L2 after the first step; on a GroqChip with no HBM "
     "traffic") {
-  const Outcome h100 = run("h100-sxm5", "tiny-llama-decode");
+  const Outcome h100 = simulate("h100-sxm5", "tiny-llama-decode");
   CHECK(hitRate(h100.result, graph::TensorRole::kWeight) >= 0.95);
-  const Outcome groq = run("groqchip", "tiny-llama-decode");
+  const Outcome groq = simulate("groqchip", "tiny-llama-decode");
   const nlohmann::json stats = nlohmann::json::parse(groq.stats);
   CHECK(stats["totals"]["bytes_by_level"].size() == 1);
   CHECK(stats["totals"]["bytes_by_level"].contains("sram"));
 }
 
 TEST_CASE("The same large model decodes faster with twice the HBM channels and slower with half") {
-  const double base = *run("h100-sxm5", "llama2-7b-decode").result.metrics.tpot_s;
-  const double twice = *run("h100-sxm5", "llama2-7b-decode",
-                            {"chip.memory.hbm.channels=160", "chip.memory.hbm.bandwidth=6.7 TB/s"})
-                            .result.metrics.tpot_s;
-  const double half = *run("h100-sxm5", "llama2-7b-decode",
-                           {"chip.memory.hbm.channels=40", "chip.memory.hbm.bandwidth=1.675 TB/s"})
-                           .result.metrics.tpot_s;
+  const double base = *simulate("h100-sxm5", "llama2-7b-decode").result.metrics.tpot_s;
+  const double twice =
+      *simulate("h100-sxm5", "llama2-7b-decode",
+                {"chip.memory.hbm.channels=160", "chip.memory.hbm.bandwidth=6.7 TB/s"})
+           .result.metrics.tpot_s;
+  const double half =
+      *simulate("h100-sxm5", "llama2-7b-decode",
+                {"chip.memory.hbm.channels=40", "chip.memory.hbm.bandwidth=1.675 TB/s"})
+           .result.metrics.tpot_s;
   CHECK(twice < base);
   CHECK(half > base);
   CHECK(half / base > 1.6);  // mostly memory time, which doubles
@@ -135,7 +137,7 @@ TEST_CASE("The same large model decodes faster with twice the HBM channels and s
 
 TEST_CASE("Models that do not fit a GroqChip are refused with the reason") {
   try {
-    run("groqchip", "llama2-7b-decode");
+    simulate("groqchip", "llama2-7b-decode");
     FAIL("expected a ConfigError");
   } catch (const ConfigError& e) {
     CHECK(std::string(e.what()).find("weights need 13.48 GB, sram holds 220 MiB") !=
@@ -144,14 +146,14 @@ TEST_CASE("Models that do not fit a GroqChip are refused with the reason") {
 }
 
 TEST_CASE("Energy: joules per token and a warning when average power exceeds the TDP") {
-  const Outcome o = run("h100-sxm5", "llama2-7b-decode");
+  const Outcome o = simulate("h100-sxm5", "llama2-7b-decode");
   REQUIRE(o.result.metrics.energy_per_token_j);
   // Static power x time plus HBM traffic at 31 pJ/B dominate: the 13.5 GB of weights alone cost
   // 0.42 J.
   CHECK(*o.result.metrics.energy_per_token_j > 0.42);
   CHECK(*o.result.metrics.energy_per_token_j < 3.0);
   CHECK(o.result.warnings.empty());
-  const Outcome hot = run("h100-sxm5", "llama2-7b-decode", {"chip.power.tdp=95 W"});
+  const Outcome hot = simulate("h100-sxm5", "llama2-7b-decode", {"chip.power.tdp=95 W"});
   bool warned = false;
   for (const std::string& w : hot.result.warnings)
     warned |= w.find("exceeds H100-SXM5-80GB's TDP of 95 W") != std::string::npos;
@@ -159,14 +161,16 @@ TEST_CASE("Energy: joules per token and a warning when average power exceeds the
 }
 
 TEST_CASE("Runs are deterministic: byte-identical stats.json") {
-  CHECK(run("h100-sxm5", "llama2-7b-decode").stats == run("h100-sxm5", "llama2-7b-decode").stats);
-  CHECK(run("groqchip", "tiny-llama-prefill").stats == run("groqchip", "tiny-llama-prefill").stats);
+  CHECK(simulate("h100-sxm5", "llama2-7b-decode").stats ==
+        simulate("h100-sxm5", "llama2-7b-decode").stats);
+  CHECK(simulate("groqchip", "tiny-llama-prefill").stats ==
+        simulate("groqchip", "tiny-llama-prefill").stats);
 }
 
 TEST_CASE("Dataflow execution removes launch gaps: the same chip runs a small model faster") {
-  const double kernel = *run("h100-sxm5", "tiny-llama-decode").result.metrics.tpot_s;
+  const double kernel = *simulate("h100-sxm5", "tiny-llama-decode").result.metrics.tpot_s;
   const double dataflow =
-      *run("h100-sxm5", "tiny-llama-decode", {"chip.execution={style: dataflow}"})
+      *simulate("h100-sxm5", "tiny-llama-decode", {"chip.execution={style: dataflow}"})
            .result.metrics.tpot_s;
   CHECK(dataflow < kernel);
 }

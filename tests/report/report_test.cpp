@@ -12,12 +12,12 @@
 
 #include "sim/app/app.h"
 #include "sim/core/atomic_file.h"
-#include "sim/exec/system_run.h"
 #include "sim/report/breakdown.h"
 #include "sim/report/html_report.h"
 #include "sim/report/run_record.h"
 #include "sim/report/run_report.h"
 #include "sim/report/trace.h"
+#include "sim/run/system_run.h"
 #include "support.h"
 #include "support/cli.h"
 #include "support/html_check.h"
@@ -87,7 +87,7 @@ TEST_CASE("stats.json of every chip preset and every system preset validates aga
       CAPTURE(std::string(scenario));
       const Loaded l = load(chip, scenario, {"dtypes.compute=bf16"});
       try {
-        const exec::SystemRun run(l.system.spec, l.scenario.spec);
+        const run::SystemRun run(l.system.spec, l.scenario.spec);
         requireValid(report::statsJson(run));
         ++validated;
       } catch (const ConfigError& e) {
@@ -100,7 +100,7 @@ TEST_CASE("stats.json of every chip preset and every system preset validates aga
     // Tensor and pipeline parallel: collectives, stage links and several simulated chips.
     const Loaded l = load(system, "tiny-llama-decode",
                           {"parallel.tp=2", "parallel.pp=2", "dtypes.compute=bf16"});
-    const exec::SystemRun run(l.system.spec, l.scenario.spec);
+    const run::SystemRun run(l.system.spec, l.scenario.spec);
     const json stats = report::statsJson(run);
     requireValid(stats);
     CHECK(stats["parallel"]["stages"].size() == 2);
@@ -120,8 +120,8 @@ TEST_CASE("two identical runs give byte-identical stats.json, report.html and tr
         load(system, scenario,
              system == "h100-sxm5" ? std::vector<std::string>{"phase=generate", "output_tokens=8"}
                                    : std::vector<std::string>{});
-    const exec::SystemRun a(l.system.spec, l.scenario.spec);
-    const exec::SystemRun b(l.system.spec, l.scenario.spec);
+    const run::SystemRun a(l.system.spec, l.scenario.spec);
+    const run::SystemRun b(l.system.spec, l.scenario.spec);
     CHECK(report::statsJson(a).dump() == report::statsJson(b).dump());
     const report::Breakdown ba = report::breakdown(a), bb = report::breakdown(b);
     CHECK(report::reportHtml(a, ba) == report::reportHtml(b, bb));
@@ -133,7 +133,7 @@ TEST_CASE(
     "Llama-2-70B decode on DGX-H100: the trace has op slices, memory and link tracks; slices "
     "nest") {
   const Loaded l = load("dgx-h100", "llama2-70b-w8-decode-tp8");
-  const exec::SystemRun run(l.system.spec, l.scenario.spec);
+  const run::SystemRun run(l.system.spec, l.scenario.spec);
   const report::Breakdown b = report::breakdown(run);
   const json trace = json::parse(report::traceJson(run, b));
   std::set<std::string> processes, threads, counters;
@@ -180,7 +180,7 @@ TEST_CASE(
 
 TEST_CASE("Dataflow chips overlap ops: the Groq trace spreads them over lanes that never overlap") {
   const Loaded l = load("groq-576", "llama2-70b-w8-decode-tp8");
-  const exec::SystemRun run(l.system.spec, l.scenario.spec);
+  const run::SystemRun run(l.system.spec, l.scenario.spec);
   const json trace = json::parse(report::traceJson(run, report::breakdown(run)));
   std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> slices;
   std::set<int> pids;
@@ -202,7 +202,7 @@ TEST_CASE(
     "report.html parses, has one SVG per chart, and puts decode's weight matmuls far left of the "
     "knee") {
   const Loaded l = load("dgx-h100", "llama2-70b-w8-decode-tp8");
-  const exec::SystemRun run(l.system.spec, l.scenario.spec);
+  const run::SystemRun run(l.system.spec, l.scenario.spec);
   const report::Breakdown b = report::breakdown(run);
   const std::string html = report::reportHtml(run, b);
   const test::HtmlCheck check = test::checkHtml(html);

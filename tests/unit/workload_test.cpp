@@ -77,7 +77,7 @@ TEST_CASE(
     CAPTURE(std::string(model));
     const std::uint64_t ctx = 2048;
     const Workload w(decodeOf(model, ctx));
-    const spec::ModelSpec& m = w.scenario().model;
+    const spec::ModelSpec& m = w.model();
     const std::uint64_t expected = 2 * matmulWeights(m) + 4 * m.layers * ctx * m.heads * m.head_dim;
     CHECK(matrixFlops(*w.decodeGraph(), ctx) == expected);
     CHECK(summarize(w).total.matrix_flops == expected);
@@ -137,7 +137,7 @@ TEST_CASE(
     "A decode graph is built once; KV length only moves attention, by 4 x layers x dL x heads x "
     "head_dim") {
   const Workload w(decodeOf("llama2-70b", 2048));
-  const spec::ModelSpec& m = w.scenario().model;
+  const spec::ModelSpec& m = w.model();
   const Graph& g = *w.decodeGraph();
   CHECK(matrixFlops(g, 3000) - matrixFlops(g, 2000) == 4 * m.layers * 1000 * m.heads * m.head_dim);
 }
@@ -170,7 +170,7 @@ TEST_CASE(
 
 TEST_CASE("Prefill attention counts causal (query, key) pairs: S(S+1)/2 per head") {
   const Workload w(scenario("llama2-7b-prefill", {"fusion=none"}));
-  const spec::ModelSpec& m = w.scenario().model;
+  const spec::ModelSpec& m = w.model();
   const std::uint64_t S = 2048;
   std::uint64_t attention = 0;
   for (const Op& op : w.prefillGraph()->ops()) {
@@ -276,7 +276,7 @@ TEST_CASE("An encoder runs one prefill pass: no KV cache, no output tokens, a po
   CHECK(s.output_tokens == 0);
   CHECK(s.bytes_by_role.count(TensorRole::kKv) == 0);
   // Bidirectional attention: S x S pairs per head.
-  const spec::ModelSpec& m = w.scenario().model;
+  const spec::ModelSpec& m = w.model();
   std::uint64_t attention = 0;
   for (const Op& op : w.prefillGraph()->ops()) {
     if (op.kind == OpKind::kAttention) attention += op.matrix_flops.fixed;

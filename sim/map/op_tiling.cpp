@@ -1,11 +1,11 @@
-#include "sim/exec/op_plan.h"
+#include "sim/map/op_tiling.h"
 
 #include <algorithm>
 
 #include "sim/core/error.h"
 #include "sim/core/time.h"
 
-namespace archsim::exec {
+namespace archsim::map {
 namespace {
 
 using graph::OpKind;
@@ -26,34 +26,25 @@ std::uint64_t scale(std::uint64_t x, std::uint64_t num, std::uint64_t den) {
   return static_cast<std::uint64_t>(static_cast<Uint128>(x) * num / den);
 }
 
-/// Query-key pairs for queries [q0, q1) attending causally, with an optional window.
-std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t window) {
-  auto upTo = [&](std::uint64_t q) {  // sum over i < q of min(i + 1, window)
-    if (window == 0 || q <= window) return q * (q + 1) / 2;
-    return window * (window + 1) / 2 + (q - window) * window;
-  };
-  return upTo(q1) - upTo(q0);
-}
-
-bool isWeightMatmul(OpKind k) {
-  return k == OpKind::kMatmul || k == OpKind::kRouter || k == OpKind::kExpertMatmul ||
-         k == OpKind::kLmHead;
-}
-
 }  // namespace
 
 OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&op) {
-  const spec::ModelSpec& model = ctx.scenario.model;
   const graph::Graph& g = ctx.graph;
   const std::uint64_t kv = g.effectiveKv(ctx.kv_length);
-  batch_ = ctx.scenario.batch;
-  kv_heads_ = model.kv_heads;
-  group_ = model.heads / model.kv_heads;
-  head_dim_ = model.head_dim;
-  q_rows_ = ctx.decode ? 1 : ctx.scenario.prompt_tokens;
-  span_ = ctx.decode ? kv : q_rows_;
+  if (op.attention) {
+    geo_ = *op.attention;
+    batch_ = geo_.sequences;
+    kv_heads_ = geo_.kv_heads;
+    group_ = geo_.group;
+    head_dim_ = geo_.head_dim;
+    q_rows_ = geo_.query_rows;
+    span_ = geo_.span(kv);
+  }
+  auto needGeometry = [&] {
+    if (!op.attention) ARCHSIM_PANIC("op '" + op.name + "' has no attention geometry");
+  };
 
-  if (isWeightMatmul(op.kind) && op.matmul) {
+  if (graph::isWeightMatmulKind(op.kind) && op.matmul) {
     shape_ = Shape::kWeightMatmul;
     matrix_ = true;
     m_ = op.matmul->m.at(kv);
@@ -67,7 +58,7 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     }
     if (weight_ < 0 || input_ < 0)
       ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
-    mm_ = map::tileMatmul(ctx.chip, m_, n_, k_);
+    mm_ = tileMatmul(ctx.chip, m_, n_, k_);
     tiles_ = mm_.tiles();
     // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
     const std::uint64_t row_block =
@@ -84,10 +75,11 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
                       : std::clamp<std::uint64_t>(cache / 2 / std::max<std::uint64_t>(row_block, 1),
                                                   1, kGroupRows);
   } else if (op.kind == OpKind::kAttention) {
+    needGeometry();
     shape_ = Shape::kAttention;
     matrix_ = true;
     q_use_ = 0, k_use_ = 1, v_use_ = 2;
-    if (ctx.decode) {
+    if (geo_.decode) {
       q_block_ = 1;
       q_blocks_ = 1;
       // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
@@ -101,13 +93,14 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     }
     tiles_ = batch_ * kv_heads_ * q_blocks_ * splits_;
   } else if (op.kind == OpKind::kAttentionScore || op.kind == OpKind::kAttentionContext) {
+    needGeometry();
     shape_ = op.kind == OpKind::kAttentionScore ? Shape::kAttentionScore : Shape::kAttentionContext;
     matrix_ = true;
     q_use_ = 0, k_use_ = 1;
     q_block_ = std::min(kQueryBlock, q_rows_);
     q_blocks_ = ceilDiv(q_rows_, q_block_);
-    tiles_ = batch_ * model.heads * q_blocks_;
-    mm_ = map::tileMatmul(ctx.chip, q_rows_, span_, head_dim_, batch_ * model.heads);
+    tiles_ = batch_ * geo_.heads() * q_blocks_;
+    mm_ = tileMatmul(ctx.chip, q_rows_, span_, head_dim_, batch_ * geo_.heads());
   } else {
     shape_ = Shape::kRows;
     matrix_ = false;
@@ -119,8 +112,11 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
                                    : std::max<std::int64_t>(t.shape.back(), 1);
     rows_ = std::max<std::uint64_t>(1, t.elements.at(kv) / last);
     columns_ = last;
-    if (t.role == TensorRole::kKv) rows_ = std::max<std::uint64_t>(1, batch_ * q_rows_);
-    rows_per_tile_ = map::rowsPerTile(rows_, ctx.chip.vector.units);
+    if (t.role == TensorRole::kKv) {  // the KV write: one row per new token of each sequence
+      needGeometry();
+      rows_ = std::max<std::uint64_t>(1, batch_ * q_rows_);
+    }
+    rows_per_tile_ = rowsPerTile(rows_, ctx.chip.vector.units);
     tiles_ = ceilDiv(rows_, rows_per_tile_);
   }
 
@@ -129,8 +125,9 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
   for (const graph::TensorUse& w : op.writes) {
     if (g.tensor(w.tensor).role != TensorRole::kKv) continue;
-    const std::uint64_t t0 = ctx.decode ? (ctx.kv_length - 1) % cap : 0;
-    const std::uint64_t t1 = ctx.decode ? t0 + 1 : std::min(q_rows_, cap);
+    needGeometry();
+    const std::uint64_t t0 = geo_.decode ? (ctx.kv_length - 1) % cap : 0;
+    const std::uint64_t t1 = geo_.decode ? t0 + 1 : std::min(q_rows_, cap);
     for (std::uint64_t h = 0; h < kv_heads_; ++h) {
       for (std::uint64_t b = 0; b < batch_; ++b)
         kvRows(w, h, b, t0, t1, kv_writes_);
@@ -152,7 +149,7 @@ void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64
                     std::uint64_t t0, std::uint64_t t1, std::vector<RangeRef>& out) const {
   // Layout of a cache tensor in its home: [kv_head][sequence][token][head_dim], `cap` tokens each.
   const graph::Graph& g = ctx_->graph;
-  const map::StableId id = ctx_->placement.stable(g, use.tensor);
+  const StableId id = ctx_->placement.stable(g, use.tensor);
   const std::uint64_t cap =
       std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
   // The cache holds every sequence of the stage (its first dimension); this graph's are the first.
@@ -216,20 +213,20 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       const std::uint64_t qb = (i / splits_) % q_blocks_;
       const std::uint64_t bh = i / (splits_ * q_blocks_);  // sequence * kv_heads + head
       const std::uint64_t b = bh / kv_heads_, h = bh % kv_heads_;
-      const std::uint64_t window = ctx_->scenario.model.sliding_window;
+      const std::uint64_t window = geo_.window;
       std::uint64_t t0 = 0, t1 = span_, pairs = 0;
       const std::uint64_t q0 = qb * q_block_, q1 = std::min(q_rows_, q0 + q_block_);
-      if (ctx_->decode) {
+      if (geo_.decode) {
         const std::uint64_t chunk = ceilDiv(span_, splits_);
         t0 = std::min(span_, sp * chunk);
         t1 = std::min(span_, t0 + chunk);
         pairs = t1 - t0;
-      } else if (ctx_->scenario.model.isEncoder()) {
-        pairs = (q1 - q0) * span_;
       } else {
-        t1 = q1;
-        t0 = window == 0 || q0 + 1 < window ? 0 : q0 + 1 - window;
-        pairs = causalPairs(q0, q1, window);
+        if (geo_.causal) {  // keys up to the block's last query, within the window of its first
+          t1 = q1;
+          t0 = window == 0 || q0 + 1 < window ? 0 : q0 + 1 - window;
+        }
+        pairs = geo_.pairs(q0, q1, span_);
       }
       const std::uint64_t whole_q = batch_ * kv_heads_ * q_rows_;
       const std::uint64_t lo = bh * q_rows_ + q0;
@@ -249,10 +246,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
                                       lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_));
       }
       task.macs = 2 * group_ * pairs * head_dim_;
-      const std::uint64_t total_pairs = ctx_->decode ? batch_ * kv_heads_ * span_
-                                        : ctx_->scenario.model.isEncoder()
-                                            ? batch_ * kv_heads_ * q_rows_ * span_
-                                            : batch_ * kv_heads_ * causalPairs(0, q_rows_, window);
+      const std::uint64_t total_pairs = batch_ * kv_heads_ * geo_.pairs(0, q_rows_, span_);
       task.vector_flops =
           scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
@@ -261,7 +255,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
     }
     case Shape::kAttentionScore:
     case Shape::kAttentionContext: {
-      const std::uint64_t heads = ctx_->scenario.model.heads;
+      const std::uint64_t heads = geo_.heads();
       const std::uint64_t qb = i % q_blocks_;
       const std::uint64_t bhq = i / q_blocks_;  // sequence * heads + query head
       const std::uint64_t b = bhq / heads, h = (bhq % heads) / group_;
@@ -306,4 +300,4 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
   addKvWrites(i, task);
 }
 
-}  // namespace archsim::exec
+}  // namespace archsim::map

@@ -1,4 +1,6 @@
-// OpPlan: one graph op, at one KV length, cut into tile tasks for the chip's units.
+// OpPlan: one graph op, at one KV length, cut into tile tasks for the chip's units. It works from
+// the op's own shapes (matmul m/n/k, attention geometry, tensor extents) and the placement, never
+// from the scenario; exec/ issues the tasks.
 //
 // A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it
 // runs on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector
@@ -25,12 +27,11 @@
 #include "sim/map/placement.h"
 #include "sim/map/tiling.h"
 #include "sim/spec/chip_spec.h"
-#include "sim/spec/scenario_spec.h"
 
-namespace archsim::exec {
+namespace archsim::map {
 
 struct RangeRef {
-  map::StableId tensor = 0;
+  StableId tensor = 0;
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   bool weight = false;  // a weight range (eligible for dataflow prefetch)
@@ -58,11 +59,9 @@ struct TileTask {
 
 struct PlanContext {
   const spec::ChipSpec& chip;
-  const spec::ScenarioSpec& scenario;
-  const map::Placement& placement;
+  const Placement& placement;
   const graph::Graph& graph;
   std::uint64_t kv_length;  // of this step (decode), or the prompt (prefill)
-  bool decode;
 };
 
 class OpPlan {
@@ -89,12 +88,13 @@ class OpPlan {
   bool matrix_ = false;
   std::uint64_t tiles_ = 1;
   // weight matmul
-  map::MatmulTiling mm_;
+  MatmulTiling mm_;
   std::uint64_t m_ = 0, n_ = 0, k_ = 0;
   std::uint64_t group_rows_ = 8;  // row blocks per swizzle group
   int input_ = -1;                // index in op.reads of the activation input
   int weight_ = -1;               // index in op.reads of the weight matrix
-  // attention
+  // attention (from the op's geometry)
+  graph::AttentionGeometry geo_;
   std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;
   std::uint64_t q_rows_ = 0, q_block_ = 0, q_blocks_ = 0, splits_ = 0, span_ = 0;
   int q_use_ = -1, k_use_ = -1, v_use_ = -1;
@@ -104,4 +104,4 @@ class OpPlan {
   std::vector<RangeRef> kv_writes_;
 };
 
-}  // namespace archsim::exec
+}  // namespace archsim::map

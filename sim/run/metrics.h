@@ -1,0 +1,67 @@
+// Headline metrics: computed once per run from the user's scenario and the run's timeline, and the
+// one table (key, label, unit, direction, formatter) that every output reads — stats.json, the
+// summary, summary.md, report.html, comparisons, sweeps and regression manifests.
+//
+// Contract: SystemRun (run/system_run.h) calls computeMetrics() exactly once; nothing below this
+// layer computes a metric. A metric the phase does not define is absent (nullopt), shown as "-".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sim/spec/scenario_spec.h"
+
+namespace archsim::run {
+
+/// The stable `metrics` keys of stats.json (SI units).
+struct Metrics {
+  std::optional<double> ttft_s;
+  std::optional<double> tpot_s;
+  double e2e_s = 0.0;
+  std::optional<double> output_tokens_per_s;
+  std::optional<double> tokens_per_s_per_user;
+  std::optional<double> energy_per_token_j;
+  std::optional<double> tokens_per_j;
+  double avg_power_w = 0.0;
+  std::uint64_t chips = 1;
+  std::uint64_t memory_bytes = 0;   // DRAM and weight-holding SRAM of the plan's chips
+  double matrix_utilization = 0.0;  // first simulated chip: matrix units computing / window
+};
+
+/// What a run measured, in seconds and joules.
+struct Timeline {
+  double e2e_s = 0.0;                     // decode: one step; otherwise the whole run
+  std::optional<double> ttft_s;           // generate: when the first token was out
+  std::uint64_t tokens_per_sequence = 0;  // generated (0 for an encoder)
+  double energy_j = 0.0;                  // every chip, dynamic and static
+  std::uint64_t chips = 1;
+  std::uint64_t memory_bytes = 0;
+  double matrix_utilization = 0.0;
+};
+
+/// The metrics of `scenario` (its phase and batch) over `timeline`.
+Metrics computeMetrics(const spec::ScenarioSpec& scenario, const Timeline& timeline);
+
+enum class Better { kHigher, kLower, kNeither };
+
+struct MetricDef {
+  std::string_view key;    // stats.json, CSV and sweep column name
+  std::string_view label;  // table row
+  std::string_view unit;   // SI unit of the value ("" for plain counts and fractions)
+  Better better;
+  bool integer;  // a count (chips, bytes): written as an integer
+  std::optional<double> (*value)(const Metrics&);
+  std::string (*format)(double);  // for people: "8.577 ms", "116.6 tokens/s"
+};
+
+/// Every headline metric, in output order.
+std::span<const MetricDef> headlineMetrics();
+/// The metric named `key`, or nullptr.
+const MetricDef* findMetric(std::string_view key);
+/// `m` of `metrics` for people, "-" when absent.
+std::string formatMetric(const MetricDef& m, const Metrics& metrics);
+
+}  // namespace archsim::run
