@@ -99,6 +99,11 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       "--level", fit_opts.level,
       "memory level that must hold everything (default: where weights live — a dataflow chip's "
       "SRAM, else its DRAM)");
+  fit_cmd
+      ->add_option("--objective", fit_opts.objective,
+                   "what the auto search optimizes: latency, throughput (per chip) or chips "
+                   "(default: the scenario's, else latency at batch 1 and throughput above)")
+      ->check(CLI::IsMember({"latency", "throughput", "chips"}));
   fit_cmd->add_flag("--json", fit_opts.json, "print JSON to stdout instead of text");
 
   CompareOptions compare_opts;

@@ -17,6 +17,7 @@
 #include "sim/graph/dot.h"
 #include "sim/graph/summary.h"
 #include "sim/map/parallel.h"
+#include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
 #include "sim/spec/units.h"
 #ifdef ARCHSIM_HAVE_MPI
@@ -192,6 +193,14 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
     peak = std::max(peak, fit.stage_bytes[i]);
   }
   const std::uint64_t have = sys.chipCount();
+  std::optional<run::PlanChoice> search;
+  if (have > 1 && fit.chips <= have) {
+    std::optional<spec::PlanObjective> objective;
+    for (const auto& [name, o] : spec::kPlanObjectiveNames) {
+      if (options.objective && *options.objective == name) objective = o;
+    }
+    search = run::searchPlan(sys, sc, objective);
+  }
   if (options.json) {
     nlohmann::ordered_json j;
     j["system"] = sys.name;
@@ -219,6 +228,23 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
     j["chips_by_tp"] = std::move(tried);
     j["system_chips"] = have;
     j["fits_system"] = fit.chips <= have;
+    if (search) {
+      nlohmann::ordered_json candidates = nlohmann::ordered_json::array();
+      for (const run::PlanCandidate& c : search->candidates) {
+        candidates.push_back({{"plan", c.layout.describe()},
+                              {"chips", c.layout.chips()},
+                              {"bound_s", c.bound_s},
+                              {"simulated_s", c.simulated_s ? nlohmann::ordered_json(*c.simulated_s)
+                                                            : nlohmann::ordered_json(nullptr)},
+                              {"status", c.status}});
+      }
+      j["auto"] = {{"objective", spec::objectiveName(search->objective)},
+                   {"max_chips", search->max_chips},
+                   {"chosen", search->layout().describe()},
+                   {"simulated", search->simulated},
+                   {"candidates", std::move(candidates)},
+                   {"not_fitting", search->rejected}};
+    }
     out << j.dump(2) << '\n';
     return 0;
   }
@@ -239,8 +265,7 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
                        fewest == most ? "" : fmt::format("{}-", fewest), most);
   }
   out << '\n';
-  out << fmt::format("  fullest chip: {:.1f} MB of {:.1f} MB ({:.1f}%)\n",
-                     static_cast<double>(peak) / 1e6, static_cast<double>(fit.level_bytes) / 1e6,
+  out << fmt::format("  fullest chip: {} of {} ({:.1f}%)\n", size(peak), size(fit.level_bytes),
                      100.0 * static_cast<double>(peak) / static_cast<double>(fit.level_bytes));
   out << "  chips by tensor-parallel degree:";
   for (const auto& [tp, chips] : fit.candidates)
@@ -250,6 +275,21 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
     out << fmt::format(
         "  system {} has {} chips: {}\n", sys.name, have,
         fit.chips <= have ? "enough" : fmt::format("too few (it needs {} more)", fit.chips - have));
+  }
+  if (search) {
+    out << fmt::format("auto ({}) on {}, at most {} chips: {} plans fit, {} simulated\n",
+                       spec::objectiveName(search->objective), sys.name, search->max_chips,
+                       search->candidates.size(), search->simulated);
+    out << fmt::format("  {:<34} {:>6} {:>12} {:>12}  {}\n", "plan", "chips", "bound", "simulated",
+                       "");
+    auto time = [](double t) { return spec::formatQuantity(t, spec::Dimension::kTime); };
+    for (const run::PlanCandidate& c : search->candidates) {
+      out << fmt::format("  {:<34} {:>6} {:>12} {:>12}  {}\n", c.layout.describe(),
+                         c.layout.chips(), time(c.bound_s),
+                         c.simulated_s ? time(*c.simulated_s) : std::string("-"), c.status);
+    }
+    for (const std::string& r : search->rejected)
+      out << "  does not fit: " << r << '\n';
   }
   return 0;
 }
@@ -484,7 +524,7 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
       run.shard.n > 1 ? fmt::format(" of shard {}/{}", run.shard.k, run.shard.n) : std::string(),
       results.size() - failed, failed, results.size() - finished, run.jobs, wall);
   out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
-  return 0;
+  return failed > 0 ? 1 : 0;  // the points that ran are written; the failures are in their rows
 }
 
 int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out,

@@ -56,9 +56,12 @@ struct FitOptions {
   std::string scenario;
   std::vector<std::string> sets;
   std::optional<std::string> level;
+  std::optional<std::string> objective;  // overrides the scenario's `parallel: {auto: ...}`
   bool json = false;
 };
-/// The fewest chips of the system's chip that hold the scenario in one memory level, and the plan.
+/// The fewest chips of the system's chip that hold the scenario in one memory level, and the plan;
+/// on a system of several chips, also the `auto` search: every plan considered with its bound and
+/// simulated time, and the pick.
 int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream& out,
            std::ostream& err);
 

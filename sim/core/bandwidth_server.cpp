@@ -1,11 +1,17 @@
 #include "sim/core/bandwidth_server.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "sim/core/error.h"
 #include "sim/core/simulation.h"
 
 namespace archsim {
+
+std::uint64_t serverBytesPerSecond(double bytes_per_s) {
+  const auto r = static_cast<std::uint64_t>(std::llround(bytes_per_s));
+  return r == 0 ? 1 : r;
+}
 
 BandwidthServer::BandwidthServer(Simulation& sim, std::string name, StatGroup& parent_stats,
                                  std::uint64_t bytes_per_s, Tick latency_ps)

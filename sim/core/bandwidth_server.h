@@ -22,6 +22,10 @@
 
 namespace archsim {
 
+/// The rate a BandwidthServer (or a group of them) takes for a physical bandwidth: rounded to whole
+/// bytes per second, and at least 1 so that a server is never built with zero bandwidth.
+std::uint64_t serverBytesPerSecond(double bytes_per_s);
+
 class BandwidthServer final : public Component {
  public:
   /// bytes_per_s must be > 0 (Panic otherwise).

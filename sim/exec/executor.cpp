@@ -104,9 +104,8 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   const graph::Shard& s = workload.shard();
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
-  matrix_macs_per_tick_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) *
-                          c.matrix.achievable_fraction /
-                          static_cast<double>(chip.clock().periodTicks());
+  matrix_macs_per_cycle_ =
+      c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable_fraction;
   vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
                            c.vector.units / static_cast<double>(kTicksPerSecond);
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
@@ -125,19 +124,19 @@ map::OpPlan& Executor::plan(OpId op) {
 }
 
 Tick Executor::computeTicks(const map::TileTask& task) const {
-  double ticks = 0.0;
+  Tick ticks = 0;
   if (task.macs > 0) {
-    // Whole cycles on the unit's clock.
-    const double cycles =
-        std::ceil(static_cast<double>(task.macs) /
-                  (matrix_macs_per_tick_ * static_cast<double>(chip_.clock().periodTicks())));
-    ticks += cycles * static_cast<double>(chip_.clock().periodTicks());
+    // Whole cycles on the matrix unit's clock: a partial cycle still occupies the unit.
+    const Cycles cycles(static_cast<std::uint64_t>(
+        std::ceil(static_cast<double>(task.macs) / matrix_macs_per_cycle_)));
+    ticks += chip_.clock().cyclesToTicks(cycles);
   }
   if (task.vector_flops > 0) {
+    // Vector units are described by their FLOPS rate: whole picoseconds at that rate.
     const double rate = task.fp32_vector ? fp32_flops_per_tick_ : vector_flops_per_tick_;
-    ticks += std::ceil(static_cast<double>(task.vector_flops) / rate);
+    ticks += static_cast<Tick>(std::ceil(static_cast<double>(task.vector_flops) / rate));
   }
-  return static_cast<Tick>(ticks);
+  return ticks;
 }
 
 void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) {

@@ -96,7 +96,7 @@ class Executor {
   MemorySystem memory_;
   spec::DType matrix_dtype_;
   spec::DType vector_dtype_;
-  double matrix_macs_per_tick_ = 0;  // per unit, at the achievable fraction
+  double matrix_macs_per_cycle_ = 0;  // per unit, at the achievable fraction
   double vector_flops_per_tick_ = 0;
   double fp32_flops_per_tick_ = 0;  // vector units at fp32 (attention softmax)
   double matrix_j_per_mac_ = 0;

@@ -1,28 +1,20 @@
 #include "sim/hw/chip.h"
 
-#include <cmath>
-
 #include "sim/core/error.h"
 
 namespace archsim::hw {
-namespace {
-std::uint64_t rate(double bytes_per_s) {
-  const auto r = static_cast<std::uint64_t>(std::llround(bytes_per_s));
-  return r == 0 ? 1 : r;
-}
-}  // namespace
 
 MemoryLevel::MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std::size_t index,
                          StatGroup& parent)
     : spec_(&spec), index_(index) {
   if (spec.kind == spec::MemoryKind::kDram) {
     const spec::DramSpec& d = *spec.dram;
-    channels_ = &sim.add<ChannelGroup>(spec.name, parent, d.channels, d.interleave_bytes,
-                                       rate(d.channel_bytes_per_s * spec.achievable_fraction),
-                                       spec.latency_ps);
+    channels_ = &sim.add<ChannelGroup>(
+        spec.name, parent, d.channels, d.interleave_bytes,
+        serverBytesPerSecond(d.channel_bytes_per_s * spec.achievable_fraction), spec.latency_ps);
   } else {
-    port_ = &sim.add<BandwidthServer>(spec.name, parent, rate(spec.achievableBandwidth()),
-                                      spec.latency_ps);
+    port_ = &sim.add<BandwidthServer>(
+        spec.name, parent, serverBytesPerSecond(spec.achievableBandwidth()), spec.latency_ps);
   }
   if (spec.kind == spec::MemoryKind::kCache) {
     cache_ = std::make_unique<TileCache>(spec.size_bytes, makePolicy(spec.cache->policy));

@@ -1,7 +1,6 @@
 #include "sim/hw/topology.h"
 
 #include <algorithm>
-#include <cmath>
 #include <deque>
 
 #include <fmt/format.h>
@@ -10,11 +9,6 @@
 
 namespace archsim::hw {
 namespace {
-
-std::uint64_t rate(double bytes_per_s) {
-  const auto r = static_cast<std::uint64_t>(std::llround(bytes_per_s));
-  return r == 0 ? 1 : r;
-}
 
 /// Neighbour member indices of `member` at a level (excluding itself).
 std::vector<std::uint32_t> neighbours(const spec::LevelSpec& level, std::uint32_t member) {
@@ -143,7 +137,7 @@ Topology::Topology(Simulation& sim, const spec::SystemSpec& system, StatGroup& p
 void Topology::addLink(NodeId from, NodeId to, std::size_t level, double bytes_per_s, Tick latency,
                        double energy) {
   const auto id = static_cast<LinkId>(links_.size());
-  links_.push_back({from, to, level, rate(bytes_per_s), latency, energy});
+  links_.push_back({from, to, level, serverBytesPerSecond(bytes_per_s), latency, energy});
   servers_.push_back(nullptr);
   if (adjacency_.size() <= std::max(from, to)) adjacency_.resize(std::max(from, to) + 1);
   adjacency_[from].emplace_back(to, id);
@@ -175,8 +169,9 @@ BandwidthServer* Topology::forwarder(NodeId switch_node) {
   SwitchNode& sw = switches_.at(switch_node - chips_);
   if (sw.spec.bytes_per_s <= 0) return nullptr;
   if (sw.forward == nullptr) {
-    sw.forward = &sim_.add<BandwidthServer>(nodeName(switch_node) + "_forward",
-                                            *level_stats_[sw.level], rate(sw.spec.bytes_per_s), 0);
+    sw.forward =
+        &sim_.add<BandwidthServer>(nodeName(switch_node) + "_forward", *level_stats_[sw.level],
+                                   serverBytesPerSecond(sw.spec.bytes_per_s), 0);
   }
   return sw.forward;
 }
@@ -213,7 +208,7 @@ BandwidthServer* Topology::reducer(NodeId switch_node) {
   if (sw.reduce == nullptr) {
     sw.reduce =
         &sim_.add<BandwidthServer>(nodeName(switch_node) + "_reduce", *level_stats_[sw.level],
-                                   rate(sw.spec.reduce_bytes_per_s), 0);
+                                   serverBytesPerSecond(sw.spec.reduce_bytes_per_s), 0);
   }
   return sw.reduce;
 }

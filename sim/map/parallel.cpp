@@ -20,44 +20,77 @@ std::string size(std::uint64_t b) {
   return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
 }
 
-/// Min-max contiguous partition of layers 0..L-1 into k stages, for every k up to kmax: best[k][b]
-/// is the smallest possible largest cost of k stages covering layers [0, b); cut[k][b] where the
-/// last of them starts. cost(a, b) is the cost of one stage holding layers [a, b).
-struct Partition {
-  std::vector<std::vector<std::uint64_t>> best;
-  std::vector<std::vector<std::uint64_t>> cut;
-
-  Partition(std::uint64_t layers, std::uint64_t kmax,
-            const std::function<std::uint64_t(std::uint64_t, std::uint64_t)>& cost)
-      : best(kmax + 1, std::vector<std::uint64_t>(layers + 1, kNever)),
-        cut(kmax + 1, std::vector<std::uint64_t>(layers + 1, 0)) {
-    best[0][0] = 0;
-    for (std::uint64_t k = 1; k <= kmax; ++k) {
-      for (std::uint64_t b = k; b <= layers; ++b) {
-        for (std::uint64_t a = k - 1; a < b; ++a) {
-          if (best[k - 1][a] == kNever) continue;
-          const std::uint64_t v = std::max(best[k - 1][a], cost(a, b));
-          if (v <
-              best[k][b]) {  // ties keep the earliest cut: the first stages take the smaller shares
-            best[k][b] = v;
-            cut[k][b] = a;
-          }
-        }
-      }
-    }
+/// Min-max contiguous partition of layers 0..L-1 into k stages, built one k at a time:
+/// best[k][b] is the smallest possible largest cost of k stages covering layers [0, b); cut[k][b]
+/// where the last of them starts. cost(a, b) is the cost of one stage holding layers [a, b).
+class Partition {
+ public:
+  using Cost = std::function<std::uint64_t(std::uint64_t, std::uint64_t)>;
+  Partition(std::uint64_t layers, Cost cost)
+      : layers_(layers),
+        cost_(std::move(cost)),
+        best_{std::vector<std::uint64_t>(layers + 1, kNever)},
+        cut_{std::vector<std::uint64_t>(layers + 1, 0)} {
+    best_[0][0] = 0;
   }
 
-  std::vector<StageLayers> stages(std::uint64_t k, std::uint64_t layers) const {
+  /// The largest stage's cost with k stages (kNever when k exceeds the layers).
+  std::uint64_t largest(std::uint64_t k) {
+    if (k > layers_) return kNever;
+    while (best_.size() <= k)
+      extend();
+    return best_[k][layers_];
+  }
+
+  /// The fewest stages whose largest costs at most `limit` (0: none up to one stage a layer).
+  std::uint64_t fewest(std::uint64_t limit) {
+    for (std::uint64_t k = 1; k <= layers_; ++k) {
+      if (largest(k) <= limit) return k;
+    }
+    return 0;
+  }
+
+  std::vector<StageLayers> stages(std::uint64_t k) {
+    largest(k);
     std::vector<StageLayers> out(k);
-    std::uint64_t b = layers;
+    std::uint64_t b = layers_;
     for (std::uint64_t s = k; s > 0; --s) {
-      const std::uint64_t a = cut[s][b];
-      out[s - 1] = {a, b, a == 0, b == layers};
+      const std::uint64_t a = cut_[s][b];
+      out[s - 1] = {a, b, a == 0, b == layers_};
       b = a;
     }
     return out;
   }
+
+ private:
+  void extend() {
+    const std::uint64_t k = best_.size();
+    std::vector<std::uint64_t> best(layers_ + 1, kNever), cut(layers_ + 1, 0);
+    for (std::uint64_t b = k; b <= layers_; ++b) {
+      for (std::uint64_t a = k - 1; a < b; ++a) {
+        if (best_[k - 1][a] == kNever) continue;
+        const std::uint64_t v = std::max(best_[k - 1][a], cost_(a, b));
+        if (v < best[b]) {  // ties keep the earliest cut: the first stages take the smaller shares
+          best[b] = v;
+          cut[b] = a;
+        }
+      }
+    }
+    best_.push_back(std::move(best));
+    cut_.push_back(std::move(cut));
+  }
+
+  std::uint64_t layers_;
+  Cost cost_;
+  std::vector<std::vector<std::uint64_t>> best_;
+  std::vector<std::vector<std::uint64_t>> cut_;
 };
+
+Partition byteBalance(const ShardFootprint& f, std::uint64_t layers) {
+  return Partition(layers, [&f, layers](std::uint64_t a, std::uint64_t b) {
+    return f.stageBytes({a, b, a == 0, b == layers});
+  });
+}
 
 }  // namespace
 
@@ -81,10 +114,23 @@ std::string ParallelLayout::describe() const {
 std::vector<StageLayers> balanceStages(std::uint64_t layers, std::uint64_t stages,
                                        std::uint64_t layer_bytes, std::uint64_t embedding_bytes,
                                        std::uint64_t head_bytes) {
-  const Partition p(layers, stages, [&](std::uint64_t a, std::uint64_t b) {
+  Partition p(layers, [&](std::uint64_t a, std::uint64_t b) {
     return (b - a) * layer_bytes + (a == 0 ? embedding_bytes : 0) + (b == layers ? head_bytes : 0);
   });
-  return p.stages(stages, layers);
+  return p.stages(stages);
+}
+
+std::vector<StageLayers> balanceStages(const ShardFootprint& f, std::uint64_t layers,
+                                       std::uint64_t stages) {
+  return byteBalance(f, layers).stages(stages);
+}
+
+std::uint64_t fewestStages(const ShardFootprint& f, std::uint64_t layers, std::uint64_t limit,
+                           std::vector<StageLayers>* stages) {
+  Partition p = byteBalance(f, layers);
+  const std::uint64_t k = p.fewest(limit);
+  if (k > 0 && stages != nullptr) *stages = p.stages(k);
+  return k;
 }
 
 std::vector<std::uint32_t> tensorParallelDegrees(const spec::ModelSpec& model) {
@@ -135,7 +181,7 @@ ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t 
 
 FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
               const std::optional<std::string>& level, std::uint32_t tp_preference,
-              std::uint64_t max_chips, std::uint32_t only_tp) {
+              std::uint64_t max_chips) {
   FitResult r;
   // The level that must hold the model.
   std::optional<std::size_t> index;
@@ -150,35 +196,24 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
                         fmt::format("{} has no memory level '{}' (it has {}){}", chip.name, *level,
                                     fmt::join(names, ", "), spec::didYouMean(*level, names)));
     }
-  } else if (const auto sram = persistentSram(chip)) {
-    index = sram;
   } else {
-    for (std::size_t i = 0; i < chip.memory.size(); ++i) {
-      if (&chip.memory[i] == chip.mainMemory()) index = i;
-    }
+    index = modelLevel(chip);
   }
-  if (!index) ARCHSIM_PANIC("chip " + chip.name + " has no memory level to hold a model");
   r.level = chip.memory[*index].name;
   r.level_bytes = chip.memory[*index].size_bytes;
 
   const std::uint64_t L = scenario.model.layers;
   const std::uint32_t preference = std::max<std::uint32_t>(1, tp_preference);
-  r.model_bytes = shardFootprint(scenario, 1).stageBytes({0, L, true, true});
   std::uint64_t best_chips = 0;
   std::uint32_t best_tp = 0;
   std::vector<StageLayers> best_stages;
   ShardFootprint best_footprint;
   for (std::uint32_t tp : tensorParallelDegrees(scenario.model)) {
     if (max_chips > 0 && tp > max_chips) break;
-    if (only_tp > 0 && tp != only_tp) continue;
     const ShardFootprint f = shardFootprint(scenario, tp);
-    const Partition p(L, L, [&](std::uint64_t a, std::uint64_t b) {
-      return f.stageBytes({a, b, a == 0, b == L});
-    });
-    std::uint64_t depth = 0;
-    for (std::uint64_t k = 1; k <= L && depth == 0; ++k) {
-      if (p.best[k][L] <= r.level_bytes) depth = k;
-    }
+    if (tp == 1) r.model_bytes = f.stageBytes({0, L, true, true});
+    std::vector<StageLayers> stages;
+    const std::uint64_t depth = fewestStages(f, L, r.level_bytes, &stages);
     const std::uint64_t chips = depth * tp;
     r.candidates.emplace_back(tp, chips);
     if (depth == 0 || (max_chips > 0 && chips > max_chips)) continue;
@@ -189,7 +224,7 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
     if (better) {
       best_chips = chips;
       best_tp = tp;
-      best_stages = p.stages(depth, L);
+      best_stages = std::move(stages);
       best_footprint = f;
     }
   }
@@ -218,22 +253,10 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
   return r;
 }
 
-ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemSpec& system) {
+ParallelLayout explicitLayout(const spec::ScenarioSpec& scenario, const spec::SystemSpec& system) {
   const std::uint64_t chips = system.chipCount();
-  const std::uint32_t node = system.levels.empty() ? 1 : system.levels.front().size;
   const spec::ParallelPlan& plan = scenario.parallel;
-  if (plan.automatic) {
-    try {
-      FitResult f = fit(system.chip, scenario, std::nullopt, node, chips);
-      f.layout.plan.location = plan.location;
-      return f.layout;
-    } catch (const ConfigError& e) {
-      throw ConfigError(
-          plan.location, "parallel",
-          fmt::format("auto: {} (system {} has {} chip{})", e.diagnostics().front().message,
-                      system.name, chips, chips == 1 ? "" : "s"));
-    }
-  }
+  if (plan.automatic) ARCHSIM_PANIC("explicitLayout() of an automatic plan");
   if (plan.chips() > chips) {
     throw ConfigError(
         plan.location, "parallel",
@@ -246,32 +269,31 @@ ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemS
   layout.plan = plan;
   layout.replica_batch = scenario.batch / plan.dp;
   layout.micro_batch = layout.replica_batch / plan.microbatches;
+  const std::uint64_t L = scenario.model.layers;
   if (plan.pp_auto) {
     // The fewest stages that hold one replica at this tensor-parallel degree.
     spec::ScenarioSpec replica = scenario;
     replica.batch = layout.replica_batch;
-    try {
-      const FitResult f =
-          fit(system.chip, replica, std::nullopt, plan.tp, chips / plan.dp, plan.tp);
-      layout.plan.pp = f.layout.plan.pp;
-      layout.stages = f.layout.stages;
-    } catch (const ConfigError& e) {
+    const ShardFootprint f = shardFootprint(replica, plan.tp, plan.ep);
+    const std::uint64_t level_bytes = system.chip.memory.at(modelLevel(system.chip)).size_bytes;
+    const std::uint64_t depth = fewestStages(f, L, level_bytes, &layout.stages);
+    const std::uint64_t most = chips / (std::uint64_t{plan.tp} * plan.dp);
+    if (depth == 0 || depth > most) {
       throw ConfigError(
           plan.location, "parallel",
           fmt::format("pp: auto at tp {}: {} (system {} has {} chip{})", plan.tp,
-                      e.diagnostics().front().message, system.name, chips, chips == 1 ? "" : "s"));
+                      depth == 0 ? std::string("no pipeline depth holds ") + scenario.model.name
+                                 : fmt::format("{} needs {} stages of {} chips",
+                                               scenario.model.name, depth, plan.tp * plan.dp),
+                      system.name, chips, chips == 1 ? "" : "s"));
     }
+    layout.plan.pp = static_cast<std::uint32_t>(depth);
     return layout;
   }
   if (plan.pp == 1) {
-    layout.stages = {{0, scenario.model.layers, true, true}};
+    layout.stages = {{0, L, true, true}};
   } else {
-    const ShardFootprint f = shardFootprint(scenario, plan.tp);
-    const std::uint64_t L = scenario.model.layers;
-    const Partition p(L, plan.pp, [&](std::uint64_t a, std::uint64_t b) {
-      return f.stageBytes({a, b, a == 0, b == L});
-    });
-    layout.stages = p.stages(plan.pp, L);
+    layout.stages = balanceStages(shardFootprint(scenario, plan.tp, plan.ep), L, plan.pp);
   }
   return layout;
 }

@@ -75,6 +75,14 @@ struct ShardFootprint {
 ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp,
                               std::uint32_t ep = 1);
 
+/// balanceStages() by the bytes of `f`'s parts.
+std::vector<StageLayers> balanceStages(const ShardFootprint& f, std::uint64_t layers,
+                                       std::uint64_t stages);
+/// The fewest byte-balanced stages whose fullest chip holds at most `limit` bytes (0: none fits
+/// even at one layer a stage); their layers in `stages` when given.
+std::uint64_t fewestStages(const ShardFootprint& f, std::uint64_t layers, std::uint64_t limit,
+                           std::vector<StageLayers>* stages = nullptr);
+
 struct FitResult {
   std::string level;              // the memory level that must hold everything
   std::uint64_t level_bytes = 0;  // its capacity per chip
@@ -91,15 +99,14 @@ struct FitResult {
 /// placement puts weights — the persistent SRAM of a dataflow or SRAM-only chip, else DRAM).
 /// `tp_preference`: the largest tensor-parallel degree preferred among equally small plans (the
 /// innermost topology level). `max_chips` (0: unbounded) limits the search; ConfigError when no
-/// plan fits, or the level is unknown. `only_tp` (0: any) fixes the tensor-parallel degree (a plan
-/// with `pp: auto`).
+/// plan fits, or the level is unknown.
 FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
               const std::optional<std::string>& level, std::uint32_t tp_preference,
-              std::uint64_t max_chips = 0, std::uint32_t only_tp = 0);
+              std::uint64_t max_chips = 0);
 
-/// The scenario's plan on `system`: explicit plans are checked against the system's chips, `auto`
-/// is resolved by fit(). Throws ConfigError (at the plan's location) when the plan needs more chips
-/// than the system has.
-ParallelLayout layoutFor(const spec::ScenarioSpec& scenario, const spec::SystemSpec& system);
+/// The scenario's explicit plan on `system` (`pp: auto` resolved to the fewest stages that hold a
+/// replica at its tp). Throws ConfigError (at the plan's location) when the plan needs more chips
+/// than the system has. Automatic plans are searched above exec (run/plan_search.h).
+ParallelLayout explicitLayout(const spec::ScenarioSpec& scenario, const spec::SystemSpec& system);
 
 }  // namespace archsim::map

@@ -37,6 +37,12 @@ std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
   return best;
 }
 
+std::size_t modelLevel(const spec::ChipSpec& chip) {
+  if (const auto sram = persistentSram(chip)) return *sram;
+  if (const auto dram = chip.mainMemoryIndex()) return *dram;
+  ARCHSIM_PANIC("chip " + chip.name + " has neither DRAM nor SRAM to hold a model");
+}
+
 /// Stable ids by name (in graph order), each tensor's footprint at the largest KV length, and the
 /// activation peak: what place() and measure() share.
 void Placement::collect(const graph::Workload& workload) {
@@ -93,21 +99,31 @@ Footprint measure(const graph::Workload& workload) {
   return f;
 }
 
+std::vector<ModelPart> opParts(const graph::Graph& g) {
+  std::vector<ModelPart> parts;
+  bool seen_layer = false;
+  for (const graph::Op& op : g.ops()) {
+    seen_layer |= op.layer >= 0;
+    parts.push_back(op.layer >= 0 ? ModelPart::kLayers
+                    : seen_layer  ? ModelPart::kHead
+                                  : ModelPart::kEmbedding);
+  }
+  return parts;
+}
+
 PartFootprints measureParts(const graph::Workload& workload) {
   Placement p;
   p.collect(workload);
-  enum Part { kEmbedding, kLayer, kHead };
-  constexpr std::size_t kParts = 3;
+  constexpr std::size_t kEmbedding = 0, kLayer = 1, kHead = 2, kParts = 3;
   // Which parts touch each stable tensor, and each part's activation peak.
   std::vector<std::array<bool, kParts>> touched(p.size(), {false, false, false});
   std::array<std::uint64_t, kParts> arena{0, 0, 0};
   for (const graph::Run& run : workload.runs()) {
     const graph::Graph& g = *run.graph;
     const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
-    bool seen_layer = false;
+    const std::vector<ModelPart> parts = opParts(g);
     for (const graph::Op& op : g.ops()) {
-      seen_layer |= op.layer >= 0;
-      const Part part = op.layer >= 0 ? kLayer : seen_layer ? kHead : kEmbedding;
+      const std::size_t part = static_cast<std::size_t>(parts[op.id]);
       std::uint64_t live = 0;
       for (const auto* uses : {&op.reads, &op.writes}) {
         for (const graph::TensorUse& u : *uses) {
@@ -151,11 +167,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
   p.collect(workload);
 
   const std::optional<std::size_t> sram = persistentSram(chip);
-  const spec::MemoryLevelSpec* dram_spec = chip.mainMemory();
-  std::optional<std::size_t> dram;
-  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
-    if (&chip.memory[i] == dram_spec) dram = i;
-  }
+  const std::optional<std::size_t> dram = chip.mainMemoryIndex();
   const std::uint64_t sram_bytes = sram ? chip.memory[*sram].size_bytes : 0;
   const std::string sram_name = sram ? chip.memory[*sram].name : "";
 

@@ -47,6 +47,11 @@ struct Footprint {
 };
 Footprint measure(const graph::Workload& workload);
 
+/// Which part of a model an op of a graph holding the embedding, layers and the head belongs to:
+/// ops before the first layer are the embedding's, ops after the last layer the head's.
+enum class ModelPart { kEmbedding, kLayers, kHead };
+std::vector<ModelPart> opParts(const graph::Graph& g);
+
 /// The footprint of each part of a workload whose graphs hold the embedding, one or more layers
 /// and the head: ops before the first layer are the embedding's, ops after the last the head's,
 /// and a tensor belongs to every part whose ops touch it (a tied embedding table to both, counted
@@ -104,5 +109,8 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
 
 /// The SRAM level that can hold data between ops (see above), if any.
 std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip);
+/// The level that holds a model's weights when they fit a chip: the persistent SRAM of a dataflow
+/// or SRAM-only chip, else the main memory (DRAM).
+std::size_t modelLevel(const spec::ChipSpec& chip);
 
 }  // namespace archsim::map

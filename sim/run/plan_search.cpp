@@ -1,10 +1,139 @@
 #include "sim/run/plan_search.h"
 
-namespace archsim::run {
+#include <algorithm>
+#include <numeric>
 
-map::ParallelLayout resolvePlan(const spec::SystemSpec& system,
-                                const spec::ScenarioSpec& scenario) {
-  return map::layoutFor(scenario, system);
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+#include "sim/map/stage.h"
+#include "sim/run/system_run.h"
+#include "sim/spec/units.h"
+
+namespace archsim::run {
+namespace {
+
+/// An objective's score: compared lexicographically, lower is better.
+struct Score {
+  double first = 0;
+  double second = 0;
+  bool operator<(const Score& o) const {
+    return first < o.first || (first == o.first && second < o.second);
+  }
+  bool operator>=(const Score& o) const { return !(*this < o); }
+};
+
+Score scoreOf(spec::PlanObjective objective, double seconds, std::uint64_t chips) {
+  const double c = static_cast<double>(chips);
+  switch (objective) {
+    case spec::PlanObjective::kLatency:
+      return {seconds, c};
+    case spec::PlanObjective::kThroughput:
+      return {seconds * c, seconds};
+    case spec::PlanObjective::kChips:
+      return {c, seconds};
+  }
+  return {seconds, c};
+}
+
+/// The run's time under `layout`, simulated: prefill and decode as they are; a generation as its
+/// prefill plus (output - 1) decode steps at the mean KV length.
+double simulatedSeconds(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
+                        const map::ParallelLayout& layout) {
+  if (s.phase != spec::Phase::kGenerate) return SystemRun(system, s, layout).metrics().e2e_s;
+  spec::ScenarioSpec prefill = s;
+  prefill.phase = spec::Phase::kPrefill;
+  prefill.output_tokens = 0;
+  double seconds = SystemRun(system, prefill, layout).metrics().e2e_s;
+  if (s.output_tokens > 1) {
+    spec::ScenarioSpec decode = s;
+    decode.phase = spec::Phase::kDecode;
+    decode.kv_length = s.prompt_tokens + s.output_tokens / 2;
+    decode.prompt_tokens = decode.output_tokens = 0;
+    seconds += static_cast<double>(s.output_tokens - 1) *
+               SystemRun(system, decode, layout).metrics().e2e_s;
+  }
+  return seconds;
+}
+
+map::ParallelLayout oneChipLayout(const spec::ScenarioSpec& s) {
+  map::ParallelLayout layout;
+  layout.plan.location = s.parallel.location;
+  layout.replica_batch = layout.micro_batch = s.batch;
+  layout.stages = {{0, s.model.layers, true, true}};
+  return layout;
+}
+
+std::string size(std::uint64_t bytes) {
+  return spec::formatQuantity(static_cast<double>(bytes), spec::Dimension::kSize);
+}
+
+}  // namespace
+
+spec::PlanObjective objectiveOf(const spec::ScenarioSpec& s) {
+  if (s.parallel.objective) return *s.parallel.objective;
+  return s.batch == 1 ? spec::PlanObjective::kLatency : spec::PlanObjective::kThroughput;
+}
+
+PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
+                      std::optional<spec::PlanObjective> objective) {
+  PlanChoice choice;
+  choice.objective = objective.value_or(objectiveOf(s));
+  choice.max_chips = s.parallel.max_chips > 0 ? std::min(s.parallel.max_chips, system.chipCount())
+                                              : system.chipCount();
+  map::PlanSpace space = map::planSpace(system.chip, s, choice.max_chips);
+  choice.level = space.level;
+  choice.level_bytes = space.level_bytes;
+  choice.rejected = std::move(space.rejected);
+  if (space.options.empty()) {
+    const std::uint64_t one = map::shardFootprint(s, 1).stageBytes({0, s.model.layers, true, true});
+    throw ConfigError(
+        s.parallel.location, "parallel",
+        fmt::format(
+            "auto: no plan of at most {} chip{} of {} holds {} ({} on one chip; {} holds {} "
+            "per chip): {}",
+            choice.max_chips, choice.max_chips == 1 ? "" : "s", system.chip.name, s.model.name,
+            size(one), space.level, size(space.level_bytes), fmt::join(choice.rejected, "; ")));
+  }
+  const spec::PlanObjective obj = choice.objective;
+  auto boundScore = [&](const map::PlanOption& o) {
+    return scoreOf(obj, o.bound_s, o.layout.chips());
+  };
+  std::stable_sort(space.options.begin(), space.options.end(),
+                   [&](const auto& a, const auto& b) { return boundScore(a) < boundScore(b); });
+  std::optional<Score> best;
+  std::optional<ConfigError> first_error;
+  for (map::PlanOption& o : space.options) {
+    PlanCandidate c{std::move(o.layout), std::move(o.stage_bytes), o.bound_s, std::nullopt, ""};
+    if (best && scoreOf(obj, c.bound_s, c.layout.chips()) >= *best) {
+      c.status = "pruned by its bound";
+      choice.candidates.push_back(std::move(c));
+      continue;
+    }
+    try {
+      c.simulated_s = simulatedSeconds(system, s, c.layout);
+      ++choice.simulated;
+      c.status = "simulated";
+      const Score score = scoreOf(obj, *c.simulated_s, c.layout.chips());
+      if (!best || score < *best) {
+        best = score;
+        choice.chosen = choice.candidates.size();
+      }
+    } catch (const ConfigError& e) {
+      c.status = "failed: " + e.diagnostics().front().message;
+      if (!first_error) first_error = e;
+    }
+    choice.candidates.push_back(std::move(c));
+  }
+  if (!best) throw *first_error;
+  choice.candidates[choice.chosen].status = "chosen";
+  return choice;
+}
+
+map::ParallelLayout resolvePlan(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
+  if (!s.parallel.automatic) return map::explicitLayout(s, system);
+  if (system.chipCount() == 1) return oneChipLayout(s);
+  return searchPlan(system, s).layout();
 }
 
 }  // namespace archsim::run

@@ -10,32 +10,21 @@
 namespace archsim::spec {
 namespace fs = std::filesystem;
 
+namespace {
+
+constexpr NameTable<DocKind, 4> kDocKindFolders{{{"configs/chips", DocKind::kChip},
+                                                 {"configs/systems", DocKind::kSystem},
+                                                 {"workloads/models", DocKind::kModel},
+                                                 {"workloads/scenarios", DocKind::kScenario}}};
+
+}  // namespace
+
 std::string_view docKindName(DocKind k) {
-  switch (k) {
-    case DocKind::kChip:
-      return "chip";
-    case DocKind::kSystem:
-      return "system";
-    case DocKind::kModel:
-      return "model";
-    case DocKind::kScenario:
-      return "scenario";
-  }
-  return "?";
+  return nameOf(kDocKindNames, k);
 }
 
 std::string_view docKindFolder(DocKind k) {
-  switch (k) {
-    case DocKind::kChip:
-      return "configs/chips";
-    case DocKind::kSystem:
-      return "configs/systems";
-    case DocKind::kModel:
-      return "workloads/models";
-    case DocKind::kScenario:
-      return "workloads/scenarios";
-  }
-  return "?";
+  return nameOf(kDocKindFolders, k);
 }
 
 Catalog::Catalog(std::vector<fs::path> roots) {
@@ -106,21 +95,18 @@ DocKind documentKind(const ConfigNode& document) {
         document.location(), "",
         fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
-  std::vector<std::string> names;
-  for (DocKind k : kAllDocKinds)
-    names.emplace_back(docKindName(k));
   const std::string choices = "chip, system, model or scenario";
   const ConfigNode* kind = document.find("kind");
   if (kind == nullptr) {
     throw ConfigError(document.location(), "kind", "required key is missing (" + choices + ")");
   }
-  for (DocKind k : kAllDocKinds) {
-    if (kind->isScalar() && kind->scalar() == docKindName(k)) return k;
+  if (kind->isScalar()) {
+    if (const auto k = valueOf(kDocKindNames, kind->scalar())) return *k;
   }
   const std::string value = kind->isScalar() ? kind->scalar() : std::string(kind->kindName());
-  throw ConfigError(
-      kind->location(), "kind",
-      fmt::format("unknown document kind '{}' ({}){}", value, choices, didYouMean(value, names)));
+  throw ConfigError(kind->location(), "kind",
+                    fmt::format("unknown document kind '{}' ({}){}", value, choices,
+                                didYouMean(value, namesOf(kDocKindNames))));
 }
 
 ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where,

@@ -16,13 +16,17 @@
 #include <vector>
 
 #include "sim/spec/config_node.h"
+#include "sim/spec/names.h"
 
 namespace archsim::spec {
 
 enum class DocKind { kChip, kSystem, kModel, kScenario };
-inline constexpr DocKind kAllDocKinds[] = {DocKind::kChip, DocKind::kSystem, DocKind::kModel,
-                                           DocKind::kScenario};
-/// "chip", "system", "model", "scenario" — also the value of a document's `kind:` key.
+/// The names are also the values of a document's `kind:` key.
+inline constexpr NameTable<DocKind, 4> kDocKindNames{{{"chip", DocKind::kChip},
+                                                      {"system", DocKind::kSystem},
+                                                      {"model", DocKind::kModel},
+                                                      {"scenario", DocKind::kScenario}}};
+inline constexpr auto kAllDocKinds = valuesOf(kDocKindNames);
 std::string_view docKindName(DocKind k);
 /// The folder under a catalog root holding presets of this kind: "configs/chips", ...
 std::string_view docKindFolder(DocKind k);

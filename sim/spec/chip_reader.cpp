@@ -73,13 +73,8 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
 MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
   MemoryLevelSpec m;
   m.name = name;
-  m.kind = r.choice<MemoryKind>("kind",
-                                {{"sram", MemoryKind::kSram},
-                                 {"cache", MemoryKind::kCache},
-                                 {"dram", MemoryKind::kDram},
-                                 {"host", MemoryKind::kHost}},
-                                Need::kRequired)
-               .value_or(MemoryKind::kSram);
+  m.kind =
+      r.choice<MemoryKind>("kind", kMemoryKindNames, Need::kRequired).value_or(MemoryKind::kSram);
   const bool kind_ok = r.has("kind");
   m.size_bytes = r.bytes("size", Need::kRequired).value_or(0);
   m.instances = static_cast<std::uint32_t>(
@@ -89,7 +84,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
   m.energy_j_per_byte =
       r.quantity("energy", Dimension::kEnergyPerByte, Need::kOptional, Bound::kNonNegative)
           .value_or(0.0);
-  const auto bandwidth =
+  auto bandwidth =
       r.quantity("bandwidth", Dimension::kBandwidth,
                  kind_ok && m.kind == MemoryKind::kDram ? Need::kOptional : Need::kRequired);
   m.bandwidth_bytes_per_s = bandwidth.value_or(0.0);
@@ -106,11 +101,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
     c.line_bytes = r.bytes("line", Need::kRequired).value_or(0);
     if (c.line_bytes > m.size_bytes && m.size_bytes > 0)
       r.crossError({"line", "size"}, "line is larger than the cache size");
-    c.policy = r.choice<ReplacementPolicy>("policy",
-                                           {{"lru", ReplacementPolicy::kLru},
-                                            {"fifo", ReplacementPolicy::kFifo},
-                                            {"random", ReplacementPolicy::kRandom}},
-                                           Need::kOptional)
+    c.policy = r.choice<ReplacementPolicy>("policy", kReplacementPolicyNames, Need::kOptional)
                    .value_or(ReplacementPolicy::kLru);
     c.associativity = static_cast<std::uint32_t>(
         r.integer("associativity", Need::kOptional, 0, 1 << 20).value_or(0));
@@ -158,9 +149,20 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
       }
       per_channel = per_channel.value_or(from_pins);
     }
+    // The total and the per-channel form may both be given; when one was stated more recently
+    // (a --set, or a file over its base) it wins and the other follows from it, so
+    // `--set chip.memory.hbm.bandwidth=4.8TB/s` scales the channels and `channels=40` halves the
+    // total. Stated together, they must agree.
+    const int total_layer = r.newestLayer({"bandwidth"});
+    const int channel_layer =
+        r.newestLayer({"channels", "channel_bandwidth", "pin_rate", "pins_per_channel"});
+    if (per_channel && bandwidth && d.channels > 0 && total_layer > channel_layer) {
+      per_channel = *bandwidth / d.channels;
+    }
     if (per_channel && d.channels > 0) {
       d.channel_bytes_per_s = *per_channel;
       const double total = *per_channel * d.channels;
+      if (bandwidth && channel_layer > total_layer) bandwidth = total;
       if (bandwidth && !agree(*bandwidth, total)) {
         r.crossError(
             {"bandwidth", "channels", "channel_bandwidth", "pin_rate", "pins_per_channel"},
@@ -170,7 +172,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
                 formatQuantity(*per_channel, Dimension::kBandwidth),
                 formatQuantity(total, Dimension::kBandwidth), pct(*bandwidth, total)));
       }
-      if (!bandwidth) m.bandwidth_bytes_per_s = total;
+      m.bandwidth_bytes_per_s = bandwidth.value_or(total);
     } else if (bandwidth && d.channels > 0) {
       d.channel_bytes_per_s = *bandwidth / d.channels;
     } else if (!bandwidth && r.has("channels")) {
@@ -191,7 +193,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
 PortSpec readPort(MapReader& r, const std::string& name) {
   PortSpec p;
   p.name = name;
-  p.kind = r.choice<PortKind>("kind", portKindTable(), Need::kRequired).value_or(PortKind::kNvlink);
+  p.kind = r.choice<PortKind>("kind", kPortKindNames, Need::kRequired).value_or(PortKind::kNvlink);
   p.links = static_cast<std::uint32_t>(r.integer("links", Need::kRequired, 1, 100'000).value_or(0));
   p.link_bytes_per_s =
       r.quantity("link_bandwidth", Dimension::kBandwidth, Need::kRequired).value_or(0.0);
@@ -201,6 +203,11 @@ PortSpec readPort(MapReader& r, const std::string& name) {
           .value_or(0.0);
   if (const auto aggregate =
           r.quantity("aggregate_bandwidth", Dimension::kBandwidth, Need::kOptional)) {
+    // The newer statement wins, as for DRAM bandwidth; stated together they must agree.
+    const int aggregate_layer = r.newestLayer({"aggregate_bandwidth"});
+    const int link_layer = r.newestLayer({"links", "link_bandwidth"});
+    if (p.links > 0 && aggregate_layer > link_layer)
+      p.link_bytes_per_s = *aggregate / (2.0 * p.links);
     const double derived = 2.0 * p.links * p.link_bytes_per_s;
     if (p.links > 0 && p.link_bytes_per_s > 0 && !agree(*aggregate, derived)) {
       r.crossError(
@@ -240,9 +247,10 @@ std::map<DType, double> readDTypeTable(MapReader& parent, std::string_view key, 
     const std::string path = table->keyPath(entry.key());
     const auto t = parseDType(entry.key());
     if (!t) {
+      const auto names = dtypeNames();
       parent.diagnostics().error(entry.keyLocation(), path,
-                                 "unknown dtype (one of fp32, tf32, bf16, fp16, fp8, int8, int4)" +
-                                     didYouMean(entry.key(), dtypeNames()));
+                                 fmt::format("unknown dtype (one of {}){}", fmt::join(names, ", "),
+                                             didYouMean(entry.key(), names)));
       continue;
     }
     if (const auto v = table->quantity(entry.key(), dimension, Need::kRequired)) out[*t] = *v;
@@ -334,11 +342,9 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
   }
 
   if (auto exec = r.child("execution", Need::kRequired)) {
-    chip.execution.style = exec->choice<ExecutionStyle>("style",
-                                                        {{"kernel", ExecutionStyle::kKernel},
-                                                         {"dataflow", ExecutionStyle::kDataflow}},
-                                                        Need::kRequired)
-                               .value_or(ExecutionStyle::kKernel);
+    chip.execution.style =
+        exec->choice<ExecutionStyle>("style", kExecutionStyleNames, Need::kRequired)
+            .value_or(ExecutionStyle::kKernel);
     if (chip.execution.style == ExecutionStyle::kKernel) {
       chip.execution.launch_overhead_ps =
           exec->ticks("launch_overhead", Need::kRequired, Bound::kNonNegative).value_or(0);

@@ -14,54 +14,19 @@ std::optional<double> ComputeSpec::peak(DType t) const {
 }
 
 std::string_view memoryKindName(MemoryKind k) {
-  switch (k) {
-    case MemoryKind::kSram:
-      return "sram";
-    case MemoryKind::kCache:
-      return "cache";
-    case MemoryKind::kDram:
-      return "dram";
-    case MemoryKind::kHost:
-      return "host";
-  }
-  return "?";
+  return nameOf(kMemoryKindNames, k);
 }
 
 std::string_view policyName(ReplacementPolicy p) {
-  switch (p) {
-    case ReplacementPolicy::kLru:
-      return "lru";
-    case ReplacementPolicy::kFifo:
-      return "fifo";
-    case ReplacementPolicy::kRandom:
-      return "random";
-  }
-  return "?";
-}
-
-const std::vector<std::pair<std::string_view, PortKind>>& portKindTable() {
-  static const std::vector<std::pair<std::string_view, PortKind>> table{
-      {"nvlink", PortKind::kNvlink},
-      {"infinity_fabric", PortKind::kInfinityFabric},
-      {"c2c", PortKind::kC2c},
-      {"ici", PortKind::kIci},
-      {"pcie", PortKind::kPcie},
-      {"ethernet", PortKind::kEthernet},
-      {"infiniband", PortKind::kInfiniband},
-      {"fabric", PortKind::kFabric},
-  };
-  return table;
+  return nameOf(kReplacementPolicyNames, p);
 }
 
 std::string_view portKindName(PortKind k) {
-  for (const auto& [name, kind] : portKindTable()) {
-    if (kind == k) return name;
-  }
-  return "?";
+  return nameOf(kPortKindNames, k);
 }
 
 std::string_view executionStyleName(ExecutionStyle s) {
-  return s == ExecutionStyle::kKernel ? "kernel" : "dataflow";
+  return nameOf(kExecutionStyleNames, s);
 }
 
 const MemoryLevelSpec* ChipSpec::level(std::string_view level_name) const {

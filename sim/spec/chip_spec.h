@@ -15,6 +15,7 @@
 
 #include "sim/core/time.h"
 #include "sim/spec/dtype.h"
+#include "sim/spec/names.h"
 
 namespace archsim::spec {
 
@@ -37,9 +38,17 @@ struct ComputeSpec {
 };
 
 enum class MemoryKind { kSram, kCache, kDram, kHost };
+inline constexpr NameTable<MemoryKind, 4> kMemoryKindNames{{{"sram", MemoryKind::kSram},
+                                                            {"cache", MemoryKind::kCache},
+                                                            {"dram", MemoryKind::kDram},
+                                                            {"host", MemoryKind::kHost}}};
 std::string_view memoryKindName(MemoryKind k);
 
 enum class ReplacementPolicy { kLru, kFifo, kRandom };
+inline constexpr NameTable<ReplacementPolicy, 3> kReplacementPolicyNames{
+    {{"lru", ReplacementPolicy::kLru},
+     {"fifo", ReplacementPolicy::kFifo},
+     {"random", ReplacementPolicy::kRandom}}};
 std::string_view policyName(ReplacementPolicy p);
 
 struct CacheSpec {
@@ -85,8 +94,16 @@ enum class PortKind {
   kInfiniband,
   kFabric
 };
+inline constexpr NameTable<PortKind, 8> kPortKindNames{
+    {{"nvlink", PortKind::kNvlink},
+     {"infinity_fabric", PortKind::kInfinityFabric},
+     {"c2c", PortKind::kC2c},
+     {"ici", PortKind::kIci},
+     {"pcie", PortKind::kPcie},
+     {"ethernet", PortKind::kEthernet},
+     {"infiniband", PortKind::kInfiniband},
+     {"fabric", PortKind::kFabric}}};
 std::string_view portKindName(PortKind k);
-const std::vector<std::pair<std::string_view, PortKind>>& portKindTable();
 
 /// Chip-to-chip or host ports of one kind.
 struct PortSpec {
@@ -101,6 +118,8 @@ struct PortSpec {
 };
 
 enum class ExecutionStyle { kKernel, kDataflow };
+inline constexpr NameTable<ExecutionStyle, 2> kExecutionStyleNames{
+    {{"kernel", ExecutionStyle::kKernel}, {"dataflow", ExecutionStyle::kDataflow}}};
 std::string_view executionStyleName(ExecutionStyle s);
 
 struct ExecutionSpec {

@@ -3,37 +3,15 @@
 namespace archsim::spec {
 
 std::string_view dtypeName(DType t) {
-  switch (t) {
-    case DType::kFp32:
-      return "fp32";
-    case DType::kTf32:
-      return "tf32";
-    case DType::kBf16:
-      return "bf16";
-    case DType::kFp16:
-      return "fp16";
-    case DType::kFp8:
-      return "fp8";
-    case DType::kInt8:
-      return "int8";
-    case DType::kInt4:
-      return "int4";
-  }
-  return "?";
+  return nameOf(kDTypeNames, t);
 }
 
 std::optional<DType> parseDType(std::string_view name) {
-  for (DType t : kAllDTypes) {
-    if (dtypeName(t) == name) return t;
-  }
-  return std::nullopt;
+  return valueOf(kDTypeNames, name);
 }
 
 std::vector<std::string_view> dtypeNames() {
-  std::vector<std::string_view> out;
-  for (DType t : kAllDTypes)
-    out.push_back(dtypeName(t));
-  return out;
+  return namesOf(kDTypeNames);
 }
 
 double dtypeBytes(DType t) {

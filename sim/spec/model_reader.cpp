@@ -18,32 +18,16 @@ std::uint64_t dim(MapReader& r, std::string_view key, Need need, std::uint64_t f
 }  // namespace
 
 std::string_view familyName(ModelFamily f) {
-  switch (f) {
-    case ModelFamily::kLlama:
-      return "llama";
-    case ModelFamily::kGpt:
-      return "gpt";
-    case ModelFamily::kBert:
-      return "bert";
-  }
-  return "?";
+  return nameOf(kModelFamilyNames, f);
 }
 std::string_view normName(NormKind n) {
-  return n == NormKind::kRmsNorm ? "rmsnorm" : "layernorm";
+  return nameOf(kNormNames, n);
 }
 std::string_view activationName(Activation a) {
-  switch (a) {
-    case Activation::kSwiGlu:
-      return "swiglu";
-    case Activation::kGelu:
-      return "gelu";
-    case Activation::kRelu:
-      return "relu";
-  }
-  return "?";
+  return nameOf(kActivationNames, a);
 }
 std::string_view positionName(PositionKind p) {
-  return p == PositionKind::kRope ? "rope" : "learned";
+  return nameOf(kPositionNames, p);
 }
 
 ModelSpec readModel(const ConfigNode& node, const std::string& path, Diagnostics& diags) {
@@ -52,11 +36,7 @@ ModelSpec readModel(const ConfigNode& node, const std::string& path, Diagnostics
   const DocumentHeader header = readHeader(r, "model");
   m.name = header.name;
   m.description = header.description;
-  m.family = r.choice<ModelFamily>("family",
-                                   {{"llama", ModelFamily::kLlama},
-                                    {"gpt", ModelFamily::kGpt},
-                                    {"bert", ModelFamily::kBert}},
-                                   Need::kRequired)
+  m.family = r.choice<ModelFamily>("family", kModelFamilyNames, Need::kRequired)
                  .value_or(ModelFamily::kLlama);
   const bool llama = m.family == ModelFamily::kLlama;
   const bool bert = m.family == ModelFamily::kBert;
@@ -87,22 +67,13 @@ ModelSpec readModel(const ConfigNode& node, const std::string& path, Diagnostics
     m.head_dim = m.hidden / m.heads;
   }
 
-  m.norm = r.choice<NormKind>(
-                "norm", {{"rmsnorm", NormKind::kRmsNorm}, {"layernorm", NormKind::kLayerNorm}},
-                Need::kOptional)
+  m.norm = r.choice<NormKind>("norm", kNormNames, Need::kOptional)
                .value_or(llama ? NormKind::kRmsNorm : NormKind::kLayerNorm);
   m.post_norm = r.boolean("post_norm", Need::kOptional).value_or(bert);
-  m.activation = r.choice<Activation>("activation",
-                                      {{"swiglu", Activation::kSwiGlu},
-                                       {"gelu", Activation::kGelu},
-                                       {"relu", Activation::kRelu}},
-                                      Need::kOptional)
+  m.activation = r.choice<Activation>("activation", kActivationNames, Need::kOptional)
                      .value_or(llama ? Activation::kSwiGlu : Activation::kGelu);
-  m.positions =
-      r.choice<PositionKind>("positions",
-                             {{"rope", PositionKind::kRope}, {"learned", PositionKind::kLearned}},
-                             Need::kOptional)
-          .value_or(llama ? PositionKind::kRope : PositionKind::kLearned);
+  m.positions = r.choice<PositionKind>("positions", kPositionNames, Need::kOptional)
+                    .value_or(llama ? PositionKind::kRope : PositionKind::kLearned);
   m.max_positions =
       dim(r, "max_positions",
           m.positions == PositionKind::kLearned ? Need::kRequired : Need::kOptional, 0);

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/spec/names.h"
+
 namespace archsim::spec {
 
 enum class ModelFamily { kLlama, kGpt, kBert };
@@ -19,6 +21,15 @@ enum class NormKind { kRmsNorm, kLayerNorm };
 /// swiglu: gated MLP (gate and up projections, SiLU); gelu / relu: two-matmul MLP.
 enum class Activation { kSwiGlu, kGelu, kRelu };
 enum class PositionKind { kRope, kLearned };
+
+inline constexpr NameTable<ModelFamily, 3> kModelFamilyNames{
+    {{"llama", ModelFamily::kLlama}, {"gpt", ModelFamily::kGpt}, {"bert", ModelFamily::kBert}}};
+inline constexpr NameTable<NormKind, 2> kNormNames{
+    {{"rmsnorm", NormKind::kRmsNorm}, {"layernorm", NormKind::kLayerNorm}}};
+inline constexpr NameTable<Activation, 3> kActivationNames{
+    {{"swiglu", Activation::kSwiGlu}, {"gelu", Activation::kGelu}, {"relu", Activation::kRelu}}};
+inline constexpr NameTable<PositionKind, 2> kPositionNames{
+    {{"rope", PositionKind::kRope}, {"learned", PositionKind::kLearned}}};
 
 std::string_view familyName(ModelFamily f);
 std::string_view normName(NormKind n);

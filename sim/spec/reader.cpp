@@ -254,6 +254,15 @@ void MapReader::warn(std::string_view key, const std::string& message) {
   diags_->warn(locationOf(key), keyPath(key), message);
 }
 
+int MapReader::newestLayer(std::initializer_list<std::string_view> keys) const {
+  int newest = -1;
+  for (std::string_view key : keys) {
+    const ConfigNode* n = node_->find(key);
+    if (n != nullptr && !n->isNull()) newest = std::max(newest, n->layer());
+  }
+  return newest;
+}
+
 void MapReader::crossError(std::initializer_list<std::string_view> keys,
                            const std::string& message) {
   std::string_view blamed = *keys.begin();

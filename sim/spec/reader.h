@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "sim/core/error.h"
 #include "sim/core/time.h"
 #include "sim/spec/config_node.h"
+#include "sim/spec/names.h"
 #include "sim/spec/suggest.h"
 #include "sim/spec/units.h"
 
@@ -93,10 +95,16 @@ class MapReader {
   std::optional<bool> boolean(std::string_view key, Need need);
   /// A list of non-empty strings.
   std::optional<std::vector<std::string>> textList(std::string_view key, Need need);
-  /// One of a fixed set of names.
+  /// One of a fixed set of names: a constexpr NameTable (spec/names.h) or a short list.
+  template <class E, std::size_t N>
+  std::optional<E> choice(std::string_view key, const NameTable<E, N>& table, Need need) {
+    return choiceIn<E>(key, table, need);
+  }
   template <class E>
   std::optional<E> choice(std::string_view key,
-                          const std::vector<std::pair<std::string_view, E>>& table, Need need);
+                          const std::vector<std::pair<std::string_view, E>>& table, Need need) {
+    return choiceIn<E>(key, table, need);
+  }
   /// A nested mapping (std::nullopt when absent or not a map).
   std::optional<MapReader> child(std::string_view key, Need need);
 
@@ -115,12 +123,18 @@ class MapReader {
   /// Reports a disagreement between several keys at the one the user set last (highest override
   /// layer, so a --set or a derived file's change is blamed, not the preset it overrides).
   void crossError(std::initializer_list<std::string_view> keys, const std::string& message);
+  /// The override layer the newest of `keys` came from (ConfigNode::layer), -1 when none is set.
+  int newestLayer(std::initializer_list<std::string_view> keys) const;
   /// Reports every present key that no accessor asked about. Call once, after all accessors.
   void finish();
 
   Diagnostics& diagnostics() { return *diags_; }
 
  private:
+  template <class E>
+  std::optional<E> choiceIn(std::string_view key,
+                            std::span<const std::pair<std::string_view, E>> table, Need need);
+
   const ConfigNode* node_;
   std::string path_;
   Diagnostics* diags_;
@@ -141,7 +155,7 @@ DocumentHeader readHeader(MapReader& r, std::string_view kind);
 /// did-you-mean.
 template <class E>
 std::optional<E> readChoice(const ConfigNode& node, const std::string& path,
-                            const std::vector<std::pair<std::string_view, E>>& table,
+                            std::span<const std::pair<std::string_view, E>> table,
                             Diagnostics& diags) {
   const auto name = readText(node, path, diags);
   if (!name) return std::nullopt;
@@ -161,11 +175,11 @@ std::optional<E> readChoice(const ConfigNode& node, const std::string& path,
 }
 
 template <class E>
-std::optional<E> MapReader::choice(std::string_view key,
-                                   const std::vector<std::pair<std::string_view, E>>& table,
-                                   Need need) {
+std::optional<E> MapReader::choiceIn(std::string_view key,
+                                     std::span<const std::pair<std::string_view, E>> table,
+                                     Need need) {
   const ConfigNode* n = node(key, need);
-  return n ? readChoice(*n, keyPath(key), table, *diags_) : std::nullopt;
+  return n ? readChoice<E>(*n, keyPath(key), table, *diags_) : std::nullopt;
 }
 
 }  // namespace archsim::spec

@@ -10,49 +10,34 @@
 namespace archsim::spec {
 namespace {
 
-std::vector<std::pair<std::string_view, DType>> dtypeTable() {
-  std::vector<std::pair<std::string_view, DType>> table;
-  for (DType t : kAllDTypes)
-    table.emplace_back(dtypeName(t), t);
-  return table;
-}
-
 constexpr std::int64_t kMaxTokens = 1LL << 30;
 
 }  // namespace
 
 std::string_view phaseName(Phase p) {
-  switch (p) {
-    case Phase::kPrefill:
-      return "prefill";
-    case Phase::kDecode:
-      return "decode";
-    case Phase::kGenerate:
-      return "generate";
-  }
-  return "?";
+  return nameOf(kPhaseNames, p);
 }
 std::string_view attentionName(AttentionImpl a) {
-  return a == AttentionImpl::kFused ? "fused" : "materialized";
+  return nameOf(kAttentionNames, a);
 }
 std::string_view fusionName(FusionLevel f) {
-  return f == FusionLevel::kNone ? "none" : "elementwise";
+  return nameOf(kFusionNames, f);
 }
 
 std::optional<TensorFormat> readTensorFormat(MapReader& parent, std::string_view key, Need need) {
   const ConfigNode* node = parent.node(key, need);
   if (node == nullptr) return std::nullopt;
   if (node->isScalar()) {
-    const auto t = readChoice(*node, parent.keyPath(key), dtypeTable(), parent.diagnostics());
+    const auto t = readChoice<DType>(*node, parent.keyPath(key), kDTypeNames, parent.diagnostics());
     return t ? std::optional(TensorFormat{*t, 0, DType::kFp16}) : std::nullopt;
   }
   auto r = parent.child(key, need);
   if (!r) return std::nullopt;
   TensorFormat f;
-  f.dtype = r->choice<DType>("dtype", dtypeTable(), Need::kRequired).value_or(DType::kBf16);
+  f.dtype = r->choice<DType>("dtype", kDTypeNames, Need::kRequired).value_or(DType::kBf16);
   f.group_size =
       static_cast<std::uint32_t>(r->integer("group_size", Need::kOptional, 1, 1 << 20).value_or(0));
-  f.scale_dtype = r->choice<DType>("scale", dtypeTable(), Need::kOptional).value_or(DType::kFp16);
+  f.scale_dtype = r->choice<DType>("scale", kDTypeNames, Need::kOptional).value_or(DType::kFp16);
   if (r->has("scale") && f.group_size == 0) r->error("scale", "applies only with group_size");
   r->finish();
   return f;
@@ -120,10 +105,7 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
   if (const ConfigNode* model = r.node("model", Need::kRequired))
     s.model = readModel(*model, "model", diags);
 
-  const auto phase = r.choice<Phase>(
-      "phase",
-      {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}},
-      Need::kRequired);
+  const auto phase = r.choice<Phase>("phase", kPhaseNames, Need::kRequired);
   s.phase = phase.value_or(Phase::kDecode);
   const bool phase_ok = phase.has_value();  // lengths are only checked against a valid phase
   s.batch =
@@ -177,22 +159,16 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
     // Weight-only quantization dequantizes into the activation format; W8A8 computes in int8/fp8.
     const DType default_compute = s.dtypes.activations.dtype;
     s.dtypes.compute =
-        d->choice<DType>("compute", dtypeTable(), Need::kOptional).value_or(default_compute);
+        d->choice<DType>("compute", kDTypeNames, Need::kOptional).value_or(default_compute);
     d->finish();
   } else {
     s.dtypes.compute = s.dtypes.activations.dtype;
   }
 
-  s.attention = r.choice<AttentionImpl>("attention",
-                                        {{"fused", AttentionImpl::kFused},
-                                         {"materialized", AttentionImpl::kMaterialized}},
-                                        Need::kOptional)
+  s.attention = r.choice<AttentionImpl>("attention", kAttentionNames, Need::kOptional)
                     .value_or(AttentionImpl::kFused);
-  s.fusion =
-      r.choice<FusionLevel>(
-           "fusion", {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}},
-           Need::kOptional)
-          .value_or(FusionLevel::kElementwise);
+  s.fusion = r.choice<FusionLevel>("fusion", kFusionNames, Need::kOptional)
+                 .value_or(FusionLevel::kElementwise);
 
   if (const ConfigNode* plan = r.node("parallel", Need::kOptional)) {
     if (plan->isScalar() && plan->scalar() == "auto") {
@@ -200,10 +176,24 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
     } else if (plan->isScalar()) {
       r.error("parallel",
               fmt::format("'{}' is neither 'auto' nor a plan {{tp, pp, ep, dp, microbatches, "
-                          "sequence_parallel}}{}",
+                          "sequence_parallel}} or {{auto: latency|throughput|chips, max_chips}}{}",
                           plan->scalar(),
                           didYouMean(plan->scalar(), std::vector<std::string>{"auto"})));
-    } else if (auto p = r.child("parallel", Need::kOptional)) {
+    } else if (auto p = r.child("parallel", Need::kOptional); p && p->has("auto")) {
+      // A searched plan: what to optimize, and at most how many chips to use.
+      s.parallel.automatic = true;
+      s.parallel.objective = p->choice<PlanObjective>("auto", kPlanObjectiveNames, Need::kRequired);
+      s.parallel.max_chips = static_cast<std::uint64_t>(
+          p->integer("max_chips", Need::kOptional, 1, std::int64_t{1} << 40).value_or(0));
+      for (std::string_view key : {"tp", "pp", "ep", "dp", "microbatches", "sequence_parallel"}) {
+        if (p->has(key)) {
+          p->error(key,
+                   "a searched plan ('auto') takes no explicit degrees; give either auto "
+                   "or the plan");
+        }
+      }
+      p->finish();
+    } else if (p) {
       auto degree = [&](std::string_view key) {
         return static_cast<std::uint32_t>(p->integer(key, Need::kOptional, 1, 1 << 20).value_or(1));
       };
@@ -226,20 +216,15 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
       checkPlan(s, *p);
       p->finish();
     }
+  } else {
+    s.parallel.automatic = true;  // no plan given: search one on the system the run gets
   }
   s.parallel.location = r.locationOf("parallel");
   if (auto p = r.child("placement", Need::kOptional)) {
-    s.placement.weights = p->choice<WeightPlacement>("weights",
-                                                     {{"auto", WeightPlacement::kAuto},
-                                                      {"resident", WeightPlacement::kResident},
-                                                      {"streamed", WeightPlacement::kStreamed}},
-                                                     Need::kOptional)
-                              .value_or(WeightPlacement::kAuto);
-    s.placement.kv = p->choice<KvPlacement>("kv",
-                                            {{"auto", KvPlacement::kAuto},
-                                             {"on_chip", KvPlacement::kOnChip},
-                                             {"off_chip", KvPlacement::kOffChip}},
-                                            Need::kOptional)
+    s.placement.weights =
+        p->choice<WeightPlacement>("weights", kWeightPlacementNames, Need::kOptional)
+            .value_or(WeightPlacement::kAuto);
+    s.placement.kv = p->choice<KvPlacement>("kv", kKvPlacementNames, Need::kOptional)
                          .value_or(KvPlacement::kAuto);
     p->finish();
   }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sim/core/error.h"
 #include "sim/spec/model_spec.h"
+#include "sim/spec/names.h"
 #include "sim/spec/tensor_format.h"
 
 namespace archsim::spec {
@@ -19,6 +21,13 @@ namespace archsim::spec {
 enum class Phase { kPrefill, kDecode, kGenerate };
 enum class AttentionImpl { kMaterialized, kFused };
 enum class FusionLevel { kNone, kElementwise };
+
+inline constexpr NameTable<Phase, 3> kPhaseNames{
+    {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}}};
+inline constexpr NameTable<AttentionImpl, 2> kAttentionNames{
+    {{"fused", AttentionImpl::kFused}, {"materialized", AttentionImpl::kMaterialized}}};
+inline constexpr NameTable<FusionLevel, 2> kFusionNames{
+    {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}}};
 
 std::string_view phaseName(Phase p);
 std::string_view attentionName(AttentionImpl a);
@@ -31,6 +40,17 @@ struct ScenarioDTypes {
   DType compute = DType::kBf16;  // the matrix units' input format (weights dequantize to it)
 };
 
+/// What `parallel: auto` optimizes: the run's time (TTFT, time per token or per request), the
+/// tokens per second each chip delivers, or the number of chips.
+enum class PlanObjective { kLatency, kThroughput, kChips };
+inline constexpr NameTable<PlanObjective, 3> kPlanObjectiveNames{
+    {{"latency", PlanObjective::kLatency},
+     {"throughput", PlanObjective::kThroughput},
+     {"chips", PlanObjective::kChips}}};
+inline std::string_view objectiveName(PlanObjective o) {
+  return nameOf(kPlanObjectiveNames, o);
+}
+
 /// Carried here; the mapping layer splits the graph by it.
 struct ParallelPlan {
   std::uint32_t tp = 1;
@@ -39,8 +59,12 @@ struct ParallelPlan {
   std::uint32_t dp = 1;
   std::uint32_t microbatches = 1;
   bool sequence_parallel = false;
-  bool automatic = false;  // `parallel: auto`: the mapping picks the smallest plan that fits
-  bool pp_auto = false;    // `pp: auto`: the fewest pipeline stages that hold the model at this tp
+  /// `parallel: auto` (or no `parallel` at all): the plan is searched (run/plan_search.h).
+  bool automatic = false;
+  /// What the search optimizes; unset: latency at batch 1, throughput per chip above.
+  std::optional<PlanObjective> objective;
+  std::uint64_t max_chips = 0;  // the search's limit (0: the system's chips)
+  bool pp_auto = false;  // `pp: auto`: the fewest pipeline stages that hold the model at this tp
   /// Where the plan was written (the `parallel` value, or the scenario when absent): plan errors
   /// found against a system point here.
   Location location;
@@ -50,6 +74,13 @@ struct ParallelPlan {
 
 enum class WeightPlacement { kAuto, kResident, kStreamed };
 enum class KvPlacement { kAuto, kOnChip, kOffChip };
+inline constexpr NameTable<WeightPlacement, 3> kWeightPlacementNames{
+    {{"auto", WeightPlacement::kAuto},
+     {"resident", WeightPlacement::kResident},
+     {"streamed", WeightPlacement::kStreamed}}};
+inline constexpr NameTable<KvPlacement, 3> kKvPlacementNames{{{"auto", KvPlacement::kAuto},
+                                                              {"on_chip", KvPlacement::kOnChip},
+                                                              {"off_chip", KvPlacement::kOffChip}}};
 
 /// Where tensors live; `auto` lets the mapping decide by capacity.
 struct PlacementPolicy {

@@ -28,7 +28,7 @@ LinkSpec readLink(MapReader& r, const ChipSpec& chip) {
   if (port != nullptr && r.has("kind"))
     r.error("kind", "the kind comes from the chip port; remove it or drop 'port'");
   link.kind =
-      r.choice<PortKind>("kind", portKindTable(), port != nullptr ? Need::kOptional : without_port)
+      r.choice<PortKind>("kind", kPortKindNames, port != nullptr ? Need::kOptional : without_port)
           .value_or(port ? port->kind : PortKind::kNvlink);
   link.links_per_chip = static_cast<std::uint32_t>(
       r.integer("links", without_port, 1, 100'000).value_or(port ? port->links : 0));
@@ -48,14 +48,7 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
   level.name = name;
   level.size =
       static_cast<std::uint32_t>(r.integer("size", Need::kRequired, 2, 1'000'000).value_or(0));
-  level.topology = r.choice<TopologyKind>("topology",
-                                          {{"switch", TopologyKind::kSwitch},
-                                           {"ring", TopologyKind::kRing},
-                                           {"fully_connected", TopologyKind::kFullyConnected},
-                                           {"torus", TopologyKind::kTorus},
-                                           {"mesh", TopologyKind::kMesh},
-                                           {"dragonfly", TopologyKind::kDragonfly}},
-                                          Need::kRequired)
+  level.topology = r.choice<TopologyKind>("topology", kTopologyNames, Need::kRequired)
                        .value_or(TopologyKind::kSwitch);
   const bool grid = level.topology == TopologyKind::kTorus || level.topology == TopologyKind::kMesh;
   if (const ConfigNode* dims = r.node("dims", grid ? Need::kRequired : Need::kOptional)) {
@@ -97,41 +90,11 @@ LevelSpec readLevel(MapReader& r, const std::string& name, const ChipSpec& chip)
 }  // namespace
 
 std::string_view topologyName(TopologyKind k) {
-  switch (k) {
-    case TopologyKind::kSwitch:
-      return "switch";
-    case TopologyKind::kRing:
-      return "ring";
-    case TopologyKind::kFullyConnected:
-      return "fully_connected";
-    case TopologyKind::kTorus:
-      return "torus";
-    case TopologyKind::kMesh:
-      return "mesh";
-    case TopologyKind::kDragonfly:
-      return "dragonfly";
-  }
-  return "?";
+  return nameOf(kTopologyNames, k);
 }
 
 std::string_view allReduceName(AllReduceAlgorithm a) {
-  switch (a) {
-    case AllReduceAlgorithm::kAuto:
-      return "auto";
-    case AllReduceAlgorithm::kRing:
-      return "ring";
-    case AllReduceAlgorithm::kRecursiveDoubling:
-      return "recursive_doubling";
-    case AllReduceAlgorithm::kOneShot:
-      return "one_shot";
-    case AllReduceAlgorithm::kTwoShot:
-      return "two_shot";
-    case AllReduceAlgorithm::kInSwitch:
-      return "in_switch";
-    case AllReduceAlgorithm::kHierarchical:
-      return "hierarchical";
-  }
-  return "?";
+  return nameOf(kAllReduceNames, a);
 }
 
 std::uint64_t SystemSpec::chipCount() const {
@@ -174,16 +137,7 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
   }
   if (auto c = r.child("collectives", Need::kOptional)) {
     sys.collectives.all_reduce =
-        c->choice<AllReduceAlgorithm>(
-             "all_reduce",
-             {{"auto", AllReduceAlgorithm::kAuto},
-              {"ring", AllReduceAlgorithm::kRing},
-              {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
-              {"one_shot", AllReduceAlgorithm::kOneShot},
-              {"two_shot", AllReduceAlgorithm::kTwoShot},
-              {"in_switch", AllReduceAlgorithm::kInSwitch},
-              {"hierarchical", AllReduceAlgorithm::kHierarchical}},
-             Need::kOptional)
+        c->choice<AllReduceAlgorithm>("all_reduce", kAllReduceNames, Need::kOptional)
             .value_or(AllReduceAlgorithm::kAuto);
     sys.collectives.launch_latency_ps =
         c->ticks("launch_latency", Need::kOptional, Bound::kNonNegative).value_or(0);

@@ -13,10 +13,18 @@
 
 #include "sim/core/time.h"
 #include "sim/spec/chip_spec.h"
+#include "sim/spec/names.h"
 
 namespace archsim::spec {
 
 enum class TopologyKind { kSwitch, kRing, kFullyConnected, kTorus, kMesh, kDragonfly };
+inline constexpr NameTable<TopologyKind, 6> kTopologyNames{
+    {{"switch", TopologyKind::kSwitch},
+     {"ring", TopologyKind::kRing},
+     {"fully_connected", TopologyKind::kFullyConnected},
+     {"torus", TopologyKind::kTorus},
+     {"mesh", TopologyKind::kMesh},
+     {"dragonfly", TopologyKind::kDragonfly}}};
 std::string_view topologyName(TopologyKind k);
 
 /// The links each chip uses at one level.
@@ -49,6 +57,14 @@ enum class AllReduceAlgorithm {
   kInSwitch,
   kHierarchical
 };
+inline constexpr NameTable<AllReduceAlgorithm, 7> kAllReduceNames{
+    {{"auto", AllReduceAlgorithm::kAuto},
+     {"ring", AllReduceAlgorithm::kRing},
+     {"recursive_doubling", AllReduceAlgorithm::kRecursiveDoubling},
+     {"one_shot", AllReduceAlgorithm::kOneShot},
+     {"two_shot", AllReduceAlgorithm::kTwoShot},
+     {"in_switch", AllReduceAlgorithm::kInSwitch},
+     {"hierarchical", AllReduceAlgorithm::kHierarchical}}};
 std::string_view allReduceName(AllReduceAlgorithm a);
 
 /// How the system's communication library runs collectives (calibrated knobs).

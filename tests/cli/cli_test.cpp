@@ -178,17 +178,24 @@ TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits
   const Result groq = run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string()});
   CHECK(groq.code == 2);
   CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
-  // A plan bigger than the system, and a model too big for the default one-chip plan.
+  // A plan bigger than the system, an explicit plan too small for the model, and a model no plan
+  // of the system holds.
   const Result multi = run(
       {"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16", "--out", dir.string()});
   CHECK(multi.code == 2);
   CHECK(multi.err.find("the plan needs 16 chips (tp 16 x pp 1 x dp 1), system DGX-H100 has 8") !=
         std::string::npos);
-  const Result big = run({"run", "dgx-h100", "llama2-70b-decode", "--out", dir.string()});
+  const Result big = run(
+      {"run", "dgx-h100", "llama2-70b-decode", "--set", "parallel.tp=1", "--out", dir.string()});
   CHECK(big.code == 2);
   CHECK(big.err.find("plan tp 1 x pp 1 x dp 1: llama2-70b needs 138.6 GB in hbm") !=
         std::string::npos);
   CHECK(big.err.find("'parallel: auto' or 'archsim fit'") != std::string::npos);
+  const Result huge =
+      run({"run", "dgx-h100", "gpt3-175b-decode", "--set", "batch=1024", "--out", dir.string()});
+  CHECK(huge.code == 2);
+  CHECK(huge.err.find("auto: no plan of at most 8 chips of H100-SXM5-80GB holds gpt3-175b") !=
+        std::string::npos);
   const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set",
                              "placement.weights=resident", "--out", dir.string()});
   CHECK(forced.code == 2);
@@ -268,5 +275,26 @@ TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad for
   CHECK(bad_pair.err.find("expected SYSTEM or SYSTEM:SCENARIO") != std::string::npos);
   const Result bad_format = run({"compare", "--format", "xml"});
   CHECK(bad_format.code == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sweep: points that fail are written with their reasons and the sweep exits 1") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("archsim-cli-sweep-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string file = (test::sourceDir() / "tests" / "data" / "sweep" / "small.yaml").string();
+  const Result r = run({"sweep", file, "--quiet", "--jobs", "1", "--out", dir.string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("16 points (8 ok, 8 failed") != std::string::npos);
+  std::ifstream csv(dir / "results.csv");
+  std::string line;
+  int rows = 0, failed = 0;
+  std::getline(csv, line);  // header
+  while (std::getline(csv, line)) {
+    ++rows;
+    failed += line.find(",failed,") != std::string::npos;
+  }
+  CHECK(rows == 16);
+  CHECK(failed == 8);
   std::filesystem::remove_all(dir);
 }

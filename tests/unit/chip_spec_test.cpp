@@ -146,3 +146,26 @@ TEST_CASE("base: inherits a preset and overrides only what the file changes") {
         std::string::npos);
   CHECK(wrong.errors[0].location.str() == "t.yaml:2:7");
 }
+
+TEST_CASE("A bandwidth stated in one form derives the other; stated together they must agree") {
+  const spec::Catalog& catalog = presetCatalog();
+  auto hbm = [&](std::vector<std::string> sets) {
+    return *spec::loadSystem(catalog, "h100-sxm5", std::move(sets)).spec.chip.mainMemory();
+  };
+  // The preset states 80 channels x 41.875 GB/s and 3.35 TB/s.
+  const spec::MemoryLevelSpec faster = hbm({"chip.memory.hbm.bandwidth=4.8TB/s"});
+  CHECK(faster.bandwidth_bytes_per_s == doctest::Approx(4.8e12));
+  CHECK(faster.dram->channels == 80);
+  CHECK(faster.dram->channel_bytes_per_s == doctest::Approx(4.8e12 / 80));
+  const spec::MemoryLevelSpec half = hbm({"chip.memory.hbm.channels=40"});
+  CHECK(half.bandwidth_bytes_per_s == doctest::Approx(40 * 41.875e9));
+  CHECK(half.dram->channel_bytes_per_s == doctest::Approx(41.875e9));
+  CHECK_THROWS_AS(hbm({"chip.memory.hbm.channels=40", "chip.memory.hbm.bandwidth=4TB/s"}),
+                  ConfigError);
+  // Links: 18 x 25 GB/s per direction; a new aggregate (both directions) sets the link rate.
+  const spec::SystemSpec dgx =
+      spec::loadSystem(catalog, "dgx-h100",
+                       {"chip.interconnect.nvlink.aggregate_bandwidth=1800GB/s"})
+          .spec;
+  CHECK(dgx.chip.port("nvlink")->link_bytes_per_s == doctest::Approx(50e9));
+}

@@ -113,16 +113,17 @@ TEST_CASE("An inline chip with base: and overrides") {
 
 TEST_CASE("A disagreement caused by an override is blamed on the override, not on the preset") {
   try {
-    spec::loadSystem(presetCatalog(), "dgx-h100", {"chip.memory.hbm.channels=40"});
+    // 16 pins x 8 Gb/s = 16 GB/s per channel against the preset's 41.875 GB/s.
+    spec::loadSystem(presetCatalog(), "dgx-h100",
+                     {"chip.memory.hbm.pin_rate=8Gb/s", "chip.memory.hbm.pins_per_channel=16"});
     FAIL("expected a ConfigError");
   } catch (const ConfigError& e) {
     REQUIRE(e.diagnostics().size() == 1);
     const Diagnostic& d = e.diagnostics()[0];
-    CHECK(d.key_path == "chip.memory.hbm.channels");
-    CHECK(d.location.file == "--set chip.memory.hbm.channels=40");
+    CHECK(d.key_path == "chip.memory.hbm.pins_per_channel");
+    CHECK(d.location.file == "--set chip.memory.hbm.pins_per_channel=16");
     CHECK(
-        d.message.find(
-            "bandwidth 3.35 TB/s disagrees with channels x channel_bandwidth = 40 x 41.88 GB/s") !=
+        d.message.find("channel_bandwidth 41.88 GB/s disagrees with pins_per_channel x pin_rate") !=
         std::string::npos);
   }
 }

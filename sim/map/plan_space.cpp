@@ -1,0 +1,211 @@
+#include "sim/map/plan_space.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "sim/graph/workload.h"
+#include "sim/map/placement.h"
+#include "sim/map/stage.h"
+
+namespace archsim::map {
+namespace {
+
+/// What one part of the model costs a chip over one run of a workload (summed over its steps).
+struct PartCost {
+  std::uint64_t ops = 0;    // op executions
+  std::uint64_t bytes = 0;  // weights and KV cache read
+  std::uint64_t matrix_flops = 0;
+  std::uint64_t vector_flops = 0;
+  std::uint64_t steps = 0;
+};
+
+/// Per run of the workload (prefill, decode), per part (embedding, layers — per layer —, head).
+struct Costs {
+  std::vector<graph::GraphPhase> phases;
+  std::vector<std::array<PartCost, 3>> runs;
+};
+
+Costs measureCosts(const graph::Workload& w) {
+  Costs c;
+  const std::uint64_t layers = std::max<std::uint64_t>(1, w.shard().layers());
+  for (const graph::Run& run : w.runs()) {
+    const graph::Graph& g = *run.graph;
+    const std::vector<ModelPart> parts = opParts(g);
+    std::array<PartCost, 3> cost{};
+    for (PartCost& p : cost)
+      p.steps = run.steps();
+    for (const graph::Op& op : g.ops()) {
+      PartCost& p = cost[static_cast<std::size_t>(parts[op.id])];
+      p.ops += run.steps();
+      p.matrix_flops += graph::sumOverRun(run, op.matrix_flops);
+      p.vector_flops += graph::sumOverRun(run, op.vector_flops);
+      for (const graph::TensorUse& u : op.reads) {
+        const graph::TensorRole role = g.tensor(u.tensor).role;
+        if (role == graph::TensorRole::kWeight || role == graph::TensorRole::kKv)
+          p.bytes += graph::sumOverRun(run, u.bytes);
+      }
+    }
+    PartCost& layer = cost[static_cast<std::size_t>(ModelPart::kLayers)];
+    layer.ops /= layers;
+    layer.bytes /= layers;
+    layer.matrix_flops /= layers;
+    layer.vector_flops /= layers;
+    c.phases.push_back(run.phase);
+    c.runs.push_back(cost);
+  }
+  return c;
+}
+
+/// The chip's fastest rates, for bounds: achievable bandwidths, peaks at their achievable fraction.
+struct Rates {
+  double home_bytes_per_s = 0;   // the faster of the levels that can hold a stage's data
+  double cache_bytes_per_s = 0;  // the fastest cache (0: none)
+  double cache_bytes = 0;        // all caches together
+  double matrix_flops_per_s = 0;
+  double vector_flops_per_s = 0;
+  double op_overhead_s = 0;  // per op, kernel-style chips
+};
+
+Rates rates(const spec::ChipSpec& chip, const spec::ScenarioSpec& s) {
+  Rates r;
+  for (const spec::MemoryLevelSpec& level : chip.memory) {
+    if (level.kind == spec::MemoryKind::kCache) {
+      r.cache_bytes_per_s = std::max(r.cache_bytes_per_s, level.achievableBandwidth());
+      r.cache_bytes += static_cast<double>(level.size_bytes);
+    }
+  }
+  if (const auto sram = persistentSram(chip))
+    r.home_bytes_per_s = chip.memory[*sram].achievableBandwidth();
+  if (const spec::MemoryLevelSpec* dram = chip.mainMemory())
+    r.home_bytes_per_s = std::max(r.home_bytes_per_s, dram->achievableBandwidth());
+  double matrix = chip.matrix.peak(s.dtypes.compute).value_or(0.0);
+  if (matrix == 0) {  // computed in a stand-in format: take the fastest
+    for (const auto& [dtype, peak] : chip.matrix.peak_ops_per_s)
+      matrix = std::max(matrix, peak);
+  }
+  r.matrix_flops_per_s = matrix * chip.matrix.achievable_fraction;
+  for (const auto& [dtype, peak] : chip.vector.peak_ops_per_s)
+    r.vector_flops_per_s = std::max(r.vector_flops_per_s, peak * chip.vector.achievable_fraction);
+  if (chip.execution.style == spec::ExecutionStyle::kKernel) {
+    r.op_overhead_s = ticksToSeconds(chip.execution.launch_overhead_ps + s.software.op_overhead_ps);
+  }
+  return r;
+}
+
+/// The bound of one stage over one run: its parts' costs on one chip.
+double stageBound(const Rates& r, const std::array<PartCost, 3>& cost, const StageLayers& st) {
+  PartCost t;
+  auto add = [&](const PartCost& p, std::uint64_t times) {
+    t.ops += p.ops * times;
+    t.bytes += p.bytes * times;
+    t.matrix_flops += p.matrix_flops * times;
+    t.vector_flops += p.vector_flops * times;
+  };
+  add(cost[static_cast<std::size_t>(ModelPart::kLayers)], st.end_layer - st.first_layer);
+  if (st.embedding) add(cost[static_cast<std::size_t>(ModelPart::kEmbedding)], 1);
+  if (st.head) add(cost[static_cast<std::size_t>(ModelPart::kHead)], 1);
+  const double bytes = static_cast<double>(t.bytes);
+  // At most the caches' size can come from a cache at each step; the rest crosses its home.
+  const double cached = std::min(bytes, r.cache_bytes * static_cast<double>(cost[0].steps));
+  double memory = (bytes - cached) / r.home_bytes_per_s;
+  if (r.cache_bytes_per_s > 0) memory = std::max(memory, cached / r.cache_bytes_per_s);
+  const double work = std::max({memory, static_cast<double>(t.matrix_flops) / r.matrix_flops_per_s,
+                                static_cast<double>(t.vector_flops) / r.vector_flops_per_s});
+  return static_cast<double>(t.ops) * r.op_overhead_s + work;
+}
+
+double bound(const Rates& r, const Costs& c, const ParallelLayout& layout) {
+  const double m = layout.plan.microbatches;
+  double total = 0;
+  for (std::size_t run = 0; run < c.runs.size(); ++run) {
+    double sum = 0, most = 0;
+    for (const StageLayers& st : layout.stages) {
+      const double t = stageBound(r, c.runs[run], st);
+      sum += t;
+      most = std::max(most, t);
+    }
+    total += c.phases[run] == graph::GraphPhase::kPrefill ? sum + (m - 1) * most
+                                                          : std::max(sum, m * most);
+  }
+  return total;
+}
+
+/// The most microbatches up to `depth` that divide `sequences` evenly.
+std::uint32_t microbatchesFor(std::uint64_t sequences, std::uint64_t depth) {
+  for (std::uint64_t m = std::min(sequences, depth); m > 1; --m) {
+    if (sequences % m == 0) return static_cast<std::uint32_t>(m);
+  }
+  return 1;
+}
+
+Costs costsOf(const spec::ScenarioSpec& s, const ParallelLayout& layout) {
+  return measureCosts(graph::Workload(stageShard(s, layout, {0, 1, true, true})));
+}
+
+}  // namespace
+
+double planBound(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+                 const ParallelLayout& layout) {
+  return bound(rates(chip, scenario), costsOf(scenario, layout), layout);
+}
+
+PlanSpace planSpace(const spec::ChipSpec& chip, const spec::ScenarioSpec& s,
+                    std::uint64_t max_chips) {
+  PlanSpace space;
+  const std::size_t level = modelLevel(chip);
+  space.level = chip.memory[level].name;
+  space.level_bytes = chip.memory[level].size_bytes;
+  const Rates r = rates(chip, s);
+  const std::uint64_t L = s.model.layers;
+  for (std::uint32_t tp : tensorParallelDegrees(s.model)) {
+    if (tp > max_chips) break;
+    std::vector<std::uint32_t> eps{1};
+    if (s.model.moe && tp > 1 && s.model.moe->experts % tp == 0) eps.push_back(tp);
+    for (std::uint32_t ep : eps) {
+      for (std::uint64_t dp = 1; dp <= s.batch && tp * dp <= max_chips; ++dp) {
+        if (s.batch % dp != 0) continue;
+        spec::ScenarioSpec replica = s;
+        replica.batch = s.batch / dp;
+        const ShardFootprint f = shardFootprint(replica, tp, ep);
+        const std::uint64_t fewest = fewestStages(f, L, space.level_bytes);
+        const std::string name =
+            fmt::format("tp {}{}{}", tp, ep > 1 ? fmt::format(" ep {}", ep) : "",
+                        dp > 1 ? fmt::format(" x dp {}", dp) : "");
+        if (fewest == 0) {
+          space.rejected.push_back(name + ": no pipeline depth fits");
+          continue;
+        }
+        for (std::uint64_t pp : {fewest, 2 * fewest}) {
+          if (pp > L || (pp > fewest && pp == 1)) continue;
+          if (tp * pp * dp > max_chips) {
+            if (pp == fewest) {
+              space.rejected.push_back(
+                  fmt::format("{}: {} chips > {}", name, tp * pp * dp, max_chips));
+            }
+            continue;
+          }
+          PlanOption o;
+          ParallelLayout& layout = o.layout;
+          layout.plan.tp = tp;
+          layout.plan.ep = ep;
+          layout.plan.pp = static_cast<std::uint32_t>(pp);
+          layout.plan.dp = static_cast<std::uint32_t>(dp);
+          layout.plan.microbatches = microbatchesFor(replica.batch, pp);
+          layout.plan.location = s.parallel.location;
+          layout.replica_batch = replica.batch;
+          layout.micro_batch = replica.batch / layout.plan.microbatches;
+          layout.stages = balanceStages(f, L, pp);
+          for (const StageLayers& st : layout.stages)
+            o.stage_bytes.push_back(f.stageBytes(st));
+          o.bound_s = bound(r, costsOf(s, layout), layout);
+          space.options.push_back(std::move(o));
+        }
+      }
+    }
+  }
+  return space;
+}
+
+}  // namespace archsim::map
