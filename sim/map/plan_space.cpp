@@ -14,8 +14,10 @@ namespace {
 
 /// What one part of the model costs a chip over one run of a workload (summed over its steps).
 struct PartCost {
-  std::uint64_t ops = 0;    // op executions
-  std::uint64_t bytes = 0;  // weights and KV cache read
+  std::uint64_t ops = 0;          // op executions
+  std::uint64_t bytes = 0;        // weights and KV cache read
+  std::uint64_t collectives = 0;  // collective executions
+  double network_bytes = 0;       // the least each rank must send for them
   std::uint64_t matrix_flops = 0;
   std::uint64_t vector_flops = 0;
   std::uint64_t steps = 0;
@@ -27,9 +29,17 @@ struct Costs {
   std::vector<std::array<PartCost, 3>> runs;
 };
 
+/// The least a rank sends in a collective of `bytes` (as graph::CollectiveCall defines them) over
+/// `n` ranks, whatever the algorithm: (n - 1) / n of the buffer — a ring's reduce-scatter half,
+/// an all-gather's or all-to-all's share for the others; in-switch and one-shot send more.
+double leastSent(std::uint64_t bytes, std::uint32_t n) {
+  return n <= 1 ? 0.0 : static_cast<double>(bytes) * (n - 1) / n;
+}
+
 Costs measureCosts(const graph::Workload& w) {
   Costs c;
   const std::uint64_t layers = std::max<std::uint64_t>(1, w.shard().layers());
+  const std::uint32_t ranks = w.shard().tp;
   for (const graph::Run& run : w.runs()) {
     const graph::Graph& g = *run.graph;
     const std::vector<ModelPart> parts = opParts(g);
@@ -39,6 +49,10 @@ Costs measureCosts(const graph::Workload& w) {
     for (const graph::Op& op : g.ops()) {
       PartCost& p = cost[static_cast<std::size_t>(parts[op.id])];
       p.ops += run.steps();
+      if (op.collective) {
+        p.collectives += run.steps();
+        p.network_bytes += leastSent(graph::sumOverRun(run, op.collective->bytes), ranks);
+      }
       p.matrix_flops += graph::sumOverRun(run, op.matrix_flops);
       p.vector_flops += graph::sumOverRun(run, op.vector_flops);
       for (const graph::TensorUse& u : op.reads) {
@@ -49,6 +63,8 @@ Costs measureCosts(const graph::Workload& w) {
     }
     PartCost& layer = cost[static_cast<std::size_t>(ModelPart::kLayers)];
     layer.ops /= layers;
+    layer.collectives /= layers;
+    layer.network_bytes /= static_cast<double>(layers);
     layer.bytes /= layers;
     layer.matrix_flops /= layers;
     layer.vector_flops /= layers;
@@ -65,11 +81,20 @@ struct Rates {
   double cache_bytes = 0;        // all caches together
   double matrix_flops_per_s = 0;
   double vector_flops_per_s = 0;
-  double op_overhead_s = 0;  // per op, kernel-style chips
+  double op_overhead_s = 0;        // per op, kernel-style chips
+  double link_bytes_per_s = 0;     // everything a chip can send at once, every level's links
+  double collective_launch_s = 0;  // the library's time before a collective's first step
+  bool kernel = true;              // ops (collectives included) run one after another
 };
 
-Rates rates(const spec::ChipSpec& chip, const spec::ScenarioSpec& s) {
+Rates rates(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
+  const spec::ChipSpec& chip = system.chip;
   Rates r;
+  for (const spec::LevelSpec& level : system.levels) {
+    r.link_bytes_per_s += level.link.bytesPerSecondPerDirection() * level.link.achievable_fraction;
+  }
+  r.collective_launch_s = ticksToSeconds(system.collectives.launch_latency_ps);
+  r.kernel = chip.execution.style == spec::ExecutionStyle::kKernel;
   for (const spec::MemoryLevelSpec& level : chip.memory) {
     if (level.kind == spec::MemoryKind::kCache) {
       r.cache_bytes_per_s = std::max(r.cache_bytes_per_s, level.achievableBandwidth());
@@ -103,6 +128,15 @@ double stageBound(const Rates& r, const std::array<PartCost, 3>& cost, const Sta
     t.matrix_flops += p.matrix_flops * times;
     t.vector_flops += p.vector_flops * times;
   };
+  std::uint64_t collectives = 0;
+  double network = 0;
+  auto addNetwork = [&](const PartCost& p, std::uint64_t times) {
+    collectives += p.collectives * times;
+    network += p.network_bytes * static_cast<double>(times);
+  };
+  addNetwork(cost[static_cast<std::size_t>(ModelPart::kLayers)], st.end_layer - st.first_layer);
+  if (st.embedding) addNetwork(cost[static_cast<std::size_t>(ModelPart::kEmbedding)], 1);
+  if (st.head) addNetwork(cost[static_cast<std::size_t>(ModelPart::kHead)], 1);
   add(cost[static_cast<std::size_t>(ModelPart::kLayers)], st.end_layer - st.first_layer);
   if (st.embedding) add(cost[static_cast<std::size_t>(ModelPart::kEmbedding)], 1);
   if (st.head) add(cost[static_cast<std::size_t>(ModelPart::kHead)], 1);
@@ -113,7 +147,13 @@ double stageBound(const Rates& r, const std::array<PartCost, 3>& cost, const Sta
   if (r.cache_bytes_per_s > 0) memory = std::max(memory, cached / r.cache_bytes_per_s);
   const double work = std::max({memory, static_cast<double>(t.matrix_flops) / r.matrix_flops_per_s,
                                 static_cast<double>(t.vector_flops) / r.vector_flops_per_s});
-  return static_cast<double>(t.ops) * r.op_overhead_s + work;
+  // Collectives: each waits for the library's launch, then sends at most at the chip's links.
+  double links = static_cast<double>(collectives) * r.collective_launch_s;
+  if (network > 0) links += r.link_bytes_per_s > 0 ? network / r.link_bytes_per_s : 0.0;
+  // Kernel-style chips run ops, collectives included, one after another; a dataflow chip may
+  // overlap them.
+  const double ops = static_cast<double>(t.ops) * r.op_overhead_s;
+  return r.kernel ? ops + work + links : ops + std::max(work, links);
 }
 
 double bound(const Rates& r, const Costs& c, const ParallelLayout& layout) {
@@ -146,18 +186,19 @@ Costs costsOf(const spec::ScenarioSpec& s, const ParallelLayout& layout) {
 
 }  // namespace
 
-double planBound(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+double planBound(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                  const ParallelLayout& layout) {
-  return bound(rates(chip, scenario), costsOf(scenario, layout), layout);
+  return bound(rates(system, scenario), costsOf(scenario, layout), layout);
 }
 
-PlanSpace planSpace(const spec::ChipSpec& chip, const spec::ScenarioSpec& s,
+PlanSpace planSpace(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
                     std::uint64_t max_chips) {
+  const spec::ChipSpec& chip = system.chip;
   PlanSpace space;
   const std::size_t level = modelLevel(chip);
   space.level = chip.memory[level].name;
   space.level_bytes = chip.memory[level].size_bytes;
-  const Rates r = rates(chip, s);
+  const Rates r = rates(system, s);
   const std::uint64_t L = s.model.layers;
   for (std::uint32_t tp : tensorParallelDegrees(s.model)) {
     if (tp > max_chips) break;

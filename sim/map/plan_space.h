@@ -9,13 +9,18 @@
 //   a stage pass on one chip takes at least  ops x (launch + software overhead)   (kernel chips)
 //                                           + max(bytes / bandwidth, matrix FLOPs / matrix peak,
 //                                                 vector FLOPs / vector peak)
+//                                           + collectives x library launch latency
+//                                           + (n - 1) / n x collective bytes / the chip's links
 // where bytes are the weights and KV cache the pass reads — at most the cache's size of them can
-// come from a cache, the rest crosses the level that holds them at its achievable bandwidth —
-// and peaks are at their achievable fractions. Across stages (one microbatch each, m per replica):
+// come from a cache, the rest crosses the level that holds them at its achievable bandwidth —,
+// peaks are at their achievable fractions, and (n - 1) / n of a collective's buffer is the least a
+// rank of n must send by any algorithm, at every level's links together (a dataflow chip may
+// overlap collectives with compute: the larger of the two). Across stages (one microbatch each,
+// m per replica):
 //   prefill: sum_s t_s + (m - 1) max_s t_s      (the last microbatch's first token)
 //   decode:  max(sum_s t_s, m max_s t_s)         (one sequence's time between tokens)
 //   generate: prefill + (output - 1) x decode at the mean KV length.
-// Links, collectives and pipeline hops only add time, so they are left out of the bound.
+// Pipeline hops only add time, so they are left out of the bound.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +28,8 @@
 #include <vector>
 
 #include "sim/map/parallel.h"
-#include "sim/spec/chip_spec.h"
 #include "sim/spec/scenario_spec.h"
+#include "sim/spec/system_spec.h"
 
 namespace archsim::map {
 
@@ -46,11 +51,11 @@ struct PlanSpace {
 /// fewest stages that hold a replica, and twice that when it fits (for pipelined throughput);
 /// data parallelism: every divisor of the batch; microbatches: the most that divide a replica's
 /// sequences up to the pipeline depth.
-PlanSpace planSpace(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+PlanSpace planSpace(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                     std::uint64_t max_chips);
 
 /// The lower bound of planSpace() for one layout.
-double planBound(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
+double planBound(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                  const ParallelLayout& layout);
 
 }  // namespace archsim::map

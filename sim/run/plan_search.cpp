@@ -36,11 +36,15 @@ Score scoreOf(spec::PlanObjective objective, double seconds, std::uint64_t chips
   return {seconds, c};
 }
 
-/// The run's time under `layout`, simulated: prefill and decode as they are; a generation as its
-/// prefill plus (output - 1) decode steps at the mean KV length.
+/// The run's time under `layout`, simulated: prefill and decode as they are (the run is kept in
+/// `run`); a generation as its prefill plus (output - 1) decode steps at the mean KV length.
 double simulatedSeconds(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
-                        const map::ParallelLayout& layout) {
-  if (s.phase != spec::Phase::kGenerate) return SystemRun(system, s, layout).metrics().e2e_s;
+                        const map::ParallelLayout& layout, std::unique_ptr<SystemRun>& run,
+                        exec::ProgressSink* progress) {
+  if (s.phase != spec::Phase::kGenerate) {
+    run = std::make_unique<SystemRun>(system, s, layout, progress);
+    return run->metrics().e2e_s;
+  }
   spec::ScenarioSpec prefill = s;
   prefill.phase = spec::Phase::kPrefill;
   prefill.output_tokens = 0;
@@ -76,12 +80,13 @@ spec::PlanObjective objectiveOf(const spec::ScenarioSpec& s) {
 }
 
 PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
-                      std::optional<spec::PlanObjective> objective) {
+                      std::optional<spec::PlanObjective> objective,
+                      std::unique_ptr<SystemRun>* best_run, exec::ProgressSink* progress) {
   PlanChoice choice;
   choice.objective = objective.value_or(objectiveOf(s));
   choice.max_chips = s.parallel.max_chips > 0 ? std::min(s.parallel.max_chips, system.chipCount())
                                               : system.chipCount();
-  map::PlanSpace space = map::planSpace(system.chip, s, choice.max_chips);
+  map::PlanSpace space = map::planSpace(system, s, choice.max_chips);
   choice.level = space.level;
   choice.level_bytes = space.level_bytes;
   choice.rejected = std::move(space.rejected);
@@ -110,14 +115,21 @@ PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& 
       choice.candidates.push_back(std::move(c));
       continue;
     }
+    if (choice.simulated >= kMaxSimulated) {
+      c.status = "not simulated (search limit)";
+      choice.candidates.push_back(std::move(c));
+      continue;
+    }
     try {
-      c.simulated_s = simulatedSeconds(system, s, c.layout);
+      std::unique_ptr<SystemRun> run;
+      c.simulated_s = simulatedSeconds(system, s, c.layout, run, progress);
       ++choice.simulated;
       c.status = "simulated";
       const Score score = scoreOf(obj, *c.simulated_s, c.layout.chips());
       if (!best || score < *best) {
         best = score;
         choice.chosen = choice.candidates.size();
+        if (best_run != nullptr) *best_run = std::move(run);
       }
     } catch (const ConfigError& e) {
       c.status = "failed: " + e.diagnostics().front().message;
@@ -131,9 +143,20 @@ PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& 
 }
 
 map::ParallelLayout resolvePlan(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
-  if (!s.parallel.automatic) return map::explicitLayout(s, system);
-  if (system.chipCount() == 1) return oneChipLayout(s);
-  return searchPlan(system, s).layout();
+  return planRun(system, s).layout;
+}
+
+PlanRun planRun(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
+                exec::ProgressSink* progress) {
+  PlanRun out;
+  if (!s.parallel.automatic) {
+    out.layout = map::explicitLayout(s, system);
+  } else if (system.chipCount() == 1) {
+    out.layout = oneChipLayout(s);
+  } else {
+    out.layout = searchPlan(system, s, std::nullopt, &out.simulated, progress).layout();
+  }
+  return out;
 }
 
 }  // namespace archsim::run

@@ -12,10 +12,13 @@
 //   latency    — the run's time (TTFT, time per token, or the request's time), then fewer chips;
 //   throughput — tokens per second per chip (time x chips), then time;
 //   chips      — fewest chips, then time.
-// Default: latency at batch 1, throughput above. A system of one chip has one plan.
+// Default: latency at batch 1, throughput above. A system of one chip has one plan. At most
+// kMaxSimulated candidates are simulated (the rest are listed as not simulated): the bound orders
+// them well, and each simulation of a large prefill costs seconds.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +27,13 @@
 #include "sim/spec/scenario_spec.h"
 #include "sim/spec/system_spec.h"
 
+namespace archsim::exec {
+class ProgressSink;
+}
+
 namespace archsim::run {
+
+class SystemRun;
 
 struct PlanCandidate {
   map::ParallelLayout layout;
@@ -51,12 +60,26 @@ struct PlanChoice {
 spec::PlanObjective objectiveOf(const spec::ScenarioSpec& scenario);
 
 /// Searches the plans of `scenario` on `system` (see above); `objective` overrides the scenario's.
-/// Throws ConfigError at the plan's location when no plan fits.
+/// Throws ConfigError at the plan's location when no plan fits. At most kMaxSimulated candidates
+/// are simulated; `best` (optional) receives the chosen candidate's run when it was the scenario
+/// itself (not a proxy).
+inline constexpr std::size_t kMaxSimulated = 6;
 PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-                      std::optional<spec::PlanObjective> objective = std::nullopt);
+                      std::optional<spec::PlanObjective> objective = std::nullopt,
+                      std::unique_ptr<SystemRun>* best = nullptr,
+                      exec::ProgressSink* progress = nullptr);
 
 /// The layout `scenario` runs with on `system`: its explicit plan (map::explicitLayout) or the
 /// search's pick. Throws ConfigError (at the plan's location) when the plan does not fit.
 map::ParallelLayout resolvePlan(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario);
+
+/// resolvePlan(), and the search's simulation of the very run it picked when it made one (prefill
+/// and decode runs; a generation is searched by proxies), so SystemRun need not repeat it.
+struct PlanRun {
+  map::ParallelLayout layout;
+  std::unique_ptr<SystemRun> simulated;
+};
+PlanRun planRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
+                exec::ProgressSink* progress = nullptr);
 
 }  // namespace archsim::run

@@ -19,21 +19,31 @@ constexpr std::size_t kDecodeRounds = 3;  // decode: rounds of the step; the las
 
 SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                      exec::ProgressSink* progress)
-    : SystemRun(system, scenario, resolvePlan(system, scenario), progress) {}
+    : system_(system), scenario_(scenario) {
+  PlanRun plan = planRun(system, scenario, progress);
+  if (plan.simulated) {
+    s_ = plan.simulated->release();  // the search already simulated this very run
+    return;
+  }
+  s_.shape = map::shapeRun(scenario, plan.layout);
+  simulate(progress);
+  compose();
+}
 
 SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                      const map::ParallelLayout& layout, exec::ProgressSink* progress)
-    : system_(system), scenario_(scenario), shape_(map::shapeRun(scenario, layout)) {
+    : system_(system), scenario_(scenario) {
+  s_.shape = map::shapeRun(scenario, layout);
   simulate(progress);
   compose();
 }
 
 void SystemRun::simulate(exec::ProgressSink* progress) {
-  const map::ParallelLayout& layout = shape_.layout;
-  for (const map::StageShape& shape : shape_.shapes) {
+  const map::ParallelLayout& layout = s_.shape.layout;
+  for (const map::StageShape& shape : s_.shape.shapes) {
     try {
-      chips_.push_back(std::make_unique<exec::ChipRun>(system_, shape, progress, chips_.size(),
-                                                       shape_.shapes.size()));
+      s_.chips.push_back(std::make_unique<exec::ChipRun>(system_, shape, progress, s_.chips.size(),
+                                                         s_.shape.shapes.size()));
     } catch (const ConfigError& e) {
       if (layout.chips() == 1 && system_.chipCount() == 1) throw;
       const map::StageLayers& st = shape.layers;
@@ -51,7 +61,7 @@ void SystemRun::simulate(exec::ProgressSink* progress) {
 }
 
 void SystemRun::compose() {
-  const map::ParallelLayout& layout = shape_.layout;
+  const map::ParallelLayout& layout = s_.shape.layout;
   const spec::ParallelPlan& plan = layout.plan;
   const std::size_t pp = layout.stages.size();
   const std::uint64_t m = plan.microbatches, tp = plan.tp, dp = plan.dp;
@@ -61,10 +71,10 @@ void SystemRun::compose() {
   // Per step of every stage: its time and the bytes it hands the next stage.
   exec::PipelineInput in;
   in.microbatches = static_cast<std::uint32_t>(m);
-  in.token_bytes = shape_.token_bytes;
+  in.token_bytes = s_.shape.token_bytes;
   for (std::size_t s = 0; s < pp; ++s) {
-    const map::StageShape& shape = shape_.ofStage(s);
-    const exec::ChipRun& chip = *chips_[chipOfStage(s)];
+    const map::StageShape& shape = s_.shape.ofStage(s);
+    const exec::ChipRun& chip = *s_.chips[chipOfStage(s)];
     const std::vector<Tick>& steps = chip.result().step_ticks;
     std::vector<Tick> all;
     for (std::size_t r = 0; r < rounds; ++r)
@@ -83,23 +93,23 @@ void SystemRun::compose() {
       ARCHSIM_PANIC("stage " + std::to_string(s) + " measured a different number of steps");
     }
   }
-  pipeline_ = exec::runPipeline(system_, in);
-  const exec::PipelineResult& p = pipeline_;
+  s_.pipeline = exec::runPipeline(system_, in);
+  const exec::PipelineResult& p = s_.pipeline;
 
-  Result& out = result_;
-  const exec::RunResult& first = chips_.front()->result();
+  Result& out = s_.result;
+  const exec::RunResult& first = s_.chips.front()->result();
   out.matrix_dtype = first.matrix_dtype;
   out.vector_dtype = first.vector_dtype;
   out.measured_steps = first.measured_steps;
   out.totals = exec::OpCounters(first.totals.level.size());
   double dynamic = 0.0;
   for (std::size_t s = 0; s < pp; ++s) {
-    const exec::RunResult& r = chips_[chipOfStage(s)]->result();
+    const exec::RunResult& r = s_.chips[chipOfStage(s)]->result();
     out.totals.add(r.totals, tp * m * dp);
     dynamic += r.dynamic_energy_j * static_cast<double>(tp * m * dp);
   }
-  for (std::size_t c = 0; c < chips_.size(); ++c) {
-    const exec::RunResult& r = chips_[c]->result();
+  for (std::size_t c = 0; c < s_.chips.size(); ++c) {
+    const exec::RunResult& r = s_.chips[c]->result();
     for (exec::OpRecord op : r.ops) {
       op.stage = stageOfChip(c);
       op.first_start -= r.measured_start;
@@ -128,9 +138,9 @@ void SystemRun::compose() {
       dynamic + p.p2p_energy_j / static_cast<double>(rounds) * static_cast<double>(dp);
   out.static_energy_j = system_.chip.power.static_w * static_cast<double>(t.chips) * t.e2e_s;
   t.energy_j = out.dynamic_energy_j + out.static_energy_j;
-  t.tokens_per_sequence = chips_.front()->workload().outputTokensPerSequence();
+  t.tokens_per_sequence = s_.chips.front()->workload().outputTokensPerSequence();
   t.memory_bytes = memoryBytes();
-  t.matrix_utilization = chips_.front()->matrixUtilization();
+  t.matrix_utilization = s_.chips.front()->matrixUtilization();
   out.metrics = computeMetrics(scenario_, t);
 
   const double per_chip_w = out.metrics.avg_power_w / static_cast<double>(t.chips);

@@ -46,6 +46,14 @@ struct Result : exec::RunResult {
 
 class SystemRun {
  public:
+  /// Everything a run produced (movable, so the plan search can hand over the run it simulated).
+  struct State {
+    map::RunShape shape;
+    std::vector<std::unique_ptr<exec::ChipRun>> chips;
+    exec::PipelineResult pipeline;
+    Result result;
+  };
+
   /// Resolves the scenario's plan on `system` and runs it. Throws ConfigError when the plan is
   /// invalid for the system, a stage does not fit its chip, or the chip cannot compute in the
   /// scenario's formats. `progress` (optional) hears from each simulated chip as it runs.
@@ -58,18 +66,22 @@ class SystemRun {
   const spec::SystemSpec& system() const { return system_; }
   /// The user's scenario, as given.
   const spec::ScenarioSpec& scenario() const { return scenario_; }
-  const map::ParallelLayout& layout() const { return shape_.layout; }
-  const map::RunShape& shape() const { return shape_; }
+  const map::ParallelLayout& layout() const { return s_.shape.layout; }
+  const map::RunShape& shape() const { return s_.shape; }
   /// The simulated chips, one per distinct stage shape, in stage order.
-  std::size_t simulatedChips() const { return chips_.size(); }
-  const exec::ChipRun& chip(std::size_t i) const { return *chips_.at(i); }
+  std::size_t simulatedChips() const { return s_.chips.size(); }
+  const exec::ChipRun& chip(std::size_t i) const { return *s_.chips.at(i); }
   /// The simulated chip that stands for pipeline stage `stage`.
-  std::size_t chipOfStage(std::size_t stage) const { return shape_.shape_of_stage.at(stage); }
+  std::size_t chipOfStage(std::size_t stage) const { return s_.shape.shape_of_stage.at(stage); }
   /// The first stage each simulated chip stands for.
-  std::size_t stageOfChip(std::size_t chip) const { return shape_.shapes.at(chip).stages.front(); }
-  const exec::PipelineResult& pipeline() const { return pipeline_; }
-  const Result& result() const { return result_; }
-  const Metrics& metrics() const { return result_.metrics; }
+  std::size_t stageOfChip(std::size_t chip) const {
+    return s_.shape.shapes.at(chip).stages.front();
+  }
+  const exec::PipelineResult& pipeline() const { return s_.pipeline; }
+  const Result& result() const { return s_.result; }
+  const Metrics& metrics() const { return s_.result.metrics; }
+  /// Hands over what the run produced (the run is left empty).
+  State release() { return std::move(s_); }
 
   /// Op time by bound ("compute", a memory level, "network", "latency"), summed over every stage
   /// (one microbatch on one rank), in seconds; and the bound with the most time.
@@ -84,10 +96,7 @@ class SystemRun {
 
   const spec::SystemSpec& system_;
   spec::ScenarioSpec scenario_;
-  map::RunShape shape_;
-  std::vector<std::unique_ptr<exec::ChipRun>> chips_;
-  exec::PipelineResult pipeline_;
-  Result result_;
+  State s_;
 };
 
 }  // namespace archsim::run
