@@ -140,7 +140,16 @@ PartFootprints measureParts(const graph::Workload& workload) {
     if (h.role == TensorRole::kWeight) f.weight_bytes += align(h.bytes);
     if (h.role == TensorRole::kKv) f.kv_bytes += align(h.bytes);
   };
+  // A tensor no op touches is still stored (the weights of experts no token picked): its layer
+  // says whose it is.
+  std::vector<int> layer_of(p.size(), -1);
+  for (const graph::Run& run : workload.runs()) {
+    for (const graph::Tensor& t : run.graph->tensors())
+      layer_of[p.stable(*run.graph, t.id)] = t.layer;
+  }
   for (std::size_t id = 0; id < p.size(); ++id) {
+    if (touched[id] == std::array<bool, kParts>{false, false, false})
+      touched[id][layer_of[id] >= 0 ? kLayer : kEmbedding] = true;
     const TensorHome& h = p.home(static_cast<StableId>(id));
     if (touched[id][kEmbedding]) add(out.embedding, h);
     if (touched[id][kLayer]) add(out.layer, h);

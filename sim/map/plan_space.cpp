@@ -93,7 +93,13 @@ Rates rates(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
   for (const spec::LevelSpec& level : system.levels) {
     r.link_bytes_per_s += level.link.bytesPerSecondPerDirection() * level.link.achievable_fraction;
   }
-  r.collective_launch_s = ticksToSeconds(system.collectives.launch_latency_ps);
+  // Before a collective completes: the library's launch, at least one algorithm step, and at
+  // least one crossing of the fastest link.
+  Tick hop = system.levels.empty() ? 0 : kMaxTick;
+  for (const spec::LevelSpec& level : system.levels)
+    hop = std::min(hop, level.link.latency_ps);
+  r.collective_launch_s = ticksToSeconds(system.collectives.launch_latency_ps +
+                                         system.collectives.step_latency_ps + hop);
   r.kernel = chip.execution.style == spec::ExecutionStyle::kKernel;
   for (const spec::MemoryLevelSpec& level : chip.memory) {
     if (level.kind == spec::MemoryKind::kCache) {

@@ -9,7 +9,8 @@
 //   a stage pass on one chip takes at least  ops x (launch + software overhead)   (kernel chips)
 //                                           + max(bytes / bandwidth, matrix FLOPs / matrix peak,
 //                                                 vector FLOPs / vector peak)
-//                                           + collectives x library launch latency
+//                                           + collectives x (library launch + one step latency
+//                                                            + the fastest link's latency)
 //                                           + (n - 1) / n x collective bytes / the chip's links
 // where bytes are the weights and KV cache the pass reads — at most the cache's size of them can
 // come from a cache, the rest crosses the level that holds them at its achievable bandwidth —,
