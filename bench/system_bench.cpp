@@ -5,6 +5,7 @@
 // each) and the pipeline composition (three rounds of the step); `events` counts all of them.
 #include <benchmark/benchmark.h>
 
+#include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
 #include "sim/spec/loader.h"
 
@@ -34,6 +35,27 @@ BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8, "dgx-h100", "llama2-70b-d
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Run, groq576_llama2_70b_w8_decode, "groq-576", "llama2-70b-w8-decode-auto", "")
     ->Unit(benchmark::kMillisecond);
+
+/// The `auto` plan search alone (analytic plan space, then the few simulations it needs).
+void Search(benchmark::State& state, const char* system, const char* scenario) {
+  const spec::Catalog catalog({ARCHSIM_SOURCE_DIR});
+  const spec::LoadedSystem sys = spec::loadSystem(catalog, system);
+  const spec::ScenarioSpec s = spec::loadScenario(catalog, scenario).spec;
+  std::size_t simulated = 0;
+  for (auto _ : state)
+    simulated = run::searchPlan(sys.spec, s).simulated;
+  state.counters["simulated_candidates"] = static_cast<double>(simulated);
+}
+
+BENCHMARK_CAPTURE(Search, dgx_h100_llama2_70b_decode, "dgx-h100", "llama2-70b-decode")
+    ->Unit(benchmark::kMillisecond);
+// Llama-3.1-405B (1024 + 1024 tokens) on 8 GPUs: what `auto` takes before the run starts.
+BENCHMARK_CAPTURE(Search, hgx_h200_llama31_405b_generate, "hgx-h200", "llama3.1-405b-generate")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(Search, mi300x8_llama31_405b_generate, "mi300x-8", "llama3.1-405b-generate")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 }  // namespace archsim

@@ -265,7 +265,9 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
                        fewest == most ? "" : fmt::format("{}-", fewest), most);
   }
   out << '\n';
-  out << fmt::format("  fullest chip: {} of {} ({:.1f}%)\n", size(peak), size(fit.level_bytes),
+  out << fmt::format("  fullest chip: {} of {} ({:.1f}%)\n",
+                     spec::formatSi(static_cast<double>(peak), "B"),
+                     spec::formatSi(static_cast<double>(fit.level_bytes), "B"),
                      100.0 * static_cast<double>(peak) / static_cast<double>(fit.level_bytes));
   out << "  chips by tensor-parallel degree:";
   for (const auto& [tp, chips] : fit.candidates)

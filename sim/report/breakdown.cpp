@@ -15,11 +15,7 @@ std::string roleColumnName(std::size_t role) {
 
 double opIntensity(const exec::OpRecord& op, const spec::ChipSpec& chip, std::string* level) {
   const double flops = static_cast<double>(op.matrix_flops + op.vector_flops);
-  std::optional<std::size_t> main;
-  if (const auto sram = map::persistentSram(chip)) main = *sram;
-  for (std::size_t i = 0; i < chip.memory.size() && !main; ++i) {
-    if (&chip.memory[i] == chip.mainMemory()) main = i;
-  }
+  const std::optional<std::size_t> main = map::modelLevel(chip);
   auto bytesAt = [&](std::size_t i) {
     return i < op.counters.level.size() ? op.counters.level[i].read + op.counters.level[i].written
                                         : 0;

@@ -1,5 +1,6 @@
 #include "sim/spec/chip_reader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -321,6 +322,13 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
       chip.memory.push_back(readMemoryLevel(level, entry.key()));
     }
     if (memory->entries().empty()) r.error("memory", "a chip needs at least one memory level");
+    const bool holds_data = std::any_of(chip.memory.begin(), chip.memory.end(), [](const auto& m) {
+      return m.kind == MemoryKind::kSram || m.kind == MemoryKind::kDram;
+    });
+    if (!memory->entries().empty() && !holds_data) {
+      r.error("memory",
+              "a chip needs an sram or a dram level to hold weights (caches only keep copies)");
+    }
     for (std::size_t i = 1; i < chip.memory.size(); ++i) {
       if (memoryRank(chip.memory[i].kind) < memoryRank(chip.memory[i - 1].kind)) {
         memory->error(
