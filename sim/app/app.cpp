@@ -84,6 +84,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                       "config.resolved.yaml, run.json (default reports/<scenario>-on-<system>)");
   run_cmd->add_flag("--json", run_opts.json, "print stats.json to stdout instead of the summary");
   run_cmd->add_flag("--quiet,-q", run_opts.quiet, "no progress bar");
+  run_cmd->add_flag("--exact", run_opts.exact,
+                    "simulate every decode step of a generation (by default long generations "
+                    "interpolate most steps from probed ones, within 0.1%)");
 
   FitOptions fit_opts;
   CLI::App* fit_cmd = app.add_subcommand(

@@ -339,7 +339,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   const spec::LoadedSystem& system = loaded->system;
   const spec::LoadedScenario& scenario = loaded->scenario;
   ProgressBar progress(err, options.quiet);
-  run::SystemRun run(system.spec, scenario.spec, &progress);
+  run::SystemRun run(system.spec, scenario.spec, &progress, run::RunOptions{options.exact});
   progress.finish();
   for (const std::string& w : run.result().warnings)
     err << "warning: " << w << '\n';

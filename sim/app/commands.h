@@ -46,6 +46,7 @@ struct RunOptions {
   std::optional<std::string> out_dir;
   bool json = false;
   bool quiet = false;
+  bool exact = false;  // simulate every decode step (no step reuse)
   std::vector<std::string> command_line;
 };
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,

@@ -38,6 +38,29 @@ void Activity::add(Tick start, Tick end) {
   total_ += to - from;
 }
 
+void Activity::addSpread(Tick start, Tick end, Tick busy) {
+  start = std::max(start, origin_);
+  if (end <= start || busy == 0) return;
+  const Tick from = start - origin_;
+  const Tick to = end - origin_;
+  while (to > bin_ticks_ * kMaxBins)
+    coarsen();
+  const std::size_t first = static_cast<std::size_t>(from / bin_ticks_);
+  const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
+  if (bins_.size() <= last) bins_.resize(last + 1, 0);
+  // Pro rata by overlap; the last bin takes what rounding left, so the total is exact.
+  Tick given = 0;
+  for (std::size_t b = first; b <= last; ++b) {
+    const Tick lo = std::max<Tick>(from, b * bin_ticks_);
+    const Tick hi = std::min<Tick>(to, (b + 1) * bin_ticks_);
+    const Tick share = b == last ? busy - given : mulDivCeil(busy, hi - lo, to - from);
+    const Tick part = std::min(share, busy - given);
+    bins_[b] += part;
+    given += part;
+  }
+  total_ += busy;
+}
+
 double Activity::busyBetween(Tick from, Tick to) const {
   from = std::max(from, origin_);
   if (to <= from) return 0.0;

@@ -27,6 +27,10 @@ class Activity {
 
   /// One server busy over [start, end); time before the origin is dropped.
   void add(Tick start, Tick end);
+  /// `busy` server-ticks spread evenly over [start, end) (work replayed rather than simulated:
+  /// its total is exact, its shape within the interval is not known). `busy` may exceed the
+  /// interval when several servers were busy.
+  void addSpread(Tick start, Tick end, Tick busy);
   /// Forgets everything and restarts at `origin` (a new stats window).
   void reset(Tick origin);
 

@@ -51,6 +51,9 @@ class BandwidthServer final : public Component {
   std::uint64_t bytes() const { return bytes_.count(); }
   /// Serialization intervals over time (the stats window).
   const Activity& activity() const { return activity_; }
+  void activities(std::vector<std::pair<std::string, Activity*>>& out) override {
+    out.emplace_back("busy", &activity_);
+  }
   void resetStats() override;
 
  private:

@@ -51,6 +51,9 @@ class ChannelGroup final : public Component {
   std::uint64_t bytesMoved() const { return bytes_.count(); }
   /// Busy channel-time over time (capacity: the channel count).
   const Activity& activity() const { return activity_; }
+  void activities(std::vector<std::pair<std::string, Activity*>>& out) override {
+    out.emplace_back("busy", &activity_);
+  }
   void resetStats() override;
 
  private:

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "sim/core/activity.h"
 #include "sim/core/stats.h"
 #include "sim/core/time.h"
 
@@ -33,6 +36,8 @@ class Component {
   virtual void finalize() {}
   /// Clears state kept outside the stat group when Simulation::resetStats() starts a new window.
   virtual void resetStats() {}
+  /// The component's activity timelines, each with a name unique within the component.
+  virtual void activities(std::vector<std::pair<std::string, Activity*>>& out) { (void)out; }
 
  protected:
   Simulation& sim() { return sim_; }

@@ -1,5 +1,7 @@
 #include "sim/core/simulation.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "sim/core/error.h"
@@ -14,6 +16,64 @@ Tick Component::now() const {
 }
 Tick Component::statsStart() const {
   return sim_.statsStart();
+}
+
+SimSample SimSample::since(const SimSample& earlier) const {
+  SimSample d;
+  d.now = now - earlier.now;
+  std::map<std::string, double> stats_before(earlier.stats.begin(), earlier.stats.end());
+  for (const auto& [name, value] : stats) {
+    const auto it = stats_before.find(name);
+    d.stats.emplace_back(name, value - (it == stats_before.end() ? 0.0 : it->second));
+  }
+  std::map<std::string, Tick> busy_before(earlier.busy.begin(), earlier.busy.end());
+  for (const auto& [name, value] : busy) {
+    const auto it = busy_before.find(name);
+    d.busy.emplace_back(name, value - (it == busy_before.end() ? 0 : it->second));
+  }
+  return d;
+}
+
+namespace {
+/// Every component's activities, keyed "component/activity" (a repeated key gets "#k").
+std::vector<std::pair<std::string, Activity*>> namedActivities(
+    const std::vector<std::unique_ptr<Component>>& components) {
+  std::vector<std::pair<std::string, Activity*>> out, mine;
+  std::map<std::string, int> seen;
+  for (const auto& c : components) {
+    mine.clear();
+    c->activities(mine);
+    for (const auto& [name, activity] : mine) {
+      std::string key = c->name() + "/" + name;
+      if (const int k = seen[key]++; k > 0) key += "#" + std::to_string(k);
+      out.emplace_back(std::move(key), activity);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+SimSample Simulation::sample() const {
+  SimSample s;
+  s.now = now_;
+  s.stats = stats_.additiveValues();
+  for (const auto& [name, activity] : namedActivities(components_))
+    s.busy.emplace_back(name, activity->total());
+  return s;
+}
+
+void Simulation::replay(const SimSample& work, Tick duration) {
+  if (!queue_.empty()) ARCHSIM_PANIC_AT(now_, "replay while events are pending");
+  stats_.accumulate(work.stats);
+  std::map<std::string, Activity*> by_name;
+  for (const auto& [name, activity] : namedActivities(components_))
+    by_name.emplace(name, activity);
+  const Tick end = addTicks(now_, duration);
+  for (const auto& [name, busy] : work.busy) {
+    if (const auto it = by_name.find(name); it != by_name.end())
+      it->second->addSpread(now_, end, busy);
+  }
+  now_ = end;
 }
 
 void Simulation::resetStats() {

@@ -22,6 +22,18 @@
 
 namespace archsim {
 
+/// What a simulation has accumulated at one moment, by name: every additive stat value and the busy
+/// server-ticks of every component's activity timelines ("component/activity"). The difference of
+/// two samples is the work between them; replay() adds such work without simulating it.
+struct SimSample {
+  Tick now = 0;
+  std::vector<std::pair<std::string, double>> stats;
+  std::vector<std::pair<std::string, Tick>> busy;
+
+  /// this - earlier, entry by entry (entries absent from `earlier` count from zero).
+  SimSample since(const SimSample& earlier) const;
+};
+
 class Simulation {
  public:
   /// warnings: where Log warnings are printed (nullptr: recorded only).
@@ -70,6 +82,14 @@ class Simulation {
   /// to drop a warm-up phase).
   void resetStats();
   Tick statsStart() const { return stats_start_; }
+
+  /// The state to diff (SimSample::since) around a piece of work.
+  SimSample sample() const;
+  /// Adds `work` (a difference of samples, possibly scaled and summed) as if it had run over
+  /// [now, now + duration): its stats are added, each activity's busy time is spread evenly over
+  /// that window (entries this simulation lacks are skipped), and the clock moves to its end.
+  /// Only between runs: Panic if events are pending.
+  void replay(const SimSample& work, Tick duration);
 
   StatGroup& stats() { return stats_; }
   const StatGroup& stats() const { return stats_; }

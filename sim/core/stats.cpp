@@ -36,6 +36,19 @@ void Counter::dump(nlohmann::ordered_json& out) const {
   dumpCommon(*this, out);
 }
 
+std::size_t Counter::accumulate(const double* delta) {
+  const double next = std::round(static_cast<double>(count_) + delta[0]);
+  count_ = next <= 0 ? 0 : static_cast<std::uint64_t>(next);
+  return 1;
+}
+
+std::size_t Distribution::accumulate(const double* delta) {
+  const double next = std::round(static_cast<double>(count_) + delta[0]);
+  count_ = next <= 0 ? 0 : static_cast<std::uint64_t>(next);
+  sum_ += delta[1];
+  return 2;
+}
+
 void Scalar::dump(nlohmann::ordered_json& out) const {
   out["value"] = number(value_);
   dumpCommon(*this, out);
@@ -181,6 +194,57 @@ std::string StatGroup::toText() const {
                        widths[2], r[3]);
   }
   return out.str();
+}
+
+}  // namespace archsim
+
+namespace archsim {
+
+std::vector<std::pair<std::string, double>> StatGroup::additiveValues() const {
+  std::vector<std::pair<std::string, double>> out;
+  collectAdditive("", out);
+  return out;
+}
+
+void StatGroup::collectAdditive(const std::string& prefix,
+                                std::vector<std::pair<std::string, double>>& out) const {
+  std::vector<double> values;
+  for (const auto& stat : stats_) {
+    values.clear();
+    stat->additive(values);
+    const std::string path = prefix + stat->name();
+    if (values.size() == 1) out.emplace_back(path, values[0]);
+    if (values.size() == 2) {
+      out.emplace_back(path + ".count", values[0]);
+      out.emplace_back(path + ".sum", values[1]);
+    }
+  }
+  for (const auto& group : groups_)
+    group->collectAdditive(prefix + group->name() + ".", out);
+}
+
+Stat* StatGroup::findMutable(const std::string& path) {
+  return const_cast<Stat*>(findStat(path));
+}
+
+void StatGroup::accumulate(const std::vector<std::pair<std::string, double>>& delta) {
+  for (std::size_t i = 0; i < delta.size(); ++i) {
+    const std::string& path = delta[i].first;
+    Stat* stat = findMutable(path);
+    if (stat != nullptr) {  // a counter or scalar: one value
+      stat->accumulate(&delta[i].second);
+      continue;
+    }
+    // A distribution: "x.count" then "x.sum".
+    if (path.ends_with(".count") && i + 1 < delta.size()) {
+      stat = findMutable(path.substr(0, path.size() - 6));
+      if (stat != nullptr) {
+        const double pair[2] = {delta[i].second, delta[i + 1].second};
+        stat->accumulate(pair);
+        ++i;
+      }
+    }
+  }
 }
 
 }  // namespace archsim

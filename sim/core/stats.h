@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -34,6 +35,15 @@ class Stat {
   virtual double value() const = 0;
   /// Back to the state after registration (formulas have none).
   virtual void reset() {}
+  /// The additive parts of this stat's state, appended to `out` (counters and scalars: the value;
+  /// distributions: count and sum; formulas: nothing). Used to replay reused work (accumulate()).
+  virtual void additive(std::vector<double>& out) const { (void)out; }
+  /// Adds the additive parts in `delta` (as additive() lays them out; counts rounded to the
+  /// nearest integer, never below zero); returns how many values it used.
+  virtual std::size_t accumulate(const double* delta) {
+    (void)delta;
+    return 0;
+  }
 
  private:
   std::string name_;
@@ -50,6 +60,8 @@ class Counter final : public Stat {
   double value() const override { return static_cast<double>(count_); }
   void reset() override { count_ = 0; }
   void dump(nlohmann::ordered_json& out) const override;
+  void additive(std::vector<double>& out) const override { out.push_back(value()); }
+  std::size_t accumulate(const double* delta) override;
 
  private:
   std::uint64_t count_ = 0;
@@ -64,6 +76,11 @@ class Scalar final : public Stat {
   double value() const override { return value_; }
   void reset() override { value_ = 0.0; }
   void dump(nlohmann::ordered_json& out) const override;
+  void additive(std::vector<double>& out) const override { out.push_back(value_); }
+  std::size_t accumulate(const double* delta) override {
+    value_ += delta[0];
+    return 1;
+  }
 
  private:
   double value_ = 0.0;
@@ -82,6 +99,12 @@ class Distribution final : public Stat {
   double value() const override { return mean(); }
   void reset() override { count_ = 0, sum_ = min_ = max_ = 0.0; }
   void dump(nlohmann::ordered_json& out) const override;
+  /// Count and sum; min and max are not additive (a replay keeps the observed extremes).
+  void additive(std::vector<double>& out) const override {
+    out.push_back(static_cast<double>(count_));
+    out.push_back(sum_);
+  }
+  std::size_t accumulate(const double* delta) override;
 
  private:
   std::uint64_t count_ = 0;
@@ -122,6 +145,13 @@ class StatGroup {
   /// Resets every stat in this group and below.
   void reset();
 
+  /// Every additive value in this group and below, by dotted path ("hbm.bytes_read", and
+  /// "x.count" / "x.sum" for a distribution x), in registration order.
+  std::vector<std::pair<std::string, double>> additiveValues() const;
+  /// Adds `delta` (additiveValues() layout, by path) to the stats it names; paths this group does
+  /// not have are skipped.
+  void accumulate(const std::vector<std::pair<std::string, double>>& delta);
+
   /// Lookup by dotted path relative to this group ("hbm.bytes_read"); nullptr when absent.
   const Stat* findStat(const std::string& path) const;
   const StatGroup* findGroup(const std::string& name) const;
@@ -138,6 +168,9 @@ class StatGroup {
   template <class T, class... Args>
   T& addStat(std::string name, Args&&... args);
   void collectText(const std::string& prefix, std::vector<std::array<std::string, 4>>& rows) const;
+  void collectAdditive(const std::string& prefix,
+                       std::vector<std::pair<std::string, double>>& out) const;
+  Stat* findMutable(const std::string& path);
 
   std::string name_;
   std::string description_;

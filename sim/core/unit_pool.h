@@ -45,6 +45,10 @@ class UnitPool final : public Component {
   const Activity& computing() const { return computing_; }
   /// One unit computed over [start, end).
   void noteCompute(Tick start, Tick end) { computing_.add(start, end); }
+  void activities(std::vector<std::pair<std::string, Activity*>>& out) override {
+    out.emplace_back("occupancy", &occupancy_);
+    out.emplace_back("computing", &computing_);
+  }
   void resetStats() override;
 
  private:

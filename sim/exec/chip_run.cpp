@@ -4,9 +4,9 @@
 
 namespace archsim::exec {
 ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
-                 ProgressSink* progress, std::size_t index, std::size_t count)
+                 ProgressSink* progress, std::size_t index, std::size_t count, bool exact)
     : ChipRun(system, std::make_unique<graph::Workload>(shape.shard), shape.placement, shape.group,
-              ExecOptions{shape.op_overhead_ps}, progress, index, count) {}
+              ExecOptions{shape.op_overhead_ps, exact}, progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
                  const ExecOptions& options)
@@ -31,9 +31,29 @@ ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload
     collectives_ = std::make_unique<CollectiveEngine>(sim_, *topology_, system.collectives);
     executor.setCollectives(*collectives_, group_);
   }
+  if (!options.exact) {
+    executor.setStepProbe(
+        [this, options](std::size_t run, std::uint64_t kv) { return probeStep(run, kv, options); });
+  }
   result_ = executor.run();
   for (const std::string& w : sim_.log().warnings())
     result_.warnings.push_back(w);
+}
+
+StepSample ChipRun::probeStep(std::size_t run, std::uint64_t kv, const ExecOptions& options) const {
+  // The same chip, links and collective group on a fresh simulation: what a step in sequence
+  // sees, without the run's history.
+  Simulation sim(sim_.name());
+  hw::Chip chip(sim, system_.chip, sim.stats(), chip_->name());
+  Executor executor(sim, chip, *workload_, placement_, options);
+  std::unique_ptr<hw::Topology> topology;
+  std::unique_ptr<CollectiveEngine> collectives;
+  if (group_.size() > 1) {
+    topology = std::make_unique<hw::Topology>(sim, system_, sim.stats());
+    collectives = std::make_unique<CollectiveEngine>(sim, *topology, system_.collectives);
+    executor.setCollectives(*collectives, group_);
+  }
+  return executor.sampleStep(run, kv);
 }
 
 double ResourceTrack::busySeconds() const {

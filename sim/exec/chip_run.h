@@ -45,8 +45,10 @@ class ChipRun {
   /// of two or more chips, collective ops run over them on the system's topology. Throws
   /// ConfigError when the shard does not fit the chip or the chip cannot compute in its formats.
   /// `progress` (optional) hears from it as simulated chip `index` of `count`.
+  /// `exact`: simulate every decode step (no step reuse).
   ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
-          ProgressSink* progress = nullptr, std::size_t index = 0, std::size_t count = 1);
+          ProgressSink* progress = nullptr, std::size_t index = 0, std::size_t count = 1,
+          bool exact = false);
   /// A workload built by the caller (a microbenchmark graph) on one chip, default placement.
   ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
           const ExecOptions& options = {});
@@ -71,6 +73,8 @@ class ChipRun {
   ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
           const spec::PlacementPolicy& policy, std::vector<std::uint32_t> group,
           const ExecOptions& options, ProgressSink* progress, std::size_t index, std::size_t count);
+  /// One decode step of run `run` at KV length `kv`, warm, on a fresh copy of this chip.
+  StepSample probeStep(std::size_t run, std::uint64_t kv, const ExecOptions& options) const;
 
   const spec::SystemSpec& system_;
   Simulation sim_;

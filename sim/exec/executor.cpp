@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -398,12 +399,113 @@ void Executor::record(OpId op) {
   if (r.executions == 0) r.first_start = st.first_activity;
   ++r.executions;
   r.last_end = sim_.now();
-  spans_.push_back({run_, op, st.first_activity, sim_.now()});
+  addSpan({run_, op, st.first_activity, sim_.now(), false});
   r.busy += sim_.now() - st.first_activity;
   r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
   r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
   r.vector_flops += graph_->op(op).vector_flops.at(kv);
   r.counters.add(st.counters);
+}
+
+void Executor::addSpan(const RawSpan& span) {
+  ++spans_total_;
+  if (spans_.size() < kMaxSpans) spans_.push_back(span);
+}
+
+void Executor::setStepProbe(StepProbe probe) {
+  probe_ = std::move(probe);
+}
+
+StepSample Executor::sampleStep(std::size_t run, std::uint64_t kv) {
+  runStep(run, kv, false);  // warm-up: caches as the step before leaves them
+  const SimSample before = sim_.sample();
+  const Tick start = sim_.now();
+  runStep(run, kv, true);
+  StepSample s;
+  s.kv = kv;
+  s.ticks = sim_.now() - start;
+  s.work = sim_.sample().since(before);
+  s.ops = std::move(records_[run]);  // this executor measured only this step
+  for (OpRecord& r : s.ops) {
+    r.first_start -= start;
+    r.last_end -= start;
+  }
+  records_[run].clear();
+  return s;
+}
+
+void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
+  const graph::Run& r = workload_.runs()[run];
+  const graph::Graph& g = *r.graph;
+  std::map<std::uint64_t, StepSample> samples;
+  auto sample = [&](std::uint64_t kv) -> const StepSample& {
+    auto it = samples.find(kv);
+    if (it == samples.end()) {
+      it = samples.emplace(kv, probe_(run, kv)).first;
+      reuse_.probes += 2;  // a warm-up step and the measured one
+    }
+    return it->second;
+  };
+  const std::vector<std::uint64_t> points = refineSamples(
+      lo, hi, options_.reuse_tolerance, [&](std::uint64_t kv) { return sample(kv).ticks; },
+      reuse_.max_error);
+
+  std::vector<OpRecord>& records = records_[run];
+  if (records.size() != g.ops().size()) ARCHSIM_PANIC("step reuse before a simulated step");
+  // Segments [a, b) between consecutive sampled lengths, then the last length alone.
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const std::uint64_t a = points[p];
+    const std::uint64_t b = p + 1 < points.size() ? points[p + 1] : a + 1;
+    const StepSample& sa = samples.at(a);
+    const StepSample& sb = p + 1 < points.size() ? samples.at(b) : sa;
+    const double width = static_cast<double>(std::max<std::uint64_t>(b - a, 1));
+    double wa = 0, wb = 0;  // summed interpolation weights over the segment's steps
+    const Tick segment_start = sim_.now();
+    Tick duration = 0;
+    for (std::uint64_t kv = a; kv < b; ++kv) {
+      const double t = static_cast<double>(kv - a) / width;
+      wa += 1 - t;
+      wb += t;
+      const Tick ticks = static_cast<Tick>(std::llround(static_cast<double>(sa.ticks) * (1 - t) +
+                                                        static_cast<double>(sb.ticks) * t));
+      // The step's ops where the nearer sample had them, stretched to the step's duration.
+      const StepSample& shape = t < 0.5 ? sa : sb;
+      if (spans_.size() < kMaxSpans) {
+        const double stretch =
+            shape.ticks > 0 ? static_cast<double>(ticks) / static_cast<double>(shape.ticks) : 1.0;
+        for (graph::OpId op = 0; op < shape.ops.size(); ++op) {
+          const OpRecord& o = shape.ops[op];
+          addSpan({run, op,
+                   segment_start + duration +
+                       static_cast<Tick>(static_cast<double>(o.first_start) * stretch),
+                   segment_start + duration +
+                       static_cast<Tick>(static_cast<double>(o.last_end) * stretch),
+                   true});
+        }
+      } else {
+        spans_total_ += shape.ops.size();
+      }
+      duration += ticks;
+      step_ticks_.push_back(ticks);
+      ++measured_steps_;
+      ++reuse_.reused;
+    }
+    // The segment's records, stats and busy time: the weighted sum of its two ends.
+    const std::uint64_t n = b - a;
+    for (graph::OpId op = 0; op < records.size(); ++op) {
+      OpRecord& rec = records[op];
+      const OpRecord& x = sa.ops[op];
+      const OpRecord& y = sb.ops[op];
+      rec.executions += n;
+      rec.busy += static_cast<Tick>(
+          std::llround(static_cast<double>(x.busy) * wa + static_cast<double>(y.busy) * wb));
+      rec.counters.add(weighted(x.counters, wa, y.counters, wb));
+      rec.matrix_flops += graph::sumOverSteps(g, g.op(op).matrix_flops, a, b - 1);
+      rec.vector_flops += graph::sumOverSteps(g, g.op(op).vector_flops, a, b - 1);
+      rec.last_end = segment_start + duration;
+    }
+    sim_.replay(weighted(sa.work, wa, sb.work, wb), duration);
+  }
 }
 
 Tick Executor::opOverhead() const {
@@ -428,12 +530,18 @@ RunResult Executor::run() {
       measured_start_ = sim_.now();
       measuring_started_ = true;
     }
-    for (std::uint64_t kv = runs[r].kv_first; kv <= runs[r].kv_last; ++kv) {
+    // Long generations simulate their first decode step in sequence and reuse the rest.
+    const bool reuse = probe_ && !options_.exact && runs[r].phase == graph::GraphPhase::kDecode &&
+                       !decode_only && runs[r].steps() >= kMinReusedSteps;
+    const std::uint64_t last = reuse ? runs[r].kv_first : runs[r].kv_last;
+    for (std::uint64_t kv = runs[r].kv_first; kv <= last; ++kv) {
       const Tick begin = sim_.now();
       runStep(r, kv, true);
       step_ticks_.push_back(sim_.now() - begin);
       ++measured_steps_;
+      ++reuse_.simulated;
     }
+    if (reuse) reuseSteps(r, runs[r].kv_first + 1, runs[r].kv_last);
     if (runs[r].phase == graph::GraphPhase::kPrefill) prefill_end_ = sim_.now();
   }
   sim_.finalizeAll();
@@ -461,8 +569,14 @@ RunResult Executor::finish() {
   }
   out.spans.reserve(spans_.size());
   for (const RawSpan& sp : spans_) {
-    out.spans.push_back({static_cast<std::uint32_t>(offset[sp.run] + sp.op), sp.start, sp.end});
+    out.spans.push_back(
+        {static_cast<std::uint32_t>(offset[sp.run] + sp.op), sp.start, sp.end, sp.reused});
   }
+  out.spans_total = spans_total_;
+  out.steps_simulated = reuse_.simulated;
+  out.steps_reused = reuse_.reused;
+  out.probe_steps = reuse_.probes;
+  out.max_interpolation_error = reuse_.max_error;
   out.dynamic_energy_j = out.totals.energy_j;
   out.warnings = warnings_;
   return out;

@@ -25,6 +25,7 @@
 #include "sim/exec/memory_system.h"
 #include "sim/exec/progress.h"
 #include "sim/exec/run_result.h"
+#include "sim/exec/step_reuse.h"
 #include "sim/graph/workload.h"
 #include "sim/hw/chip.h"
 #include "sim/map/op_tiling.h"
@@ -32,10 +33,18 @@
 
 namespace archsim::exec {
 
-/// What the software stack adds to the chip's own costs.
+/// What the software stack adds to the chip's own costs, and how exactly to simulate.
 struct ExecOptions {
   Tick op_overhead_ps = 0;  // host time before each op can launch (eager dispatch); 0: compiled
+  bool exact = false;       // simulate every decode step (no step reuse, exec/step_reuse.h)
+  double reuse_tolerance = 1e-3;  // step reuse: largest interpolation error at a probed step
 };
+
+/// Generations with at least this many decode steps reuse steps (unless exact).
+inline constexpr std::uint64_t kMinReusedSteps = 16;
+/// Op execution spans kept per chip (for traces, which show the earliest ones); the rest are
+/// counted.
+inline constexpr std::size_t kMaxSpans = 100'000;
 
 class Executor {
  public:
@@ -55,6 +64,13 @@ class Executor {
 
   RunResult run();
 
+  /// Decode steps of long generations are interpolated from steps `probe` measures (see
+  /// exec/step_reuse.h), unless the options say exact.
+  void setStepProbe(StepProbe probe);
+  /// For a probe: a warm-up step of run `run` at KV length `kv`, then the measured step, on this
+  /// executor's fresh simulation.
+  StepSample sampleStep(std::size_t run, std::uint64_t kv);
+
  private:
   struct OpState {
     std::unique_ptr<map::OpPlan> plan;
@@ -70,6 +86,8 @@ class Executor {
   };
 
   void runStep(std::size_t run, std::uint64_t kv_length, bool measured);
+  /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
+  void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;
   void startOp(std::uint64_t op);  // event target (arg = op id)
   void onTileDone(std::uint64_t arg);
@@ -126,8 +144,13 @@ class Executor {
     graph::OpId op;
     Tick start;
     Tick end;
+    bool reused;
   };
-  std::vector<RawSpan> spans_;  // every measured execution, in completion order
+  void addSpan(const RawSpan& span);
+  std::vector<RawSpan> spans_;  // measured executions in completion order, the first kMaxSpans
+  std::uint64_t spans_total_ = 0;
+  StepProbe probe_;
+  ReuseStats reuse_;
   Tick measured_start_ = 0;
   std::uint64_t measured_steps_ = 0;
   std::vector<Tick> step_ticks_;

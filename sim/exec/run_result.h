@@ -35,6 +35,7 @@ struct OpSpan {
   std::uint32_t op;
   Tick start;
   Tick end;
+  bool reused = false;  // a step interpolated from probed ones (exec/step_reuse.h)
 };
 
 struct RunResult {
@@ -44,7 +45,12 @@ struct RunResult {
   Tick measured_end = 0;
   Tick first_token_end = 0;  // when the prefill pass ended (0 without one)
   std::uint64_t measured_steps = 0;
-  std::vector<Tick> step_ticks;  // duration of each measured step, in order
+  std::vector<Tick> step_ticks;          // duration of each measured step, in order
+  std::uint64_t steps_simulated = 0;     // measured steps simulated tile by tile
+  std::uint64_t steps_reused = 0;        // ... interpolated from probed steps
+  std::uint64_t probe_steps = 0;         // steps the probes simulated (each after a warm-up step)
+  double max_interpolation_error = 0.0;  // at a probed midpoint, relative
+  std::uint64_t spans_total = 0;         // spans below holds the first kMaxSpans of them
   /// Every measured execution of every op, in completion order (a chip's own run; a composed
   /// multi-chip result leaves it empty — each simulated chip keeps its own).
   std::vector<OpSpan> spans;

@@ -40,9 +40,9 @@ Score scoreOf(spec::PlanObjective objective, double seconds, std::uint64_t chips
 /// `run`); a generation as its prefill plus (output - 1) decode steps at the mean KV length.
 double simulatedSeconds(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
                         const map::ParallelLayout& layout, std::unique_ptr<SystemRun>& run,
-                        exec::ProgressSink* progress) {
+                        exec::ProgressSink* progress, const RunOptions& options) {
   if (s.phase != spec::Phase::kGenerate) {
-    run = std::make_unique<SystemRun>(system, s, layout, progress);
+    run = std::make_unique<SystemRun>(system, s, layout, progress, options);
     return run->metrics().e2e_s;
   }
   spec::ScenarioSpec prefill = s;
@@ -81,7 +81,8 @@ spec::PlanObjective objectiveOf(const spec::ScenarioSpec& s) {
 
 PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
                       std::optional<spec::PlanObjective> objective,
-                      std::unique_ptr<SystemRun>* best_run, exec::ProgressSink* progress) {
+                      std::unique_ptr<SystemRun>* best_run, exec::ProgressSink* progress,
+                      const RunOptions& options) {
   PlanChoice choice;
   choice.objective = objective.value_or(objectiveOf(s));
   choice.max_chips = s.parallel.max_chips > 0 ? std::min(s.parallel.max_chips, system.chipCount())
@@ -122,7 +123,7 @@ PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& 
     }
     try {
       std::unique_ptr<SystemRun> run;
-      c.simulated_s = simulatedSeconds(system, s, c.layout, run, progress);
+      c.simulated_s = simulatedSeconds(system, s, c.layout, run, progress, options);
       ++choice.simulated;
       c.status = "simulated";
       const Score score = scoreOf(obj, *c.simulated_s, c.layout.chips());
@@ -147,14 +148,14 @@ map::ParallelLayout resolvePlan(const spec::SystemSpec& system, const spec::Scen
 }
 
 PlanRun planRun(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
-                exec::ProgressSink* progress) {
+                exec::ProgressSink* progress, const RunOptions& options) {
   PlanRun out;
   if (!s.parallel.automatic) {
     out.layout = map::explicitLayout(s, system);
   } else if (system.chipCount() == 1) {
     out.layout = oneChipLayout(s);
   } else {
-    out.layout = searchPlan(system, s, std::nullopt, &out.simulated, progress).layout();
+    out.layout = searchPlan(system, s, std::nullopt, &out.simulated, progress, options).layout();
   }
   return out;
 }

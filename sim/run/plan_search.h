@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sim/map/plan_space.h"
+#include "sim/run/run_options.h"
 #include "sim/spec/scenario_spec.h"
 #include "sim/spec/system_spec.h"
 
@@ -67,7 +68,7 @@ inline constexpr std::size_t kMaxSimulated = 6;
 PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
                       std::optional<spec::PlanObjective> objective = std::nullopt,
                       std::unique_ptr<SystemRun>* best = nullptr,
-                      exec::ProgressSink* progress = nullptr);
+                      exec::ProgressSink* progress = nullptr, const RunOptions& options = {});
 
 /// The layout `scenario` runs with on `system`: its explicit plan (map::explicitLayout) or the
 /// search's pick. Throws ConfigError (at the plan's location) when the plan does not fit.
@@ -80,6 +81,6 @@ struct PlanRun {
   std::unique_ptr<SystemRun> simulated;
 };
 PlanRun planRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-                exec::ProgressSink* progress = nullptr);
+                exec::ProgressSink* progress = nullptr, const RunOptions& options = {});
 
 }  // namespace archsim::run

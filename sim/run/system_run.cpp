@@ -18,32 +18,33 @@ constexpr std::size_t kDecodeRounds = 3;  // decode: rounds of the step; the las
 }  // namespace
 
 SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-                     exec::ProgressSink* progress)
+                     exec::ProgressSink* progress, const RunOptions& options)
     : system_(system), scenario_(scenario) {
-  PlanRun plan = planRun(system, scenario, progress);
+  PlanRun plan = planRun(system, scenario, progress, options);
   if (plan.simulated) {
     s_ = plan.simulated->release();  // the search already simulated this very run
     return;
   }
   s_.shape = map::shapeRun(scenario, plan.layout);
-  simulate(progress);
+  simulate(progress, options);
   compose();
 }
 
 SystemRun::SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-                     const map::ParallelLayout& layout, exec::ProgressSink* progress)
+                     const map::ParallelLayout& layout, exec::ProgressSink* progress,
+                     const RunOptions& options)
     : system_(system), scenario_(scenario) {
   s_.shape = map::shapeRun(scenario, layout);
-  simulate(progress);
+  simulate(progress, options);
   compose();
 }
 
-void SystemRun::simulate(exec::ProgressSink* progress) {
+void SystemRun::simulate(exec::ProgressSink* progress, const RunOptions& options) {
   const map::ParallelLayout& layout = s_.shape.layout;
   for (const map::StageShape& shape : s_.shape.shapes) {
     try {
       s_.chips.push_back(std::make_unique<exec::ChipRun>(system_, shape, progress, s_.chips.size(),
-                                                         s_.shape.shapes.size()));
+                                                         s_.shape.shapes.size(), options.exact));
     } catch (const ConfigError& e) {
       if (layout.chips() == 1 && system_.chipCount() == 1) throw;
       const map::StageLayers& st = shape.layers;

@@ -32,6 +32,7 @@
 #include "sim/exec/run_result.h"
 #include "sim/map/stage.h"
 #include "sim/run/metrics.h"
+#include "sim/run/run_options.h"
 #include "sim/spec/scenario_spec.h"
 #include "sim/spec/system_spec.h"
 
@@ -58,10 +59,11 @@ class SystemRun {
   /// invalid for the system, a stage does not fit its chip, or the chip cannot compute in the
   /// scenario's formats. `progress` (optional) hears from each simulated chip as it runs.
   SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-            exec::ProgressSink* progress = nullptr);
+            exec::ProgressSink* progress = nullptr, const RunOptions& options = {});
   /// Runs `scenario` under a layout chosen by the caller (the plan search).
   SystemRun(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-            const map::ParallelLayout& layout, exec::ProgressSink* progress = nullptr);
+            const map::ParallelLayout& layout, exec::ProgressSink* progress = nullptr,
+            const RunOptions& options = {});
 
   const spec::SystemSpec& system() const { return system_; }
   /// The user's scenario, as given.
@@ -91,7 +93,7 @@ class SystemRun {
   std::uint64_t memoryBytes() const;
 
  private:
-  void simulate(exec::ProgressSink* progress);
+  void simulate(exec::ProgressSink* progress, const RunOptions& options);
   void compose();
 
   const spec::SystemSpec& system_;
