@@ -84,10 +84,16 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
   const std::uint64_t blocks = last_block - first_block + 1;
   const std::uint64_t head_trim = address - first_block * granule_bytes_;
   const std::uint64_t tail_trim = (last_block + 1) * granule_bytes_ - (address + bytes);
+  // The channels' busy time is recorded once per transfer, spread over the window its channels
+  // were busy in (exact in total; the shape within that short window is not kept): recording
+  // every channel's interval costs more than the rest of the transfer.
+  Tick first_start = kMaxTick;
+  Tick busy_total = 0;
   auto occupy = [&](std::uint64_t c, Tick serialization) {
     const Tick start = std::max(t, busy_until_[c]);
     busy_until_[c] = addTicks(start, serialization);
-    activity_.add(start, busy_until_[c]);
+    first_start = std::min(first_start, start);
+    busy_total += serialization;
     busy_ticks_[c] += serialization;
     last = std::max(last, busy_until_[c]);
   };
@@ -99,6 +105,7 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
       if (b == blocks - 1) part -= tail_trim;
       occupy((first_block + b) % n, transferTicks(part, channel_bytes_per_s_));
     }
+    activity_.addSpread(first_start, last, busy_total);
     return addTicks(last, latency_ps_);
   }
   // Every channel gets q or q + 1 granules; only the first and last block's channels are trimmed.
@@ -126,10 +133,12 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
       const Tick done = std::max(t, busy[c]) + serialization;
       busy[c] = done;
       ticks[c] += serialization;
-      activity_.add(done - serialization, done);
+      first_start = std::min(first_start, done - serialization);
+      busy_total += serialization;
       last = std::max(last, done);
     }
   }
+  activity_.addSpread(first_start, last, busy_total);
   return addTicks(last, latency_ps_);
 }
 

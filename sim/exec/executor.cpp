@@ -159,6 +159,17 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
   free_[kMatrixPool] = chip_.spec().matrix.units;
   free_[kVectorPool] = chip_.spec().vector.units;
   next_in_order_ = 0;
+  template_layer_ = -1;
+  layers_ = nullptr;
+  if (!dataflow_ && !options_.exact) {
+    auto it = layer_cache_.find(graph_);
+    if (it == layer_cache_.end())
+      it = layer_cache_.emplace(graph_, layerRanges(*graph_, order_, placement_)).first;
+    layers_ = &it->second;
+    layer_at_.assign(order_.size(), -1);
+    for (std::size_t l = 0; l < layers_->size(); ++l)
+      layer_at_[(*layers_)[l].begin] = static_cast<int>(l);
+  }
 
   const Tick overhead = opOverhead();
   if (dataflow_) {
@@ -211,11 +222,117 @@ void Executor::onCollectiveDone(std::uint64_t op) {
   finishOp(static_cast<OpId>(op));
 }
 
+void Executor::leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::size_t last) {
+  const auto& caches = chip_.caches();
+  if (caches.empty()) return;
+  // The caches end as the replayed layers would have left them: holding the data of the last
+  // ones, as much as fits (all of it when everything fits), in their order of use.
+  std::uint64_t capacity = 0;
+  for (const hw::MemoryLevel* c : caches)
+    capacity += c->spec().size_bytes;
+  // A layer's footprint: the distinct bytes of the DRAM-homed tensors it touches.
+  std::map<graph::TensorId, std::uint64_t> touched;
+  const std::uint64_t kv = graph_->effectiveKv(ctx_->kv_length);
+  for (std::size_t i = tmpl.begin; i < tmpl.end; ++i) {
+    const graph::Op& o = graph_->op(order_[i]);
+    for (const auto* uses : {&o.reads, &o.writes}) {
+      for (const graph::TensorUse& u : *uses) {
+        const map::TensorHome& home = placement_.home(placement_.stable(*graph_, u.tensor));
+        if (!chip_.level(home.level).isDram()) continue;
+        std::uint64_t& b = touched[u.tensor];
+        b = std::max(b, u.bytes.at(kv));
+      }
+    }
+  }
+  std::uint64_t footprint = 0;
+  for (const auto& [tensor, bytes] : touched)
+    footprint += bytes;
+  footprint = std::max<std::uint64_t>(footprint, 1);
+  const std::uint64_t layers = last - first + 1;
+  if (layers * footprint > capacity) memory_.clearCaches();
+  std::size_t from = last;
+  for (std::uint64_t held = footprint; from > first && held + footprint <= capacity;
+       held += footprint)
+    --from;
+  const std::vector<LayerRange>& all = *layers_;
+  std::uint64_t writeback = 0;
+  for (std::size_t k = from; k <= last; ++k) {
+    for (std::size_t pos = all[k].begin; pos < all[k].end; ++pos) {
+      const OpId op = order_[pos];
+      if (graph_->op(op).collective) continue;
+      map::OpPlan& p = plan(op);
+      for (std::uint64_t t = 0; t < p.tiles(); ++t) {
+        p.tile(t, scratch_);
+        for (const map::RangeRef& r : scratch_.reads)
+          writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
+        for (const map::RangeRef& w : scratch_.writes)
+          writeback += memory_.touch(w.tensor, w.offset, w.bytes, true);
+      }
+      ops_[op].plan.reset();
+    }
+  }
+  // The dirty data those layers evicted goes back to DRAM when the next op starts, charged to it
+  // (its time includes the channels it waits for, so no op beats its roofline).
+  pending_writeback_ += writeback;
+}
+
+bool Executor::atLayerStart(std::size_t l) {
+  const std::vector<LayerRange>& layers = *layers_;
+  const bool repeats = l > 0 && layers[l].signature == layers[l - 1].signature;
+  if (!repeats) return false;
+  if (template_layer_ != static_cast<int>(l) - 1) {
+    // The second of a run of equal layers (the first may carry the transition from what came
+    // before) is the template: simulated, with the state at its start kept.
+    if (l >= 2 && layers[l - 1].signature == layers[l - 2].signature) return false;
+    template_layer_ = static_cast<int>(l);
+    template_start_ = sim_.sample();
+    return false;
+  }
+  // The template just ended: replay it for every following layer that repeats it.
+  const LayerRange& tmpl = layers[l - 1];
+  std::size_t last = l;
+  while (last + 1 < layers.size() && layers[last + 1].signature == tmpl.signature)
+    ++last;
+  const Tick layer_ticks = sim_.now() - template_start_.now;
+  const SimSample work = sim_.sample().since(template_start_);
+  for (std::size_t k = l; k <= last; ++k) {
+    const Tick shift = (k - (l - 1)) * layer_ticks;
+    for (std::size_t i = 0; i < tmpl.end - tmpl.begin; ++i) {
+      const OpState& t = ops_[order_[tmpl.begin + i]];
+      const OpId op = order_[layers[k].begin + i];
+      OpState& st = ops_[op];
+      st.started = st.done = true;
+      st.counters = t.counters;
+      st.start = t.start + shift;
+      st.first_activity = t.first_activity + shift;
+      st.end = t.end + shift;
+      if (measured_) record(op, true);
+    }
+    if (progress_ != nullptr) progress_state_.ops_done += tmpl.end - tmpl.begin;
+  }
+  const double copies = static_cast<double>(last - l + 1);
+  sim_.replay(weighted(work, copies, work, 0.0), static_cast<Tick>(copies) * layer_ticks);
+  template_layer_ = -1;
+  leaveCachesAfter(tmpl, l, last);
+  // Launch what follows the replayed layers now: the template's window included the launch gap.
+  next_in_order_ = layers[last].end;
+  if (next_in_order_ < order_.size()) startOp(order_[next_in_order_++]);
+  return true;
+}
+
 void Executor::startOp(std::uint64_t op) {
+  if (layers_ != nullptr && layer_at_[position_[op]] >= 0 &&
+      atLayerStart(static_cast<std::size_t>(layer_at_[position_[op]]))) {
+    return;
+  }
   OpState& st = ops_[op];
   st.started = true;
   st.start = sim_.now();
   st.first_activity = std::min(st.first_activity, st.start);
+  if (pending_writeback_ > 0) {
+    memory_.writeBack(pending_writeback_, st.counters);
+    pending_writeback_ = 0;
+  }
   if (graph_->op(static_cast<OpId>(op)).collective) {
     startCollective(static_cast<OpId>(op));
     return;
@@ -360,6 +477,7 @@ void Executor::setProgress(ProgressSink* sink, std::size_t chip, std::size_t chi
 void Executor::finishOp(OpId op) {
   OpState& st = ops_[op];
   st.done = true;
+  st.end = sim_.now();
   if (progress_ != nullptr && (++progress_state_.ops_done & 15) == 0) {
     progress_state_.now = sim_.now();
     progress_state_.events = sim_.eventsProcessed();
@@ -378,7 +496,7 @@ void Executor::finishOp(OpId op) {
   st.plan.reset();  // plans are per step; free their memory as soon as the op is done
 }
 
-void Executor::record(OpId op) {
+void Executor::record(OpId op, bool reused) {
   std::vector<OpRecord>& records = records_[run_];
   if (records.empty()) {
     records.resize(graph_->ops().size());
@@ -398,9 +516,9 @@ void Executor::record(OpId op) {
   // starts computing.
   if (r.executions == 0) r.first_start = st.first_activity;
   ++r.executions;
-  r.last_end = sim_.now();
-  addSpan({run_, op, st.first_activity, sim_.now(), false});
-  r.busy += sim_.now() - st.first_activity;
+  r.last_end = st.end;
+  addSpan({run_, op, st.first_activity, st.end, reused});
+  r.busy += st.end - st.first_activity;
   r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
   r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
   r.vector_flops += graph_->op(op).vector_flops.at(kv);

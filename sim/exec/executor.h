@@ -17,11 +17,13 @@
 // one step. The executor reads the workload (its shard) and the options, never the user's scenario.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "sim/core/simulation.h"
 #include "sim/exec/collectives.h"
+#include "sim/exec/layer_reuse.h"
 #include "sim/exec/memory_system.h"
 #include "sim/exec/progress.h"
 #include "sim/exec/run_result.h"
@@ -80,6 +82,7 @@ class Executor {
     bool started = false;
     bool done = false;
     Tick start = 0;
+    Tick end = 0;
     Tick first_activity = kMaxTick;  // the earlier of its start and its weight prefetch
     OpCounters counters;
     std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
@@ -103,7 +106,12 @@ class Executor {
   /// Reads, computes and writes one pass of a tile issued at `t0`; returns when it is done.
   Tick runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
                bool skip_staged_weights, std::uint64_t tile, bool write);
-  void record(graph::OpId op);
+  void record(graph::OpId op, bool reused = false);
+  /// Kernel style: at the start of a layer, makes it the template or replays the layers that
+  /// repeat the template (exec/layer_reuse.h); true when it replayed and moved on.
+  bool atLayerStart(std::size_t layer);
+  /// After replaying layers first..last of template `tmpl`: their effect on the caches' contents.
+  void leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::size_t last);
   RunResult finish();
 
   Simulation& sim_;
@@ -132,8 +140,16 @@ class Executor {
   std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_
   std::size_t next_in_order_ = 0;      // kernel style: the next op to launch
-  std::vector<graph::OpId> active_;    // started ops with tiles left to issue, in topological order
-  std::uint32_t free_[2] = {0, 0};     // free matrix / vector units
+  // Layer reuse (kernel style): the current graph's layers, which layer starts at each position
+  // (-1: none), and the template layer being simulated with the state at its start.
+  std::map<const graph::Graph*, std::vector<LayerRange>> layer_cache_;
+  const std::vector<LayerRange>* layers_ = nullptr;
+  std::vector<int> layer_at_;
+  int template_layer_ = -1;
+  SimSample template_start_;
+  std::uint64_t pending_writeback_ = 0;  // evicted by replayed layers, written back at the next op
+  std::vector<graph::OpId> active_;  // started ops with tiles left to issue, in topological order
+  std::uint32_t free_[2] = {0, 0};   // free matrix / vector units
   bool measured_ = false;
   map::TileTask scratch_;
 

@@ -84,11 +84,43 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
     charge(caches[c]->index(), hit_bytes[c], false, role, counters);
     ready = std::max(ready, caches[c]->transfer(0, hit_bytes[c]));
   }
-  if (writeback > 0) {
-    dramTransfer(writeback_cursor_, writeback, true, kWritebackRole, counters);
-    writeback_cursor_ += writeback;
-  }
+  if (writeback > 0) writeBack(writeback, counters);
   return ready;
+}
+
+std::uint64_t MemorySystem::touch(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
+                                  bool write) {
+  const map::TensorHome& home = placement_.home(tensor);
+  const auto& caches = chip_.caches();
+  if (bytes == 0 || !chip_.level(home.level).isDram() || caches.empty()) return 0;
+  std::uint64_t writeback = 0;
+  const std::uint64_t end = offset + bytes;
+  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
+    const std::uint64_t size =
+        std::min(end, (block + 1) * kBlockBytes) - std::max(offset, block * kBlockBytes);
+    const hw::TileKey key{tensor, static_cast<std::uint32_t>(block)};
+    if (write) {
+      writeback += caches.front()->cache()->access(key, size, kBlockBytes, true).writeback_bytes;
+      continue;
+    }
+    for (hw::MemoryLevel* cache : caches) {
+      const hw::TileCache::Access a = cache->cache()->access(key, size, kBlockBytes, false);
+      writeback += a.writeback_bytes;
+      if (a.hit) break;
+    }
+  }
+  return writeback;
+}
+
+Tick MemorySystem::writeBack(std::uint64_t bytes, OpCounters& counters) {
+  const Tick done = dramTransfer(writeback_cursor_, bytes, true, kWritebackRole, counters);
+  writeback_cursor_ += bytes;
+  return done;
+}
+
+void MemorySystem::clearCaches() {
+  for (hw::MemoryLevel* cache : chip_.caches())
+    cache->cache()->clear();
 }
 
 Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
@@ -116,10 +148,7 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
   }
   charge(nearest.index(), bytes, true, roleIndex(home.role), counters);
   const Tick ready = nearest.transfer(0, bytes);
-  if (writeback > 0) {
-    dramTransfer(writeback_cursor_, writeback, true, kWritebackRole, counters);
-    writeback_cursor_ += writeback;
-  }
+  if (writeback > 0) writeBack(writeback, counters);
   return ready;
 }
 

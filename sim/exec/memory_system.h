@@ -25,6 +25,14 @@ class MemorySystem {
 
   Tick read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
   Tick write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
+  /// What read() or write() does to the caches' contents, without time, traffic or counters: for
+  /// work that is replayed rather than simulated (exec/layer_reuse.h). Returns the dirty bytes
+  /// the evictions it caused would write back (see writeBack()).
+  std::uint64_t touch(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, bool write);
+  /// Writes `bytes` of evicted dirty blocks back to DRAM now, charged to `counters`.
+  Tick writeBack(std::uint64_t bytes, OpCounters& counters);
+  /// Empties every cache (no write-backs).
+  void clearCaches();
 
  private:
   Tick dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write, std::size_t role,

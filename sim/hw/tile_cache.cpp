@@ -49,6 +49,12 @@ TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint6
   return result;
 }
 
+void TileCache::clear() {
+  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    if (slots_[slot].live) evict(slot);
+  }
+}
+
 std::uint32_t TileCache::allocateSlot() {
   if (!free_slots_.empty()) {
     const std::uint32_t slot = free_slots_.back();

@@ -41,6 +41,9 @@ class TileCache {
   /// lands in the cache (allocating what it writes) and marks those bytes dirty.
   Access access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes, bool write);
   bool contains(TileKey key) const { return index_.find(packKey(key)) != FlatIndex::kMissing; }
+  /// Drops every entry without writing anything back (work replayed rather than simulated has
+  /// already been charged its write-backs).
+  void clear();
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
 
