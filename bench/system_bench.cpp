@@ -1,8 +1,12 @@
 // Simulation speed of multi-chip runs: one Llama-2-70B decode step (batch 1, context 2048) on
-// DGX-H100 at TP 8 and on the Groq-576 system (int8 weights, the fewest chips that hold it: 328 of
-// 576, 41 pipeline stages). Targets (issue 5): under 100 ms and under 1 s of wall time per
-// simulated step. Each run simulates one chip per distinct stage (a warm-up and a measured step
-// each) and the pipeline composition (three rounds of the step); `events` counts all of them.
+// DGX-H100 at TP 8 — as run by default (layer reuse) and exact (every op simulated) — and on the
+// Groq-576 system (int8 weights, the fewest chips that hold it: 328 of 576, 41 pipeline stages).
+// Targets: under 20 ms exact for the DGX-H100 step (issue 12), under 1 s for Groq-576 (issue 5).
+// Each run simulates one chip per distinct stage (a warm-up and a measured step each) and the
+// pipeline composition (three rounds of the step); `events` counts all of them. Then long
+// generations (issue 12 targets, with step reuse): Llama-3-70B 1024 + 1024 tokens on 4 H100s
+// (< 2 s), Llama-2-70B FP8 batch 160, 128 + 2048 tokens on one H200 (< 5 s), Llama-3.1-405B
+// 1024 + 1024 on DGX-H100 x4 (< 5 s).
 #include <benchmark/benchmark.h>
 
 #include "sim/run/plan_search.h"
@@ -12,15 +16,14 @@
 namespace archsim {
 namespace {
 
-void Run(benchmark::State& state, const char* system, const char* scenario, const char* set) {
+void Run(benchmark::State& state, const char* system, const char* scenario,
+         std::vector<std::string> sets, bool exact = false) {
   const spec::Catalog catalog({ARCHSIM_SOURCE_DIR});
   const spec::LoadedSystem sys = spec::loadSystem(catalog, system);
-  std::vector<std::string> sets;
-  if (set[0] != '\0') sets.emplace_back(set);
   const spec::ScenarioSpec s = spec::loadScenario(catalog, scenario, sets).spec;
   std::uint64_t events = 0;
   for (auto _ : state) {
-    const run::SystemRun run(sys.spec, s);
+    const run::SystemRun run(sys.spec, s, nullptr, run::RunOptions{exact});
     for (std::size_t c = 0; c < run.simulatedChips(); ++c)
       events += run.chip(c).sim().eventsProcessed();
     events += run.pipeline().events;
@@ -30,11 +33,29 @@ void Run(benchmark::State& state, const char* system, const char* scenario, cons
   state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
 }
 
+using Sets = std::vector<std::string>;
 BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8, "dgx-h100", "llama2-70b-decode",
-                  "parallel.tp=8")
+                  Sets{"parallel.tp=8"})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(Run, groq576_llama2_70b_w8_decode, "groq-576", "llama2-70b-w8-decode-auto", "")
+BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8_exact, "dgx-h100", "llama2-70b-decode",
+                  Sets{"parallel.tp=8"}, true)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, groq576_llama2_70b_w8_decode, "groq-576", "llama2-70b-w8-decode-auto",
+                  Sets{})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, h100x4_llama3_70b_1024_1024, "dgx-h100", "llama3.1-405b-generate",
+                  Sets{"model=llama3-70b", "parallel.tp=4"})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(Run, h200_llama2_70b_fp8_b160_128_2048, "h200-sxm", "llama3-8b-generate",
+                  Sets{"model=llama2-70b", "batch=160", "output_tokens=2048", "dtypes.weights=fp8",
+                       "dtypes.kv=fp8", "dtypes.compute=fp8"})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(Run, dgx_h100_x4_llama31_405b_generate, "dgx-h100-x4", "llama3.1-405b-generate",
+                  Sets{})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 /// The `auto` plan search alone (analytic plan space, then the few simulations it needs).
 void Search(benchmark::State& state, const char* system, const char* scenario) {
