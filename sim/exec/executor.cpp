@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -170,6 +171,13 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
     for (std::size_t l = 0; l < layers_->size(); ++l)
       layer_at_[(*layers_)[l].begin] = static_cast<int>(l);
   }
+  if (measured_ && (layers_ == nullptr || layers_->empty())) {
+    // Every layer runs op by op (atLayerStart counts them when layers may be replayed).
+    std::set<int> layers;
+    for (const graph::Op& o : graph_->ops())
+      if (o.layer >= 0) layers.insert(o.layer);
+    reuse_.layers_simulated += layers.size();
+  }
 
   const Tick overhead = opOverhead();
   if (dataflow_) {
@@ -279,8 +287,9 @@ void Executor::leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::
 bool Executor::atLayerStart(std::size_t l) {
   const std::vector<LayerRange>& layers = *layers_;
   const bool repeats = l > 0 && layers[l].signature == layers[l - 1].signature;
-  if (!repeats) return false;
-  if (template_layer_ != static_cast<int>(l) - 1) {
+  if (!repeats || template_layer_ != static_cast<int>(l) - 1) {
+    if (measured_) ++reuse_.layers_simulated;
+    if (!repeats) return false;
     // The second of a run of equal layers (the first may carry the transition from what came
     // before) is the template: simulated, with the state at its start kept.
     if (l >= 2 && layers[l - 1].signature == layers[l - 2].signature) return false;
@@ -311,7 +320,17 @@ bool Executor::atLayerStart(std::size_t l) {
     if (progress_ != nullptr) progress_state_.ops_done += tmpl.end - tmpl.begin;
   }
   const double copies = static_cast<double>(last - l + 1);
-  sim_.replay(weighted(work, copies, work, 0.0), static_cast<Tick>(copies) * layer_ticks);
+  if (measured_) reuse_.layers_replayed += last - l + 1;
+  // The template's window ends where the next layer's first op starts, so it holds the launch gap
+  // after its last op; when the replayed layers end the pass, the pass ends with their last op.
+  Tick duration = static_cast<Tick>(copies) * layer_ticks;
+  if (layers[last].end == order_.size()) {
+    Tick template_end = 0;
+    for (std::size_t i = tmpl.begin; i < tmpl.end; ++i)
+      template_end = std::max(template_end, ops_[order_[i]].end);
+    duration -= sim_.now() - template_end;
+  }
+  sim_.replay(weighted(work, copies, work, 0.0), duration);
   template_layer_ = -1;
   leaveCachesAfter(tmpl, l, last);
   // Launch what follows the replayed layers now: the template's window included the launch gap.
@@ -695,6 +714,8 @@ RunResult Executor::finish() {
   out.steps_reused = reuse_.reused;
   out.probe_steps = reuse_.probes;
   out.max_interpolation_error = reuse_.max_error;
+  out.layers_simulated = reuse_.layers_simulated;
+  out.layers_replayed = reuse_.layers_replayed;
   out.dynamic_energy_j = out.totals.energy_j;
   out.warnings = warnings_;
   return out;

@@ -50,6 +50,8 @@ struct RunResult {
   std::uint64_t steps_reused = 0;        // ... interpolated from probed steps
   std::uint64_t probe_steps = 0;         // steps the probes simulated (each after a warm-up step)
   double max_interpolation_error = 0.0;  // at a probed midpoint, relative
+  std::uint64_t layers_simulated = 0;    // layer executions of the measured, simulated steps
+  std::uint64_t layers_replayed = 0;     // ... replayed from a template layer (layer_reuse.h)
   std::uint64_t spans_total = 0;         // spans below holds the first kMaxSpans of them
   /// Every measured execution of every op, in completion order (a chip's own run; a composed
   /// multi-chip result leaves it empty — each simulated chip keeps its own).

@@ -33,12 +33,15 @@ struct StepSample {
 using StepProbe = std::function<StepSample(std::size_t run, std::uint64_t kv)>;
 
 /// How many steps a run simulated, reused and probed, and the largest relative error of linear
-/// interpolation seen at a probed midpoint (each at most the tolerance).
+/// interpolation seen at a probed midpoint (each at most the tolerance); and how many layer
+/// executions of the simulated steps ran op by op or were replayed (exec/layer_reuse.h).
 struct ReuseStats {
   std::uint64_t simulated = 0;
   std::uint64_t reused = 0;
   std::uint64_t probes = 0;
   double max_error = 0.0;
+  std::uint64_t layers_simulated = 0;
+  std::uint64_t layers_replayed = 0;
 };
 
 /// round(wa x a + wb x b) field by field (counts), wa x a + wb x b (energies).

@@ -182,7 +182,7 @@ ordered_json statsJson(const run::SystemRun& run) {
                      {"time_by_bound_s", std::move(by_bound)}};
   j["parallel"] = parallelJson(run);
   j["breakdown"] = breakdownJson(run);
-  std::uint64_t simulated = 0, reused = 0, probes = 0;
+  std::uint64_t simulated = 0, reused = 0, probes = 0, layers_simulated = 0, layers_replayed = 0;
   double max_error = 0;
   for (std::size_t c = 0; c < run.simulatedChips(); ++c) {
     const exec::RunResult& cr = run.chip(c).result();
@@ -190,17 +190,24 @@ ordered_json statsJson(const run::SystemRun& run) {
     reused += cr.steps_reused;
     probes += cr.probe_steps;
     max_error = std::max(max_error, cr.max_interpolation_error);
+    layers_simulated += cr.layers_simulated;
+    layers_replayed += cr.layers_replayed;
   }
-  j["execution"] = {{"style", spec::executionStyleName(run.system().chip.execution.style)},
-                    {"matrix_dtype", r.matrix_dtype},
-                    {"vector_dtype", r.vector_dtype},
-                    {"measured_steps", r.measured_steps},
-                    {"step_reuse",
-                     {{"scope", "over the simulated chips: one per distinct pipeline stage"},
-                      {"steps_simulated", simulated},
-                      {"steps_reused", reused},
-                      {"probe_steps", probes},
-                      {"max_interpolation_error", max_error}}}};
+  j["execution"] = {
+      {"style", spec::executionStyleName(run.system().chip.execution.style)},
+      {"matrix_dtype", r.matrix_dtype},
+      {"vector_dtype", r.vector_dtype},
+      {"measured_steps", r.measured_steps},
+      {"step_reuse",
+       {{"scope", "over the simulated chips: one per distinct pipeline stage"},
+        {"steps_simulated", simulated},
+        {"steps_reused", reused},
+        {"probe_steps", probes},
+        {"max_interpolation_error", max_error}}},
+      {"layer_reuse",
+       {{"scope", "layer executions of the simulated steps, over the simulated chips"},
+        {"layers_simulated", layers_simulated},
+        {"layers_replayed", layers_replayed}}}};
   j["placement"] = run.chip(0).placement().decisions();
   j["totals"] = {{"scope", run.layout().chips() > 1 ? "every chip of the plan" : "the chip"},
                  {"bytes_by_level", levels(r.totals, chip0)},

@@ -106,6 +106,9 @@ std::string traceJson(const run::SystemRun& run, const Breakdown& breakdown,
                              {"bytes", static_cast<double>(bytes) / n},
                              {"network_bytes", static_cast<double>(op.counters.network_bytes) / n},
                              {"energy_j", op.counters.energy_j / n}};
+        // Not simulated tile by tile: a layer replayed from its template or a decode step
+        // interpolated from probed ones (exec/layer_reuse.h, exec/step_reuse.h).
+        if (s.reused) args["reused"] = true;
         events.push_back({{"name", op.name},
                           {"cat", graph::opKindName(op.kind)},
                           {"ph", "X"},

@@ -1,0 +1,95 @@
+// Step and layer reuse against full simulation (--exact): every headline metric within 0.5 % on a
+// representative case of each family the validation suite holds — prefill, batch-1 and batched
+// decode, a whole generation, tensor and pipeline parallel runs with collectives, a mixture of
+// experts, and a dataflow chip — and stats.json says what was simulated and what was reused.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/report/run_report.h"
+#include "sim/run/system_run.h"
+#include "support.h"
+
+using namespace archsim;
+using namespace archsim::test;
+
+namespace {
+
+struct Case {
+  std::string system;
+  std::string scenario;  // a preset, or a file under tests/data/scenarios
+  std::vector<std::string> sets;
+  bool reuses_steps;   // a generation long enough to interpolate steps
+  bool reuses_layers;  // a kernel-style chip with repeating layers
+};
+
+std::string scenarioPath(const std::string& name) {
+  return name.find(".yaml") == std::string::npos
+             ? name
+             : std::string(ARCHSIM_TEST_DATA) + "/data/scenarios/" + name;
+}
+
+void compare(const Case& c) {
+  CAPTURE(c.system);
+  CAPTURE(c.scenario);
+  const spec::SystemSpec system = spec::loadSystem(presetCatalog(), c.system, {}).spec;
+  const spec::ScenarioSpec scenario =
+      spec::loadScenario(presetCatalog(), scenarioPath(c.scenario), c.sets).spec;
+  const run::SystemRun reuse(system, scenario, nullptr, run::RunOptions{.exact = false});
+  const run::SystemRun exact(system, scenario, nullptr, run::RunOptions{.exact = true});
+  for (const run::MetricDef& m : run::headlineMetrics()) {
+    CAPTURE(m.key);
+    const std::optional<double> a = m.value(reuse.metrics());
+    const std::optional<double> b = m.value(exact.metrics());
+    REQUIRE(a.has_value() == b.has_value());
+    if (!a) continue;
+    if (*b == 0) {
+      CHECK(*a == 0);
+      continue;
+    }
+    CHECK(std::abs(*a / *b - 1) <= 0.005);
+  }
+  const nlohmann::json r = report::statsJson(reuse)["execution"];
+  const nlohmann::json e = report::statsJson(exact)["execution"];
+  CHECK(e["step_reuse"]["steps_reused"] == 0);
+  CHECK(e["layer_reuse"]["layers_replayed"] == 0);
+  CHECK(r["measured_steps"] == e["measured_steps"]);
+  CHECK((r["step_reuse"]["steps_reused"] > 0) == c.reuses_steps);
+  CHECK((r["layer_reuse"]["layers_replayed"] > 0) == c.reuses_layers);
+  CHECK(r["step_reuse"]["max_interpolation_error"].get<double>() <= 1e-3);
+  // Every step is still there: the reused run's steps are the exact run's, counted one by one.
+  CHECK(r["step_reuse"]["steps_simulated"].get<std::uint64_t>() +
+            r["step_reuse"]["steps_reused"].get<std::uint64_t>() ==
+        e["step_reuse"]["steps_simulated"].get<std::uint64_t>());
+}
+
+}  // namespace
+
+TEST_CASE("Reuse equals full simulation within 0.5 %: prefill and batched decode on one GPU") {
+  compare({"h100-sxm5", "llama2-7b-prefill", {}, false, true});
+  compare({"a100-sxm4", "llama2-7b-decode", {"batch=32"}, false, true});
+}
+
+TEST_CASE("Reuse equals full simulation within 0.5 %: a whole generation on one GPU") {
+  compare({"h100-sxm5", "tiny-llama-generate.yaml", {}, true, true});
+}
+
+TEST_CASE("Reuse equals full simulation within 0.5 %: tensor and pipeline parallel") {
+  compare({"dgx-h100", "llama2-70b-w8-decode-tp8", {}, false, true});
+  compare({"dgx-h100",
+           "tiny-llama-generate.yaml",
+           {"parallel.tp=2", "parallel.pp=2", "output_tokens=64"},
+           true,
+           true});
+}
+
+TEST_CASE("Reuse equals full simulation within 0.5 %: a mixture of experts on MI300X") {
+  compare({"mi300x", "mixtral-8x7b-decode", {}, false, true});
+}
+
+TEST_CASE("Reuse equals full simulation within 0.5 %: a dataflow chip reuses steps, not layers") {
+  compare({"groqchip", "gpt2-generate.yaml", {}, true, false});
+}
