@@ -1,7 +1,9 @@
 #include "sim/core/atomic_file.h"
 
+#include <fcntl.h>
 #include <fstream>
 #include <stdexcept>
+#include <stdio.h>
 #include <string>
 #include <unistd.h>
 
@@ -60,7 +62,15 @@ void writeDirectoryAtomically(const std::filesystem::path& dir,
     fs::remove_all(staging, ignored);
     throw;
   }
+  // Swap the new folder in with one atomic rename (Linux renameat2 RENAME_EXCHANGE), so that an
+  // interruption at any moment (Ctrl-C, a kill) leaves `target` whole: the old record before the
+  // swap, the new one after. Without a target (or where exchange is unsupported) a plain rename.
   const bool existed = fs::exists(target);
+  if (existed &&
+      ::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staging, ec);  // the old record, now at the staging path
+    return;
+  }
   if (existed) {
     fs::rename(target, aside, ec);
     if (ec) {
