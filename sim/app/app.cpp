@@ -157,6 +157,21 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                       "spread the points over MPI ranks (an MPI build, under mpirun)");
   sweep_cmd->add_flag("--quiet,-q", sweep_opts.quiet, "no progress line");
 
+  ValidateOptions validate_opts;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate",
+      "run validation suites of published measurements and report predicted vs measured");
+  validate_cmd->add_option("suites", validate_opts.suites, "suite files (kind: validation)")
+      ->required();
+  validate_cmd->add_option("--out", validate_opts.out_dir,
+                           "output folder (default reports/validation/<suite name>)");
+  validate_cmd->add_option("-j,--jobs", validate_opts.jobs,
+                           "cases run in parallel (default: every core)");
+  validate_cmd->add_option("--set", validate_opts.sets, "override a key in every case (as for run)")
+      ->allow_extra_args(false);
+  validate_cmd->add_flag("--exact", validate_opts.exact, "no step or layer reuse");
+  validate_cmd->add_flag("--quiet,-q", validate_opts.quiet, "no progress line");
+
   std::vector<std::string> merge_dirs;
   std::string merge_out;
   CLI::App* merge_cmd =
@@ -198,6 +213,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
     if (list_cmd->parsed()) return runList(catalog, list_kind, out, err);
     if (sweep_cmd->parsed()) return runSweep(catalog, sweep_opts, out, err);
+    if (validate_cmd->parsed()) return runValidate(catalog, validate_opts, out, err);
     if (merge_cmd->parsed()) return runMerge(merge_dirs, merge_out, out, err);
     if (regress_cmd->parsed()) return runRegress(catalog, regress_opts, out, err);
     if (diff_cmd->parsed()) return runDiff(diff_a, diff_b, out, err);

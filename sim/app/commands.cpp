@@ -20,6 +20,7 @@
 #include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
 #include "sim/spec/units.h"
+#include "sim/validate/validate.h"
 #ifdef ARCHSIM_HAVE_MPI
 #include "sim/app/sweep_mpi.h"
 #endif
@@ -55,6 +56,13 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
       if (kind == "sweep") {
         const sweep::SweepSpec s = sweep::loadSweep(file);
         out << fmt::format("ok: {}: sweep {} ({} points)\n", file, s.name, sweep::points(s).size());
+        continue;
+      }
+      if (kind == "validation") {
+        const validate::Suite s = validate::loadSuite(file);
+        validate::checkSuite(catalog, s, {});
+        out << fmt::format("ok: {}: validation {} ({} cases, {} left out)\n", file, s.name,
+                           s.cases.size(), s.left_out.size());
         continue;
       }
       if (kind == "regress") {
@@ -641,6 +649,49 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
   }
   out << fmt::format("{} of {} figures differ\n", differ, keys.size());
   return 0;
+}
+
+int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, std::ostream& out,
+                std::ostream& err) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<validate::Suite> suites;
+  for (const std::string& f : options.suites)
+    suites.push_back(validate::loadSuite(f));
+  validate::Options run;
+  run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  run.sets = options.sets;
+  run.exact = options.exact;
+  const std::filesystem::path dir =
+      options.out_dir ? std::filesystem::path(*options.out_dir)
+                      : std::filesystem::path("reports") / "validation" / suites.front().name;
+  std::size_t total = 0;
+  for (const validate::Suite& s : suites) {
+    validate::checkSuite(catalog, s, run);
+    total += s.cases.size();
+  }
+  const bool tty = !options.quiet && &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+  std::size_t finished = 0;
+  const auto results = validate::runSuites(catalog, suites, run, [&](const validate::CaseResult&) {
+    ++finished;
+    if (tty) err << fmt::format("\r[{}/{}] cases", finished, total) << std::flush;
+  });
+  if (tty) err << "\r\033[K" << std::flush;
+  out << validate::textReport(results);
+  try {
+    validate::writeValidation(dir, suites, results);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
+  }
+  std::size_t failed = 0;
+  for (const validate::CaseResult& r : results)
+    failed += r.status != "ok";
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format("\nvalidate: {} cases ({} ran, {} failed) on {} threads in {:.2f} s\n", total,
+                     total - failed, failed, run.jobs, wall);
+  out << "wrote " << (dir / "validation.csv").string()
+      << " (and validation.json, validation.html)\n";
+  return failed > 0 ? 1 : 0;
 }
 
 }  // namespace archsim::app

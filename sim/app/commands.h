@@ -101,6 +101,20 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
 int runMerge(const std::vector<std::string>& dirs, const std::string& out_dir, std::ostream& out,
              std::ostream& err);
 
+struct ValidateOptions {
+  std::vector<std::string> suites;
+  std::optional<std::string> out_dir;
+  unsigned jobs = 0;  // 0: every core
+  std::vector<std::string> sets;
+  bool exact = false;
+  bool quiet = false;
+};
+/// Runs validation suites (kind: validation) and writes validation.csv, .json and .html into the
+/// output folder (default reports/validation/<first suite's name>). Exit 0 when every case ran, 1
+/// when some failed (they are listed with their reasons).
+int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, std::ostream& out,
+                std::ostream& err);
+
 struct RegressOptions {
   std::string manifest;
   bool update = false;

@@ -95,19 +95,6 @@ void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assi
       fmt::format("'{}' is neither a file nor {}{}", ref, what, didYouMean(ref, names)));
 }
 
-LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
-                                    const fs::path& file,
-                                    const std::vector<std::string>& assignments) {
-  ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
-  applyAssignments(resolved, assignments, "model", true);
-  inlineReference(catalog, resolved, "model", DocKind::kModel, file);
-  applyAssignments(resolved, assignments, "model", false);
-  Diagnostics diags;
-  ScenarioSpec spec = readScenario(resolved, diags);
-  diags.throwIfAny();
-  return LoadedScenario{std::move(spec), std::move(resolved), diags.warnings()};
-}
-
 LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
                                 const std::vector<std::string>& assignments) {
   return loadScenarioDocument(catalog, loadYamlFile(file), file, assignments);
@@ -147,6 +134,19 @@ ConfigNode runPart(const ConfigNode& document, std::string_view key, std::string
 }
 
 }  // namespace
+
+LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
+                                    const fs::path& file,
+                                    const std::vector<std::string>& assignments) {
+  ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
+  applyAssignments(resolved, assignments, "model", true);
+  inlineReference(catalog, resolved, "model", DocKind::kModel, file);
+  applyAssignments(resolved, assignments, "model", false);
+  Diagnostics diags;
+  ScenarioSpec spec = readScenario(resolved, diags);
+  diags.throwIfAny();
+  return LoadedScenario{std::move(spec), std::move(resolved), diags.warnings()};
+}
 
 bool isRunFile(const fs::path& file) {
   std::error_code ec;

@@ -43,6 +43,12 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const std::filesystem::path&
 LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
                             const std::vector<std::string>& assignments = {});
 
+/// Loads a scenario from a parsed document (`file`: where it was written, for relative paths and
+/// messages), as loadScenario() does for a file.
+LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
+                                    const std::filesystem::path& file,
+                                    const std::vector<std::string>& assignments = {});
+
 struct LoadedRun {
   LoadedSystem system;
   LoadedScenario scenario;

@@ -97,6 +97,12 @@ constexpr std::array kUnits{
 
     UnitEntry{"mm^2", Dimension::kArea, 1e-6},
     UnitEntry{"cm^2", Dimension::kArea, 1e-4},
+
+    UnitEntry{"tokens/s", Dimension::kRate, 1.0},
+    UnitEntry{"tok/s", Dimension::kRate, 1.0},
+    UnitEntry{"ktokens/s", Dimension::kRate, 1e3},
+    UnitEntry{"elements/s", Dimension::kRate, 1.0},
+    UnitEntry{"Gelements/s", Dimension::kRate, 1e9},
 };
 
 std::string_view trim(std::string_view s) {
@@ -137,6 +143,8 @@ std::string_view dimensionName(Dimension d) {
       return "power";
     case Dimension::kArea:
       return "area";
+    case Dimension::kRate:
+      return "rate";
   }
   return "quantity";
 }
@@ -163,6 +171,8 @@ std::string_view dimensionExample(Dimension d) {
       return "700 W";
     case Dimension::kArea:
       return "814 mm^2";
+    case Dimension::kRate:
+      return "2500 tokens/s";
   }
   return "";
 }
@@ -269,6 +279,8 @@ std::string formatQuantity(double value, Dimension d, int digits) {
       return pick({{1e-3, "mW"}, {1, "W"}, {1e3, "kW"}});
     case Dimension::kArea:
       return pick({{1e-6, "mm^2"}, {1e-4, "cm^2"}});
+    case Dimension::kRate:
+      return fmt::format("{:.{}g} /s", value, digits);
   }
   return fmt::format("{:.{}g}", value, digits);
 }

@@ -26,6 +26,7 @@ enum class Dimension {
   kEnergyPerOp,    // J per operation (FLOP or OP)
   kPower,          // W
   kArea,           // m^2
+  kRate,           // things per second: tokens/s, elements/s (validation metrics)
 };
 
 struct Quantity {

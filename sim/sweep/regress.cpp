@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/atomic_file.h"
+#include "sim/core/parallel_for.h"
 #include "sim/spec/reader.h"
 #include "sim/spec/suggest.h"
 #include "sim/sweep/sweep_run.h"
@@ -111,28 +112,17 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
                                 const RegressOptions& options, bool& failed) {
   // Run every entry (in parallel), as a one-point sweep.
   std::vector<PointResult> results(manifest.entries.size());
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < manifest.entries.size(); i = next++) {
-      const RegressEntry& e = manifest.entries[i];
-      SweepSpec spec;
-      spec.name = e.name;
-      spec.system = e.system;
-      spec.scenario = e.scenario;
-      spec.sets = e.sets;
-      spec.sets.insert(spec.sets.end(), options.sets.begin(), options.sets.end());
-      spec.file = manifest.file;
-      results[i] = runPoint(catalog, spec, Point{});
-    }
-  };
-  std::vector<std::thread> threads;
-  const unsigned jobs = std::max(
-      1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(manifest.entries.size())));
-  for (unsigned t = 1; t < jobs; ++t)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads)
-    t.join();
+  parallelFor(manifest.entries.size(), options.jobs, [&](std::size_t i) {
+    const RegressEntry& e = manifest.entries[i];
+    SweepSpec spec;
+    spec.name = e.name;
+    spec.system = e.system;
+    spec.scenario = e.scenario;
+    spec.sets = e.sets;
+    spec.sets.insert(spec.sets.end(), options.sets.begin(), options.sets.end());
+    spec.file = manifest.file;
+    results[i] = runPoint(catalog, spec, Point{});
+  });
 
   failed = false;
   std::vector<RegressRow> rows;

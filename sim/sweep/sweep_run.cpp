@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/atomic_file.h"
+#include "sim/core/parallel_for.h"
 #include "sim/report/comparison.h"
 #include "sim/report/html_report.h"
 #include "sim/report/svg.h"
@@ -342,25 +343,14 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
   for (const Point& p : owned) {
     if (!finished.count(p.index)) todo.push_back(p);
   }
-  std::atomic<std::size_t> next{0};
   std::mutex lock;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < todo.size(); i = next++) {
-      PointResult r = runPoint(catalog, spec, todo[i]);
-      savePoint(options.out, r);
-      const std::lock_guard<std::mutex> guard(lock);
-      if (done) done(r);
-      results.push_back(std::move(r));
-    }
-  };
-  const unsigned jobs =
-      std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(todo.size())));
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < jobs; ++t)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads)
-    t.join();
+  parallelFor(todo.size(), options.jobs, [&](std::size_t i) {
+    PointResult r = runPoint(catalog, spec, todo[i]);
+    savePoint(options.out, r);
+    const std::lock_guard<std::mutex> guard(lock);
+    if (done) done(r);
+    results.push_back(std::move(r));
+  });
   writeResults(options.out, spec, results);
   std::sort(results.begin(), results.end(),
             [](const auto& a, const auto& b) { return a.index < b.index; });

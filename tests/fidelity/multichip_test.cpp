@@ -77,6 +77,7 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
       {"groq-576", {"llama2-70b-w8-decode-auto", {}}},
       {"groqrack", {"llama2-7b-decode", {"dtypes.weights=int8", "parallel=auto"}}},
       {"hgx-h200", {"llama2-70b-decode", {"parallel.tp=8"}}},
+      {"l40s-8", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"mi300x-8", {"llama2-70b-decode", {"parallel.tp=8", "parallel.pp=1"}}},
   };
   std::size_t presets = 0;
