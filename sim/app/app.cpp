@@ -172,6 +172,20 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   validate_cmd->add_flag("--exact", validate_opts.exact, "no step or layer reuse");
   validate_cmd->add_flag("--quiet,-q", validate_opts.quiet, "no progress line");
 
+  CalibrateOptions calibrate_opts;
+  CLI::App* calibrate_cmd = app.add_subcommand(
+      "calibrate", "fit global parameters to validation suites (Levenberg-Marquardt on log error)");
+  calibrate_cmd->add_option("file", calibrate_opts.file, "the calibration file (kind: calibration)")
+      ->required();
+  calibrate_cmd->add_option("--out", calibrate_opts.out_dir,
+                            "output folder (default reports/calibration/<name>)");
+  calibrate_cmd->add_option("-j,--jobs", calibrate_opts.jobs,
+                            "cases run in parallel (default: every core)");
+  calibrate_cmd->add_option("--folds", calibrate_opts.folds,
+                            "K-fold cross-validation grouped by the cases' source (0: none)");
+  calibrate_cmd->add_option("--max-iterations", calibrate_opts.max_iterations,
+                            "Levenberg-Marquardt iterations at most (default 30)");
+
   std::vector<std::string> merge_dirs;
   std::string merge_out;
   CLI::App* merge_cmd =
@@ -214,6 +228,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     if (list_cmd->parsed()) return runList(catalog, list_kind, out, err);
     if (sweep_cmd->parsed()) return runSweep(catalog, sweep_opts, out, err);
     if (validate_cmd->parsed()) return runValidate(catalog, validate_opts, out, err);
+    if (calibrate_cmd->parsed()) return runCalibrate(catalog, calibrate_opts, out, err);
     if (merge_cmd->parsed()) return runMerge(merge_dirs, merge_out, out, err);
     if (regress_cmd->parsed()) return runRegress(catalog, regress_opts, out, err);
     if (diff_cmd->parsed()) return runDiff(diff_a, diff_b, out, err);

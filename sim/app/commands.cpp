@@ -20,6 +20,7 @@
 #include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
 #include "sim/spec/units.h"
+#include "sim/validate/calibrate.h"
 #include "sim/validate/validate.h"
 #ifdef ARCHSIM_HAVE_MPI
 #include "sim/app/sweep_mpi.h"
@@ -63,6 +64,12 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
         validate::checkSuite(catalog, s, {});
         out << fmt::format("ok: {}: validation {} ({} cases, {} left out)\n", file, s.name,
                            s.cases.size(), s.left_out.size());
+        continue;
+      }
+      if (kind == "calibration") {
+        const validate::Calibration c = validate::loadCalibration(catalog, file);
+        out << fmt::format("ok: {}: calibration {} ({} parameters over {} suites)\n", file, c.name,
+                           c.parameters.size(), c.suites.size());
         continue;
       }
       if (kind == "regress") {
@@ -692,6 +699,32 @@ int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, st
   out << "wrote " << (dir / "validation.csv").string()
       << " (and validation.json, validation.html)\n";
   return failed > 0 ? 1 : 0;
+}
+
+int runCalibrate(const spec::Catalog& catalog, const CalibrateOptions& options, std::ostream& out,
+                 std::ostream& err) {
+  (void)err;
+  const auto start = std::chrono::steady_clock::now();
+  const validate::Calibration cal = validate::loadCalibration(catalog, options.file);
+  validate::FitOptions fit_options;
+  fit_options.jobs =
+      options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  fit_options.folds = options.folds;
+  fit_options.max_iterations = options.max_iterations;
+  const validate::FitResult fit = validate::calibrate(catalog, cal, fit_options);
+  out << validate::calibrationReport(cal, fit);
+  const std::filesystem::path dir =
+      options.out_dir ? std::filesystem::path(*options.out_dir)
+                      : std::filesystem::path("reports") / "calibration" / cal.name;
+  try {
+    validate::writeCalibration(dir, cal, fit);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out << fmt::format("\nwrote {} in {:.2f} s\n", (dir / "fitted.yaml").string(), wall);
+  return 0;
 }
 
 }  // namespace archsim::app

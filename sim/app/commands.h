@@ -115,6 +115,18 @@ struct ValidateOptions {
 int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, std::ostream& out,
                 std::ostream& err);
 
+struct CalibrateOptions {
+  std::string file;
+  std::optional<std::string> out_dir;
+  unsigned jobs = 0;
+  std::size_t folds = 0;
+  std::size_t max_iterations = 30;
+};
+/// Fits a calibration file's parameters to its suites; prints the fit and writes fitted.yaml into
+/// the output folder (default reports/calibration/<name>).
+int runCalibrate(const spec::Catalog& catalog, const CalibrateOptions& options, std::ostream& out,
+                 std::ostream& err);
+
 struct RegressOptions {
   std::string manifest;
   bool update = false;
