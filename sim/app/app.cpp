@@ -170,6 +170,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   validate_cmd->add_option("--set", validate_opts.sets, "override a key in every case (as for run)")
       ->allow_extra_args(false);
   validate_cmd->add_flag("--exact", validate_opts.exact, "no step or layer reuse");
+  validate_cmd->add_option("--baseline", validate_opts.baseline,
+                           "a committed validation.json: exit 1 when the median |error| worsens by "
+                           "more than a point or a case moves by more than five");
   validate_cmd->add_flag("--quiet,-q", validate_opts.quiet, "no progress line");
 
   CalibrateOptions calibrate_opts;

@@ -21,6 +21,7 @@
 #include "sim/run/system_run.h"
 #include "sim/spec/units.h"
 #include "sim/validate/calibrate.h"
+#include "sim/validate/intervals.h"
 #include "sim/validate/validate.h"
 #ifdef ARCHSIM_HAVE_MPI
 #include "sim/app/sweep_mpi.h"
@@ -373,6 +374,15 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   info.cores = std::thread::hardware_concurrency();
   info.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  // Error bars from the committed validation residuals of the first preset root that has them.
+  for (const std::filesystem::path& root : catalog.roots()) {
+    if (auto residuals = validate::loadResiduals(root / "reports" / "validation" / "baseline" /
+                                                 "validation.json")) {
+      info.intervals = validate::metricIntervals(*residuals, system.spec.chip.name,
+                                                 scenario.spec.phase, run.metrics());
+      break;
+    }
+  }
   const auto files = report::runRecordFiles(run, info, spec::runFileYaml(system, scenario));
   try {
     writeDirectoryAtomically(dir, files);
@@ -382,7 +392,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   if (options.json) {
     out << files.front().second;  // stats.json
   } else {
-    report::printRunSummary(run, out);
+    report::printRunSummary(run, out, info.intervals ? &*info.intervals : nullptr);
     out << "wrote " << dir.string()
         << "/ (report.html, trace.json, stats.json, summary.md, config.resolved.yaml)\n";
   }
@@ -690,15 +700,36 @@ int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, st
     throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());
   }
   std::size_t failed = 0;
-  for (const validate::CaseResult& r : results)
+  std::vector<double> walls;
+  for (const validate::CaseResult& r : results) {
     failed += r.status != "ok";
+    walls.push_back(r.wall_s);
+  }
+  std::sort(walls.begin(), walls.end());
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out << fmt::format("\nvalidate: {} cases ({} ran, {} failed) on {} threads in {:.2f} s\n", total,
-                     total - failed, failed, run.jobs, wall);
+  out << fmt::format(
+      "\nvalidate: {} cases ({} ran, {} failed) on {} threads in {:.2f} s (per case: median "
+      "{:.3f} s, max {:.2f} s)\n",
+      total, total - failed, failed, run.jobs, wall, walls.empty() ? 0.0 : walls[walls.size() / 2],
+      walls.empty() ? 0.0 : walls.back());
   out << "wrote " << (dir / "validation.csv").string()
       << " (and validation.json, validation.html)\n";
-  return failed > 0 ? 1 : 0;
+  bool drifted = false;
+  if (options.baseline) {
+    const validate::BaselineCheck check = validate::compareToBaseline(*options.baseline, results);
+    for (const std::string& n : check.notes)
+      out << "note: " << n << '\n';
+    for (const std::string& f : check.failures)
+      err << "drift: " << f << '\n';
+    out << fmt::format("against {}: {} cases compared, median |error| {:.1f}% -> {:.1f}%{}\n",
+                       *options.baseline, check.compared, 100 * check.median_before,
+                       100 * check.median_after,
+                       check.failures.empty() ? ", within tolerance" : "");
+    drifted = !check.failures.empty();
+  }
+  // With a baseline, cases that failed there too are known gaps, not drift.
+  return (options.baseline ? drifted : failed > 0) ? 1 : 0;
 }
 
 int runCalibrate(const spec::Catalog& catalog, const CalibrateOptions& options, std::ostream& out,

@@ -108,10 +108,13 @@ struct ValidateOptions {
   std::vector<std::string> sets;
   bool exact = false;
   bool quiet = false;
+  std::optional<std::string> baseline;  // a committed validation.json to compare with
 };
 /// Runs validation suites (kind: validation) and writes validation.csv, .json and .html into the
 /// output folder (default reports/validation/<first suite's name>). Exit 0 when every case ran, 1
-/// when some failed (they are listed with their reasons).
+/// when some failed (they are listed with their reasons); with a baseline, 1 only on drift: the
+/// median |error| worsened by more than a point, a case moved by more than five, or a case that
+/// ran there fails.
 int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, std::ostream& out,
                 std::ostream& err);
 

@@ -173,7 +173,8 @@ std::string htmlPage(const std::string& title, const std::string& body) {
          body + "</body>\n</html>\n";
 }
 
-std::string reportHtml(const run::SystemRun& run, const Breakdown& b) {
+std::string reportHtml(const run::SystemRun& run, const Breakdown& b,
+                       const run::MetricIntervals* intervals) {
   const auto& r = run.result();
   const run::Metrics& m = r.metrics;
   const spec::ScenarioSpec& s = run.scenario();
@@ -185,12 +186,15 @@ std::string reportHtml(const run::SystemRun& run, const Breakdown& b) {
       escape(s.model.name), escape(s.description), spec::phaseName(s.phase), s.batch, m.chips,
       escape(run.system().chip.name), escape(run.system().name), escape(run.layout().describe()),
       escape(run.bindingResource()));
-  body += "<table>\n<tr><th class=\"l\">metric</th><th>value</th></tr>\n";
+  body += "<table>\n<tr><th class=\"l\">metric</th><th>value</th><th>80% interval</th></tr>\n";
   for (const run::MetricDef& def : run::headlineMetrics()) {
-    body += fmt::format("<tr><td class=\"l\">{}</td><td>{}</td></tr>\n", escape(def.key),
-                        escape(run::formatMetric(def, m)));
+    body += fmt::format(
+        "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n", escape(def.key),
+        escape(run::formatMetric(def, m)),
+        escape(run::formatInterval(def, intervals ? intervals->find(def.key) : nullptr)));
   }
   body += "</table>\n";
+  if (intervals != nullptr) body += "<p>" + escape(intervals->note) + "</p>\n";
 
   body += "<h2>Roofline</h2>\n";
   for (std::size_t c = 0; c < run.simulatedChips() && c < 4; ++c) {

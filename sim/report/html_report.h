@@ -12,7 +12,8 @@
 namespace archsim::report {
 
 /// Every chart is one <svg> inside a <figure class="chart">.
-std::string reportHtml(const run::SystemRun& run, const Breakdown& breakdown);
+std::string reportHtml(const run::SystemRun& run, const Breakdown& breakdown,
+                       const run::MetricIntervals* intervals = nullptr);
 
 /// The page frame shared by run reports and comparison pages: a complete HTML document.
 std::string htmlPage(const std::string& title, const std::string& body);

@@ -31,7 +31,8 @@ std::string share(double part, double whole) {
 
 }  // namespace
 
-std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& b) {
+std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& b,
+                            const run::MetricIntervals* intervals) {
   const auto& r = run.result();
   const run::Metrics& m = r.metrics;
   const spec::ScenarioSpec& s = run.scenario();
@@ -43,10 +44,12 @@ std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& b) {
       md(s.model.name), spec::phaseName(s.phase), s.batch, run.layout().describe(), m.chips,
       run.system().chipCount(), md(run.system().chip.name),
       q(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize), run.bindingResource());
-  out += "| metric | value |\n|---|---:|\n";
-  for (const run::MetricDef& def : run::headlineMetrics())
-    out += fmt::format("| {} | {} |\n", def.key, run::formatMetric(def, m));
-  out += "\n";
+  out += "| metric | value | 80% interval |\n|---|---:|---|\n";
+  for (const run::MetricDef& def : run::headlineMetrics()) {
+    out += fmt::format("| {} | {} | {} |\n", def.key, run::formatMetric(def, m),
+                       run::formatInterval(def, intervals ? intervals->find(def.key) : nullptr));
+  }
+  out += intervals ? "\n" + intervals->note + "\n\n" : "\n";
 
   double total = 0;
   for (const auto& [k, t] : b.time_by_bound_s)
@@ -111,10 +114,11 @@ std::vector<std::pair<std::string, std::string>> runRecordFiles(const run::Syste
                                                                 const std::string& resolved_yaml) {
   const Breakdown b = breakdown(run);
   std::vector<std::pair<std::string, std::string>> files;
-  files.emplace_back("stats.json", statsJson(run).dump(2) + "\n");
+  const run::MetricIntervals* intervals = info.intervals ? &*info.intervals : nullptr;
+  files.emplace_back("stats.json", statsJson(run, intervals).dump(2) + "\n");
   files.emplace_back("config.resolved.yaml", resolved_yaml);
-  files.emplace_back("summary.md", summaryMarkdown(run, b));
-  files.emplace_back("report.html", reportHtml(run, b));
+  files.emplace_back("summary.md", summaryMarkdown(run, b, intervals));
+  files.emplace_back("report.html", reportHtml(run, b, intervals));
   files.emplace_back("trace.json", traceJson(run, b));
   files.emplace_back("run.json", runJson(run, info));
   return files;

@@ -29,10 +29,13 @@ struct RunInfo {
   double wall_s = 0;
   std::string host;
   unsigned cores = 0;
+  /// Error bars for the headline metrics (validate/intervals.h), when known.
+  std::optional<run::MetricIntervals> intervals;
 };
 
 /// summary.md.
-std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& breakdown);
+std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& breakdown,
+                            const run::MetricIntervals* intervals = nullptr);
 /// run.json.
 std::string runJson(const run::SystemRun& run, const RunInfo& info);
 

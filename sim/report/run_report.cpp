@@ -154,7 +154,7 @@ ordered_json breakdownJson(const run::SystemRun& run) {
 
 }  // namespace
 
-ordered_json statsJson(const run::SystemRun& run) {
+ordered_json statsJson(const run::SystemRun& run, const run::MetricIntervals* intervals) {
   const auto& r = run.result();
   const spec::ScenarioSpec& s = run.scenario();
   const spec::ChipSpec& chip0 = run.system().chip;
@@ -175,6 +175,14 @@ ordered_json statsJson(const run::SystemRun& run) {
         v && def.integer ? ordered_json(static_cast<std::uint64_t>(*v)) : optional(v);
   }
   j["metrics"] = std::move(metrics);
+  if (intervals != nullptr) {
+    ordered_json by_metric = ordered_json::object();
+    for (const run::MetricInterval& i : intervals->intervals) {
+      by_metric[i.metric] = {
+          {"low", i.low}, {"high", i.high}, {"cases", i.cases}, {"basis", i.basis}};
+    }
+    j["metrics_interval"] = {{"note", intervals->note}, {"intervals", std::move(by_metric)}};
+  }
   ordered_json by_bound = ordered_json::object();
   for (const auto& [bound, t] : run.timeByBound())
     by_bound[bound] = t;
@@ -261,7 +269,8 @@ ordered_json statsJson(const run::SystemRun& run) {
   return j;
 }
 
-void printRunSummary(const run::SystemRun& run, std::ostream& out) {
+void printRunSummary(const run::SystemRun& run, std::ostream& out,
+                     const run::MetricIntervals* intervals) {
   const auto& r = run.result();
   const spec::ScenarioSpec& s = run.scenario();
   const run::Metrics& m = r.metrics;
@@ -296,8 +305,12 @@ void printRunSummary(const run::SystemRun& run, std::ostream& out) {
   for (const std::string& d : run.chip(0).placement().decisions())
     out << "  " << d << '\n';
   out << "metrics:\n";
-  for (const run::MetricDef& def : run::headlineMetrics())
-    out << fmt::format("  {:<22} {}\n", def.key, run::formatMetric(def, m));
+  for (const run::MetricDef& def : run::headlineMetrics()) {
+    const run::MetricInterval* i = intervals ? intervals->find(def.key) : nullptr;
+    out << fmt::format("  {:<22} {}{}\n", def.key, run::formatMetric(def, m),
+                       i ? fmt::format("   [80%: {}]", run::formatInterval(def, i)) : "");
+  }
+  if (intervals != nullptr) out << "  (" << intervals->note << ")\n";
   out << fmt::format("binding resource: {}\n", run.bindingResource());
 
   const auto by_bound = run.timeByBound();

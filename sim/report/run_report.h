@@ -16,8 +16,11 @@ namespace archsim::report {
 inline constexpr int kStatsSchemaVersion = 1;
 
 /// The record of a run (one chip or a parallel plan on a system).
-nlohmann::ordered_json statsJson(const run::SystemRun& run);
+/// With `intervals` (archsim run: validate/intervals.h), a `metrics_interval` section.
+nlohmann::ordered_json statsJson(const run::SystemRun& run,
+                                 const run::MetricIntervals* intervals = nullptr);
 /// The metrics, the plan, where the time went (by bound and op kind) and the top ops.
-void printRunSummary(const run::SystemRun& run, std::ostream& out);
+void printRunSummary(const run::SystemRun& run, std::ostream& out,
+                     const run::MetricIntervals* intervals = nullptr);
 
 }  // namespace archsim::report

@@ -107,4 +107,10 @@ std::string formatMetric(const MetricDef& m, const Metrics& metrics) {
   return v ? m.format(*v) : std::string("-");
 }
 
+std::string formatInterval(const MetricDef& m, const MetricInterval* interval) {
+  if (interval == nullptr) return "";
+  return fmt::format("{} - {} ({} cases)", m.format(interval->low), m.format(interval->high),
+                     interval->cases);
+}
+
 }  // namespace archsim::run

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/spec/scenario_spec.h"
 
@@ -42,6 +43,25 @@ struct Timeline {
   double matrix_utilization = 0.0;
 };
 
+/// How far a headline metric may be from what real hardware would measure: the range the
+/// prediction maps to under the 10th-90th percentile of validation residuals of similar cases
+/// (validate/intervals.h). Absent for metrics with no validation data.
+struct MetricInterval {
+  std::string metric;  // a headline metric key
+  double low = 0.0, high = 0.0;
+  std::size_t cases = 0;  // validation cases it rests on
+  std::string basis;      // which cases: "H100-SXM5-80GB, generate, times"
+};
+struct MetricIntervals {
+  std::string note;  // what the intervals are, or why there are none
+  std::vector<MetricInterval> intervals;
+  const MetricInterval* find(std::string_view metric) const {
+    for (const MetricInterval& i : intervals)
+      if (i.metric == metric) return &i;
+    return nullptr;
+  }
+};
+
 /// The metrics of `scenario` (its phase and batch) over `timeline`.
 Metrics computeMetrics(const spec::ScenarioSpec& scenario, const Timeline& timeline);
 
@@ -61,6 +81,8 @@ struct MetricDef {
 std::span<const MetricDef> headlineMetrics();
 /// The metric named `key`, or nullptr.
 const MetricDef* findMetric(std::string_view key);
+/// An interval for people: "7.1 ms - 9.8 ms (23 cases)", or "" without one.
+std::string formatInterval(const MetricDef& m, const MetricInterval* interval);
 /// `m` of `metrics` for people, "-" when absent.
 std::string formatMetric(const MetricDef& m, const Metrics& metrics);
 

@@ -1,9 +1,12 @@
 #include "sim/validate/validate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -223,6 +226,7 @@ void checkSuite(const spec::Catalog& catalog, const Suite& suite, const Options&
 
 CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case& c,
                    const Options& options) {
+  const auto start = std::chrono::steady_clock::now();
   CaseResult r;
   r.id = c.id;
   r.metric = c.metric;
@@ -263,6 +267,7 @@ CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case&
     r.message = std::string("internal error: ") + e.what();
   }
   r.groups.assign(groups.begin(), groups.end());
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
@@ -482,6 +487,69 @@ void writeValidation(const std::filesystem::path& out, const std::vector<Suite>&
   writeDirectoryAtomically(out, {{"validation.csv", csv},
                                  {"validation.json", doc.dump(2) + "\n"},
                                  {"validation.html", html(suites, results)}});
+}
+
+BaselineCheck compareToBaseline(const std::filesystem::path& baseline,
+                                const std::vector<CaseResult>& results, double median_points,
+                                double case_points) {
+  std::ifstream in(baseline);
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (!in || doc.is_discarded() || !doc.is_object() || !doc.contains("cases") ||
+      !doc["cases"].is_array()) {
+    throw ConfigError(Location{baseline.string(), 0, 0}, "",
+                      "not a validation.json (archsim validate --out writes one)");
+  }
+  std::map<std::string, std::optional<double>> before;
+  for (const nlohmann::json& c : doc["cases"]) {
+    if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) continue;
+    before[c["id"].get<std::string>()] = c.contains("error") && c["error"].is_number()
+                                             ? std::optional(c["error"].get<double>())
+                                             : std::nullopt;
+  }
+  BaselineCheck out;
+  std::vector<double> was, now;
+  std::set<std::string> seen;
+  for (const CaseResult& r : results) {
+    seen.insert(r.id);
+    const auto it = before.find(r.id);
+    if (it == before.end()) {
+      out.notes.push_back(fmt::format("{}: new (not in the baseline)", r.id));
+      continue;
+    }
+    if (!it->second) {
+      if (r.error) out.notes.push_back(fmt::format("{}: runs now (failed in the baseline)", r.id));
+      continue;
+    }
+    if (!r.error) {
+      out.failures.push_back(fmt::format("{}: ran in the baseline ({:+.1f}%), fails now: {}", r.id,
+                                         100 * *it->second, r.message));
+      continue;
+    }
+    ++out.compared;
+    was.push_back(std::abs(*it->second));
+    now.push_back(std::abs(*r.error));
+    if (std::abs(*r.error - *it->second) > case_points) {
+      out.failures.push_back(
+          fmt::format("{}: error {:+.1f}% -> {:+.1f}% (moved more than {:.0f} "
+                      "points)",
+                      r.id, 100 * *it->second, 100 * *r.error, 100 * case_points));
+    }
+  }
+  std::size_t absent = 0;
+  for (const auto& [id, e] : before)
+    absent += !seen.count(id);
+  if (absent > 0)
+    out.notes.push_back(
+        fmt::format("{} baseline cases were not run (a subset of the suites)", absent));
+  out.median_before = quantile(was, 0.5);
+  out.median_after = quantile(now, 0.5);
+  if (out.median_after > out.median_before + median_points) {
+    out.failures.push_back(
+        fmt::format("median |error| {:.1f}% -> {:.1f}% (worse by more than "
+                    "{:.0f} point)",
+                    100 * out.median_before, 100 * out.median_after, 100 * median_points));
+  }
+  return out;
 }
 
 }  // namespace archsim::validate

@@ -21,6 +21,7 @@
 namespace archsim::validate {
 
 struct CaseResult {
+  double wall_s = 0.0;  // how long the case took to run (terminal only: not in the files)
   std::string id;
   std::string metric;
   std::optional<double> predicted;  // base SI unit of the metric
@@ -68,6 +69,20 @@ std::vector<Summary> summarize(const std::vector<CaseResult>& results);
 /// chips (at `memory_fraction` of their memory, the serving stack's reservation); 0 when none.
 std::uint64_t largestBatch(const spec::SystemSpec& system, spec::ScenarioSpec scenario,
                            std::uint64_t cap, double memory_fraction);
+
+/// What changed against a committed validation.json: failures when the median |error| over the
+/// cases both ran grew by more than `median_points` (0.01 = one point), a case's error moved by
+/// more than `case_points`, or a case that ran there fails here; notes for cases new or gone.
+struct BaselineCheck {
+  std::vector<std::string> failures;
+  std::vector<std::string> notes;
+  double median_before = 0, median_after = 0;
+  std::size_t compared = 0;
+};
+/// Throws ConfigError when the baseline cannot be read.
+BaselineCheck compareToBaseline(const std::filesystem::path& baseline,
+                                const std::vector<CaseResult>& results, double median_points = 0.01,
+                                double case_points = 0.05);
 
 /// validation.csv, validation.json and validation.html into `out` (atomically, as one record).
 void writeValidation(const std::filesystem::path& out, const std::vector<Suite>& suites,
