@@ -6,12 +6,15 @@
 // pipeline composition (three rounds of the step); `events` counts all of them. Then long
 // generations (issue 12 targets, with step reuse): Llama-3-70B 1024 + 1024 tokens on 4 H100s
 // (< 2 s), Llama-2-70B FP8 batch 160, 128 + 2048 tokens on one H200 (< 5 s), Llama-3.1-405B
-// 1024 + 1024 on DGX-H100 x4 (< 5 s).
+// 1024 + 1024 on DGX-H100 x4 (< 5 s). And the public validation suites on two threads.
+#include <algorithm>
+
 #include <benchmark/benchmark.h>
 
 #include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
 #include "sim/spec/loader.h"
+#include "sim/validate/validate.h"
 
 namespace archsim {
 namespace {
@@ -56,6 +59,27 @@ BENCHMARK_CAPTURE(Run, dgx_h100_x4_llama31_405b_generate, "dgx-h100-x4", "llama3
                   Sets{})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+
+/// The public validation suites under `validate -j2` (issue 12: median per case < 0.5 s; issue 13:
+/// the whole suite's time). Reports the median and largest per-case time.
+void Validate(benchmark::State& state, const char* suite) {
+  const spec::Catalog catalog({ARCHSIM_SOURCE_DIR});
+  const validate::Suite s =
+      validate::loadSuite(std::string(ARCHSIM_SOURCE_DIR) + "/workloads/validation/" + suite);
+  validate::Options options;
+  options.jobs = 2;
+  std::vector<double> walls;
+  for (auto _ : state) {
+    for (const validate::CaseResult& r : validate::runSuites(catalog, {s}, options))
+      walls.push_back(r.wall_s);
+  }
+  std::sort(walls.begin(), walls.end());
+  state.counters["cases"] = static_cast<double>(s.cases.size());
+  state.counters["median_case_s"] = walls.empty() ? 0.0 : walls[walls.size() / 2];
+  state.counters["max_case_s"] = walls.empty() ? 0.0 : walls.back();
+}
+BENCHMARK_CAPTURE(Validate, microbench, "microbench.yaml")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Validate, e2e_public, "e2e-public.yaml")->Unit(benchmark::kSecond)->Iterations(1);
 
 /// The `auto` plan search alone (analytic plan space, then the few simulations it needs).
 void Search(benchmark::State& state, const char* system, const char* scenario) {
