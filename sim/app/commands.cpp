@@ -180,7 +180,7 @@ Pair loadPair(const spec::Catalog& catalog, const std::string& system, const std
 /// Writes stats.json into `dir` (created), atomically; a failure is an input error naming --out.
 void writeStats(const std::filesystem::path& dir, const std::string& stats) {
   try {
-    std::filesystem::create_directories(dir);
+    claimOutputDirectory(dir);
     writeFileAtomically(dir / "stats.json", stats);
   } catch (const std::filesystem::filesystem_error& e) {
     throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "", e.what());

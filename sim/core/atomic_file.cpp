@@ -35,10 +35,45 @@ void writeFileAtomically(const std::filesystem::path& path, std::string_view con
   }
 }
 
+namespace {
+
+/// Whether `dir` may be written into or replaced: absent, an empty folder, or a folder with the
+/// output marker. Throws OutputError otherwise.
+void checkOwnable(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(st)) return;
+  if (!fs::is_directory(st)) {
+    throw OutputError("'" + dir.string() +
+                      "' exists and is not a folder: archsim writes only into folders it created; "
+                      "choose another --out");
+  }
+  if (fs::exists(dir / kOutputMarker, ec)) return;
+  if (fs::is_empty(dir, ec) && !ec) return;
+  throw OutputError("'" + dir.string() + "' exists and was not created by archsim (it has no " +
+                    kOutputMarker +
+                    " marker): archsim never overwrites what it did not create; choose another "
+                    "--out or empty the folder yourself");
+}
+
+}  // namespace
+
+void claimOutputDirectory(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  checkOwnable(dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw OutputError("cannot create '" + dir.string() + "': " + ec.message());
+  if (!fs::exists(dir / kOutputMarker, ec))
+    writeFileAtomically(dir / kOutputMarker, "archsim output folder\n");
+}
+
 void writeDirectoryAtomically(const std::filesystem::path& dir,
                               const std::vector<std::pair<std::string, std::string>>& files) {
   namespace fs = std::filesystem;
   const fs::path target = dir.has_filename() ? dir : dir.parent_path();
+  checkOwnable(target);
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string tag = std::to_string(::getpid());
   const fs::path staging = parent / ("." + target.filename().string() + ".staging" + tag);
@@ -50,6 +85,7 @@ void writeDirectoryAtomically(const std::filesystem::path& dir,
   fs::create_directory(staging, ec);
   if (ec) throw OutputError("cannot write into '" + parent.string() + "': " + ec.message());
   try {
+    writeFileAtomically(staging / kOutputMarker, "archsim output folder\n");
     for (const auto& [name, content] : files) {
       const fs::path file = staging / name;
       fs::create_directories(file.parent_path(), ec);

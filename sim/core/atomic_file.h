@@ -17,14 +17,25 @@ class OutputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The file archsim leaves in every output folder it creates. archsim writes into, replaces or
+/// clears a folder only when it holds this marker (or is empty): it never deletes or overwrites
+/// what it did not create.
+inline constexpr const char* kOutputMarker = ".archsim-output";
+
+/// Makes `dir` an output folder: creates it (and its parents) with the marker, or accepts an
+/// existing folder that has the marker or is empty. Throws OutputError naming the folder when it
+/// is a file, a device or a folder with other content and no marker.
+void claimOutputDirectory(const std::filesystem::path& dir);
+
 /// Writes `content` to `path` atomically. Throws OutputError naming the path when the folder does
 /// not exist or cannot be written; the target is then left untouched.
 void writeFileAtomically(const std::filesystem::path& path, std::string_view content);
 
 /// Writes a folder of files so that `dir` holds either its previous content or all of `files`,
-/// never a mix: the files go to a hidden staging folder beside `dir`, which then replaces `dir`
-/// (the old folder is renamed aside, the new one renamed in, the old one removed). Parent folders
-/// are created. Throws OutputError naming the folder; on failure the staging folder is removed.
+/// never a mix: the files (and the output marker) go to a hidden staging folder beside `dir`,
+/// which then replaces `dir` in one atomic exchange. Parent folders are created. An existing `dir`
+/// is replaced only when it is an output folder (claimOutputDirectory's rule). Throws OutputError
+/// naming the folder; on failure the staging folder is removed.
 void writeDirectoryAtomically(const std::filesystem::path& dir,
                               const std::vector<std::pair<std::string, std::string>>& files);
 

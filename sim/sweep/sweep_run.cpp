@@ -236,6 +236,11 @@ std::vector<Point> ownedPoints(const SweepSpec& spec, const Shard& shard) {
 
 void prepareOutput(const SweepSpec& spec, const SweepOptions& options) {
   const fs::path manifest_file = options.out / "manifest.json";
+  try {
+    claimOutputDirectory(options.out);
+  } catch (const OutputError& e) {
+    throw ConfigError(Location{"--out " + options.out.string(), 0, 0}, "", e.what());
+  }
   std::error_code ec;
   if (options.resume && fs::exists(manifest_file)) {
     std::ifstream in(manifest_file);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# --out never destroys what archsim did not create: a folder with other files, a regular file and a
+# device are refused with exit 2 and left as they were; an empty folder and archsim's own output
+# folder are written (and rewritten).
+set -u
+archsim=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+mkdir "$tmp/user" && echo precious > "$tmp/user/notes.txt"
+echo precious > "$tmp/file.txt"
+for target in "$tmp/user" "$tmp/file.txt" /dev/null; do
+  for cmd in "run h100-sxm5 tiny-llama-decode" "compare h100-sxm5 --scenario tiny-llama-decode" \
+             "validate $(dirname "$0")/../../workloads/validation/microbench.yaml"; do
+    # shellcheck disable=SC2086
+    "$archsim" $cmd --quiet --out "$target" >/dev/null 2>"$tmp/err"
+    code=$?
+    [ "$code" -eq 2 ] || fail "archsim $cmd --out $target exited $code (want 2)"
+    grep -q "archsim" "$tmp/err" || fail "no reason given for $target"
+  done
+done
+[ "$(cat "$tmp/user/notes.txt")" = precious ] || fail "the user's folder changed"
+[ "$(ls -A "$tmp/user")" = notes.txt ] || fail "something was added to the user's folder"
+[ "$(cat "$tmp/file.txt")" = precious ] || fail "the user's file changed"
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
+mkdir "$tmp/empty"
+"$archsim" run h100-sxm5 tiny-llama-decode --quiet --out "$tmp/empty" >/dev/null || fail "an empty folder was refused"
+"$archsim" run h100-sxm5 tiny-llama-prefill --quiet --out "$tmp/empty" >/dev/null || fail "archsim's own folder was refused"
+[ -f "$tmp/empty/.archsim-output" ] || fail "no output marker"
+echo "out safety: refused a user folder, a file and a device; rewrote its own folder"
