@@ -360,9 +360,9 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   for (const std::string& w : run.result().warnings)
     err << "warning: " << w << '\n';
   const std::filesystem::path dir =
-      options.out_dir
-          ? std::filesystem::path(*options.out_dir)
-          : std::filesystem::path("reports") / (scenario.spec.name + "-on-" + system.spec.name);
+      options.out_dir ? std::filesystem::path(*options.out_dir)
+                      : std::filesystem::path("reports") /
+                            safeFileName(scenario.spec.name + "-on-" + system.spec.name);
   report::RunInfo info;
   info.command_line = options.command_line;
   info.version = ARCHSIM_VERSION;
@@ -463,8 +463,9 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     progress.finish();
     for (const std::string& w : run.result().warnings)
       err << "warning: " << p.system.spec.name << ": " << w << '\n';
-    files.emplace_back("runs/" + p.scenario.spec.name + "-on-" + p.system.spec.name + "/stats.json",
-                       report::statsJson(run).dump(2) + "\n");
+    files.emplace_back(
+        "runs/" + safeFileName(p.scenario.spec.name + "-on-" + p.system.spec.name) + "/stats.json",
+        report::statsJson(run).dump(2) + "\n");
     rows.push_back(report::comparisonRow(run));
   }
   const report::ComparisonOutput tables = report::renderComparison(rows);
@@ -498,7 +499,7 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
   const sweep::SweepSpec spec = sweep::loadSweep(options.file);
   sweep::SweepOptions run;
   run.out = options.out_dir ? std::filesystem::path(*options.out_dir)
-                            : std::filesystem::path("reports") / "sweeps" / spec.name;
+                            : std::filesystem::path("reports") / "sweeps" / safeFileName(spec.name);
   run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   run.resume = options.resume;
   if (options.shard) run.shard = sweep::parseShard(*options.shard);
@@ -679,8 +680,9 @@ int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, st
   run.sets = options.sets;
   run.exact = options.exact;
   const std::filesystem::path dir =
-      options.out_dir ? std::filesystem::path(*options.out_dir)
-                      : std::filesystem::path("reports") / "validation" / suites.front().name;
+      options.out_dir
+          ? std::filesystem::path(*options.out_dir)
+          : std::filesystem::path("reports") / "validation" / safeFileName(suites.front().name);
   std::size_t total = 0;
   for (const validate::Suite& s : suites) {
     validate::checkSuite(catalog, s, run);
@@ -746,7 +748,7 @@ int runCalibrate(const spec::Catalog& catalog, const CalibrateOptions& options, 
   out << validate::calibrationReport(cal, fit);
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
-                      : std::filesystem::path("reports") / "calibration" / cal.name;
+                      : std::filesystem::path("reports") / "calibration" / safeFileName(cal.name);
   try {
     validate::writeCalibration(dir, cal, fit);
   } catch (const OutputError& e) {

@@ -59,6 +59,20 @@ void checkOwnable(const std::filesystem::path& dir) {
 
 }  // namespace
 
+std::string safeFileName(std::string_view name) {
+  std::string out;
+  for (const char c : name.substr(0, 120)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    out += ok ? c : '_';
+  }
+  for (char& c : out) {
+    if (c != '.') break;
+    c = '_';  // no hidden names, no "." or ".."
+  }
+  return out.empty() ? "unnamed" : out;
+}
+
 void claimOutputDirectory(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   checkOwnable(dir);

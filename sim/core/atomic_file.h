@@ -22,6 +22,11 @@ class OutputError : public std::runtime_error {
 /// what it did not create.
 inline constexpr const char* kOutputMarker = ".archsim-output";
 
+/// `name` (a scenario, system, sweep or entry name from a file) as one path component: letters,
+/// digits, '.', '_' and '-' kept, anything else (a '/', "..", a control byte) replaced by '_', no
+/// leading '.', at most 120 characters; "unnamed" when nothing is left.
+std::string safeFileName(std::string_view name);
+
 /// Makes `dir` an output folder: creates it (and its parents) with the marker, or accepts an
 /// existing folder that has the marker or is empty. Throws OutputError naming the folder when it
 /// is a file, a device or a folder with other content and no marker.

@@ -45,7 +45,7 @@ std::string toleranceText(const Tolerance& t) {
 }
 
 fs::path baselineFile(const RegressManifest& m, const std::string& entry) {
-  return m.baselines / (entry + ".json");
+  return m.baselines / (safeFileName(entry) + ".json");
 }
 
 }  // namespace
