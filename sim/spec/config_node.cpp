@@ -226,7 +226,13 @@ ConfigNode parseYaml(const std::string& text, const std::string& file) {
   }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    // Every document is parsed, so that a second one (after `---`) is reported, not ignored.
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      throw ConfigError(locate(file, documents[1].Mark()), "",
+                        "a second YAML document (after '---'): a file holds one document");
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     throw ConfigError(locate(file, e.mark), "", "YAML syntax error: " + e.msg);
   }

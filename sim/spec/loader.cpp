@@ -226,6 +226,10 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
       "model",  "phase",     "batch",  "prompt_tokens", "output_tokens", "kv_length",
       "dtypes", "attention", "fusion", "parallel",      "placement",     "software"};
   for (const std::string& set : sets) {
+    if (set.find('=') == std::string::npos) {
+      throw ConfigError(Location{"--set " + set, 0, 0}, set,
+                        "expected key=value (e.g. --set chip.memory.hbm.channels=40)");
+    }
     const std::string key = set.substr(0, set.find_first_of(".="));
     if (key == "system" || key == "scenario") {
       (key == "system" ? system : scenario).push_back(set.substr(key.size() + 1));

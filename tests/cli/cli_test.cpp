@@ -72,6 +72,12 @@ TEST_CASE("describe with a bad --set or an unknown preset exits 2 with a located
   CHECK(typo.err.find("--set chip.memory.hbm.chanels=40: error: key 'chip.memory.hbm.chanels': "
                       "unknown key; did you "
                       "mean 'channels'?") != std::string::npos);
+  // A bare prefix (no key=value) is a usage error, not an internal one.
+  for (const char* bare : {"system", "scenario", "batch"}) {
+    const Result r = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", bare});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("expected key=value") != std::string::npos);
+  }
   const Result unknown = run({"describe", "dgx-h1000"});
   CHECK(unknown.code == 2);
   CHECK(unknown.err.find("did you mean 'dgx-h100'?") != std::string::npos);
