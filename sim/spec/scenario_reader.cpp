@@ -11,6 +11,9 @@ namespace archsim::spec {
 namespace {
 
 constexpr std::int64_t kMaxTokens = 1LL << 30;
+/// batch x context length: every KV-cache and activation byte count of the largest models stays far
+/// inside 64 bits (2^36 tokens x ~0.5 MB of KV per token of a 405B model < 2^55 B).
+constexpr std::uint64_t kMaxBatchTokens = 1ULL << 36;
 
 }  // namespace
 
@@ -127,6 +130,15 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
   s.output_tokens = tokens("output_tokens", needs_output);
   s.kv_length = tokens("kv_length", needs_kv);
 
+  {
+    const std::uint64_t context =
+        s.phase == Phase::kDecode ? s.kv_length : s.prompt_tokens + s.output_tokens;
+    if (s.batch * context > kMaxBatchTokens) {  // each factor is at most 2^31: no overflow
+      r.error("batch", fmt::format("batch {} x {} tokens of context = {} tokens, more than the {} "
+                                   "(2^36) a run can hold",
+                                   s.batch, context, s.batch * context, kMaxBatchTokens));
+    }
+  }
   if (phase_ok && s.model.isEncoder() && s.phase != Phase::kPrefill) {
     r.error("phase", fmt::format("encoder model '{}' has no {} phase (use prefill)", s.model.name,
                                  phaseName(s.phase)));
