@@ -79,9 +79,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       "--set", run_opts.sets,
       "override a key of the system (chip..., levels...) or the scenario (batch, model..., ...); "
       "prefix with system. or scenario. to be explicit");
-  run_cmd->add_option("--out", run_opts.out_dir,
-                      "folder for the run record: stats.json, report.html, trace.json, summary.md, "
-                      "config.resolved.yaml, run.json (default reports/<scenario>-on-<system>)");
+  run_cmd->add_option(
+      "--out", run_opts.out_dir,
+      "folder for the run record: stats.json, report.html, trace.json, summary.md, "
+      "config.resolved.yaml, run.json (default reports/<scenario>-on-<system>, plus "
+      "-set-<hash> with --set)");
+  run_cmd->add_flag("--force", run_opts.force,
+                    "replace the record of a different run in the output folder");
   run_cmd->add_flag("--json", run_opts.json, "print stats.json to stdout instead of the summary");
   run_cmd->add_flag("--quiet,-q", run_opts.quiet, "no progress bar");
   run_cmd->add_flag("--exact", run_opts.exact,

@@ -354,15 +354,40 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   }
   const spec::LoadedSystem& system = loaded->system;
   const spec::LoadedScenario& scenario = loaded->scenario;
+  // The default folder names the scenario and system, and the overrides by a short hash, so runs
+  // with different --set values do not land in one folder.
+  std::string default_name = scenario.spec.name + "-on-" + system.spec.name;
+  if (!options.sets.empty()) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (const std::string& set : options.sets) {
+      for (const unsigned char c : set + '\n')
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    default_name += fmt::format("-set-{:08x}", static_cast<std::uint32_t>(h ^ (h >> 32)));
+  }
+  const std::filesystem::path dir =
+      options.out_dir ? std::filesystem::path(*options.out_dir)
+                      : std::filesystem::path("reports") / safeFileName(default_name);
+  // An earlier record of a different run is replaced only with --force (checked before
+  // simulating); the same run again simply refreshes it.
+  const std::string resolved_yaml = spec::runFileYaml(system, scenario);
+  if (!options.force) {
+    std::ifstream previous(dir / "config.resolved.yaml", std::ios::binary);
+    if (previous) {
+      const std::string text((std::istreambuf_iterator<char>(previous)),
+                             std::istreambuf_iterator<char>());
+      if (text != resolved_yaml) {
+        throw ConfigError(Location{"--out " + dir.string(), 0, 0}, "",
+                          "holds the record of a different run (its config.resolved.yaml "
+                          "differs); pass --force to replace it, or choose another --out");
+      }
+    }
+  }
   ProgressBar progress(err, options.quiet);
   run::SystemRun run(system.spec, scenario.spec, &progress, run::RunOptions{options.exact});
   progress.finish();
   for (const std::string& w : run.result().warnings)
     err << "warning: " << w << '\n';
-  const std::filesystem::path dir =
-      options.out_dir ? std::filesystem::path(*options.out_dir)
-                      : std::filesystem::path("reports") /
-                            safeFileName(scenario.spec.name + "-on-" + system.spec.name);
   report::RunInfo info;
   info.command_line = options.command_line;
   info.version = ARCHSIM_VERSION;
@@ -383,7 +408,7 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
       break;
     }
   }
-  const auto files = report::runRecordFiles(run, info, spec::runFileYaml(system, scenario));
+  const auto files = report::runRecordFiles(run, info, resolved_yaml);
   try {
     writeDirectoryAtomically(dir, files);
   } catch (const OutputError& e) {

@@ -47,6 +47,7 @@ struct RunOptions {
   bool json = false;
   bool quiet = false;
   bool exact = false;  // simulate every decode step (no step reuse)
+  bool force = false;  // replace a record of a different run in the output folder
   std::vector<std::string> command_line;
 };
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,

@@ -177,33 +177,35 @@ TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits
              "chip.memory.hbm.channels=40", "--set", "chip.memory.hbm.bandwidth=1.675 TB/s",
              "--out", dir.string()})
             .code == 0);
-  const Result typo =
-      run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "bacth=4", "--out", dir.string()});
+  // (--force: the folder holds the first run's record; these fail before writing anyway.)
+  const Result typo = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "bacth=4", "--out",
+                           dir.string(), "--force"});
   CHECK(typo.code == 2);
   CHECK(typo.err.find("did you mean 'batch'?") != std::string::npos);
-  const Result groq = run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string()});
+  const Result groq =
+      run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string(), "--force"});
   CHECK(groq.code == 2);
   CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
   // A plan bigger than the system, an explicit plan too small for the model, and a model no plan
   // of the system holds.
-  const Result multi = run(
-      {"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16", "--out", dir.string()});
+  const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16",
+                            "--out", dir.string(), "--force"});
   CHECK(multi.code == 2);
   CHECK(multi.err.find("the plan needs 16 chips (tp 16 x pp 1 x dp 1), system DGX-H100 has 8") !=
         std::string::npos);
-  const Result big = run(
-      {"run", "dgx-h100", "llama2-70b-decode", "--set", "parallel.tp=1", "--out", dir.string()});
+  const Result big = run({"run", "dgx-h100", "llama2-70b-decode", "--set", "parallel.tp=1", "--out",
+                          dir.string(), "--force"});
   CHECK(big.code == 2);
   CHECK(big.err.find("plan tp 1 x pp 1 x dp 1: llama2-70b needs 138.6 GB in hbm") !=
         std::string::npos);
   CHECK(big.err.find("'parallel: auto' or 'archsim fit'") != std::string::npos);
-  const Result huge =
-      run({"run", "dgx-h100", "gpt3-175b-decode", "--set", "batch=1024", "--out", dir.string()});
+  const Result huge = run({"run", "dgx-h100", "gpt3-175b-decode", "--set", "batch=1024", "--out",
+                           dir.string(), "--force"});
   CHECK(huge.code == 2);
   CHECK(huge.err.find("auto: no plan of at most 8 chips of H100-SXM5-80GB holds gpt3-175b") !=
         std::string::npos);
   const Result forced = run({"run", "h100-sxm5", "tiny-llama-decode", "--set",
-                             "placement.weights=resident", "--out", dir.string()});
+                             "placement.weights=resident", "--out", dir.string(), "--force"});
   CHECK(forced.code == 2);
   CHECK(forced.err.find("no SRAM that persists between ops") != std::string::npos);
   const Result unwritable =

@@ -9,7 +9,7 @@ out="$tmp/record"
 "$archsim" run h100-sxm5 tiny-llama-decode --quiet --out "$out" >/dev/null || { echo "FAIL: the first run"; exit 1; }
 before=$(sha256sum "$out/stats.json")
 # A run that takes seconds: every decode step of a 2048-token generation simulated (--exact).
-"$archsim" run mi300x llama3-8b-generate --exact --set scenario.output_tokens=2048 --quiet \
+"$archsim" run mi300x llama3-8b-generate --exact --set scenario.output_tokens=2048 --quiet --force \
   --out "$out" >/dev/null 2>"$tmp/err" &
 pid=$!
 sleep 1
