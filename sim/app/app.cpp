@@ -155,6 +155,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                         "points run in parallel (default: every core)");
   sweep_cmd->add_flag("--resume", sweep_opts.resume,
                       "skip points already done in the output folder");
+  sweep_cmd->add_flag("--force", sweep_opts.force,
+                      "replace the results of a different sweep in the output folder");
   sweep_cmd->add_option("--shard", sweep_opts.shard,
                         "run the K-th of N disjoint slices of the points (K/N)");
   sweep_cmd->add_flag("--mpi", sweep_opts.mpi,

@@ -527,6 +527,7 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
                             : std::filesystem::path("reports") / "sweeps" / safeFileName(spec.name);
   run.jobs = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   run.resume = options.resume;
+  run.force = options.force;
   if (options.shard) run.shard = sweep::parseShard(*options.shard);
   if (options.mpi) {
 #ifdef ARCHSIM_HAVE_MPI

@@ -89,6 +89,7 @@ struct SweepOptions {
   std::optional<std::string> out_dir;
   unsigned jobs = 0;  // 0: every core
   bool resume = false;
+  bool force = false;
   std::optional<std::string> shard;
   bool mpi = false;
   bool quiet = false;

@@ -252,6 +252,16 @@ void prepareOutput(const SweepSpec& spec, const SweepOptions& options) {
           "--resume to start over");
     }
   } else if (!options.resume) {
+    // Starting over replaces this sweep's earlier points; another sweep's only with --force.
+    std::ifstream in(manifest_file);
+    const json old = in ? json::parse(in, nullptr, false) : json();
+    if (in && !options.force &&
+        (old.is_discarded() || old.value("fingerprint", "") != spec.fingerprint)) {
+      throw ConfigError(Location{"--out " + options.out.string(), 0, 0}, "",
+                        "holds the results of a different sweep (or of a changed sweep file); "
+                        "pass --force to replace them, --resume to continue the same sweep, or "
+                        "choose another --out");
+    }
     fs::remove_all(options.out / "points", ec);
   }
   fs::create_directories(options.out / "points", ec);

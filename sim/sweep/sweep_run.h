@@ -48,6 +48,7 @@ struct SweepOptions {
   unsigned jobs = 1;
   bool resume = false;
   Shard shard;
+  bool force = false;  // replace the results of a different sweep in `out`
 };
 
 /// The points this run owns: every point, or the shard's (index % n == k - 1).

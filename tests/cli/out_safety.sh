@@ -30,4 +30,12 @@ mkdir "$tmp/empty"
 "$archsim" run h100-sxm5 tiny-llama-prefill --quiet --force --out "$tmp/empty" >/dev/null || fail "--force did not replace the record"
 grep -q tiny-llama-prefill "$tmp/empty/stats.json" || fail "the forced run is not in the folder"
 [ -f "$tmp/empty/.archsim-output" ] || fail "no output marker"
+# A sweep folder: the same sweep again is fine; another sweep's results are replaced only with --force.
+sweeps=$(dirname "$0")/../../configs/sweeps
+"$archsim" sweep "$sweeps/hbm-channels.yaml" --quiet --out "$tmp/sweep" >/dev/null 2>&1
+[ $? -le 1 ] || fail "the first sweep did not run"
+"$archsim" sweep "$sweeps/sram-cliff.yaml" --quiet --out "$tmp/sweep" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "another sweep replaced the results without --force"
+"$archsim" sweep "$sweeps/sram-cliff.yaml" --quiet --force --out "$tmp/sweep" >/dev/null 2>&1
+[ $? -le 1 ] || fail "--force did not replace the sweep's results"
 echo "out safety: refused a user folder, a file and a device; refreshed the same run; replaced a different run only with --force"
