@@ -403,8 +403,9 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   for (const std::filesystem::path& root : catalog.roots()) {
     if (auto residuals = validate::loadResiduals(root / "reports" / "validation" / "baseline" /
                                                  "validation.json")) {
-      info.intervals = validate::metricIntervals(*residuals, system.spec.chip.name,
-                                                 scenario.spec.phase, run.metrics());
+      info.intervals =
+          validate::metricIntervals(*residuals, system.spec.chip.name, scenario.spec.phase,
+                                    scenario.spec.batch, run.metrics());
       break;
     }
   }

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/validate/validate.h"
+
 namespace archsim::validate {
 namespace {
 
@@ -47,15 +49,15 @@ std::optional<std::vector<Residual>> loadResiduals(const std::filesystem::path& 
         !c.contains("groups") || !c["groups"].is_object())
       continue;
     const nlohmann::json& g = c["groups"];
-    out.push_back({g.value("hardware", ""), g.value("phase", ""), c.value("metric", ""),
-                   c["error"].get<double>()});
+    out.push_back({g.value("hardware", ""), g.value("phase", ""), g.value("batch", ""),
+                   c.value("metric", ""), c["error"].get<double>()});
   }
   return out;
 }
 
 run::MetricIntervals metricIntervals(const std::vector<Residual>& residuals,
                                      const std::string& chip, spec::Phase phase,
-                                     const run::Metrics& metrics) {
+                                     std::uint64_t batch, const run::Metrics& metrics) {
   run::MetricIntervals out;
   const std::string phase_name(spec::phaseName(phase));
   const bool chip_known = std::any_of(residuals.begin(), residuals.end(),
@@ -70,33 +72,50 @@ run::MetricIntervals metricIntervals(const std::vector<Residual>& residuals,
   out.note =
       "80% intervals from the 10th-90th percentile of validation residuals of similar "
       "cases (reports/validation/baseline/validation.json); energy and power have no measurements";
+  // Every residual as the error of a time (a rate r off by e is a time 1/r off by 1/(1+e) - 1):
+  // a batch-1 throughput and a batch-1 latency are the same measurement seen two ways.
+  auto asTime = [](const Residual& r) {
+    return kindOfValidationMetric(r.metric) == Kind::kRate ? 1.0 / (1.0 + r.error) - 1.0 : r.error;
+  };
+  const std::string batch_class = batchClass(batch);
+  const std::string batch_name = batch == 1 ? "batch 1" : "batched";
+  struct Level {
+    bool same_chip, same_phase, same_batch;
+    std::string basis;
+  };
+  const Level levels[] = {
+      {true, true, true, fmt::format("{}, {}, {}", chip, phase_name, batch_name)},
+      {false, true, true, fmt::format("every chip, {}, {}", phase_name, batch_name)},
+      {true, true, false, fmt::format("{}, {}", chip, phase_name)},
+      {true, false, false, chip},
+      {false, true, false, fmt::format("every chip, {}", phase_name)},
+      {false, false, false, "every chip"}};
+  std::vector<double> errors;
+  const Level* used = nullptr;
+  for (const Level& level : levels) {
+    errors.clear();
+    for (const Residual& r : residuals) {
+      if (kindOfValidationMetric(r.metric) == Kind::kNone) continue;
+      if (level.same_chip && r.hardware != chip) continue;
+      if (level.same_phase && r.phase != phase_name) continue;
+      if (level.same_batch && r.batch != batch_class) continue;
+      errors.push_back(asTime(r));
+    }
+    if (errors.size() >= kMinCases) {
+      used = &level;
+      break;
+    }
+  }
+  if (used == nullptr) return out;
+  const double e10 = percentile(errors, 0.1), e90 = percentile(errors, 0.9);
   for (const run::MetricDef& def : run::headlineMetrics()) {
     const Kind kind = kindOfHeadline(def.key);
     const std::optional<double> value = def.value(metrics);
     if (kind == Kind::kNone || !value) continue;
-    const std::string kind_name = kind == Kind::kTime ? "times" : "rates";
-    struct Level {
-      bool same_chip, same_phase;
-      std::string basis;
-    };
-    const Level levels[] = {{true, true, fmt::format("{}, {}, {}", chip, phase_name, kind_name)},
-                            {true, false, fmt::format("{}, {}", chip, kind_name)},
-                            {false, true, fmt::format("every chip, {}, {}", phase_name, kind_name)},
-                            {false, false, fmt::format("every chip, {}", kind_name)}};
-    for (const Level& level : levels) {
-      std::vector<double> errors;
-      for (const Residual& r : residuals) {
-        if (kindOfValidationMetric(r.metric) != kind) continue;
-        if (level.same_chip && r.hardware != chip) continue;
-        if (level.same_phase && r.phase != phase_name) continue;
-        errors.push_back(r.error);
-      }
-      if (errors.size() < kMinCases) continue;
-      const double e10 = percentile(errors, 0.1), e90 = percentile(errors, 0.9);
-      out.intervals.push_back({std::string(def.key), *value / (1 + e90), *value / (1 + e10),
-                               errors.size(), level.basis});
-      break;
-    }
+    // A time T predicted with time errors e is really T / (1 + e); a rate, R x (1 + e).
+    const double low = kind == Kind::kTime ? *value / (1 + e90) : *value * (1 + e10);
+    const double high = kind == Kind::kTime ? *value / (1 + e10) : *value * (1 + e90);
+    out.intervals.push_back({std::string(def.key), low, high, errors.size(), used->basis});
   }
   return out;
 }

@@ -2,13 +2,16 @@
 // (reports/validation/baseline/validation.json, written by `archsim validate` over the public
 // suites).
 //
-// For a metric predicted as P, with the residuals e = predicted / measured - 1 of the most similar
-// validation cases, the interval is [P / (1 + e90), P / (1 + e10)] (e10, e90: the 10th and 90th
-// percentiles): the range real hardware measured when archsim predicted P on such cases. Similar,
-// in order of preference with at least kMinCases cases: the same chip, phase and kind of metric
-// (times: TTFT, TPOT, end-to-end; rates: throughputs); the same chip and kind; the same kind on any
-// chip in the same phase; the same kind anywhere. A chip with no validation case gets no interval
-// and the note says so; so do metrics no case measures (energy, power).
+// Every residual (predicted / measured - 1) is taken as the error e of a time: a rate's residual
+// e_r becomes 1 / (1 + e_r) - 1, since a batch-1 throughput and a latency are one measurement seen
+// two ways. With e10 and e90 the 10th and 90th percentiles over the most similar cases, a time
+// predicted as T has the interval [T / (1 + e90), T / (1 + e10)] and a rate R has
+// [R (1 + e10), R (1 + e90)]: the range real hardware measured when archsim predicted such values.
+// Similar, in order of preference with at least kMinCases cases: the same chip, phase and batch
+// class (one sequence or many); any chip at that phase and batch class (the batch regime decides
+// what bounds a run more than the chip does); the same chip and phase; the same chip; any chip at
+// that phase; every case. A chip with no validation case gets no interval and the note says so; so
+// do metrics no case measures (energy, power).
 #pragma once
 
 #include <filesystem>
@@ -26,6 +29,7 @@ inline constexpr std::size_t kMinCases = 5;
 struct Residual {
   std::string hardware;
   std::string phase;
+  std::string batch;   // batchClass(): "1" or "many" ("" when unknown)
   std::string metric;  // validation metric key
   double error = 0.0;
 };
@@ -34,9 +38,9 @@ struct Residual {
 /// unreadable.
 std::optional<std::vector<Residual>> loadResiduals(const std::filesystem::path& validation_json);
 
-/// Intervals for `metrics` of a run on `chip` in `phase`.
+/// Intervals for `metrics` of a run on `chip` in `phase` at `batch`.
 run::MetricIntervals metricIntervals(const std::vector<Residual>& residuals,
                                      const std::string& chip, spec::Phase phase,
-                                     const run::Metrics& metrics);
+                                     std::uint64_t batch, const run::Metrics& metrics);
 
 }  // namespace archsim::validate

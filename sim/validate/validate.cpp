@@ -144,6 +144,10 @@ double runMetric(const run::SystemRun& run, const spec::ScenarioSpec& s, const C
 
 }  // namespace
 
+std::string batchClass(std::uint64_t batch) {
+  return batch == 1 ? "1" : "many";
+}
+
 std::uint64_t largestBatch(const spec::SystemSpec& system, spec::ScenarioSpec scenario,
                            std::uint64_t cap, double memory_fraction) {
   spec::ChipSpec chip = system.chip;
@@ -252,6 +256,7 @@ CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case&
                             "batch: max — not even one sequence fits the plan's chips");
         }
       }
+      groups.emplace("batch", batchClass(s.batch));
       const run::SystemRun run(system.spec, s, nullptr, run::RunOptions{options.exact});
       r.predicted = runMetric(run, s, c);
       r.message = fmt::format("{}, batch {}", run.layout().describe(), s.batch);

@@ -62,6 +62,10 @@ std::vector<CaseResult> runSuites(const spec::Catalog& catalog, const std::vecto
                                   const Options& options,
                                   const std::function<void(const CaseResult&)>& done = {});
 
+/// "1" for a single sequence, "many" for a batch: residuals of the two behave differently (launch
+/// and latency bound vs bandwidth and compute bound), so error bars keep them apart.
+std::string batchClass(std::uint64_t batch);
+
 /// The summary over all results, then per group label and value (label order, then value order).
 std::vector<Summary> summarize(const std::vector<CaseResult>& results);
 
