@@ -18,21 +18,6 @@ using spec::ConfigNode;
 using spec::MapReader;
 using spec::Need;
 
-std::map<std::string, std::string> readLabels(MapReader& r, std::string_view key,
-                                              spec::Diagnostics& diags) {
-  std::map<std::string, std::string> out;
-  if (auto m = r.child(key, Need::kOptional)) {
-    for (const ConfigNode& e : m->entries()) {
-      if (!e.isScalar()) {
-        diags.error(e.location(), r.keyPath(key) + "." + e.key(), "expected a label value");
-        continue;
-      }
-      out[e.key()] = e.scalar();
-    }
-  }
-  return out;
-}
-
 /// The case's labels as runCase() adds them (its own groups plus metric and software; hardware
 /// and phase need the loaded case and are matched by the caller).
 bool matches(const std::map<std::string, std::string>& want, const CaseResult& r) {
@@ -241,27 +226,22 @@ Calibration loadCalibration(const spec::Catalog& catalog, const std::filesystem:
     const std::filesystem::path p(s);
     cal.suites.push_back(loadSuite(p.is_absolute() ? p : file.parent_path() / p));
   }
-  // Every parameter must name a key the selected configurations have: set it on one case.
+  if (cal.suites.empty()) {
+    r.error("suites", "expected at least one suite");
+    diags.throwIfAny();
+  }
+  // Every parameter must name a key the configurations have: set it on the first case.
+  const Suite& first = cal.suites.front();
+  const Suite probe{first.name, first.description, first.file, {first.cases.front()}, {}};
   for (const Parameter& par : cal.parameters) {
-    const double mid = par.start.value_or(0.5 * (par.min + par.max));
-    bool checked = false;
-    for (const Suite& suite : cal.suites) {
-      for (const Case& c : suite.cases) {
-        Options o;
-        o.sets = {par.key + "=" + formatValue(mid)};
-        Suite one = suite;
-        one.cases = {c};
-        try {
-          checkSuite(catalog, one, o);
-        } catch (const ConfigError& e) {
-          diags.error(
-              par.location, par.key,
-              fmt::format("cannot be set on case {}: {}", c.id, e.diagnostics().front().message));
-        }
-        checked = true;
-        break;
-      }
-      if (checked) break;
+    Options o;
+    o.sets = {par.key + "=" + formatValue(par.start.value_or(0.5 * (par.min + par.max)))};
+    try {
+      checkSuite(catalog, probe, o);
+    } catch (const ConfigError& e) {
+      diags.error(par.location, par.key,
+                  fmt::format("cannot be set on case {}: {}", probe.cases.front().id,
+                              e.diagnostics().front().message));
     }
   }
   diags.throwIfAny();

@@ -27,14 +27,6 @@ Kind kindOfHeadline(std::string_view m) {
   return Kind::kNone;
 }
 
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 }  // namespace
 
 std::optional<std::vector<Residual>> loadResiduals(const std::filesystem::path& file) {
@@ -107,7 +99,7 @@ run::MetricIntervals metricIntervals(const std::vector<Residual>& residuals,
     }
   }
   if (used == nullptr) return out;
-  const double e10 = percentile(errors, 0.1), e90 = percentile(errors, 0.9);
+  const double e10 = quantile(errors, 0.1), e90 = quantile(errors, 0.9);
   for (const run::MetricDef& def : run::headlineMetrics()) {
     const Kind kind = kindOfHeadline(def.key);
     const std::optional<double> value = def.value(metrics);

@@ -95,6 +95,21 @@ const MetricKind* findMetricKind(const std::string& key) {
   return nullptr;
 }
 
+std::map<std::string, std::string> readLabels(spec::MapReader& r, std::string_view key,
+                                              spec::Diagnostics& diags) {
+  std::map<std::string, std::string> out;
+  if (auto m = r.child(key, spec::Need::kOptional)) {
+    for (const spec::ConfigNode& e : m->entries()) {
+      if (!e.isScalar()) {
+        diags.error(e.location(), r.keyPath(key) + "." + e.key(), "expected a label");
+        continue;
+      }
+      out[e.key()] = e.scalar();
+    }
+  }
+  return out;
+}
+
 Suite loadSuite(const std::filesystem::path& file) {
   const ConfigNode doc = spec::loadYamlFile(file);
   spec::Diagnostics diags;
@@ -171,15 +186,7 @@ Suite loadSuite(const std::filesystem::path& file) {
         } else {
           c.node("measured", Need::kRequired);
         }
-        if (auto groups = c.child("group", Need::kOptional)) {
-          for (const ConfigNode& g : groups->entries()) {
-            if (!g.isScalar()) {
-              diags.error(g.location(), "group." + g.key(), "expected a label");
-              continue;
-            }
-            k.groups[g.key()] = g.scalar();
-          }
-        }
+        k.groups = readLabels(c, "group", diags);
         c.finish();
         suite.cases.push_back(std::move(k));
       }

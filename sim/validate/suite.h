@@ -38,6 +38,7 @@
 
 #include "sim/core/error.h"
 #include "sim/spec/config_node.h"
+#include "sim/spec/reader.h"
 #include "sim/spec/units.h"
 
 namespace archsim::validate {
@@ -96,6 +97,10 @@ struct Suite {
   std::vector<Case> cases;
   std::vector<LeftOut> left_out;
 };
+
+/// The labels of the mapping at `key` of `r` (label: value), each value a scalar; absent: none.
+std::map<std::string, std::string> readLabels(spec::MapReader& r, std::string_view key,
+                                              spec::Diagnostics& diags);
 
 /// Reads and checks a suite (every problem at once, located). Throws ConfigError: unknown metric,
 /// a measured value whose unit does not fit the metric, an empty suite, duplicate ids.

@@ -41,15 +41,6 @@ std::string relativeRef(const Suite& suite, const std::string& ref) {
   return p.is_absolute() ? ref : (suite.file.parent_path() / p).string();
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 /// A microbenchmark's predicted metric.
 double runMicrobench(const spec::Catalog& catalog, const spec::SystemSpec& system, const Case& c) {
   const Microbench& b = *c.microbench;
@@ -143,6 +134,15 @@ double runMetric(const run::SystemRun& run, const spec::ScenarioSpec& s, const C
 }
 
 }  // namespace
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
 
 std::string batchClass(std::uint64_t batch) {
   return batch == 1 ? "1" : "many";

@@ -62,6 +62,9 @@ std::vector<CaseResult> runSuites(const spec::Catalog& catalog, const std::vecto
                                   const Options& options,
                                   const std::function<void(const CaseResult&)>& done = {});
 
+/// The q-quantile of `v` (linear between order statistics); 0 for an empty `v`.
+double quantile(std::vector<double> v, double q);
+
 /// "1" for a single sequence, "many" for a batch: residuals of the two behave differently (launch
 /// and latency bound vs bandwidth and compute bound), so error bars keep them apart.
 std::string batchClass(std::uint64_t batch);
