@@ -29,6 +29,7 @@
 #include "sim/report/comparison.h"
 #include "sim/report/run_record.h"
 #include "sim/report/run_report.h"
+#include "sim/spec/config_node.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/suggest.h"
 #include "sim/sweep/regress.h"
@@ -633,33 +634,36 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
   auto load = [](const std::string& ref) {
     std::filesystem::path p(ref);
     if (std::filesystem::is_directory(p)) p /= "stats.json";
-    std::ifstream in(p);
-    if (!in)
-      throw ConfigError(Location{ref, 0, 0}, "",
-                        "not a stats.json file or a run folder holding one");
-    const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.contains("metrics"))
+    const std::string text = spec::readInputFile(p, "a stats.json file or a run folder");
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("metrics") || !j["metrics"].is_object())
       throw ConfigError(Location{p.string(), 0, 0}, "", "not a stats.json document");
     return j;
   };
   const nlohmann::json ja = load(a), jb = load(b);
-  // Flattened numbers: the metrics, energy, and the breakdowns by bound and op kind.
-  auto flatten = [](const nlohmann::json& j) {
+  // Flattened figures: the metrics, energy, and the breakdowns by bound and op kind. Whatever a
+  // hand-edited file holds, only objects are walked (a missing or mistyped part shows as '-').
+  const nlohmann::json none;
+  auto flatten = [&none](const nlohmann::json& j) {
+    auto member = [&none](const nlohmann::json& o, const char* key) -> const nlohmann::json& {
+      if (!o.is_object()) return none;
+      const auto it = o.find(key);
+      return it == o.end() ? none : *it;
+    };
     std::vector<std::pair<std::string, nlohmann::json>> flat;
-    for (const auto& [k, v] : j["metrics"].items())
-      flat.emplace_back("metrics." + k, v);
-    flat.emplace_back("bottleneck.binding_resource", j["bottleneck"]["binding_resource"]);
+    auto all = [&](const nlohmann::json& o, const std::string& prefix) {
+      if (!o.is_object()) return;
+      for (const auto& [k, v] : o.items())
+        flat.emplace_back(prefix + k, v);
+    };
+    all(member(j, "metrics"), "metrics.");
+    flat.emplace_back("bottleneck.binding_resource",
+                      member(member(j, "bottleneck"), "binding_resource"));
     for (const char* k : {"dynamic_j", "static_j", "total_j"})
-      flat.emplace_back(std::string("energy.") + k, j["energy"][k]);
-    for (const auto& [k, v] : j["bottleneck"]["time_by_bound_s"].items())
-      flat.emplace_back("time_by_bound_s." + k, v);
-    if (j.contains("breakdown")) {
-      for (const auto& [k, v] : j["breakdown"]["time_by_op_kind_s"].items())
-        flat.emplace_back("time_by_op_kind_s." + k, v);
-      for (const auto& [k, v] : j["breakdown"]["energy_by_component_j"].items()) {
-        flat.emplace_back("energy_by_component_j." + k, v);
-      }
-    }
+      flat.emplace_back(std::string("energy.") + k, member(member(j, "energy"), k));
+    all(member(member(j, "bottleneck"), "time_by_bound_s"), "time_by_bound_s.");
+    all(member(member(j, "breakdown"), "time_by_op_kind_s"), "time_by_op_kind_s.");
+    all(member(member(j, "breakdown"), "energy_by_component_j"), "energy_by_component_j.");
     return flat;
   };
   const auto fa = flatten(ja), fb = flatten(jb);
@@ -676,11 +680,15 @@ int runDiff(const std::string& a, const std::string& b, std::ostream& out, std::
   auto show = [](const nlohmann::json& v) {
     if (v.is_null()) return std::string("-");
     if (v.is_number()) return fmt::format("{:.6g}", v.get<double>());
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    return v.is_string() ? v.get<std::string>()
+                         : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
-  out << fmt::format("A: {} ({} on {})\nB: {} ({} on {})\n", a, ja.value("scenario", "?"),
-                     ja.value("system", "?"), b, jb.value("scenario", "?"),
-                     jb.value("system", "?"));
+  auto label = [](const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+  };
+  out << fmt::format("A: {} ({} on {})\nB: {} ({} on {})\n", a, label(ja, "scenario"),
+                     label(ja, "system"), b, label(jb, "scenario"), label(jb, "system"));
   out << fmt::format("{:<42} {:>14} {:>14} {:>10}\n", "metric", "A", "B", "B/A - 1");
   std::size_t differ = 0;
   for (const std::string& k : keys) {

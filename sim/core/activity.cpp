@@ -26,13 +26,13 @@ void Activity::add(Tick start, Tick end) {
   if (end <= start) return;
   const Tick from = start - origin_;
   const Tick to = end - origin_;
-  while (to > bin_ticks_ * kMaxBins)
+  while ((to - 1) / bin_ticks_ >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
     coarsen();
   const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
   if (bins_.size() <= last) bins_.resize(last + 1, 0);
   for (std::size_t b = static_cast<std::size_t>(from / bin_ticks_); b <= last; ++b) {
     const Tick lo = std::max<Tick>(from, b * bin_ticks_);
-    const Tick hi = std::min<Tick>(to, (b + 1) * bin_ticks_);
+    const Tick hi = std::min<Tick>(to, mulTicks(b + 1, bin_ticks_));  // saturating: no wrap
     bins_[b] += hi - lo;
   }
   total_ += to - from;
@@ -43,7 +43,7 @@ void Activity::addSpread(Tick start, Tick end, Tick busy) {
   if (end <= start || busy == 0) return;
   const Tick from = start - origin_;
   const Tick to = end - origin_;
-  while (to > bin_ticks_ * kMaxBins)
+  while ((to - 1) / bin_ticks_ >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
     coarsen();
   const std::size_t first = static_cast<std::size_t>(from / bin_ticks_);
   const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
@@ -52,7 +52,7 @@ void Activity::addSpread(Tick start, Tick end, Tick busy) {
   Tick given = 0;
   for (std::size_t b = first; b <= last; ++b) {
     const Tick lo = std::max<Tick>(from, b * bin_ticks_);
-    const Tick hi = std::min<Tick>(to, (b + 1) * bin_ticks_);
+    const Tick hi = std::min<Tick>(to, mulTicks(b + 1, bin_ticks_));  // saturating: no wrap
     const Tick share = b == last ? busy - given : mulDivCeil(busy, hi - lo, to - from);
     const Tick part = std::min(share, busy - given);
     bins_[b] += part;
@@ -67,7 +67,7 @@ double Activity::busyBetween(Tick from, Tick to) const {
   double sum = 0.0;
   for (std::size_t b = 0; b < bins_.size(); ++b) {
     const Tick lo = origin_ + b * bin_ticks_;
-    const Tick hi = lo + bin_ticks_;
+    const Tick hi = addTicks(lo, bin_ticks_);
     const Tick a = std::max(lo, from);
     const Tick z = std::min(hi, to);
     if (z <= a) continue;

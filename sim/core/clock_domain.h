@@ -26,7 +26,7 @@ class ClockDomain {
   /// |effective - requested| / requested, i.e. the relative error of the rounded period.
   double roundingError() const { return rounding_error_; }
 
-  Tick cyclesToTicks(Cycles c) const { return c.count() * period_ps_; }
+  Tick cyclesToTicks(Cycles c) const { return mulTicks(c.count(), period_ps_); }  // saturating
   /// Whole cycles that fit in `t`, rounded up (a partial cycle still occupies the unit).
   Cycles ticksToCycles(Tick t) const { return Cycles((t + period_ps_ - 1) / period_ps_); }
   /// The first clock edge at or after `t`.

@@ -44,4 +44,7 @@ Panic::Panic(const char* source_file, int source_line, Tick tick, const std::str
                        std::to_string(source_line) + " (tick " + std::to_string(tick) +
                        " ps): " + message) {}
 
+TimeOverflow::TimeOverflow(Tick at)
+    : std::runtime_error("simulated time passes 2^64 ps (about 213 days)"), at_(at) {}
+
 }  // namespace archsim

@@ -54,6 +54,19 @@ class Panic : public std::logic_error {
   Panic(const char* source_file, int source_line, Tick tick, const std::string& message);
 };
 
+/// Simulated time would reach the end of the Tick range (2^64 ps, about 213 days): the input asks
+/// for work far too slow to simulate (a rate of a few bytes or FLOPs per second). Thrown by the
+/// kernel, which saturates every time sum there rather than wrapping; the layer running the work
+/// turns it into a ConfigError naming the op and the resource that made it so.
+class TimeOverflow : public std::runtime_error {
+ public:
+  explicit TimeOverflow(Tick at);
+  Tick at() const { return at_; }
+
+ private:
+  Tick at_;
+};
+
 }  // namespace archsim
 
 /// Throws archsim::Panic naming this source location. For broken invariants only, never user input.

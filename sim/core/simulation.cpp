@@ -69,6 +69,7 @@ void Simulation::replay(const SimSample& work, Tick duration) {
   for (const auto& [name, activity] : namedActivities(components_))
     by_name.emplace(name, activity);
   const Tick end = addTicks(now_, duration);
+  if (end == kMaxTick) throw TimeOverflow(now_);
   for (const auto& [name, busy] : work.busy) {
     if (const auto it = by_name.find(name); it != by_name.end())
       it->second->addSpread(now_, end, busy);
@@ -103,6 +104,7 @@ void Simulation::schedule(Tick when, Callback callback, std::uint64_t arg, Prior
     ARCHSIM_PANIC_AT(now_, fmt::format("event scheduled in the past (at {} ps)", when));
   }
   if (!callback) ARCHSIM_PANIC_AT(now_, "event scheduled without a callback");
+  if (when == kMaxTick) throw TimeOverflow(now_);  // every time sum saturates there
   queue_.schedule(when, callback, arg, priority);
 }
 

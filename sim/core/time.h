@@ -6,9 +6,12 @@
 // the exact ceiling of the formula, never an epsilon-compared float.
 #pragma once
 
+#include <cmath>
 #include <compare>
 #include <cstdint>
 #include <limits>
+
+#include "sim/core/checked.h"
 
 namespace archsim {
 
@@ -58,6 +61,26 @@ constexpr std::uint64_t mulDivCeil(std::uint64_t a, std::uint64_t b, std::uint64
 /// Ticks needed to move `bytes` at `bytes_per_s`: ceil(bytes * 1e12 / bytes_per_s).
 constexpr Tick transferTicks(std::uint64_t bytes, std::uint64_t bytes_per_s) {
   return mulDivCeil(bytes, kTicksPerSecond, bytes_per_s);
+}
+
+/// Saturating product of ticks and a count (kMaxTick when it does not fit).
+constexpr Tick mulTicks(Tick a, std::uint64_t b) {
+  return saturatingMul(a, b);  // kMaxTick is the largest count
+}
+
+/// A non-negative duration in ticks given as a double, rounded up: never a wrap or undefined
+/// conversion — a value that does not fit (or NaN) is kMaxTick, the end of time.
+inline Tick ceilTicks(double ticks) {
+  if (!(ticks < 18446744073709551616.0)) return kMaxTick;  // 2^64; NaN fails the test too
+  if (ticks <= 0) return 0;
+  return static_cast<Tick>(std::ceil(ticks));
+}
+
+/// The same, rounded to nearest (interpolated durations).
+inline Tick roundTicks(double ticks) {
+  if (!(ticks < 18446744073709551616.0)) return kMaxTick;
+  if (ticks <= 0) return 0;
+  return static_cast<Tick>(std::round(ticks));  // half away from zero, as llround
 }
 
 /// Saturating addition of ticks (a schedule past the end of time stays at kMaxTick).

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sim/core/error.h"
+#include "sim/graph/builder.h"
 #include "sim/spec/units.h"
 
 namespace archsim::exec {
@@ -129,14 +130,13 @@ Tick Executor::computeTicks(const map::TileTask& task) const {
   Tick ticks = 0;
   if (task.macs > 0) {
     // Whole cycles on the matrix unit's clock: a partial cycle still occupies the unit.
-    const Cycles cycles(static_cast<std::uint64_t>(
-        std::ceil(static_cast<double>(task.macs) / matrix_macs_per_cycle_)));
-    ticks += chip_.clock().cyclesToTicks(cycles);
+    const Cycles cycles(ceilTicks(static_cast<double>(task.macs) / matrix_macs_per_cycle_));
+    ticks = addTicks(ticks, chip_.clock().cyclesToTicks(cycles));
   }
   if (task.vector_flops > 0) {
     // Vector units are described by their FLOPS rate: whole picoseconds at that rate.
     const double rate = task.fp32_vector ? fp32_flops_per_tick_ : vector_flops_per_tick_;
-    ticks += static_cast<Tick>(std::ceil(static_cast<double>(task.vector_flops) / rate));
+    ticks = addTicks(ticks, ceilTicks(static_cast<double>(task.vector_flops) / rate));
   }
   return ticks;
 }
@@ -323,7 +323,7 @@ bool Executor::atLayerStart(std::size_t l) {
   if (measured_) reuse_.layers_replayed += last - l + 1;
   // The template's window ends where the next layer's first op starts, so it holds the launch gap
   // after its last op; when the replayed layers end the pass, the pass ends with their last op.
-  Tick duration = static_cast<Tick>(copies) * layer_ticks;
+  Tick duration = mulTicks(last - l + 1, layer_ticks);
   if (layers[last].end == order_.size()) {
     Tick template_end = 0;
     for (std::size_t i = tmpl.begin; i < tmpl.end; ++i)
@@ -356,10 +356,12 @@ void Executor::startOp(std::uint64_t op) {
     startCollective(static_cast<OpId>(op));
     return;
   }
-  if (plan(static_cast<OpId>(op)).tiles() == 0) {
+  const std::uint64_t tiles = plan(static_cast<OpId>(op)).tiles();
+  if (tiles == 0) {
     finishOp(static_cast<OpId>(op));
     return;
   }
+  checkWorkBudget(static_cast<OpId>(op), tiles);
   if (dataflow_ && !placement_.weightsResident()) prefetchAfter(static_cast<OpId>(op));
   const auto at = std::upper_bound(active_.begin(), active_.end(), static_cast<OpId>(op),
                                    [&](OpId a, OpId b) { return position_[a] < position_[b]; });
@@ -603,8 +605,8 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
       const double t = static_cast<double>(kv - a) / width;
       wa += 1 - t;
       wb += t;
-      const Tick ticks = static_cast<Tick>(std::llround(static_cast<double>(sa.ticks) * (1 - t) +
-                                                        static_cast<double>(sb.ticks) * t));
+      const Tick ticks =
+          roundTicks(static_cast<double>(sa.ticks) * (1 - t) + static_cast<double>(sb.ticks) * t);
       // The step's ops where the nearer sample had them, stretched to the step's duration.
       const StepSample& shape = t < 0.5 ? sa : sb;
       if (spans_.size() < kMaxSpans) {
@@ -622,7 +624,7 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
       } else {
         spans_total_ += shape.ops.size();
       }
-      duration += ticks;
+      duration = addTicks(duration, ticks);
       step_ticks_.push_back(ticks);
       ++measured_steps_;
       ++reuse_.reused;
@@ -634,8 +636,8 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
       const OpRecord& x = sa.ops[op];
       const OpRecord& y = sb.ops[op];
       rec.executions += n;
-      rec.busy += static_cast<Tick>(
-          std::llround(static_cast<double>(x.busy) * wa + static_cast<double>(y.busy) * wb));
+      rec.busy = addTicks(rec.busy, roundTicks(static_cast<double>(x.busy) * wa +
+                                               static_cast<double>(y.busy) * wb));
       rec.counters.add(weighted(x.counters, wa, y.counters, wb));
       rec.matrix_flops += graph::sumOverSteps(g, g.op(op).matrix_flops, a, b - 1);
       rec.vector_flops += graph::sumOverSteps(g, g.op(op).vector_flops, a, b - 1);
@@ -650,6 +652,90 @@ Tick Executor::opOverhead() const {
 }
 
 RunResult Executor::run() {
+  try {
+    return runAll();
+  } catch (const TimeOverflow&) {
+    throw ConfigError(Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
+                      timeOverflowMessage());
+  }
+}
+
+void Executor::checkWorkBudget(OpId op, std::uint64_t tiles) {
+  // The work of an op is about its tiles times the cache blocks each touches (the executor's cost
+  // is per tile and per block). Estimated from its first tile before any is simulated, so a run
+  // sized in the billions fails at once, naming the op and what sizes it, instead of running for
+  // hours. Both limits are far above any real model on any real chip.
+  scratch_.clear();
+  plan(op).tile(0, scratch_);
+  std::uint64_t bytes = 0;
+  for (const map::RangeRef& r : scratch_.reads)
+    bytes = saturatingAdd(bytes, r.bytes);
+  for (const map::RangeRef& w : scratch_.writes)
+    bytes = saturatingAdd(bytes, w.bytes);
+  const std::uint64_t work = saturatingMul(tiles, 1 + bytes / MemorySystem::kBlockBytes);
+  work_estimated_ = saturatingAdd(work_estimated_, work);
+  if (work <= kMaxWorkPerOp && work_estimated_ <= kMaxWorkPerRun) return;
+  const graph::Shard& s = workload_.shard();
+  throw ConfigError(
+      Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
+      fmt::format("op '{}' is {} tiles of {} bytes each (about {:.3g} units of simulated work; "
+                  "{:.3g} so far in this run); archsim simulates at most {:.3g} per op and {:.3g} "
+                  "per run (README \"Limits\"): the work is sized by {} sequences (prompt {} "
+                  "tokens, KV cache up to {} tokens) on this chip — use fewer or shorter "
+                  "sequences, or more chips",
+                  graph_->op(op).name, tiles, bytes, static_cast<double>(work),
+                  static_cast<double>(work_estimated_), static_cast<double>(kMaxWorkPerOp),
+                  static_cast<double>(kMaxWorkPerRun), s.sequences, s.prompt_tokens,
+                  s.kv_length + s.output_tokens));
+}
+
+std::string Executor::timeOverflowMessage() const {
+  // The pass in flight when time ran out: which resource's roofline over all its ops is longest,
+  // and the op that contributes most to it.
+  if (graph_ == nullptr || graph_->ops().empty())
+    return "simulated time passes 2^64 ps (about 213 days): a rate in the input is far too small";
+  const spec::ChipSpec& c = chip_.spec();
+  const std::uint64_t kv = ctx_ ? graph_->effectiveKv(ctx_->kv_length) : 0;
+  const hw::MemoryLevel& far = chip_.level(chip_.levels().size() - 1);
+  const double rates[] = {2.0 * matrix_macs_per_cycle_ * c.clock_hz * c.matrix.units,
+                          vector_flops_per_tick_ * c.vector.units * kTicksPerSecond,
+                          far.effectiveBandwidth()};
+  double total[3] = {0, 0, 0};
+  double worst[3] = {0, 0, 0};
+  graph::OpId worst_op[3] = {0, 0, 0};
+  for (graph::OpId op = 0; op < graph_->ops().size(); ++op) {
+    const graph::Op& o = graph_->op(op);
+    const double amounts[] = {static_cast<double>(o.matrix_flops.at(kv)),
+                              static_cast<double>(o.vector_flops.at(kv)),
+                              static_cast<double>(o.bytesRead().at(kv) + o.bytesWritten().at(kv))};
+    for (int r = 0; r < 3; ++r) {
+      const double seconds = amounts[r] / rates[r];
+      total[r] += seconds;
+      if (seconds > worst[r]) {
+        worst[r] = seconds;
+        worst_op[r] = op;
+      }
+    }
+  }
+  const int r = static_cast<int>(std::max_element(total, total + 3) - total);
+  if (total[r] < 0.5 * ticksToSeconds(kMaxTick)) {  // each pass is short: there are too many
+    return fmt::format(
+        "simulated time passes 2^64 ps (about 213 days): a {} pass takes about {:.3g} s here, and "
+        "the run has too many of them; simulate fewer tokens or steps",
+        graph::graphPhaseName(workload_.runs()[run_].phase), total[r]);
+  }
+  const std::string resource =
+      r == 0   ? fmt::format("the matrix units ({:.3g} FLOP/s achievable)", rates[0])
+      : r == 1 ? fmt::format("the vector units ({:.3g} FLOP/s achievable)", rates[1])
+               : fmt::format("memory level '{}' ({:.3g} B/s achievable)", far.name(), rates[2]);
+  return fmt::format(
+      "simulated time passes 2^64 ps (about 213 days) in a {} pass: {} alone need {:.3g} s per "
+      "pass (op '{}' {:.3g} s); a rate in the input is far too small for this workload",
+      graph::graphPhaseName(workload_.runs()[run_].phase), resource, total[r],
+      graph_->op(worst_op[r]).name, worst[r]);
+}
+
+RunResult Executor::runAll() {
   const graph::Shard& s = workload_.shard();
   const auto& runs = workload_.runs();
   for (const graph::Run& r : runs) {
@@ -673,7 +759,23 @@ RunResult Executor::run() {
     const std::uint64_t last = reuse ? runs[r].kv_first : runs[r].kv_last;
     for (std::uint64_t kv = runs[r].kv_first; kv <= last; ++kv) {
       const Tick begin = sim_.now();
+      const std::uint64_t work_before = work_estimated_;
       runStep(r, kv, true);
+      if (kv == runs[r].kv_first && last > kv) {
+        // The steps to come cost about what this one did: fail now rather than hours from now.
+        const std::uint64_t projected =
+            saturatingAdd(work_estimated_, saturatingMul(work_estimated_ - work_before, last - kv));
+        if (projected > kMaxWorkPerRun) {
+          throw ConfigError(
+              Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
+              fmt::format("{} decode steps of about {:.3g} units of simulated work each would be "
+                          "{:.3g} units; archsim simulates at most {:.3g} per run (README "
+                          "\"Limits\"){}",
+                          last - kv + 1, static_cast<double>(work_estimated_ - work_before),
+                          static_cast<double>(projected), static_cast<double>(kMaxWorkPerRun),
+                          options_.exact ? ": without --exact, long generations reuse steps" : ""));
+        }
+      }
       step_ticks_.push_back(sim_.now() - begin);
       ++measured_steps_;
       ++reuse_.simulated;

@@ -44,6 +44,12 @@ struct ExecOptions {
 
 /// Generations with at least this many decode steps reuse steps (unless exact).
 inline constexpr std::uint64_t kMinReusedSteps = 16;
+/// Simulated-work budget (README "Limits"), in units of one tile or one cache block a tile touches
+/// (Executor::checkWorkBudget): per op, and over a run (projected from a generation's first step).
+/// At ~10^7 units a second the op limit is about half a minute and the run limit about an hour;
+/// the largest validation case needs 2.8e7 per op and 1.1e8 per run.
+inline constexpr std::uint64_t kMaxWorkPerOp = std::uint64_t{1} << 28;
+inline constexpr std::uint64_t kMaxWorkPerRun = std::uint64_t{1} << 35;
 /// Op execution spans kept per chip (for traces, which show the earliest ones); the rest are
 /// counted.
 inline constexpr std::size_t kMaxSpans = 100'000;
@@ -64,6 +70,8 @@ class Executor {
   /// among the run's simulated chips.
   void setProgress(ProgressSink* sink, std::size_t chip, std::size_t chips);
 
+  /// Runs the workload. A run whose simulated time would pass the end of the Tick range is a
+  /// ConfigError naming the op in flight and its slowest resource.
   RunResult run();
 
   /// Decode steps of long generations are interpolated from steps `probe` measures (see
@@ -74,6 +82,9 @@ class Executor {
   StepSample sampleStep(std::size_t run, std::uint64_t kv);
 
  private:
+  RunResult runAll();
+  std::string timeOverflowMessage() const;
+  void checkWorkBudget(graph::OpId op, std::uint64_t tiles);
   struct OpState {
     std::unique_ptr<map::OpPlan> plan;
     std::uint64_t next = 0;         // next tile to issue
@@ -148,6 +159,7 @@ class Executor {
   int template_layer_ = -1;
   SimSample template_start_;
   std::uint64_t pending_writeback_ = 0;  // evicted by replayed layers, written back at the next op
+  std::uint64_t work_estimated_ = 0;     // over the run, for the work budget
   std::vector<graph::OpId> active_;  // started ops with tiles left to issue, in topological order
   std::uint32_t free_[2] = {0, 0};   // free matrix / vector units
   bool measured_ = false;

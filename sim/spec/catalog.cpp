@@ -159,6 +159,11 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
     throw ConfigError(where, "base",
                       fmt::format("cyclic base: {}{}", cycle, canonical.filename().string()));
   }
+  if (chain.size() >= kMaxBaseDepth) {
+    throw ConfigError(
+        where, "base",
+        fmt::format("a chain of more than {} bases (README \"Limits\")", kMaxBaseDepth));
+  }
   ConfigNode merged = loadChained(kind, base_file, chain);
   chain.pop_back();
   document.erase("base");

@@ -10,28 +10,81 @@
 namespace archsim::spec {
 namespace {
 
-constexpr int kMaxDepth = 64;
-
 Location locate(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null()) return Location{file, 0, 0};
   return Location{file, mark.line + 1, mark.column + 1};
 }
 
-ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
+// Offset of the first byte that is not part of well-formed UTF-8 (overlong forms, surrogates and
+// code points past U+10FFFF included), or npos. Names reach JSON and HTML, which need UTF-8.
+std::size_t invalidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 1, cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2, cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3, cp = c & 0x07u;
+    } else {
+      return i;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0u) != 0x80u) return i;
+      cp = (cp << 6) | (d & 0x3Fu);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+void requireUtf8(std::string_view s, const Location& where) {
+  if (const std::size_t at = invalidUtf8(s); at != std::string_view::npos) {
+    throw ConfigError(where, "",
+                      fmt::format("invalid UTF-8 (byte 0x{:02X} at offset {} of the text); archsim "
+                                  "reads UTF-8",
+                                  static_cast<unsigned char>(s[at]), at));
+  }
+}
+
+// YAML aliases let a small file name a huge tree ("billion laughs"): converting counts every node
+// it produces, aliases expanded, and stops at kMaxNodes.
+ConfigNode convert(const YAML::Node& node, const std::string& file, int depth, std::size_t& nodes) {
   const Location where = locate(file, node.Mark());
   if (depth > kMaxDepth) {
     throw ConfigError(where, "", fmt::format("nesting deeper than {} levels", kMaxDepth));
+  }
+  if (++nodes > kMaxNodes) {
+    throw ConfigError(where, "",
+                      fmt::format("the document expands to more than {} nodes (through YAML "
+                                  "aliases?); archsim reads at most that many",
+                                  kMaxNodes));
   }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
       return ConfigNode::makeNull(where);
     case YAML::NodeType::Scalar:
-      return ConfigNode::makeScalar(node.Scalar(), where, node.Tag() == "!");
+      requireUtf8(node.Scalar(), where);
+      // "!" is what yaml-cpp tags a quoted scalar with; an explicit !!str is a string as well.
+      return ConfigNode::makeScalar(node.Scalar(), where,
+                                    node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str");
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::makeSequence(where);
       for (const auto& item : node)
-        seq.append(convert(item, file, depth + 1));
+        seq.append(convert(item, file, depth + 1, nodes));
       return seq;
     }
     case YAML::NodeType::Map: {
@@ -44,13 +97,14 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
           continue;
         }
         const std::string& key = entry.first.Scalar();
+        requireUtf8(key, key_where);
         if (const ConfigNode* earlier = map.find(key)) {
           problems.push_back({key_where, key,
                               fmt::format("duplicate key (first defined at line {})",
                                           earlier->keyLocation().line)});
           continue;
         }
-        map.set(key, convert(entry.second, file, depth + 1), key_where);
+        map.set(key, convert(entry.second, file, depth + 1, nodes), key_where);
       }
       if (!problems.empty()) throw ConfigError(std::move(problems));
       return map;
@@ -239,19 +293,49 @@ ConfigNode parseYaml(const std::string& text, const std::string& file) {
   if (!root.IsDefined() || root.IsNull()) {
     throw ConfigError(Location{file, 1, 0}, "", "file is empty; expected a YAML mapping");
   }
-  return convert(root, file, 0);
+  std::size_t nodes = 0;
+  return convert(root, file, 0, nodes);
+}
+
+std::string readInputFile(const std::filesystem::path& path, std::string_view what) {
+  const Location where{path.string(), 0, 0};
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw ConfigError(where, "", "no such file");
+  if (std::filesystem::is_directory(status)) {
+    throw ConfigError(where, "", fmt::format("is a directory, not {}", what));
+  }
+  // A device, FIFO or socket never ends or blocks forever: only regular files are inputs.
+  if (!std::filesystem::is_regular_file(status)) {
+    throw ConfigError(where, "",
+                      fmt::format("is not a regular file (a device, FIFO or socket); "
+                                  "expected {}",
+                                  what));
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxInputFileBytes) {
+    throw ConfigError(where, "",
+                      fmt::format("is {} bytes; archsim reads input files of at most {} MiB", size,
+                                  kMaxInputFileBytes >> 20));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(where, "", "cannot open file");
+  std::string text;
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxInputFileBytes) {  // grew while being read
+      throw ConfigError(where, "",
+                        fmt::format("is larger than {} MiB; archsim reads input files of at most "
+                                    "that size",
+                                    kMaxInputFileBytes >> 20));
+    }
+  }
+  return text;
 }
 
 ConfigNode loadYamlFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw ConfigError(Location{path.string(), 0, 0}, "", "is a directory, not a YAML file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(Location{path.string(), 0, 0}, "", "cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parseYaml(buffer.str(), path.string());
+  return parseYaml(readInputFile(path, "a YAML file"), path.string());
 }
 
 void mergeInto(ConfigNode& base, const ConfigNode& overlay) {
@@ -284,7 +368,8 @@ void applyAssignment(ConfigNode& root, std::string_view assignment, const Locati
   ConfigNode value;
   try {
     const YAML::Node parsed = YAML::Load(value_text);
-    value = convert(parsed, where.file, 0);
+    std::size_t nodes = 0;
+    value = convert(parsed, where.file, 0, nodes);
   } catch (const YAML::Exception& e) {
     throw ConfigError(where, path, "value is not valid YAML: " + e.msg);
   }

@@ -6,6 +6,7 @@
 // merged document still names the file, line and column the offending value was written at.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -78,9 +79,22 @@ class ConfigNode {
   std::vector<ConfigNode> children_;
 };
 
+/// Input limits (README "Limits"): nesting depth of a document, nodes a document may expand to
+/// (YAML aliases included) and the size of an input file.
+inline constexpr int kMaxDepth = 64;
+inline constexpr std::size_t kMaxNodes = 1'000'000;
+inline constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{64} << 20;
+/// Files in one `base:` chain (each link recurses once while resolving).
+inline constexpr std::size_t kMaxBaseDepth = 64;
+
 /// Parses YAML text. `file` is used in locations. Throws ConfigError for syntax errors, duplicate
-/// keys, non-scalar keys, binary data and nesting deeper than 64 levels.
+/// keys, non-scalar keys, binary data, nesting deeper than kMaxDepth levels and documents that
+/// expand past kMaxNodes nodes.
 ConfigNode parseYaml(const std::string& text, const std::string& file);
+/// The text of an input file: a regular file of at most kMaxInputFileBytes (devices, FIFOs and
+/// sockets are refused, since reading them may never end). `what` names the expected content in
+/// errors ("a YAML file"). Throws ConfigError.
+std::string readInputFile(const std::filesystem::path& path, std::string_view what);
 /// Reads and parses a file. Throws ConfigError when it cannot be read or is empty.
 ConfigNode loadYamlFile(const std::filesystem::path& path);
 

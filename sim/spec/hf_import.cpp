@@ -25,6 +25,28 @@ int lineOfOffset(const std::string& text, std::size_t offset) {
          static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
 }
 
+/// The line where the JSON text first nests deeper than `depth` brackets (strings skipped).
+int lineOfDepth(const std::string& text, int depth) {
+  int open = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++open > depth) return lineOfOffset(text, i);
+    } else if (c == ']' || c == '}') {
+      --open;
+    }
+  }
+  return 0;
+}
+
 /// Builds the model tree, locating each value at the line its JSON key is written on.
 class Importer {
  public:
@@ -134,11 +156,52 @@ void importLlamaLike(Importer& im, const std::string& type) {
 
 ConfigNode importHfConfigText(const std::string& text, const std::string& file) {
   Json json;
+  // Depth and duplicate keys are checked while parsing: a JSON object with a key twice would
+  // otherwise silently keep the last, and deep nesting would exhaust the stack later.
+  std::vector<std::vector<std::string>> keys;  // the keys of each open object
+  std::string problem;
+  int problem_line = 0;
+  const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > kMaxDepth) {
+      problem = fmt::format("nesting deeper than {} levels", kMaxDepth);
+      problem_line = lineOfDepth(text, kMaxDepth);
+      throw std::length_error(problem);
+    }
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (std::find(keys.back().begin(), keys.back().end(), key) != keys.back().end()) {
+        problem = fmt::format("duplicate key '{}'", key);
+        // Its second appearance as a key in the text (a close approximation of where it is).
+        const std::string quoted = '"' + key + '"';
+        const std::size_t first = text.find(quoted);
+        const std::size_t second =
+            first == std::string::npos ? first : text.find(quoted, first + quoted.size());
+        problem_line = second == std::string::npos ? 0 : lineOfOffset(text, second);
+        throw std::length_error(problem);
+      }
+      keys.back().push_back(key);
+    }
+    return true;
+  };
   try {
-    json = Json::parse(text);
+    json = Json::parse(text, check);
   } catch (const Json::parse_error& e) {
     throw ConfigError(Location{file, lineOfOffset(text, e.byte == 0 ? 0 : e.byte - 1), 0}, "",
                       std::string("JSON syntax error: ") + e.what());
+  } catch (const Json::exception& e) {  // a number out of range (1e400) and the like
+    // The message quotes the offending text ("... parsing '1e400'"): locate its first appearance.
+    const std::string what = e.what();
+    const auto open = what.rfind("'", what.size() - 2);
+    const std::string token = open == std::string::npos || what.back() != '\''
+                                  ? std::string()
+                                  : what.substr(open + 1, what.size() - open - 2);
+    const std::size_t at = token.empty() ? std::string::npos : text.find(token);
+    throw ConfigError(Location{file, at == std::string::npos ? 0 : lineOfOffset(text, at), 0}, "",
+                      "JSON value error: " + what);
+  } catch (const std::length_error&) {
+    throw ConfigError(Location{file, problem_line, 0}, "", problem);
   }
   if (!json.is_object())
     throw ConfigError(Location{file, 1, 0}, "", "expected a JSON object at the top level");
@@ -227,11 +290,7 @@ ConfigNode importHfConfigText(const std::string& text, const std::string& file) 
 }
 
 ConfigNode importHfConfig(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(Location{file.string(), 0, 0}, "", "cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return importHfConfigText(buffer.str(), file.string());
+  return importHfConfigText(readInputFile(file, "a config.json"), file.string());
 }
 
 }  // namespace archsim::spec

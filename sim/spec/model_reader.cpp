@@ -7,6 +7,7 @@
 namespace archsim::spec {
 namespace {
 
+constexpr std::int64_t kMaxLayers = 16384;
 constexpr std::int64_t kMaxDim = 1LL << 24;  // 16 M: larger than any real hidden size or vocabulary
 
 std::uint64_t dim(MapReader& r, std::string_view key, Need need, std::uint64_t fallback,
@@ -42,7 +43,10 @@ ModelSpec readModel(const ConfigNode& node, const std::string& path, Diagnostics
   const bool bert = m.family == ModelFamily::kBert;
 
   m.hidden = dim(r, "hidden", Need::kRequired, 0);
-  m.layers = dim(r, "layers", Need::kRequired, 0);
+  // Layers are bounded by what a run can hold (about 12 KB of graph and plan per layer): 16384 is
+  // a hundred times the deepest published model (README "Limits").
+  m.layers =
+      static_cast<std::uint64_t>(r.integer("layers", Need::kRequired, 1, kMaxLayers).value_or(0));
   m.heads = dim(r, "heads", Need::kRequired, 0);
   m.kv_heads = dim(r, "kv_heads", Need::kOptional, m.heads);
   m.ffn = dim(r, "ffn", Need::kRequired, 0);

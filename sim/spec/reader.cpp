@@ -55,7 +55,13 @@ std::optional<std::int64_t> readInteger(const ConfigNode& node, const std::strin
   const std::string& s = node.scalar();
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || node.quoted()) {
+  if (node.quoted()) {
+    diags.error(
+        node.location(), path,
+        fmt::format("'{}' is written as a string (quoted or !!str); expected a whole number", s));
+    return std::nullopt;
+  }
+  if (ec != std::errc() || end != s.data() + s.size()) {
     diags.error(node.location(), path, fmt::format("'{}' is not a whole number", s));
     return std::nullopt;
   }
@@ -75,7 +81,12 @@ std::optional<double> readNumber(const ConfigNode& node, const std::string& path
   const std::string& s = node.scalar();
   double value = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value) || node.quoted()) {
+  if (node.quoted()) {
+    diags.error(node.location(), path,
+                fmt::format("'{}' is written as a string (quoted or !!str); expected a number", s));
+    return std::nullopt;
+  }
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
     diags.error(node.location(), path, fmt::format("'{}' is not a finite number", s));
     return std::nullopt;
   }

@@ -11,6 +11,9 @@ namespace archsim::spec {
 namespace {
 
 constexpr std::int64_t kMaxTokens = 1LL << 30;
+// Sequences in a batch: a run keeps per-sequence state (KV rows, attention tiles), about 0.5 KB per
+// sequence per op; 2^20 sequences take ~20 s and ~0.6 GB on one chip (README "Limits").
+constexpr std::int64_t kMaxBatch = 1LL << 20;
 /// batch x context length: every KV-cache and activation byte count of the largest models stays far
 /// inside 64 bits (2^36 tokens x ~0.5 MB of KV per token of a 405B model < 2^55 B).
 constexpr std::uint64_t kMaxBatchTokens = 1ULL << 36;
@@ -112,7 +115,7 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
   s.phase = phase.value_or(Phase::kDecode);
   const bool phase_ok = phase.has_value();  // lengths are only checked against a valid phase
   s.batch =
-      static_cast<std::uint64_t>(r.integer("batch", Need::kRequired, 1, kMaxTokens).value_or(1));
+      static_cast<std::uint64_t>(r.integer("batch", Need::kRequired, 1, kMaxBatch).value_or(1));
   const bool needs_prompt = s.phase != Phase::kDecode;
   const bool needs_output = s.phase == Phase::kGenerate;
   const bool needs_kv = s.phase == Phase::kDecode;

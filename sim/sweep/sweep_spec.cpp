@@ -299,6 +299,20 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
       }
     }
   }
+  if (!s.zip && !s.axes.empty()) {
+    // Checked before any point is formed: a product of a few large axes can reach 10^10 points.
+    std::uint64_t count = 1;
+    bool overflow = false;
+    for (const Axis& a : s.axes)
+      overflow = overflow || __builtin_mul_overflow(count, a.size(), &count);
+    if (overflow || count > kMaxPoints) {
+      r.error("axes",
+              fmt::format("the axes multiply to {} points; a sweep has at most {} "
+                          "(README \"Limits\"): use fewer values",
+                          overflow ? std::string("more than 2^64") : fmt::format("{}", count),
+                          kMaxPoints));
+    }
+  }
   if (auto derived = r.child("derived", Need::kOptional)) {
     for (const ConfigNode& e : derived->entries()) {
       if (!e.isScalar()) {

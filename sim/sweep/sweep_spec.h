@@ -45,6 +45,9 @@ struct Derived {
   std::string expression;
 };
 
+/// Points a sweep may have (README "Limits"): a million points are days of simulation already.
+inline constexpr std::uint64_t kMaxPoints = 1'000'000;
+
 struct SweepSpec {
   std::string name;
   std::string description;

@@ -43,3 +43,21 @@ TEST_CASE("Activity drops time before its origin after a reset") {
   CHECK(a.origin() == 4000);
   CHECK(a.bins().front() == 500);
 }
+
+TEST_CASE("Activity keeps bounded bins and every busy tick for intervals near the end of time") {
+  // Before the fix the bin width times kMaxBins wrapped past 2^64 and coarsening never ended.
+  Activity a(1);
+  const Tick end = kMaxTick - 1;
+  a.add(0, end);
+  CHECK(a.total() == end);
+  CHECK(a.bins().size() <= Activity::kMaxBins);
+  // The width is the first power-of-two multiple of 1 ns that puts `end` within kMaxBins bins.
+  CHECK((end - 1) / a.binTicks() < Activity::kMaxBins);
+  CHECK((end - 1) / (a.binTicks() / 2) >= Activity::kMaxBins);
+  Tick sum = 0;
+  for (Tick b : a.bins())
+    sum += b;
+  CHECK(sum == end);
+  a.addSpread(end / 2, end, 12345);
+  CHECK(a.total() == end + 12345);
+}

@@ -1,5 +1,8 @@
 #include "sim/core/clock_domain.h"
 
+#include <cmath>
+#include <optional>
+
 #include <doctest/doctest.h>
 
 #include "sim/core/simulation.h"
@@ -49,4 +52,26 @@ TEST_CASE("Simulation warns when a clock's period rounding error exceeds 0.1%") 
   CHECK(coarse.periodTicks() == 152);
   REQUIRE(sim.log().warnings().size() == 1);
   CHECK(sim.log().warnings()[0].find("coarse") != std::string::npos);
+}
+
+TEST_CASE("Tick arithmetic saturates or rounds up, never wraps or rounds work to zero") {
+  CHECK(mulTicks(1ULL << 32, 1ULL << 31) == 1ULL << 63);
+  CHECK(mulTicks(1ULL << 32, 1ULL << 32) == kMaxTick);
+  CHECK(addTicks(kMaxTick - 1, 2) == kMaxTick);
+  CHECK(ceilTicks(0.25) == 1);  // sub-tick work takes a whole tick
+  CHECK(ceilTicks(2.0) == 2);
+  CHECK(ceilTicks(0.0) == 0);
+  CHECK(ceilTicks(-3.0) == 0);
+  CHECK(ceilTicks(1e30) == kMaxTick);
+  CHECK(ceilTicks(18446744073709551616.0) == kMaxTick);  // 2^64 exactly
+  CHECK(ceilTicks(std::nan("")) == kMaxTick);
+  CHECK(roundTicks(2.5) == 3);  // half away from zero, as std::llround
+  CHECK(roundTicks(1e300) == kMaxTick);
+  CHECK(saturatingAdd(kMaxCount, 1) == kMaxCount);
+  CHECK(saturatingMul(3, 5) == 15);
+  CHECK(checkedMul(1ULL << 40, 1ULL << 30) == std::nullopt);
+  CHECK(checkedMul(1ULL << 40, 1ULL << 20) == std::optional<std::uint64_t>(1ULL << 60));
+  // A clock period times a cycle count past 2^64 saturates.
+  const ClockDomain slow("slow", 1e3);  // 1 kHz: 10^9 ps a cycle
+  CHECK(slow.cyclesToTicks(Cycles(1ULL << 62)) == kMaxTick);
 }

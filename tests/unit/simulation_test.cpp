@@ -92,3 +92,18 @@ TEST_CASE("Two simulations in one process are independent and deterministic") {
   CHECK(a.eventsProcessed() == 50);
   CHECK(b.eventsProcessed() == 30);
 }
+
+TEST_CASE("Time that would pass the end of the Tick range is a TimeOverflow, never a wrap") {
+  Simulation sim;
+  Ticker t{sim, kMaxTick / 2, 4, {}};  // 0, 2^63 - 1, 2^64 - 2; the fourth saturates
+  sim.schedule(0, Callback::to<&Ticker::fire>(&t));
+  CHECK_THROWS_AS(sim.run(), TimeOverflow);
+  CHECK(t.seen == std::vector<Tick>{0, kMaxTick / 2, kMaxTick - 1});
+  // A delay that saturates the sum is refused the same way.
+  Simulation other;
+  Ticker u{other, 1, 1, {}};
+  other.schedule(5, Callback::to<&Ticker::fire>(&u));
+  other.run();
+  CHECK_THROWS_AS(other.scheduleIn(kMaxTick - 5, Callback::to<&Ticker::fire>(&u)), TimeOverflow);
+  CHECK_NOTHROW(other.scheduleIn(kMaxTick - 6, Callback::to<&Ticker::fire>(&u)));
+}
