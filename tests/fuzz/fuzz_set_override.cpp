@@ -1,0 +1,28 @@
+// `--set` parsing and application: each input line (up to 8) is one override of the H100 preset,
+// resolved, checked and described by `archsim describe` (no simulation).
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/fuzz/fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::string> args = {"archsim", "describe", "h100-sxm5"};
+  std::istringstream lines(std::string(reinterpret_cast<const char*>(data), size));
+  std::string line;
+  for (int n = 0; n < 8 && std::getline(lines, line); ++n) {
+    args.push_back("--set");
+    args.push_back(line);
+  }
+  std::vector<const char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = archsim::app::run(static_cast<int>(argv.size()), argv.data(), out, err,
+                                     archsim::app::Context{});
+  if (code != 0 && code != 2) {
+    std::fprintf(stderr, "archsim describe exited %d:\n%s\n", code, err.str().c_str());
+    std::abort();
+  }
+  return 0;
+}
