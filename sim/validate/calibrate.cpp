@@ -21,10 +21,10 @@ using spec::Need;
 /// The case's labels as runCase() adds them (its own groups plus metric and software; hardware
 /// and phase need the loaded case and are matched by the caller).
 bool matches(const std::map<std::string, std::string>& want, const CaseResult& r) {
-  for (const auto& [label, value] : want) {
+  for (const auto& entry : want) {  // not a structured binding: clang 14 cannot capture one
     const auto it = std::find_if(r.groups.begin(), r.groups.end(),
-                                 [&](const auto& g) { return g.first == label; });
-    if (it == r.groups.end() || it->second != value) return false;
+                                 [&](const auto& g) { return g.first == entry.first; });
+    if (it == r.groups.end() || it->second != entry.second) return false;
   }
   return true;
 }
