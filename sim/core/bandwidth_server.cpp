@@ -9,7 +9,7 @@
 namespace archsim {
 
 std::uint64_t serverBytesPerSecond(double bytes_per_s) {
-  const auto r = static_cast<std::uint64_t>(std::llround(bytes_per_s));
+  const std::uint64_t r = roundToCount(bytes_per_s);  // saturates, never wraps
   return r == 0 ? 1 : r;
 }
 

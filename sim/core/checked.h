@@ -3,6 +3,7 @@
 // wrapped (issue 14: a wrapped count gives plausible nonsense).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -19,6 +20,14 @@ constexpr std::uint64_t saturatingAdd(std::uint64_t a, std::uint64_t b) {
 constexpr std::uint64_t saturatingMul(std::uint64_t a, std::uint64_t b) {
   std::uint64_t product = 0;
   return __builtin_mul_overflow(a, b, &product) ? kMaxCount : product;
+}
+
+/// A non-negative real count rounded to nearest (half away from zero); kMaxCount when it does not
+/// fit 64 bits (or is NaN), 0 when negative. std::llround is unspecified past 2^63.
+inline std::uint64_t roundToCount(double x) {
+  if (!(x < 18446744073709551616.0)) return kMaxCount;  // 2^64; NaN fails the test too
+  if (x <= 0) return 0;
+  return static_cast<std::uint64_t>(std::round(x));
 }
 
 /// a * b, or nothing when it does not fit 64 bits.

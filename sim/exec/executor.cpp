@@ -718,6 +718,16 @@ std::string Executor::timeOverflowMessage() const {
     }
   }
   const int r = static_cast<int>(std::max_element(total, total + 3) - total);
+  // Launch and software overheads are paid per op, whatever the op does.
+  const double overhead = ticksToSeconds(opOverhead()) * static_cast<double>(graph_->ops().size());
+  if (overhead > total[r]) {
+    return fmt::format(
+        "simulated time passes 2^64 ps (about 213 days) in a {} pass: its {} ops' launch and "
+        "software overheads ({:.3g} s each) alone need {:.3g} s per pass; an overhead in the input "
+        "is far too large",
+        graph::graphPhaseName(workload_.runs()[run_].phase), graph_->ops().size(),
+        ticksToSeconds(opOverhead()), overhead);
+  }
   if (total[r] < 0.5 * ticksToSeconds(kMaxTick)) {  // each pass is short: there are too many
     return fmt::format(
         "simulated time passes 2^64 ps (about 213 days): a {} pass takes about {:.3g} s here, and "

@@ -5,7 +5,10 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include "sim/core/checked.h"
 
 namespace archsim::spec {
 namespace {
@@ -58,6 +61,72 @@ void requireUtf8(std::string_view s, const Location& where) {
                                   static_cast<unsigned char>(s[at]), at));
   }
 }
+
+// Counts the nodes a YAML text expands to, aliases included, from the parser's events — before
+// yaml-cpp builds a node tree, which for alias-heavy (even malformed) input copies node lists
+// without bound. Each anchored node's expanded size is remembered; an alias adds it.
+class ExpansionCounter final : public YAML::EventHandler {
+ public:
+  explicit ExpansionCounter(std::string file) : file_(std::move(file)) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 1); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    leaf(mark, 0, anchor < sizes_.size() ? sizes_[anchor] : 1);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    leaf(mark, anchor, 1);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open_.push_back({mark, anchor, 1});
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open_.push_back({mark, anchor, 1});
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::Mark mark;
+    YAML::anchor_t anchor;
+    std::uint64_t nodes;
+  };
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, std::uint64_t nodes) {
+    if (anchor != 0) remember(anchor, nodes);
+    add(mark, nodes);
+  }
+  void close() {
+    if (open_.empty()) return;
+    const Open o = open_.back();
+    open_.pop_back();
+    if (o.anchor != 0) remember(o.anchor, o.nodes);
+    add(o.mark, o.nodes);
+  }
+  void remember(YAML::anchor_t anchor, std::uint64_t nodes) {
+    if (anchor >= sizes_.size()) sizes_.resize(anchor + 1, 1);
+    sizes_[anchor] = nodes;
+  }
+  void add(const YAML::Mark& mark, std::uint64_t nodes) {
+    std::uint64_t& into = open_.empty() ? total_ : open_.back().nodes;
+    into = saturatingAdd(into, nodes);
+    if (into > kMaxNodes) {
+      throw ConfigError(locate(file_, mark), "",
+                        fmt::format("the document expands to more than {} nodes (through YAML "
+                                    "aliases?); archsim reads at most that many",
+                                    kMaxNodes));
+    }
+  }
+
+  std::string file_;
+  std::vector<Open> open_;
+  std::vector<std::uint64_t> sizes_;
+  std::uint64_t total_ = 0;
+};
 
 // YAML aliases let a small file name a huge tree ("billion laughs"): converting counts every node
 // it produces, aliases expanded, and stops at kMaxNodes.
@@ -280,6 +349,13 @@ ConfigNode parseYaml(const std::string& text, const std::string& file) {
   }
   YAML::Node root;
   try {
+    {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      ExpansionCounter counter(file);
+      while (parser.HandleNextDocument(counter)) {
+      }
+    }
     // Every document is parsed, so that a second one (after `---`) is reported, not ignored.
     const std::vector<YAML::Node> documents = YAML::LoadAll(text);
     if (documents.size() > 1) {

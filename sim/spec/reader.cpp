@@ -160,7 +160,7 @@ std::optional<std::uint64_t> MapReader::bytes(std::string_view key, Need need, B
     error(key, "size is too large");
     return std::nullopt;
   }
-  const auto b = static_cast<std::uint64_t>(std::llround(*q));
+  const std::uint64_t b = roundToCount(*q);  // below 1.8e19: fits
   if (bound == Bound::kPositive && b == 0) {
     error(key, "must be at least 1 B");
     return std::nullopt;
@@ -175,7 +175,7 @@ std::optional<Tick> MapReader::ticks(std::string_view key, Need need, Bound boun
     error(key, "time is too large");
     return std::nullopt;
   }
-  const auto t = static_cast<Tick>(std::llround(*q * static_cast<double>(kTicksPerSecond)));
+  const Tick t = roundToCount(*q * static_cast<double>(kTicksPerSecond));
   if (bound == Bound::kPositive && t == 0) {
     error(key, "must be at least 1 ps");
     return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -73,8 +74,10 @@ std::vector<std::string> rangeValues(MapReader& r, spec::Diagnostics& diags) {
   for (std::int64_t i = 0; i < *steps; ++i) {
     const double t = static_cast<double>(i) / static_cast<double>(*steps - 1);
     double v = log ? a.first * std::pow(b.first / a.first, t) : a.first + (b.first - a.first) * t;
-    std::string text = ints ? fmt::format("{}", static_cast<std::int64_t>(std::llround(v)))
-                            : fmt::format("{:.6g}", v);
+    // llround is unspecified past 2^63: such values are written as reals (and refused later).
+    std::string text = ints && std::abs(v) < 9.2e18
+                           ? fmt::format("{}", static_cast<std::int64_t>(std::llround(v)))
+                           : fmt::format("{:.6g}", v);
     if (!a.second.empty()) text += " " + a.second;
     if (out.empty() || out.back() != text)
       out.push_back(text);  // integer rounding may repeat a value
@@ -181,9 +184,15 @@ class Parser {
       return v ? std::optional<double>(-*v) : std::nullopt;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
-      std::size_t used_chars = 0;
-      const double v = std::stod(s_.substr(i_), &used_chars);
-      i_ += used_chars;
+      // from_chars, not stod: "1e999" must be a reported error, not std::out_of_range escaping.
+      double v = 0;
+      const auto [end, ec] = std::from_chars(s_.data() + i_, s_.data() + s_.size(), v);
+      if (ec != std::errc() || !std::isfinite(v)) {
+        throw std::invalid_argument(
+            fmt::format("'{}' is not a finite number",
+                        s_.substr(i_, static_cast<std::size_t>(end - s_.data()) - i_)));
+      }
+      i_ = static_cast<std::size_t>(end - s_.data());
       return v;
     }
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {

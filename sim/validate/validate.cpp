@@ -101,7 +101,7 @@ double runMicrobench(const spec::Catalog& catalog, const spec::SystemSpec& syste
     return graph::attentionGraph(b.batch, b.heads, b.seq, b.head_dim, f);
   };
   graph::Graph g = build();
-  const auto overhead = static_cast<Tick>(std::llround(b.op_overhead_s * 1e12));
+  const Tick overhead = roundToCount(b.op_overhead_s * 1e12);
   exec::ChipRun run(system, std::make_unique<graph::Workload>(graph::wholeModel(s), std::move(g)),
                     exec::ExecOptions{overhead});
   const double t = run.windowSeconds();
