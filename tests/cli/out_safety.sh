@@ -38,4 +38,18 @@ sweeps=$(dirname "$0")/../../configs/sweeps
 [ $? -eq 2 ] || fail "another sweep replaced the results without --force"
 "$archsim" sweep "$sweeps/sram-cliff.yaml" --quiet --force --out "$tmp/sweep" >/dev/null 2>&1
 [ $? -le 1 ] || fail "--force did not replace the sweep's results"
-echo "out safety: refused a user folder, a file and a device; refreshed the same run; replaced a different run only with --force"
+# A symlink, to a foreign folder or to an empty one, is refused and left as it was (with its target).
+mkdir "$tmp/real" "$tmp/empty2" && echo keep > "$tmp/real/x"
+ln -s real "$tmp/link" && ln -s empty2 "$tmp/link2"
+for target in "$tmp/link" "$tmp/link2"; do
+  "$archsim" run h100-sxm5 tiny-llama-decode --quiet --out "$target" >/dev/null 2>"$tmp/err"
+  [ $? -eq 2 ] || fail "--out at the symlink $target was not refused"
+  [ -L "$target" ] || fail "the symlink $target was replaced"
+done
+[ "$(cat "$tmp/real/x")" = keep ] && [ -z "$(ls -A "$tmp/empty2")" ] || fail "a symlink target changed"
+# A name with ../ stays one component under the default output root.
+mkdir "$tmp/work" && printf 'kind: scenario\nbase: tiny-llama-decode\nname: "../../escape"\n' > "$tmp/esc.yaml"
+(cd "$tmp/work" && "$archsim" run h100-sxm5 ../esc.yaml --quiet >/dev/null) || fail "the ../ name did not run"
+[ "$(find "$tmp/work/reports" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 1 ] || fail "no record under reports/"
+[ ! -e "$tmp/escape" ] && [ ! -e "$tmp/work/escape" ] || fail "a ../ name wrote outside reports/"
+echo "out safety: refused a user folder, a file, a device and symlinks; kept ../ names inside reports/; refreshed the same run; replaced a different run only with --force"
