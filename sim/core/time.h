@@ -76,11 +76,9 @@ inline Tick ceilTicks(double ticks) {
   return static_cast<Tick>(std::ceil(ticks));
 }
 
-/// The same, rounded to nearest (interpolated durations).
+/// The same, rounded to nearest, half away from zero (interpolated durations).
 inline Tick roundTicks(double ticks) {
-  if (!(ticks < 18446744073709551616.0)) return kMaxTick;
-  if (ticks <= 0) return 0;
-  return static_cast<Tick>(std::round(ticks));  // half away from zero, as llround
+  return roundToCount(ticks);
 }
 
 /// Saturating addition of ticks (a schedule past the end of time stays at kMaxTick).

@@ -651,12 +651,15 @@ Tick Executor::opOverhead() const {
   return (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) + options_.op_overhead_ps;
 }
 
+Location Executor::where() const {
+  return Location{"chip '" + chip_.spec().name + "'", 0, 0};
+}
+
 RunResult Executor::run() {
   try {
     return runAll();
   } catch (const TimeOverflow&) {
-    throw ConfigError(Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
-                      timeOverflowMessage());
+    throw ConfigError(where(), "", timeOverflowMessage());
   }
 }
 
@@ -677,7 +680,7 @@ void Executor::checkWorkBudget(OpId op, std::uint64_t tiles) {
   if (work <= kMaxWorkPerOp && work_estimated_ <= kMaxWorkPerRun) return;
   const graph::Shard& s = workload_.shard();
   throw ConfigError(
-      Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
+      where(), "",
       fmt::format("op '{}' is {} tiles of {} bytes each (about {:.3g} units of simulated work; "
                   "{:.3g} so far in this run); archsim simulates at most {:.3g} per op and {:.3g} "
                   "per run (README \"Limits\"): the work is sized by {} sequences (prompt {} "
@@ -777,7 +780,7 @@ RunResult Executor::runAll() {
             saturatingAdd(work_estimated_, saturatingMul(work_estimated_ - work_before, last - kv));
         if (projected > kMaxWorkPerRun) {
           throw ConfigError(
-              Location{"chip '" + chip_.spec().name + "'", 0, 0}, "",
+              where(), "",
               fmt::format("{} decode steps of about {:.3g} units of simulated work each would be "
                           "{:.3g} units; archsim simulates at most {:.3g} per run (README "
                           "\"Limits\"){}",

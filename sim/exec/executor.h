@@ -83,6 +83,8 @@ class Executor {
 
  private:
   RunResult runAll();
+  /// Where run-time limit errors are located: the simulated chip.
+  Location where() const;
   std::string timeOverflowMessage() const;
   void checkWorkBudget(graph::OpId op, std::uint64_t tiles);
   struct OpState {

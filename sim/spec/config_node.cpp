@@ -128,18 +128,21 @@ class ExpansionCounter final : public YAML::EventHandler {
   std::uint64_t total_ = 0;
 };
 
-// YAML aliases let a small file name a huge tree ("billion laughs"): converting counts every node
-// it produces, aliases expanded, and stops at kMaxNodes.
-ConfigNode convert(const YAML::Node& node, const std::string& file, int depth, std::size_t& nodes) {
+// Every YAML document in `text`, refused past kMaxNodes expanded nodes ("billion laughs") before
+// yaml-cpp builds any of them. Throws YAML::Exception for syntax errors.
+std::vector<YAML::Node> loadDocuments(const std::string& text, const std::string& file) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  ExpansionCounter counter(file);
+  while (parser.HandleNextDocument(counter)) {
+  }
+  return YAML::LoadAll(text);
+}
+
+ConfigNode convert(const YAML::Node& node, const std::string& file, int depth) {
   const Location where = locate(file, node.Mark());
   if (depth > kMaxDepth) {
     throw ConfigError(where, "", fmt::format("nesting deeper than {} levels", kMaxDepth));
-  }
-  if (++nodes > kMaxNodes) {
-    throw ConfigError(where, "",
-                      fmt::format("the document expands to more than {} nodes (through YAML "
-                                  "aliases?); archsim reads at most that many",
-                                  kMaxNodes));
   }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -153,7 +156,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, int depth, s
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::makeSequence(where);
       for (const auto& item : node)
-        seq.append(convert(item, file, depth + 1, nodes));
+        seq.append(convert(item, file, depth + 1));
       return seq;
     }
     case YAML::NodeType::Map: {
@@ -173,7 +176,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, int depth, s
                                           earlier->keyLocation().line)});
           continue;
         }
-        map.set(key, convert(entry.second, file, depth + 1, nodes), key_where);
+        map.set(key, convert(entry.second, file, depth + 1), key_where);
       }
       if (!problems.empty()) throw ConfigError(std::move(problems));
       return map;
@@ -349,15 +352,8 @@ ConfigNode parseYaml(const std::string& text, const std::string& file) {
   }
   YAML::Node root;
   try {
-    {
-      std::istringstream in(text);
-      YAML::Parser parser(in);
-      ExpansionCounter counter(file);
-      while (parser.HandleNextDocument(counter)) {
-      }
-    }
     // Every document is parsed, so that a second one (after `---`) is reported, not ignored.
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    const std::vector<YAML::Node> documents = loadDocuments(text, file);
     if (documents.size() > 1) {
       throw ConfigError(locate(file, documents[1].Mark()), "",
                         "a second YAML document (after '---'): a file holds one document");
@@ -369,8 +365,7 @@ ConfigNode parseYaml(const std::string& text, const std::string& file) {
   if (!root.IsDefined() || root.IsNull()) {
     throw ConfigError(Location{file, 1, 0}, "", "file is empty; expected a YAML mapping");
   }
-  std::size_t nodes = 0;
-  return convert(root, file, 0, nodes);
+  return convert(root, file, 0);
 }
 
 std::string readInputFile(const std::filesystem::path& path, std::string_view what) {
@@ -443,9 +438,8 @@ void applyAssignment(ConfigNode& root, std::string_view assignment, const Locati
   const std::string value_text(assignment.substr(eq + 1));
   ConfigNode value;
   try {
-    const YAML::Node parsed = YAML::Load(value_text);
-    std::size_t nodes = 0;
-    value = convert(parsed, where.file, 0, nodes);
+    const std::vector<YAML::Node> documents = loadDocuments(value_text, where.file);
+    value = convert(documents.empty() ? YAML::Node() : documents.front(), where.file, 0);
   } catch (const YAML::Exception& e) {
     throw ConfigError(where, path, "value is not valid YAML: " + e.msg);
   }
