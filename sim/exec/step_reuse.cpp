@@ -4,14 +4,14 @@
 #include <cmath>
 #include <set>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
 
 namespace archsim::exec {
 namespace {
 
 std::uint64_t mix(std::uint64_t a, double wa, std::uint64_t b, double wb) {
-  const double v = std::round(static_cast<double>(a) * wa + static_cast<double>(b) * wb);
-  return v <= 0 ? 0 : static_cast<std::uint64_t>(v);
+  return roundToCount(static_cast<double>(a) * wa + static_cast<double>(b) * wb);
 }
 
 }  // namespace

@@ -318,6 +318,7 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
 
   if (auto memory = r.child("memory", Need::kRequired)) {
     for (const ConfigNode& entry : memory->entries()) {
+      memory->checkName(entry, "memory level");
       MapReader level = memory->entry(entry);
       chip.memory.push_back(readMemoryLevel(level, entry.key()));
     }
@@ -343,6 +344,7 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
 
   if (auto ports = r.child("interconnect", Need::kOptional)) {
     for (const ConfigNode& entry : ports->entries()) {
+      ports->checkName(entry, "port");
       MapReader port = ports->entry(entry);
       chip.ports.push_back(readPort(port, entry.key()));
     }

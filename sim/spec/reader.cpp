@@ -1,5 +1,7 @@
 #include "sim/spec/reader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -292,6 +294,23 @@ const std::vector<ConfigNode>& MapReader::entries() {
   for (const ConfigNode& c : node_->children())
     known_.push_back(c.key());
   return node_->children();
+}
+
+bool MapReader::checkName(const ConfigNode& entry, std::string_view what) {
+  const std::string& name = entry.key();
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  std::isalpha(static_cast<unsigned char>(name[0])) &&
+                  std::all_of(name.begin(), name.end(), [](char ch) {
+                    const auto c = static_cast<unsigned char>(ch);
+                    return c < 0x80 && (std::isalnum(c) || c == '_' || c == '-');
+                  });
+  if (!ok) {
+    diags_->error(entry.keyLocation(), keyPath(name),
+                  fmt::format("a {} name is a letter followed by letters, digits, '_' and '-' (at "
+                              "most 64): it names stats and trace tracks",
+                              what));
+  }
+  return ok;
 }
 
 void MapReader::error(std::string_view key, const std::string& message) {

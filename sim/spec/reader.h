@@ -111,6 +111,10 @@ class MapReader {
   /// The entries of a free-form mapping (keys chosen by the user: level names, dtypes); marks all
   /// of them as known.
   const std::vector<ConfigNode>& entries();
+  /// Whether an entries() key is a component name (a letter, then letters, digits, '_' and '-';
+  /// at most 64): such names become stat paths (chip0.memory.<name>.bytes) and trace tracks.
+  /// Reports an error naming `what` ("memory level") when it is not.
+  bool checkName(const ConfigNode& entry, std::string_view what);
   /// A reader for one entry returned by entries().
   MapReader entry(const ConfigNode& entry) {
     return MapReader(entry, keyPath(entry.key()), *diags_);

@@ -117,6 +117,7 @@ SystemSpec readSystem(const ConfigNode& node, Diagnostics& diags) {
 
   if (auto levels = r.child("levels", Need::kOptional)) {
     for (const ConfigNode& entry : levels->entries()) {
+      levels->checkName(entry, "network level");
       MapReader level = levels->entry(entry);
       sys.levels.push_back(readLevel(level, entry.key(), sys.chip));
     }

@@ -277,7 +277,7 @@ void savePoint(const fs::path& out, const PointResult& r) {
                       pointJson(r).dump(2) + "\n");
 }
 
-std::vector<PointResult> loadPoints(const fs::path& out) {
+std::vector<PointResult> loadPoints(const fs::path& out, std::vector<fs::path>* unreadable) {
   std::vector<PointResult> results;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(out / "points", ec)) {
@@ -285,11 +285,16 @@ std::vector<PointResult> loadPoints(const fs::path& out) {
     std::ifstream in(entry.path());
     const ordered_json j =
         ordered_json::parse(in, nullptr, false);  // keeps the derived columns' order
-    if (j.is_discarded()) continue;
-    results.push_back(pointFromJson(j));
+    try {
+      if (j.is_discarded()) throw std::invalid_argument("not JSON");
+      results.push_back(pointFromJson(j));
+    } catch (const std::exception&) {  // a corrupt or hand-edited point: not a result
+      if (unreadable != nullptr) unreadable->push_back(entry.path());
+    }
   }
   std::sort(results.begin(), results.end(),
             [](const auto& a, const auto& b) { return a.index < b.index; });
+  if (unreadable != nullptr) std::sort(unreadable->begin(), unreadable->end());
   return results;
 }
 
@@ -348,8 +353,9 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
   std::set<std::size_t> finished;
   std::vector<PointResult> results;
   if (options.resume) {
+    const std::size_t total = owned.empty() ? 0 : owned.back().index + 1;
     for (PointResult& r : loadPoints(options.out)) {
-      if (r.index % options.shard.n != options.shard.k - 1) continue;
+      if (r.index % options.shard.n != options.shard.k - 1 || r.index >= total) continue;
       finished.insert(r.index);
       results.push_back(std::move(r));
     }
@@ -373,37 +379,57 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
 }
 
 std::size_t merge(const std::vector<fs::path>& dirs, const fs::path& out) {
-  std::optional<json> first;
+  struct Manifest {
+    std::string sweep, fingerprint, yaml;
+    std::size_t points = 0;
+    fs::path file;
+  };
+  std::optional<Manifest> first;
   std::map<std::size_t, PointResult> all;
   for (const fs::path& dir : dirs) {
-    std::ifstream in(dir / "manifest.json");
+    const fs::path file = dir / "manifest.json";
+    std::ifstream in(file);
     const json m = json::parse(in, nullptr, false);
-    if (!in || m.is_discarded()) {
+    if (!in || m.is_discarded() || !m.is_object()) {
       throw ConfigError(Location{dir.string(), 0, 0}, "",
                         "not a sweep output folder (no readable manifest.json)");
     }
-    if (first && m.value("fingerprint", "") != first->value("fingerprint", "")) {
+    // Each field of the expected type, or an error naming it (a hand-edited or foreign file).
+    auto text = [&](const char* key) {
+      const auto it = m.find(key);
+      if (it == m.end() || !it->is_string())
+        throw ConfigError(Location{file.string(), 0, 0}, key,
+                          fmt::format("expected the text '{}' (written by archsim sweep)", key));
+      return it->get<std::string>();
+    };
+    Manifest here{text("sweep"), text("fingerprint"), text("sweep_yaml"), 0, file};
+    if (const auto it = m.find("points"); it != m.end() && it->is_number_unsigned()) {
+      here.points = it->get<std::size_t>();
+    } else {
+      throw ConfigError(Location{file.string(), 0, 0}, "points",
+                        "expected the point count (written by archsim sweep)");
+    }
+    if (first && here.fingerprint != first->fingerprint) {
       throw ConfigError(
           Location{dir.string(), 0, 0}, "",
           fmt::format(
               "holds sweep '{}' ({}), not '{}' ({}): shards of different sweep files do not "
               "merge",
-              m.value("sweep", "?"), m.value("fingerprint", "?"), first->value("sweep", "?"),
-              first->value("fingerprint", "?")));
+              here.sweep, here.fingerprint, first->sweep, first->fingerprint));
     }
-    if (!first) first = m;
-    for (PointResult& r : loadPoints(dir))
+    if (!first) first = here;
+    std::vector<fs::path> unreadable;
+    for (PointResult& r : loadPoints(dir, &unreadable))
       all[r.index] = std::move(r);
+    if (!unreadable.empty()) {
+      throw ConfigError(Location{unreadable.front().string(), 0, 0}, "",
+                        "not a sweep point result (corrupt or edited); run that shard again");
+    }
   }
   if (!first) throw ConfigError(kCommandLine, "", "merge needs at least one folder");
   // The sweep itself, from the manifest (the file may live elsewhere on the shards' machines).
-  const fs::path temp = fs::temp_directory_path() /
-                        fmt::format("archsim-merge-{}.yaml", first->value("fingerprint", "x"));
-  writeFileAtomically(temp, first->value("sweep_yaml", ""));
-  SweepSpec spec = loadSweep(temp);
-  std::error_code ec;
-  fs::remove(temp, ec);
-  const std::size_t total = first->value("points", std::size_t{0});
+  SweepSpec spec = parseSweep(first->yaml, first->file.string() + "#sweep_yaml");
+  const std::size_t total = first->points;
   if (all.size() != total) {
     std::string missing;
     std::size_t shown = 0;

@@ -66,8 +66,10 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
 void prepareOutput(const SweepSpec& spec, const SweepOptions& options);
 /// Saves one finished point (atomically).
 void savePoint(const std::filesystem::path& out, const PointResult& r);
-/// Reads the saved points of a folder.
-std::vector<PointResult> loadPoints(const std::filesystem::path& out);
+/// Reads the saved points of a folder. Files that are not point results are skipped (a resumed
+/// sweep runs those points again) and, when `unreadable` is given, listed there.
+std::vector<PointResult> loadPoints(const std::filesystem::path& out,
+                                    std::vector<std::filesystem::path>* unreadable = nullptr);
 /// results.csv, results.json, results.html from `results` (sorted by index).
 void writeResults(const std::filesystem::path& out, const SweepSpec& spec,
                   std::vector<PointResult> results);

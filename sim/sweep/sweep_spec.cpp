@@ -245,8 +245,20 @@ std::vector<std::string> metricNames() {
   return names;
 }
 
+namespace {
+SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& file);
+}  // namespace
+
 SweepSpec loadSweep(const std::filesystem::path& file) {
-  const ConfigNode doc = spec::loadYamlFile(file);
+  return sweepFromDocument(spec::loadYamlFile(file), file);
+}
+
+SweepSpec parseSweep(const std::string& text, const std::filesystem::path& file) {
+  return sweepFromDocument(spec::parseYaml(text, file.string()), file);
+}
+
+namespace {
+SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& file) {
   spec::Diagnostics diags;
   MapReader r(doc, "", diags);
   SweepSpec s;
@@ -360,6 +372,7 @@ SweepSpec loadSweep(const std::filesystem::path& file) {
   s.fingerprint = fmt::format("{:016x}", h);
   return s;
 }
+}  // namespace
 
 std::vector<Point> points(const SweepSpec& spec) {
   std::vector<Point> out;

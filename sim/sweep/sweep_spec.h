@@ -71,6 +71,9 @@ struct Point {
 
 /// Reads and validates a sweep file (every problem at once, with locations). Throws ConfigError.
 SweepSpec loadSweep(const std::filesystem::path& file);
+/// The same from the text of a sweep file (as `merge` finds it in a manifest); `file` names it in
+/// locations and is where relative paths in it resolve.
+SweepSpec parseSweep(const std::string& text, const std::filesystem::path& file);
 /// The metric names every row has (and derived columns may use), in column order.
 std::vector<std::string> metricNames();
 /// The points in row order: the product (last axis fastest) or the zip.

@@ -40,9 +40,14 @@ std::optional<std::vector<Residual>> loadResiduals(const std::filesystem::path& 
     if (!c.is_object() || !c.contains("error") || !c["error"].is_number() ||
         !c.contains("groups") || !c["groups"].is_object())
       continue;
+    // Text fields of another type read as absent (the file may have been edited by hand).
+    auto text = [](const nlohmann::json& o, const char* key) {
+      const auto it = o.find(key);
+      return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     const nlohmann::json& g = c["groups"];
-    out.push_back({g.value("hardware", ""), g.value("phase", ""), g.value("batch", ""),
-                   c.value("metric", ""), c["error"].get<double>()});
+    out.push_back({text(g, "hardware"), text(g, "phase"), text(g, "batch"), text(c, "metric"),
+                   c["error"].get<double>()});
   }
   return out;
 }

@@ -6,11 +6,12 @@ archsim=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-# expect CODE PATTERN ARGS...: exit CODE within 20 s, stderr matching PATTERN.
+# expect CODE PATTERN ARGS...: exit CODE within 120 s (a Release build takes under 1 s on each; the
+# Debug sanitizer build of CI up to ~80x that), stderr matching PATTERN.
 expect() {
   local want=$1 pattern=$2
   shift 2
-  timeout 20 "$archsim" "$@" >"$tmp/out" 2>"$tmp/err"
+  timeout 120 "$archsim" "$@" >"$tmp/out" 2>"$tmp/err"
   local code=$?
   [ "$code" -eq "$want" ] || { cat "$tmp/err"; fail "archsim $* exited $code (want $want)"; }
   grep -q -- "$pattern" "$tmp/err" || { cat "$tmp/err"; fail "archsim $*: no '$pattern'"; }
@@ -77,7 +78,23 @@ expect 2 "c936.yaml:2:7: error: key 'base': a chain of more than 64 bases" check
 echo '{"metrics": [1,2' > "$tmp/broken.json"
 expect 2 "not a stats.json document" diff "$tmp/broken.json" "$tmp/broken.json"
 echo '{"metrics": {"tpot_s": "x"}, "bottleneck": true, "energy": [1]}' > "$tmp/odd.json"
-timeout 20 "$archsim" diff "$tmp/odd.json" "$tmp/odd.json" >"$tmp/out" 2>"$tmp/err" ||
+timeout 120 "$archsim" diff "$tmp/odd.json" "$tmp/odd.json" >"$tmp/out" 2>"$tmp/err" ||
   fail "diff of a mistyped stats.json exited $?"
 grep -q "0 of 5 figures differ" "$tmp/out" || fail "diff output: $(cat "$tmp/out")"
+# merge: shard folders with a mistyped manifest, a corrupt point file or a fingerprint that reads
+# as a path are located errors; nothing is written outside --out (merge used to write a temporary
+# file named after the fingerprint, and a mistyped field escaped as exit 1).
+"$archsim" sweep "$(dirname "$0")/../data/sweep/small.yaml" --out "$tmp/shard" --quiet >/dev/null 2>&1
+[ -f "$tmp/shard/manifest.json" ] || fail "the sweep wrote no manifest"
+cp -r "$tmp/shard" "$tmp/typed"
+sed -i 's/"fingerprint": "[0-9a-f]*"/"fingerprint": 5/' "$tmp/typed/manifest.json"
+expect 2 "manifest.json: error: key 'fingerprint': expected the text" merge "$tmp/typed" --out "$tmp/m1"
+cp -r "$tmp/shard" "$tmp/pathy"
+sed -i 's|"fingerprint": "[0-9a-f]*"|"fingerprint": "x/../../pwned"|' "$tmp/pathy/manifest.json"
+"$archsim" merge "$tmp/pathy" --out "$tmp/m2" >/dev/null 2>&1 || fail "merge of a renamed fingerprint exited $?"
+[ ! -e /tmp/pwned.yaml ] && [ ! -e "$tmp/pwned.yaml" ] || fail "merge wrote a file named by the manifest"
+cp -r "$tmp/shard" "$tmp/corrupt"
+echo '{"index": "x"}' > "$tmp/corrupt/points/000003.json"
+expect 2 "000003.json: error: not a sweep point result" merge "$tmp/corrupt" --out "$tmp/m3"
+[ ! -e "$tmp/m3" ] || fail "merge wrote a folder for a failed merge"
 echo "limits: all cases exit as documented"

@@ -92,9 +92,9 @@ TEST_CASE(
     CAPTURE(name);
     const spec::ChipSpec chip = spec::loadSystem(catalog, name).spec.chip;
     CHECK(!chip.sources.empty());
-    for (const auto& [t, peak] : chip.matrix.peak_ops_per_s) {
-      CAPTURE(spec::dtypeName(t));
-      CHECK(chip.power.energy_j_per_op.count(t) == 1);
+    for (const auto& entry : chip.matrix.peak_ops_per_s) {
+      CAPTURE(spec::dtypeName(entry.first));
+      CHECK(chip.power.energy_j_per_op.count(entry.first) == 1);
     }
     for (const auto& m : chip.memory) {
       CAPTURE(m.name);

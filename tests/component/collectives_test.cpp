@@ -53,7 +53,9 @@ TEST_CASE("Topology: matrices, neighbours and shortest routes") {
   CHECK(nv.route(3, 6).size() == 2);
   CHECK(nv.bandwidth().coeff(3, 8) == doctest::Approx(18 * 25e9 * 0.82).epsilon(1e-6));
   // A 4 x 4 torus wraps around: the far corner is two hops away; on a mesh it is six.
-  for (const auto& [kind, hops] : {std::pair{"torus", 2u}, std::pair{"mesh", 6u}}) {
+  for (const auto& grid_case : {std::pair{"torus", 2u}, std::pair{"mesh", 6u}}) {
+    const char* kind = grid_case.first;  // not a structured binding: CAPTURE's lambda takes it
+    const unsigned hops = grid_case.second;
     const spec::SystemSpec grid = systemFromYaml(
         fmt::format("kind: system\nname: grid\nchip: h100-sxm5\nlevels:\n  grid: {{size: 16, "
                     "topology: {}, dims: [4, 4], "

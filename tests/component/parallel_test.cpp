@@ -134,8 +134,9 @@ TEST_CASE(
 TEST_CASE(
     "fit: Llama-2-70B needs 656 GroqChips at fp16 (tp 16 x pp 41) and 328 at int8 (tp 8 x pp 41)") {
   const spec::ChipSpec groq = spec::loadSystem(presetCatalog(), "groqchip").spec.chip;
-  for (const auto& [weights, chips, tp] :
+  for (const auto& [weights_binding, chips, tp] :
        {std::tuple{"bf16", 656, 16}, std::tuple{"int8", 328, 8}}) {
+    const char* weights = weights_binding;  // CAPTURE's lambda cannot take a structured binding
     CAPTURE(weights);
     const spec::ScenarioSpec s =
         scenario("llama2-70b-decode", {std::string("dtypes.weights=") + weights});

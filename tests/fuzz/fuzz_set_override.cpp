@@ -14,15 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     args.push_back("--set");
     args.push_back(line);
   }
-  std::vector<const char*> argv;
-  for (const std::string& a : args)
-    argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = archsim::app::run(static_cast<int>(argv.size()), argv.data(), out, err,
-                                     archsim::app::Context{});
-  if (code != 0 && code != 2) {
-    std::fprintf(stderr, "archsim describe exited %d:\n%s\n", code, err.str().c_str());
-    std::abort();
-  }
+  archsim::fuzz::runArchsim(args);
   return 0;
 }

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <unistd.h>
+#include <vector>
 
 #include "sim/app/app.h"
 
@@ -24,21 +26,31 @@ inline std::filesystem::path inputFile(const char* extension) {
   return dir / (std::string("input") + extension);
 }
 
-/// Exit codes other than 0 and 2 abort, so libFuzzer records the input as a crash.
-inline void checkFile(const std::uint8_t* data, std::size_t size,
-                      const std::filesystem::path& file) {
-  {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  }
-  const std::string path = file.string();
-  const char* argv[] = {"archsim", "check", path.c_str()};
+inline void writeFile(const std::filesystem::path& file, std::string_view content) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+/// Runs archsim with `args` (args[0] is "archsim"). Exit codes other than 0 and 2 abort, so
+/// libFuzzer records the input as a crash.
+inline void runArchsim(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(a.c_str());
   std::ostringstream out, err;
-  const int code = app::run(3, argv, out, err, app::Context{});
+  const int code = app::run(static_cast<int>(argv.size()), argv.data(), out, err, app::Context{});
   if (code != 0 && code != 2) {
-    std::fprintf(stderr, "archsim check exited %d:\n%s\n", code, err.str().c_str());
+    std::fprintf(stderr, "archsim %s exited %d:\n%s\n", args.at(1).c_str(), code,
+                 err.str().c_str());
     std::abort();
   }
+}
+
+/// `archsim check` on the input written to `file`.
+inline void checkFile(const std::uint8_t* data, std::size_t size,
+                      const std::filesystem::path& file) {
+  writeFile(file, std::string_view(reinterpret_cast<const char*>(data), size));
+  runArchsim({"archsim", "check", file.string()});
 }
 
 }  // namespace archsim::fuzz

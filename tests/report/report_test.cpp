@@ -110,10 +110,12 @@ TEST_CASE("stats.json of every chip preset and every system preset validates aga
 }
 
 TEST_CASE("two identical runs give byte-identical stats.json, report.html and trace.json") {
-  for (const auto& [system, scenario] :
+  for (const auto& run_case :
        std::vector<std::pair<std::string, std::string>>{{"dgx-h100", "llama2-70b-w8-decode-tp8"},
                                                         {"groq-576", "llama2-70b-w8-decode-tp8"},
                                                         {"h100-sxm5", "tiny-llama-prefill"}}) {
+    const std::string& system = run_case.first;  // not a binding: CAPTURE's lambda takes it
+    const std::string& scenario = run_case.second;
     CAPTURE(system);
     // The small one generates: prefill, then decode steps.
     const Loaded l =
