@@ -164,6 +164,12 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
         where, "base",
         fmt::format("a chain of more than {} bases (README \"Limits\")", kMaxBaseDepth));
   }
+  if (!fs::is_regular_file(base_file,
+                           ec)) {  // a device or FIFO may never end; a folder has no text
+    throw ConfigError(where, "base",
+                      fmt::format("'{}' is not a regular file (a folder, device, FIFO or socket)",
+                                  base_file.string()));
+  }
   ConfigNode merged = loadChained(kind, base_file, chain);
   chain.pop_back();
   document.erase("base");
