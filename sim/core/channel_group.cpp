@@ -108,35 +108,49 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
     activity_.addSpread(first_start, last, busy_total);
     return addTicks(last, latency_ps_);
   }
-  // Every channel gets q or q + 1 granules; only the first and last block's channels are trimmed.
+  // Every channel gets q or q + 1 granules (q + 1 for the `extra` channels from the first block's
+  // on, cyclically); only the first and last block's channels are trimmed. The channels split
+  // into at most seven runs of one serialization each — cut at the first channel, where the
+  // q + 1 run ends, and around the two trimmed channels — so the loop over a run carries no
+  // per-channel branch.
   const std::uint64_t q = blocks / n;
-  const std::uint64_t extra = blocks % n;  // channels (from the first) with q + 1
+  const std::uint64_t extra = blocks % n;
   const Tick ticks_q = transferTicks(q * granule_bytes_, channel_bytes_per_s_);
   const Tick ticks_q1 = transferTicks((q + 1) * granule_bytes_, channel_bytes_per_s_);
   const std::uint64_t first_channel = first_block % n;
   const std::uint64_t last_channel = last_block % n;
-  // Channels first_channel.. get q + 1 granules for the first `extra` of them, q after; walk the
-  // two contiguous index ranges without a modulo per channel.
+  std::uint64_t cuts[] = {0,
+                          n,
+                          first_channel,
+                          first_channel + 1,
+                          (first_channel + extra) % n,
+                          last_channel,
+                          last_channel + 1};
+  std::sort(std::begin(cuts), std::end(cuts));
   Tick* busy = busy_until_.data();
   Tick* ticks = busy_ticks_.data();
-  std::uint64_t k = 0;
-  const std::pair<std::uint64_t, std::uint64_t> ranges[] = {{first_channel, n}, {0, first_channel}};
-  for (const auto& [start, end] : ranges) {
-    for (std::uint64_t c = start; c < end; ++c, ++k) {
-      Tick serialization = k < extra ? ticks_q1 : ticks_q;
-      if (c == first_channel || c == last_channel) {
-        const std::uint64_t trim =
-            (c == first_channel ? head_trim : 0) + (c == last_channel ? tail_trim : 0);
-        serialization =
-            transferTicks((q + (k < extra ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
-      }
-      const Tick done = std::max(t, busy[c]) + serialization;
-      busy[c] = done;
-      ticks[c] += serialization;
-      first_start = std::min(first_start, done - serialization);
-      busy_total += serialization;
-      last = std::max(last, done);
+  for (std::size_t i = 0; i + 1 < std::size(cuts); ++i) {
+    const std::uint64_t from = cuts[i], to = cuts[i + 1];
+    if (from == to) continue;
+    const bool more = (from + n - first_channel) % n < extra;  // this run has q + 1 granules
+    Tick serialization = more ? ticks_q1 : ticks_q;
+    if (from == first_channel || from == last_channel) {  // a single trimmed channel
+      const std::uint64_t trim =
+          (from == first_channel ? head_trim : 0) + (from == last_channel ? tail_trim : 0);
+      serialization =
+          transferTicks((q + (more ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
     }
+    Tick lowest_start = kMaxTick, highest_start = 0;
+    for (std::uint64_t c = from; c < to; ++c) {
+      const Tick start = std::max(t, busy[c]);
+      busy[c] = start + serialization;
+      ticks[c] += serialization;
+      lowest_start = std::min(lowest_start, start);
+      highest_start = std::max(highest_start, start);
+    }
+    first_start = std::min(first_start, lowest_start);
+    last = std::max(last, highest_start + serialization);
+    busy_total += serialization * (to - from);
   }
   activity_.addSpread(first_start, last, busy_total);
   return addTicks(last, latency_ps_);
