@@ -73,6 +73,7 @@ class ExpansionCounter final : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 1); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    ++aliases_;
     leaf(mark, 0, anchor < sizes_.size() ? sizes_[anchor] : 1);
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -114,10 +115,16 @@ class ExpansionCounter final : public YAML::EventHandler {
   void add(const YAML::Mark& mark, std::uint64_t nodes) {
     std::uint64_t& into = open_.empty() ? total_ : open_.back().nodes;
     into = saturatingAdd(into, nodes);
-    if (into > kMaxNodes) {
+    if (into > kMaxNodes && aliases_ > 0) {
       throw ConfigError(locate(file_, mark), "",
-                        fmt::format("the document expands to more than {} nodes (through YAML "
-                                    "aliases?); archsim reads at most that many",
+                        fmt::format("the document expands to more than {} nodes through YAML "
+                                    "aliases; archsim reads at most that many",
+                                    kMaxNodes));
+    }
+    if (into > kMaxNodes) {  // no alias: the parser repeats itself on malformed text
+      throw ConfigError(locate(file_, mark), "",
+                        fmt::format("malformed YAML: the parser yields more than {} nodes from "
+                                    "this text without ending (a stray ',' or '-'?)",
                                     kMaxNodes));
     }
   }
@@ -126,6 +133,7 @@ class ExpansionCounter final : public YAML::EventHandler {
   std::vector<Open> open_;
   std::vector<std::uint64_t> sizes_;
   std::uint64_t total_ = 0;
+  std::uint64_t aliases_ = 0;
 };
 
 // Every YAML document in `text`, refused past kMaxNodes expanded nodes ("billion laughs") before

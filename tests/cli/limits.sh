@@ -81,6 +81,10 @@ echo '{"metrics": {"tpot_s": "x"}, "bottleneck": true, "energy": [1]}' > "$tmp/o
 timeout 120 "$archsim" diff "$tmp/odd.json" "$tmp/odd.json" >"$tmp/out" 2>"$tmp/err" ||
   fail "diff of a mistyped stats.json exited $?"
 grep -q "0 of 5 figures differ" "$tmp/out" || fail "diff output: $(cat "$tmp/out")"
+# A --set value yaml-cpp never finishes parsing (",l" alone) is malformed YAML, not an expansion.
+expect 2 "malformed YAML: the parser yields more than 1000000 nodes" describe h100-sxm5 \
+  --set "chip.clock=,l"
+
 # merge: shard folders with a mistyped manifest, a corrupt point file or a fingerprint that reads
 # as a path are located errors; nothing is written outside --out (merge used to write a temporary
 # file named after the fingerprint, and a mistyped field escaped as exit 1).
