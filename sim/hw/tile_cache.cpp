@@ -6,12 +6,14 @@
 
 namespace archsim::hw {
 TileCache::TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPolicy> policy)
-    : capacity_(capacity_bytes), policy_(std::move(policy)) {}
+    : capacity_(capacity_bytes),
+      policy_(std::move(policy)),
+      list_(dynamic_cast<ListPolicy*>(policy_.get())) {}
 
 std::uint64_t TileCache::makeRoom(std::uint64_t bytes) {
   std::uint64_t dirty = 0;
   while (used_ + bytes > capacity_)
-    dirty += evict(policy_->victim());
+    dirty += evict(victim());
   return dirty;
 }
 
@@ -23,16 +25,16 @@ TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint6
   if (const std::uint32_t found = index_.find(packKey(key)); found != FlatIndex::kMissing) {
     const std::uint32_t slot = found;
     Entry& e = slots_[slot];
-    policy_->touched(slot);
+    touched(slot);
     const std::uint64_t wanted =
         write ? std::min(block_bytes, e.bytes + bytes) : std::max(e.bytes, bytes);
     result.hit = write || e.bytes >= bytes;
     if (wanted > e.bytes) {
       // Grow: the entry itself is out of the eviction order while room is made (it fits alone,
       // since a block is never larger than the cache).
-      policy_->removed(slot);
+      removed(slot);
       result.writeback_bytes += makeRoom(wanted - e.bytes);
-      policy_->inserted(slot);
+      inserted(slot);
       used_ += wanted - e.bytes;
       slots_[slot].bytes = wanted;
     }
@@ -45,7 +47,7 @@ TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint6
   slots_[slot] = Entry{key, bytes, write ? bytes : 0, true};
   used_ += bytes;
   index_.insert(packKey(key), slot);
-  policy_->inserted(slot);
+  inserted(slot);
   return result;
 }
 
@@ -68,7 +70,7 @@ std::uint32_t TileCache::allocateSlot() {
 std::uint64_t TileCache::evict(std::uint32_t slot) {
   Entry& e = slots_[slot];
   if (!e.live) ARCHSIM_PANIC("evicting a free cache slot");
-  policy_->removed(slot);
+  removed(slot);
   index_.erase(packKey(e.key));
   used_ -= e.bytes;
   e.live = false;

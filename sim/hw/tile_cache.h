@@ -59,9 +59,16 @@ class TileCache {
   /// Evicts until `bytes` more fit; returns the dirty bytes evicted.
   std::uint64_t makeRoom(std::uint64_t bytes);
 
+  // The policy's calls, direct (inlined) for the list policies, virtual for the others.
+  void inserted(std::uint32_t slot) { list_ ? list_->inserted(slot) : policy_->inserted(slot); }
+  void touched(std::uint32_t slot) { list_ ? list_->touched(slot) : policy_->touched(slot); }
+  void removed(std::uint32_t slot) { list_ ? list_->removed(slot) : policy_->removed(slot); }
+  std::uint32_t victim() const { return list_ ? list_->victim() : policy_->victim(); }
+
   std::uint64_t capacity_;
   std::uint64_t used_ = 0;
   std::unique_ptr<ReplacementPolicy> policy_;
+  ListPolicy* list_;  // policy_ when it is a ListPolicy, else null
   std::vector<Entry> slots_;
   std::vector<std::uint32_t> free_slots_;
   FlatIndex index_;
