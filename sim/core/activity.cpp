@@ -7,6 +7,7 @@ namespace archsim {
 void Activity::reset(Tick origin) {
   origin_ = origin;
   bin_ticks_ = kFirstBinTicks;
+  bin_shift_ = 0;
   bins_.clear();
   total_ = 0;
 }
@@ -19,6 +20,7 @@ void Activity::coarsen() {
   }
   bins_.resize(merged);
   bin_ticks_ *= 2;
+  ++bin_shift_;
 }
 
 void Activity::add(Tick start, Tick end) {
@@ -26,11 +28,11 @@ void Activity::add(Tick start, Tick end) {
   if (end <= start) return;
   const Tick from = start - origin_;
   const Tick to = end - origin_;
-  while ((to - 1) / bin_ticks_ >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
+  while (binOf(to - 1) >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
     coarsen();
-  const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
+  const std::size_t last = static_cast<std::size_t>(binOf(to - 1));
   if (bins_.size() <= last) bins_.resize(last + 1, 0);
-  for (std::size_t b = static_cast<std::size_t>(from / bin_ticks_); b <= last; ++b) {
+  for (std::size_t b = static_cast<std::size_t>(binOf(from)); b <= last; ++b) {
     const Tick lo = std::max<Tick>(from, b * bin_ticks_);
     const Tick hi = std::min<Tick>(to, mulTicks(b + 1, bin_ticks_));  // saturating: no wrap
     bins_[b] += hi - lo;
@@ -43,10 +45,10 @@ void Activity::addSpread(Tick start, Tick end, Tick busy) {
   if (end <= start || busy == 0) return;
   const Tick from = start - origin_;
   const Tick to = end - origin_;
-  while ((to - 1) / bin_ticks_ >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
+  while (binOf(to - 1) >= kMaxBins)  // not to > bin_ticks_ * kMaxBins: that can wrap
     coarsen();
-  const std::size_t first = static_cast<std::size_t>(from / bin_ticks_);
-  const std::size_t last = static_cast<std::size_t>((to - 1) / bin_ticks_);
+  const std::size_t first = static_cast<std::size_t>(binOf(from));
+  const std::size_t last = static_cast<std::size_t>(binOf(to - 1));
   if (bins_.size() <= last) bins_.resize(last + 1, 0);
   // Pro rata by overlap; the last bin takes what rounding left, so the total is exact.
   Tick given = 0;

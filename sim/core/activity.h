@@ -46,10 +46,14 @@ class Activity {
 
  private:
   void coarsen();
+  /// The bin holding tick offset x: x / bin_ticks_, as (x >> shift) / 1000 — the same floor, with
+  /// a shift and a division by a constant instead of a 64-bit division (this runs per transfer).
+  std::uint64_t binOf(Tick x) const { return (x >> bin_shift_) / kFirstBinTicks; }
 
   std::uint32_t capacity_;
   Tick origin_ = 0;
-  Tick bin_ticks_ = kFirstBinTicks;
+  Tick bin_ticks_ = kFirstBinTicks;  // kFirstBinTicks << bin_shift_
+  unsigned bin_shift_ = 0;
   std::vector<Tick> bins_;
   Tick total_ = 0;
 };
