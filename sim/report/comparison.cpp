@@ -1,5 +1,6 @@
 #include "sim/report/comparison.h"
 
+#include <cstdlib>
 #include <functional>
 
 #include <fmt/format.h>
@@ -168,10 +169,11 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
         const std::optional<double> x =
             v && base && *base != 0 ? std::optional<double>(*v / *base) : std::nullopt;
         out.csv += "," + number(v) + "," + number(x);
-        j[std::string(m.key)] =
-            v ? nlohmann::ordered_json(std::stod(number(v))) : nlohmann::ordered_json(nullptr);
+        j[std::string(m.key)] = v ? nlohmann::ordered_json(std::strtod(number(v).c_str(), nullptr))
+                                  : nlohmann::ordered_json(nullptr);
         j[fmt::format("{}_ratio", m.key)] =
-            x ? nlohmann::ordered_json(std::stod(number(x))) : nlohmann::ordered_json(nullptr);
+            x ? nlohmann::ordered_json(std::strtod(number(x).c_str(), nullptr))
+              : nlohmann::ordered_json(nullptr);
       }
       out.csv += "\n";
       json.push_back(std::move(j));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -152,12 +153,14 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
       nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
       for (const WatchedMetric& w : e.metrics) {
         const auto now = value(w.name);
-        metrics[w.name] = now ? nlohmann::ordered_json(std::stod(fmt::format("{:.9g}", *now)))
-                              : nlohmann::ordered_json(nullptr);
+        metrics[w.name] =
+            now ? nlohmann::ordered_json(std::strtod(fmt::format("{:.9g}", *now).c_str(), nullptr))
+                : nlohmann::ordered_json(nullptr);
         std::optional<double> old;
         if (have && base["metrics"].contains(w.name) && base["metrics"][w.name].is_number())
           old = base["metrics"][w.name].get<double>();
-        const bool same = old && now && std::stod(fmt::format("{:.9g}", *now)) == *old;
+        const bool same =
+            old && now && std::strtod(fmt::format("{:.9g}", *now).c_str(), nullptr) == *old;
         rows.push_back(
             {e.name, w.name, old, now, same ? "unchanged" : "updated", have ? "" : "new baseline"});
       }
