@@ -103,6 +103,28 @@ class Importer {
     target.set(key, ConfigNode::makeScalar(text, at), at);
   }
 
+  /// A JSON string field, or `fallback` when absent; another type is reported (a problem, not an
+  /// exception: a config.json is user input) and reads as the fallback.
+  std::string text(const std::string& hf_key, const std::string& fallback) {
+    if (!present(hf_key)) return fallback;
+    if (!json_[hf_key].is_string()) {
+      problems_.push_back(
+          {where(hf_key), hf_key, fmt::format("expected a string, got {}", json_[hf_key].dump())});
+      return fallback;
+    }
+    return json_[hf_key].get<std::string>();
+  }
+  /// A JSON boolean field, the same way.
+  bool boolean(const std::string& hf_key, bool fallback) {
+    if (!present(hf_key)) return fallback;
+    if (!json_[hf_key].is_boolean()) {
+      problems_.push_back({where(hf_key), hf_key,
+                           fmt::format("expected true or false, got {}", json_[hf_key].dump())});
+      return fallback;
+    }
+    return json_[hf_key].get<bool>();
+  }
+
   std::optional<std::int64_t> integer(const std::string& hf_key) const {
     if (!present(hf_key) || !json_[hf_key].is_number_integer()) return std::nullopt;
     return json_[hf_key].get<std::int64_t>();
@@ -267,10 +289,10 @@ ConfigNode importHfConfigText(const std::string& text, const std::string& file) 
     im.copy("tie_word_embeddings", "tied_embeddings", false);
     im.copy("enable_bias", "attention_bias", false);
     im.copy("enable_bias", "mlp_bias", false);
-    if (im.present("do_layer_norm_before") && !json["do_layer_norm_before"].get<bool>()) {
+    if (!im.boolean("do_layer_norm_before", true)) {
       im.set("post_norm", "true", im.where("do_layer_norm_before"));
     }
-    const std::string act = json.value("activation_function", std::string("relu"));
+    const std::string act = im.text("activation_function", "relu");
     if (act != "relu" && act != "gelu") {
       throw ConfigError(im.where("activation_function"), "activation_function",
                         fmt::format("unsupported activation '{}' (relu or gelu)", act));
