@@ -67,9 +67,7 @@ std::vector<sweep::PointResult> runSweepMpi(const spec::Catalog& catalog,
   std::vector<sweep::PointResult> results;
   std::set<std::size_t> finished;
   if (options.resume) {
-    const std::size_t total = all.empty() ? 0 : all.back().index + 1;
-    for (sweep::PointResult& r : sweep::loadPoints(options.out)) {
-      if (r.index % options.shard.n != options.shard.k - 1 || r.index >= total) continue;
+    for (sweep::PointResult& r : sweep::resumedPoints(options.out, all)) {
       finished.insert(r.index);
       results.push_back(std::move(r));
     }

@@ -49,8 +49,6 @@ class ListPolicy final : public ReplacementPolicy {
     return head_;
   }
 
-  bool moveOnHit() const { return move_on_hit_; }
-
  private:
   [[noreturn]] static void emptyVictim();
   void grow(std::uint32_t slot) {

@@ -164,8 +164,8 @@ ConfigNode Catalog::resolveChained(DocKind kind, ConfigNode document, const fs::
         where, "base",
         fmt::format("a chain of more than {} bases (README \"Limits\")", kMaxBaseDepth));
   }
-  if (!fs::is_regular_file(base_file,
-                           ec)) {  // a device or FIFO may never end; a folder has no text
+  // A device or FIFO may never end; a folder has no text.
+  if (!fs::is_regular_file(base_file, ec)) {
     throw ConfigError(where, "base",
                       fmt::format("'{}' is not a regular file (a folder, device, FIFO or socket)",
                                   base_file.string()));

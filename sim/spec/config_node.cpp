@@ -115,17 +115,16 @@ class ExpansionCounter final : public YAML::EventHandler {
   void add(const YAML::Mark& mark, std::uint64_t nodes) {
     std::uint64_t& into = open_.empty() ? total_ : open_.back().nodes;
     into = saturatingAdd(into, nodes);
-    if (into > kMaxNodes && aliases_ > 0) {
-      throw ConfigError(locate(file_, mark), "",
-                        fmt::format("the document expands to more than {} nodes through YAML "
-                                    "aliases; archsim reads at most that many",
-                                    kMaxNodes));
-    }
-    if (into > kMaxNodes) {  // no alias: the parser repeats itself on malformed text
-      throw ConfigError(locate(file_, mark), "",
-                        fmt::format("malformed YAML: the parser yields more than {} nodes from "
-                                    "this text without ending (a stray ',' or '-'?)",
-                                    kMaxNodes));
+    if (into > kMaxNodes) {  // without an alias, the parser repeats itself on malformed text
+      throw ConfigError(
+          locate(file_, mark), "",
+          aliases_ > 0
+              ? fmt::format("the document expands to more than {} nodes through YAML aliases; "
+                            "archsim reads at most that many",
+                            kMaxNodes)
+              : fmt::format("malformed YAML: the parser yields more than {} nodes from this text "
+                            "without ending (a stray ',' or '-'?)",
+                            kMaxNodes));
     }
   }
 

@@ -298,6 +298,17 @@ std::vector<PointResult> loadPoints(const fs::path& out, std::vector<fs::path>* 
   return results;
 }
 
+std::vector<PointResult> resumedPoints(const fs::path& out, const std::vector<Point>& owned) {
+  std::set<std::size_t> indices;
+  for (const Point& p : owned)
+    indices.insert(p.index);
+  std::vector<PointResult> kept;
+  for (PointResult& r : loadPoints(out)) {
+    if (indices.count(r.index)) kept.push_back(std::move(r));
+  }
+  return kept;
+}
+
 std::string resultsCsv(const SweepSpec& spec, const std::vector<PointResult>& results) {
   std::string csv = "index";
   for (const std::string& k : keyColumns(spec))
@@ -353,9 +364,7 @@ std::vector<PointResult> runSweep(const spec::Catalog& catalog, const SweepSpec&
   std::set<std::size_t> finished;
   std::vector<PointResult> results;
   if (options.resume) {
-    const std::size_t total = owned.empty() ? 0 : owned.back().index + 1;
-    for (PointResult& r : loadPoints(options.out)) {
-      if (r.index % options.shard.n != options.shard.k - 1 || r.index >= total) continue;
+    for (PointResult& r : resumedPoints(options.out, owned)) {
       finished.insert(r.index);
       results.push_back(std::move(r));
     }

@@ -70,6 +70,10 @@ void savePoint(const std::filesystem::path& out, const PointResult& r);
 /// sweep runs those points again) and, when `unreadable` is given, listed there.
 std::vector<PointResult> loadPoints(const std::filesystem::path& out,
                                     std::vector<std::filesystem::path>* unreadable = nullptr);
+/// The saved points of `out` that are among `owned` (a resumed run keeps these; files of another
+/// shard or past the sweep's last point are ignored).
+std::vector<PointResult> resumedPoints(const std::filesystem::path& out,
+                                       const std::vector<Point>& owned);
 /// results.csv, results.json, results.html from `results` (sorted by index).
 void writeResults(const std::filesystem::path& out, const SweepSpec& spec,
                   std::vector<PointResult> results);
