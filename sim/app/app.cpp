@@ -138,11 +138,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
       "--json", [&compare_opts] { compare_opts.format = "json"; }, "same as --format json");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "no progress bar");
 
-  CLI::App* list_cmd =
-      app.add_subcommand("list", "the presets: chips, systems, models and scenarios, a line each");
+  CLI::App* list_cmd = app.add_subcommand(
+      "list", "the presets: chips, systems, software stacks, models and scenarios, a line each");
   std::string list_kind;
-  list_cmd->add_option("kind", list_kind, "only this kind: chips, systems, models or scenarios")
-      ->check(CLI::IsMember({"chips", "systems", "models", "scenarios"}));
+  list_cmd
+      ->add_option("kind", list_kind,
+                   "only this kind: chips, systems, software, models or scenarios")
+      ->check(CLI::IsMember({"chips", "systems", "software", "models", "scenarios"}));
 
   SweepOptions sweep_opts;
   CLI::App* sweep_cmd = app.add_subcommand("sweep",

@@ -96,8 +96,7 @@ int runList(const spec::Catalog& catalog, const std::string& kind, std::ostream&
   (void)err;
   bool first = true;
   for (spec::DocKind k : spec::kAllDocKinds) {
-    const std::string folder(spec::docKindFolder(k));
-    const std::string plural = std::string(spec::docKindName(k)) + "s";
+    const std::string plural = spec::docKindPlural(k);
     if (!kind.empty() && kind != plural) continue;
     const std::vector<std::string> names = catalog.presetNames(k);
     out << (first ? "" : "\n") << plural << " (" << names.size() << "):\n";

@@ -23,8 +23,9 @@ void describeCompute(const char* title, const spec::ComputeSpec& c, double clock
     out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
   out << '\n';
   for (const auto& [t, peak] : c.peak_ops_per_s) {
-    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit\n", spec::dtypeName(t),
-                       ops(peak, t), c.macsPerCyclePerUnit(t, clock_hz));
+    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit   {:.0f}% achievable\n",
+                       spec::dtypeName(t), ops(peak, t), c.macsPerCyclePerUnit(t, clock_hz),
+                       100.0 * c.achievable(t));
   }
 }
 
@@ -111,6 +112,7 @@ nlohmann::ordered_json computeJson(const spec::ComputeSpec& c, double clock_hz) 
     j["peak_ops_per_s"][std::string(spec::dtypeName(t))] = peak;
     j["macs_per_cycle_per_unit"][std::string(spec::dtypeName(t))] =
         c.macsPerCyclePerUnit(t, clock_hz);
+    j["achievable_fraction"][std::string(spec::dtypeName(t))] = c.achievable(t);
   }
   return j;
 }

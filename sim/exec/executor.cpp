@@ -108,7 +108,7 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
   matrix_macs_per_cycle_ =
-      c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable_fraction;
+      c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable(matrix_dtype_);
   vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
                            c.vector.units / static_cast<double>(kTicksPerSecond);
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
@@ -807,6 +807,7 @@ RunResult Executor::finish() {
   out.measured_end = sim_.now();
   out.measured_steps = measured_steps_;
   out.step_ticks = step_ticks_;
+  out.op_overhead_ps = opOverhead();
   out.totals = OpCounters(chip_.levels().size());
   out.matrix_dtype = std::string(spec::dtypeName(matrix_dtype_));
   out.vector_dtype = std::string(spec::dtypeName(vector_dtype_));

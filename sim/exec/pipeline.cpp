@@ -28,7 +28,7 @@ class Pipeline {
   PipelineResult run() {
     if (steps() == 0) return result_;
     for (std::uint64_t j = 0; j < in_.microbatches; ++j)
-      sim_.schedule(0, Callback::to<&Pipeline::arrive>(this), pack(0, j, 0));
+      sim_.schedule(0, Callback::to<&Pipeline::toHost>(this), pack(0, j, 0));
     result_.events = sim_.run();
     result_.end = sim_.now();
     return result_;
@@ -37,6 +37,32 @@ class Pipeline {
  private:
   std::size_t stages() const { return in_.stage_chips.size(); }
   std::size_t steps() const { return in_.stage_steps.empty() ? 0 : in_.stage_steps.front().size(); }
+
+  /// A microbatch's step k is ready to be scheduled: it queues for the host thread (or goes
+  /// straight to the first stage when the software has no step overhead).
+  void toHost(std::uint64_t arg) {
+    if (in_.host_step == 0) {
+      arrive(arg);
+      return;
+    }
+    host_queue_.push_back(arg);
+    tryHost();
+  }
+
+  void tryHost() {
+    if (host_busy_ || host_queue_.empty()) return;
+    const std::uint64_t arg = host_queue_.front();
+    host_queue_.pop_front();
+    host_busy_ = true;
+    result_.host_busy += in_.host_step;
+    sim_.scheduleIn(in_.host_step, Callback::to<&Pipeline::hostDone>(this), arg);
+  }
+
+  void hostDone(std::uint64_t arg) {
+    host_busy_ = false;
+    arrive(arg);
+    tryHost();
+  }
 
   void arrive(std::uint64_t arg) {
     const std::uint64_t s = arg & 0xffff;
@@ -80,7 +106,7 @@ class Pipeline {
         // The new tokens go back to the first stage (one message: every rank there needs them, and
         // its group shares them in its next embedding all-reduce).
         const Tick at = stages() > 1 ? transfer(s, 0, in_.token_bytes, false) : sim_.now();
-        sim_.schedule(at, Callback::to<&Pipeline::arrive>(this), pack(0, j, k + 1));
+        sim_.schedule(at, Callback::to<&Pipeline::toHost>(this), pack(0, j, k + 1));
       }
     }
     tryStart(s);
@@ -92,6 +118,8 @@ class Pipeline {
   hw::Topology topology_;
   std::vector<std::deque<std::uint64_t>> queues_;
   std::vector<bool> busy_;
+  std::deque<std::uint64_t> host_queue_;
+  bool host_busy_ = false;
   PipelineResult result_;
 };
 

@@ -9,6 +9,12 @@
 // microbatch. Stages pick work in arrival order. On idle links, p stages, m microbatches and one
 // step of equal stage time t with transfer time x between stages take the textbook (m + p - 1) t +
 // (p - 1) x.
+//
+// The host: before the first stage takes step k of a microbatch, the serving loop's host thread
+// spends `host_step` on it (scheduling, input preparation, sampling the previous step's tokens —
+// spec::SoftwareSpec::step_overhead). One host thread per replica serves microbatches in arrival
+// order, so with one stage and one microbatch every step costs host_step + t; with several
+// microbatches the host overlaps the device's work on the others.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +35,7 @@ struct PipelineInput {
   std::vector<std::uint64_t> boundary_bytes;  // [step]: what each rank sends to the next stage
   std::uint64_t token_bytes = 0;              // per microbatch, last stage -> first, between steps
   std::uint32_t microbatches = 1;
+  Tick host_step = 0;  // host time before each step of each microbatch (0: no host server)
 };
 
 struct PipelineResult {
@@ -37,6 +44,7 @@ struct PipelineResult {
   std::uint64_t p2p_bytes = 0;  // put on links between stages, all ranks
   double p2p_energy_j = 0.0;
   std::vector<Tick> stage_busy;  // [stage]: summed service time
+  Tick host_busy = 0;            // the host thread's summed step overhead
   std::uint64_t events = 0;
 };
 

@@ -45,7 +45,8 @@ struct RunResult {
   Tick measured_end = 0;
   Tick first_token_end = 0;  // when the prefill pass ended (0 without one)
   std::uint64_t measured_steps = 0;
-  std::vector<Tick> step_ticks;          // duration of each measured step, in order
+  std::vector<Tick> step_ticks;  // duration of each measured step, in order
+  Tick op_overhead_ps = 0;  // the gap before each op execution: launch plus host dispatch (kernel)
   std::uint64_t steps_simulated = 0;     // measured steps simulated tile by tile
   std::uint64_t steps_reused = 0;        // ... interpolated from probed steps
   std::uint64_t probe_steps = 0;         // steps the probes simulated (each after a warm-up step)

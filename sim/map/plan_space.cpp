@@ -111,12 +111,12 @@ Rates rates(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
     r.home_bytes_per_s = chip.memory[*sram].achievableBandwidth();
   if (const spec::MemoryLevelSpec* dram = chip.mainMemory())
     r.home_bytes_per_s = std::max(r.home_bytes_per_s, dram->achievableBandwidth());
-  double matrix = chip.matrix.peak(s.dtypes.compute).value_or(0.0);
-  if (matrix == 0) {  // computed in a stand-in format: take the fastest
-    for (const auto& [dtype, peak] : chip.matrix.peak_ops_per_s)
-      matrix = std::max(matrix, peak);
+  if (const auto peak = chip.matrix.peak(s.dtypes.compute)) {
+    r.matrix_flops_per_s = *peak * chip.matrix.achievable(s.dtypes.compute);
+  } else {  // computed in a stand-in format: take the fastest
+    for (const auto& [dtype, ops] : chip.matrix.peak_ops_per_s)
+      r.matrix_flops_per_s = std::max(r.matrix_flops_per_s, ops * chip.matrix.achievable(dtype));
   }
-  r.matrix_flops_per_s = matrix * chip.matrix.achievable_fraction;
   for (const auto& [dtype, peak] : chip.vector.peak_ops_per_s)
     r.vector_flops_per_s = std::max(r.vector_flops_per_s, peak * chip.vector.achievable_fraction);
   if (chip.execution.style == spec::ExecutionStyle::kKernel) {

@@ -73,6 +73,7 @@ void SystemRun::compose() {
   exec::PipelineInput in;
   in.microbatches = static_cast<std::uint32_t>(m);
   in.token_bytes = s_.shape.token_bytes;
+  in.host_step = hostStepTicks();
   for (std::size_t s = 0; s < pp; ++s) {
     const map::StageShape& shape = s_.shape.ofStage(s);
     const exec::ChipRun& chip = *s_.chips[chipOfStage(s)];
@@ -94,7 +95,20 @@ void SystemRun::compose() {
       ARCHSIM_PANIC("stage " + std::to_string(s) + " measured a different number of steps");
     }
   }
-  s_.pipeline = exec::runPipeline(system_, in);
+  try {
+    s_.pipeline = exec::runPipeline(system_, in);
+  } catch (const TimeOverflow&) {
+    Tick longest = 0;
+    for (const auto& steps : in.stage_steps)
+      for (Tick t : steps)
+        longest = std::max(longest, t);
+    throw ConfigError(
+        Location{"scenario '" + scenario_.name + "'", 0, 0}, "software",
+        fmt::format("the run's simulated time passes 2^64 ps (about 213 days): {} steps of up to "
+                    "{} s on the device plus {} s of host time per step (software '{}')",
+                    in.boundary_bytes.size(), ticksToSeconds(longest), ticksToSeconds(in.host_step),
+                    scenario_.software.name));
+  }
   const exec::PipelineResult& p = s_.pipeline;
 
   Result& out = s_.result;
@@ -153,11 +167,28 @@ void SystemRun::compose() {
   }
 }
 
+Tick SystemRun::hostStepTicks() const {
+  const spec::SoftwareSpec& sw = scenario_.software;
+  const std::uint64_t sequences = s_.chips.front()->workload().shard().sequences;
+  return addTicks(sw.step_overhead_ps, saturatingMul(sw.step_overhead_per_sequence_ps, sequences));
+}
+
 std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
   std::map<std::string, double> by;
   for (std::size_t s = 0; s < layout().stages.size(); ++s) {
-    for (const exec::OpRecord& op : chip(chipOfStage(s)).result().ops)
+    const exec::RunResult& r = chip(chipOfStage(s)).result();
+    for (const exec::OpRecord& op : r.ops) {
       by[op.bound] += ticksToSeconds(op.busy);
+      // The gaps before each execution (kernel launch and host dispatch): their own bound.
+      if (r.op_overhead_ps > 0)
+        by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
+    }
+  }
+  // The software stack's host time per step (one microbatch's passes).
+  const Tick host = hostStepTicks();
+  if (host > 0) {
+    by["overhead"] +=
+        ticksToSeconds(host) * static_cast<double>(chip(chipOfStage(0)).result().step_ticks.size());
   }
   return {by.begin(), by.end()};
 }
@@ -166,6 +197,7 @@ std::string SystemRun::bindingResource() const {
   std::string best;
   double most = -1.0;
   for (const auto& [bound, t] : timeByBound()) {
+    if (bound == "launch" || bound == "overhead") continue;  // gaps, not a resource
     if (t > most) {
       most = t;
       best = bound;

@@ -86,9 +86,13 @@ class SystemRun {
   State release() { return std::move(s_); }
 
   /// Op time by bound ("compute", a memory level, "network", "latency"), summed over every stage
-  /// (one microbatch on one rank), in seconds; and the bound with the most time.
+  /// (one microbatch on one rank), in seconds, with the gaps no op fills: "launch" (the gap before
+  /// each op execution on kernel chips) and "overhead" (the software's host time per step); and
+  /// the resource with the most time (the gaps are not resources: they are shown, not named).
   std::vector<std::pair<std::string, double>> timeByBound() const;
   std::string bindingResource() const;
+  /// The software stack's host time before each pass of one microbatch (pipeline host server).
+  Tick hostStepTicks() const;
   /// Memory of the chips the plan uses: their DRAM and the SRAM that holds data between ops.
   std::uint64_t memoryBytes() const;
 

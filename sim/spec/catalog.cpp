@@ -12,8 +12,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr NameTable<DocKind, 4> kDocKindFolders{{{"configs/chips", DocKind::kChip},
+constexpr NameTable<DocKind, 5> kDocKindFolders{{{"configs/chips", DocKind::kChip},
                                                  {"configs/systems", DocKind::kSystem},
+                                                 {"configs/software", DocKind::kSoftware},
                                                  {"workloads/models", DocKind::kModel},
                                                  {"workloads/scenarios", DocKind::kScenario}}};
 
@@ -25,6 +26,11 @@ std::string_view docKindName(DocKind k) {
 
 std::string_view docKindFolder(DocKind k) {
   return nameOf(kDocKindFolders, k);
+}
+
+std::string docKindPlural(DocKind k) {
+  const std::string name(docKindName(k));
+  return k == DocKind::kSoftware ? name : name + "s";
 }
 
 Catalog::Catalog(std::vector<fs::path> roots) {
@@ -95,7 +101,7 @@ DocKind documentKind(const ConfigNode& document) {
         document.location(), "",
         fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
-  const std::string choices = "chip, system, model or scenario";
+  const std::string choices = "chip, system, software, model or scenario";
   const ConfigNode* kind = document.find("kind");
   if (kind == nullptr) {
     throw ConfigError(document.location(), "kind", "required key is missing (" + choices + ")");

@@ -1,12 +1,11 @@
 // Catalog: finds presets by name and loads documents with `base:` inheritance resolved.
 //
 // A preset is <root>/<kind folder>/<name>.yaml under one of the catalog's roots (searched in
-// order): configs/chips, configs/systems, workloads/models, workloads/scenarios. A reference that
-// contains
-// '/' or ends in .yaml/.yml (or .json for models) is a file path instead, relative to the file that
-// mentions it (or to the working directory on the command line). Documents name their kind at the
-// top (`kind: chip`); a `base:` of the same kind is loaded first and the document merged over it.
-// Cyclic bases are an error naming the cycle.
+// order): configs/chips, configs/systems, configs/software, workloads/models, workloads/scenarios.
+// A reference that contains '/' or ends in .yaml/.yml (or .json for models) is a file path instead,
+// relative to the file that mentions it (or to the working directory on the command line).
+// Documents name their kind at the top (`kind: chip`); a `base:` of the same kind is loaded first
+// and the document merged over it. Cyclic bases are an error naming the cycle.
 #pragma once
 
 #include <filesystem>
@@ -20,16 +19,19 @@
 
 namespace archsim::spec {
 
-enum class DocKind { kChip, kSystem, kModel, kScenario };
+enum class DocKind { kChip, kSystem, kSoftware, kModel, kScenario };
 /// The names are also the values of a document's `kind:` key.
-inline constexpr NameTable<DocKind, 4> kDocKindNames{{{"chip", DocKind::kChip},
+inline constexpr NameTable<DocKind, 5> kDocKindNames{{{"chip", DocKind::kChip},
                                                       {"system", DocKind::kSystem},
+                                                      {"software", DocKind::kSoftware},
                                                       {"model", DocKind::kModel},
                                                       {"scenario", DocKind::kScenario}}};
 inline constexpr auto kAllDocKinds = valuesOf(kDocKindNames);
 std::string_view docKindName(DocKind k);
 /// The folder under a catalog root holding presets of this kind: "configs/chips", ...
 std::string_view docKindFolder(DocKind k);
+/// "chips", "systems", "software", "models", "scenarios" (`archsim list KIND`).
+std::string docKindPlural(DocKind k);
 
 class Catalog {
  public:

@@ -59,7 +59,30 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
                 "required key is missing (give peak or macs_per_cycle per dtype)");
   }
   c.sparsity_speedup = r.number("sparsity_speedup", Need::kOptional, 1.0, 16.0).value_or(1.0);
-  c.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
+  const ConfigNode* achievable = r.node("achievable_fraction", Need::kOptional);
+  if (achievable != nullptr && achievable->isMap()) {
+    // Per input format: {default: 0.94, fp8: 0.75}; a format must be one the units compute in.
+    auto table = r.child("achievable_fraction", Need::kRequired);
+    c.achievable_fraction = table->fraction("default", Need::kOptional).value_or(1.0);
+    std::vector<std::string> formats{"default"};
+    for (const auto& [t, peak] : c.peak_ops_per_s)
+      formats.emplace_back(dtypeName(t));
+    for (const ConfigNode& entry : table->entries()) {
+      if (entry.key() == "default") continue;
+      const auto t = parseDType(entry.key());
+      if (!t || !c.peak(*t)) {
+        diags.error(entry.keyLocation(), table->keyPath(entry.key()),
+                    fmt::format("not a format these units have a peak for (one of {}){}",
+                                fmt::join(formats, ", "), didYouMean(entry.key(), formats)));
+        continue;
+      }
+      if (const auto f = table->fraction(entry.key(), Need::kRequired))
+        c.achievable_by_dtype[*t] = *f;
+    }
+    table->finish();
+  } else {
+    c.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
+  }
   if (auto array = r.child("array", Need::kOptional)) {
     c.array_rows = static_cast<std::uint32_t>(
         array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));

@@ -13,6 +13,11 @@ std::optional<double> ComputeSpec::peak(DType t) const {
   return it == peak_ops_per_s.end() ? std::nullopt : std::optional(it->second);
 }
 
+double ComputeSpec::achievable(DType t) const {
+  const auto it = achievable_by_dtype.find(t);
+  return it == achievable_by_dtype.end() ? achievable_fraction : it->second;
+}
+
 std::string_view memoryKindName(MemoryKind k) {
   return nameOf(kMemoryKindNames, k);
 }

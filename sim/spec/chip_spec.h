@@ -29,12 +29,17 @@ struct ComputeSpec {
   /// Systolic array shape rows x cols; 0 when not stated.
   std::uint32_t array_rows = 0;
   std::uint32_t array_cols = 0;
-  /// Fraction of peak a unit sustains on large, well-shaped work (efficiency knob, calibrated).
+  /// Fraction of peak a unit sustains on large, well-shaped work (efficiency knob, calibrated),
+  /// and per input format where a format sustains a different fraction of its own peak (FP8 on
+  /// Hopper does not reach twice the BF16 rate: measured GEMMs and attention kernels say so).
   double achievable_fraction = 1.0;
+  std::map<DType, double> achievable_by_dtype;
 
   /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
   double macsPerCyclePerUnit(DType t, double clock_hz) const;
   std::optional<double> peak(DType t) const;
+  /// The achievable fraction for input format `t` (its own entry, else the default).
+  double achievable(DType t) const;
 };
 
 enum class MemoryKind { kSram, kCache, kDram, kHost };

@@ -65,14 +65,16 @@ ConfigNode wrapChip(ConfigNode chip) {
   return system;
 }
 
-/// Applies the --set assignments that replace the reference key itself (`model=llama2-13b`) when
+/// Applies the --set assignments that replace a reference key itself (`model=llama2-13b`) when
 /// `references` is true, or all the others (`model.layers=2`) when it is false. References go
 /// first, so the later ones address the document they name.
 void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assignments,
-                      std::string_view reference_key, bool references) {
+                      std::initializer_list<std::string_view> reference_keys, bool references) {
   Diagnostics diags;
   for (const std::string& assignment : assignments) {
-    const bool is_reference = assignment.rfind(std::string(reference_key) + "=", 0) == 0;
+    const bool is_reference = std::any_of(
+        reference_keys.begin(), reference_keys.end(),
+        [&](std::string_view key) { return assignment.rfind(std::string(key) + "=", 0) == 0; });
     if (is_reference != references) continue;
     try {
       applyAssignment(resolved, assignment, Location{"--set " + assignment, 0, 0});
@@ -107,10 +109,10 @@ LoadedSystem loadSystemDocument(const Catalog& catalog, ConfigNode document, con
     resolved = wrapChip(catalog.resolveBase(DocKind::kChip, std::move(document), file));
   } else {
     resolved = catalog.resolveBase(DocKind::kSystem, std::move(document), file);
-    applyAssignments(resolved, assignments, "chip", true);
+    applyAssignments(resolved, assignments, {"chip"}, true);
     inlineReference(catalog, resolved, "chip", DocKind::kChip, file);
   }
-  applyAssignments(resolved, assignments, "chip", false);
+  applyAssignments(resolved, assignments, {"chip"}, false);
   Diagnostics diags;
   SystemSpec spec = readSystem(resolved, diags);
   diags.throwIfAny();
@@ -139,9 +141,10 @@ LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
                                     const fs::path& file,
                                     const std::vector<std::string>& assignments) {
   ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
-  applyAssignments(resolved, assignments, "model", true);
+  applyAssignments(resolved, assignments, {"model", "software"}, true);
   inlineReference(catalog, resolved, "model", DocKind::kModel, file);
-  applyAssignments(resolved, assignments, "model", false);
+  inlineReference(catalog, resolved, "software", DocKind::kSoftware, file);
+  applyAssignments(resolved, assignments, {"model", "software"}, false);
   Diagnostics diags;
   ScenarioSpec spec = readScenario(resolved, diags);
   diags.throwIfAny();
@@ -281,6 +284,13 @@ CheckResult checkFile(const Catalog& catalog, const std::string& path) {
       const ModelSpec model = readModel(resolved, "", diags);
       diags.throwIfAny();
       return {fmt::format("model {}", model.name), diags.warnings()};
+    }
+    case DocKind::kSoftware: {
+      const ConfigNode resolved =
+          catalog.resolveBase(DocKind::kSoftware, std::move(document), path);
+      const SoftwareSpec software = readSoftware(resolved, "", diags);
+      diags.throwIfAny();
+      return {fmt::format("software {}", software.name), diags.warnings()};
     }
     case DocKind::kScenario: {
       const LoadedScenario scenario = loadScenarioFile(catalog, path, {});

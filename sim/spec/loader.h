@@ -38,8 +38,10 @@ LoadedSystem loadSystemFile(const Catalog& catalog, const std::filesystem::path&
                             const std::vector<std::string>& assignments = {});
 
 /// Loads a scenario from a preset name or a file. Its `model:` (a model preset, a YAML or
-/// Hugging Face config.json path, or an inline mapping with optional `base:`) is inlined, then
-/// `assignments` apply (the model is under `model.`).
+/// Hugging Face config.json path, or an inline mapping with optional `base:`) and its `software:`
+/// (a software preset, a path or an inline mapping) are inlined, then `assignments` apply (the
+/// model is under `model.`, the software stack under `software.`; `model=` and `software=` swap
+/// the reference before it is inlined).
 LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
                             const std::vector<std::string>& assignments = {});
 
@@ -75,8 +77,8 @@ struct CheckResult {
   std::vector<Diagnostic> warnings;
 };
 
-/// Validates one chip, system, model or scenario file (kind from its `kind:` key; a .json file is a
-/// Hugging Face model config). Throws ConfigError with every problem found.
+/// Validates one chip, system, software, model or scenario file (kind from its `kind:` key; a .json
+/// file is a Hugging Face model config). Throws ConfigError with every problem found.
 CheckResult checkFile(const Catalog& catalog, const std::string& path);
 
 }  // namespace archsim::spec

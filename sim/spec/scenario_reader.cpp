@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/spec/chip_reader.h"
 #include "sim/spec/model_reader.h"
 #include "sim/spec/suggest.h"
 
@@ -100,6 +101,23 @@ void checkPlan(const ScenarioSpec& s, MapReader& p) {
             fmt::format("{} microbatches do not split a replica's {} sequences evenly",
                         plan.microbatches, s.batch / plan.dp));
   }
+}
+
+SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagnostics& diags) {
+  SoftwareSpec sw;
+  MapReader r(node, path, diags);
+  if (const auto k = r.text("kind", Need::kOptional); k && *k != "software")
+    r.error("kind", fmt::format("expected 'software', got '{}'", *k));
+  // A software file names itself; an inline mapping in a scenario may go without a name.
+  sw.name = r.text("name", path.empty() ? Need::kRequired : Need::kOptional).value_or("custom");
+  sw.description = r.text("description", Need::kOptional).value_or("");
+  sw.op_overhead_ps = r.ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
+  sw.step_overhead_ps = r.ticks("step_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
+  sw.step_overhead_per_sequence_ps =
+      r.ticks("step_overhead_per_sequence", Need::kOptional, Bound::kNonNegative).value_or(0);
+  sw.sources = readSources(r, node);
+  r.finish();
+  return sw;
 }
 
 ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
@@ -243,11 +261,8 @@ ScenarioSpec readScenario(const ConfigNode& node, Diagnostics& diags) {
                          .value_or(KvPlacement::kAuto);
     p->finish();
   }
-  if (auto sw = r.child("software", Need::kOptional)) {
-    s.software.op_overhead_ps =
-        sw->ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
-    sw->finish();
-  }
+  if (const ConfigNode* software = r.node("software", Need::kOptional))
+    s.software = readSoftware(*software, "software", diags);
   r.finish();
   return s;
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/core/error.h"
 #include "sim/spec/model_spec.h"
@@ -88,11 +90,23 @@ struct PlacementPolicy {
   KvPlacement kv = KvPlacement::kAuto;
 };
 
-/// The software stack's own costs, separate from the chip's.
+/// The software stack's own costs, separate from the chip's: a `kind: software` description
+/// (configs/software/), named by the scenario's `software:` key. No `software:` is the ideal stack:
+/// no host cost at all.
 struct SoftwareSpec {
+  std::string name = "ideal";
+  std::string description;
   /// Host-side time per op before it can launch (eager framework dispatch and timing); 0 for
   /// compiled or graph-captured serving.
   std::uint64_t op_overhead_ps = 0;
+  /// Host time per forward pass that the device waits for: the serving loop's scheduling, input
+  /// preparation and sampling between one step's last kernel and the next step's first. One host
+  /// thread per replica serves the passes of its microbatches in turn (exec/pipeline.h).
+  std::uint64_t step_overhead_ps = 0;
+  /// ... plus this much per sequence in the pass (per-request bookkeeping of the batch manager,
+  /// detokenization and response handling grow with the batch).
+  std::uint64_t step_overhead_per_sequence_ps = 0;
+  std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 };
 
 struct ScenarioSpec {

@@ -41,6 +41,11 @@ std::string formatValue(double v) {
   return fmt::format("{:.6g}", v);
 }
 
+/// The value with the parameter's unit, as --set takes it ("300 us", or "0.94").
+std::string withUnit(double v, const std::string& unit) {
+  return unit.empty() ? formatValue(v) : formatValue(v) + " " + unit;
+}
+
 /// The selected cases of every suite, flattened, with the suite each came from.
 struct Selected {
   const Suite* suite;
@@ -61,7 +66,8 @@ class Problem {
     parallelFor(cases.size(), jobs_, [&](std::size_t i) {
       Options o;
       for (std::size_t p : cases[i].params)
-        o.sets.push_back(cal_.parameters[p].key + "=" + formatValue(theta[Eigen::Index(p)]));
+        o.sets.push_back(cal_.parameters[p].key + "=" +
+                         withUnit(theta[Eigen::Index(p)], cal_.parameters[p].unit));
       out[i] = runCase(catalog_, *cases[i].suite, *cases[i].c, o);
     });
     return out;
@@ -116,8 +122,19 @@ Eigen::MatrixXd jacobianAt(Problem& problem, const Calibration& cal,
     Eigen::VectorXd t = theta;
     if (t[k] + h > par.max) h = -h;  // step inward at the upper bound
     t[k] += h;
-    const Eigen::VectorXd r = Problem::residuals(cases, problem.run(cases, t));
-    j.col(k) = (r - r0) / h;
+    // Only the cases the parameter applies to move: run those.
+    std::vector<Selected> moved;
+    std::vector<Eigen::Index> rows;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const auto& ps = cases[i].params;
+      if (std::find(ps.begin(), ps.end(), static_cast<std::size_t>(k)) == ps.end()) continue;
+      moved.push_back(cases[i]);
+      rows.push_back(static_cast<Eigen::Index>(i));
+    }
+    j.col(k).setZero();
+    const Eigen::VectorXd r = Problem::residuals(moved, problem.run(moved, t));
+    for (std::size_t m = 0; m < rows.size(); ++m)
+      j(rows[m], k) = (r[Eigen::Index(m)] - r0[rows[m]]) / h;
   }
   return j;
 }
@@ -201,6 +218,7 @@ Calibration loadCalibration(const spec::Catalog& catalog, const std::filesystem:
         const auto hi = p.number("max", Need::kRequired, -1e300, 1e300);
         par.start = p.number("start", Need::kOptional, -1e300, 1e300);
         par.cases = readLabels(p, "cases", diags);
+        par.unit = p.text("unit", Need::kOptional).value_or("");
         if (lo && hi && !(*lo < *hi)) {
           p.error("max", fmt::format("bounds reversed or empty: min {} is not below max {}",
                                      formatValue(*lo), formatValue(*hi)));
@@ -235,7 +253,7 @@ Calibration loadCalibration(const spec::Catalog& catalog, const std::filesystem:
   const Suite probe{first.name, first.description, first.file, {first.cases.front()}, {}};
   for (const Parameter& par : cal.parameters) {
     Options o;
-    o.sets = {par.key + "=" + formatValue(par.start.value_or(0.5 * (par.min + par.max)))};
+    o.sets = {par.key + "=" + withUnit(par.start.value_or(0.5 * (par.min + par.max)), par.unit)};
     try {
       checkSuite(catalog, probe, o);
     } catch (const ConfigError& e) {
@@ -297,8 +315,8 @@ FitResult calibrate(const spec::Catalog& catalog, const Calibration& cal,
   for (std::size_t k = 0; k < cal.parameters.size(); ++k) {
     const auto i = static_cast<Eigen::Index>(k);
     const Parameter& par = cal.parameters[k];
-    out.parameters.push_back({par.key, f.theta[i], std::sqrt(std::max(0.0, cov(i, i))), start[i],
-                              f.theta[i] <= par.min || f.theta[i] >= par.max});
+    out.parameters.push_back({par.key, par.unit, f.theta[i], std::sqrt(std::max(0.0, cov(i, i))),
+                              start[i], f.theta[i] <= par.min || f.theta[i] >= par.max});
   }
   // K-fold cross-validation grouped by source: fit on the other folds, score the held-out one.
   if (options.folds >= 2) {
@@ -324,7 +342,8 @@ FitResult calibrate(const spec::Catalog& catalog, const Calibration& cal,
       if (train.size() < 2 || test.empty()) continue;
       const Fit ff = levenbergMarquardt(problem, cal, train, start, options.max_iterations, false);
       for (std::size_t q = 0; q < cal.parameters.size(); ++q)
-        fr.fitted.push_back({cal.parameters[q].key, ff.theta[Eigen::Index(q)], 0, 0, false});
+        fr.fitted.push_back({cal.parameters[q].key, cal.parameters[q].unit,
+                             ff.theta[Eigen::Index(q)], 0, 0, false});
       const std::vector<CaseResult> held_results = problem.run(test, ff.theta);
       fr.held_out = summarize(held_results).front();
       out.folds.push_back(std::move(fr));
@@ -341,8 +360,8 @@ std::string calibrationReport(const Calibration& cal, const FitResult& fit) {
       cal.name, fit.before.size(), fit.parameters.size(), fit.iterations, fit.evaluations);
   out += fmt::format("{:<44} {:>12} {:>12} {:>12}\n", "parameter", "start", "fitted", "std error");
   for (const FittedParameter& p : fit.parameters) {
-    out += fmt::format("{:<44} {:>12} {:>12} {:>12}{}\n", p.key, formatValue(p.start),
-                       formatValue(p.value), formatValue(p.standard_error),
+    out += fmt::format("{:<44} {:>12} {:>12} {:>12}{}\n", p.key, withUnit(p.start, p.unit),
+                       withUnit(p.value, p.unit), withUnit(p.standard_error, p.unit),
                        p.at_bound ? "  (at a bound)" : "");
   }
   const Summary b = summarize(fit.before).front(), a = summarize(fit.after).front();
@@ -354,12 +373,20 @@ std::string calibrationReport(const Calibration& cal, const FitResult& fit) {
                        s.n, 100 * s.median_abs, 100 * s.p90_abs, 100 * s.max_abs,
                        100 * s.median_signed, cost);
   }
+  // Cases that ran at the start but not at the fitted values (they cost ln 10 each in the fit).
+  std::size_t failed = 0;
+  for (const CaseResult& r : fit.after) {
+    if (r.status == "ok") continue;
+    if (failed++ == 0) out += "\nfailed at the fitted values:\n";
+    if (failed <= 10) out += fmt::format("  {}: {}\n", r.id, r.message);
+  }
+  if (failed > 10) out += fmt::format("  ... and {} more\n", failed - 10);
   if (!fit.folds.empty()) {
     out += "\ncross-validation (held-out sources):\n";
     for (const FoldResult& f : fit.folds) {
       std::string values;
       for (const FittedParameter& p : f.fitted)
-        values += fmt::format(" {}={}", p.key, formatValue(p.value));
+        values += fmt::format(" {}={}", p.key, withUnit(p.value, p.unit));
       std::string held;
       for (const std::string& s : f.held_out_sources)
         held += (held.empty() ? "" : ",") + s;
@@ -383,20 +410,21 @@ void writeCalibration(const std::filesystem::path& out, const Calibration& cal,
       "kind: calibration_result\nname: {}\nparameters:\n",
       cal.file.filename().string(), suites, fit.before.size(), cal.name);
   for (const FittedParameter& p : fit.parameters) {
-    y += fmt::format("  - {{key: {}, value: {}, standard_error: {}, start: {}, at_bound: {}}}\n",
-                     p.key, formatValue(p.value), formatValue(p.standard_error),
-                     formatValue(p.start), p.at_bound ? "true" : "false");
+    y += fmt::format(
+        "  - {{key: {}, value: {}, standard_error: {}, start: {}, unit: \"{}\", at_bound: {}}}\n",
+        p.key, formatValue(p.value), formatValue(p.standard_error), formatValue(p.start), p.unit,
+        p.at_bound ? "true" : "false");
   }
   y += "set:\n";
   for (const FittedParameter& p : fit.parameters)
-    y += fmt::format("  - \"{}={}\"\n", p.key, formatValue(p.value));
+    y += fmt::format("  - \"{}={}\"\n", p.key, withUnit(p.value, p.unit));
   y += "sources:\n";
   for (const FittedParameter& p : fit.parameters) {
     y += fmt::format(
         "  {}: [\"fit: archsim calibrate {} over {} ({} cases): {} +- {} (median |error| {:.1f}% "
         "-> {:.1f}%)\"]\n",
-        p.key, cal.name, suites, fit.before.size(), formatValue(p.value),
-        formatValue(p.standard_error), 100 * b.median_abs, 100 * a.median_abs);
+        p.key, cal.name, suites, fit.before.size(), withUnit(p.value, p.unit),
+        withUnit(p.standard_error, p.unit), 100 * b.median_abs, 100 * a.median_abs);
   }
   y += fmt::format(
       "summary:\n  before: {{n: {}, median_abs_error: {:.6f}, p90_abs_error: {:.6f}, "

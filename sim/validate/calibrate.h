@@ -10,6 +10,8 @@
 //       min: 0.5
 //       max: 1.0
 //       start: 0.867                                  # optional: the middle of [min, max]
+//       unit: us                                      # optional: of min, max, start and the
+//                                                     # value set (for keys that take a unit)
 //       cases: {hardware: H100-SXM5-80GB}             # applied to these cases only (optional)
 //   objective: {weights: trust}                       # or none (default)
 //
@@ -34,6 +36,7 @@ namespace archsim::validate {
 
 struct Parameter {
   std::string key;
+  std::string unit;  // appended to the value set ("" for plain numbers)
   double min = 0, max = 0;
   std::optional<double> start;
   std::map<std::string, std::string> cases;  // labels a case must carry to get the parameter
@@ -62,6 +65,7 @@ struct FitOptions {
 
 struct FittedParameter {
   std::string key;
+  std::string unit;
   double value = 0;
   double standard_error = 0;
   double start = 0;

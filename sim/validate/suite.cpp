@@ -166,6 +166,7 @@ Suite loadSuite(const std::filesystem::path& file) {
         if (auto cap = c.integer("max_batch", Need::kOptional, 1, 1 << 20))
           k.batch_cap = static_cast<std::uint64_t>(*cap);
         k.software = c.text("software", Need::kOptional).value_or("default");
+        k.software_location = c.locationOf("software");
         k.trust = c.text("trust", Need::kOptional).value_or("");
         k.metric = c.text("metric", Need::kRequired).value_or("");
         const MetricKind* kind = findMetricKind(k.metric);

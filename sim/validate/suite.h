@@ -11,7 +11,7 @@
 //                  output_tokens: 128, dtypes: {weights: fp8, activations: fp8, kv: fp8},
 //                  parallel: {tp: 2}}                      # preset, file, or inline mapping
 //       set: ["..."]                                       # --set overrides (optional)
-//       software: trtllm-0.6                               # label (absent: default)
+//       software: tensorrt-llm                             # the stack (absent: ideal)
 //       metric: output_tokens_per_s_per_chip
 //       measured: 306 tokens/s
 //       trust: vendor                                      # label (optional)
@@ -27,6 +27,10 @@
 // `batch: max` in a case's scenario is the largest batch whose weights, KV cache and activations
 // fit the plan's chips (what a serving stack fed at an infinite request rate reaches), capped by
 // `max_batch` (the serving stack's batch limit, a property of the software: default 256).
+//
+// A run case's `software` names the software stack the measurement ran on (a preset of
+// configs/software or a file, relative to the suite): it replaces the scenario's. On a
+// microbenchmark it is only a label (the microbenchmark gives its own `op_overhead`).
 #pragma once
 
 #include <cstdint>
@@ -77,7 +81,8 @@ struct Case {
   std::vector<std::string> sets;
   bool max_batch = false;  // scenario batch: max
   std::uint64_t batch_cap = 256;
-  std::string software = "default";
+  std::string software = "default";  // "default": none given
+  Location software_location;
   std::string metric;
   double measured = 0.0;  // in the metric's base SI unit
   std::string measured_text;

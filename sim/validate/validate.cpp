@@ -193,9 +193,18 @@ LoadedCase loadCase(const spec::Catalog& catalog, const Suite& suite, const Case
   sets.insert(sets.end(), options.sets.begin(), options.sets.end());
   spec::routeAssignments(sets, system_sets, scenario_sets);
   LoadedCase out{spec::loadSystem(catalog, relativeRef(suite, c.system), system_sets), {}};
+  const bool has_software = c.software != "default";
   if (c.scenario) {
-    out.scenario = spec::loadScenarioDocument(catalog, *c.scenario, suite.file, scenario_sets);
+    // The case's software stack replaces the scenario's (located at the case's `software:`).
+    spec::ConfigNode scenario = *c.scenario;
+    if (has_software) {
+      scenario.set("software", spec::ConfigNode::makeScalar(c.software, c.software_location),
+                   c.software_location);
+    }
+    out.scenario = spec::loadScenarioDocument(catalog, scenario, suite.file, scenario_sets);
   } else if (c.scenario_ref) {
+    if (has_software)
+      scenario_sets.insert(scenario_sets.begin(), "software=" + relativeRef(suite, c.software));
     out.scenario = spec::loadScenario(catalog, relativeRef(suite, *c.scenario_ref), scenario_sets);
   }
   return out;

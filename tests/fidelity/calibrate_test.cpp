@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "sim/run/system_run.h"
 #include "support.h"
 
 using namespace archsim;
@@ -148,4 +149,57 @@ TEST_CASE("calibrate refuses a parameter that moves only one case, and bad param
           std::string::npos);
     CHECK(e.diagnostics().front().location.line == 5);
   }
+}
+
+TEST_CASE("a run case's software stack replaces its scenario's, and calibrate fits its overhead") {
+  const spec::Catalog catalog = test::presetCatalog();
+  const TempDir dir;
+  const std::vector<std::string> cases = {
+      "{id: d1, system: h100-sxm5, scenario: llama2-7b-decode, software: vllm, metric: tpot_s, "
+      "measured: 1 s, group: {source: a}}",
+      "{id: d16, system: h100-sxm5, scenario: {base: llama2-7b-decode, batch: 16}, software: vllm, "
+      "metric: tpot_s, measured: 1 s, group: {source: b}}",
+      "{id: tiny, system: h100-sxm5, scenario: tiny-llama-decode, software: vllm, metric: tpot_s, "
+      "measured: 1 s, group: {source: c}}"};
+  std::string draft = "kind: validation\nname: stack\ncases:\n";
+  for (const std::string& c : cases)
+    draft += "  - " + c + "\n";
+  const validate::Suite suite = validate::loadSuite(dir.write("draft.yaml", draft));
+  // The case runs on vllm: its prediction is the scenario's run with software=vllm, for a preset
+  // scenario and an inline one alike.
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}}) {
+    const validate::CaseResult r = validate::runCase(catalog, suite, suite.cases[i], {});
+    REQUIRE(r.predicted);
+    const spec::ScenarioSpec s =
+        spec::loadScenario(catalog, "llama2-7b-decode",
+                           {"software=vllm", i == 0 ? "batch=1" : "batch=16"})
+            .spec;
+    const run::SystemRun direct(spec::loadSystem(catalog, "h100-sxm5").spec, s);
+    CHECK(*r.predicted == doctest::Approx(*direct.metrics().tpot_s).epsilon(1e-12));
+  }
+  // "Measurements" at a step overhead of 700 us; the fit starts at 100 us, in us.
+  std::string text = "kind: validation\nname: stack\ncases:\n";
+  validate::Options truth;
+  truth.sets = {"software.step_overhead=700 us"};
+  for (std::size_t i = 0; i < suite.cases.size(); ++i) {
+    const validate::CaseResult r = validate::runCase(catalog, suite, suite.cases[i], truth);
+    REQUIRE(r.predicted);
+    std::string c = cases[i];
+    c.replace(c.find("measured: 1 s"), 13, fmt::format("measured: {:.12g} s", *r.predicted));
+    text += "  - " + c + "\n";
+  }
+  dir.write("stack.yaml", text);
+  const auto file = dir.write("fit.yaml",
+                              "kind: calibration\nname: stack\nsuites: [stack.yaml]\nparameters:\n"
+                              "  - {key: scenario.software.step_overhead, unit: us, min: 0, "
+                              "max: 5000, start: 100, cases: {software: vllm}}\n");
+  const validate::Calibration cal = validate::loadCalibration(catalog, file);
+  const validate::FitResult fit = validate::calibrate(catalog, cal, {});
+  REQUIRE(fit.parameters.size() == 1);
+  CHECK(fit.parameters[0].value == doctest::Approx(700).epsilon(0.01));
+  CHECK(fit.parameters[0].unit == "us");
+  validate::writeCalibration(dir.path / "out", cal, fit);
+  std::ifstream in(dir.path / "out" / "fitted.yaml");
+  const std::string y((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(y.find("scenario.software.step_overhead=700") != std::string::npos);
 }

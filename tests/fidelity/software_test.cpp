@@ -1,0 +1,116 @@
+// The software stack's host costs (spec::SoftwareSpec): the host thread of the pipeline
+// composition, the step time it adds, and a breakdown whose bounds add up to the step time.
+#include <numeric>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "sim/exec/pipeline.h"
+#include "sim/run/system_run.h"
+#include "support.h"
+
+using namespace archsim;
+using namespace archsim::test;
+
+namespace {
+
+run::SystemRun runOn(const std::string& system, const std::string& scenario,
+                     const std::vector<std::string>& sets) {
+  const spec::Catalog catalog = presetCatalog();
+  return run::SystemRun(spec::loadSystem(catalog, system).spec,
+                        spec::loadScenario(catalog, scenario, sets).spec);
+}
+
+double boundSum(const run::SystemRun& run) {
+  double sum = 0;
+  for (const auto& [bound, s] : run.timeByBound())
+    sum += s;
+  return sum;
+}
+
+double boundOf(const run::SystemRun& run, const std::string& name) {
+  for (const auto& [bound, s] : run.timeByBound())
+    if (bound == name) return s;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("Host step overhead: one stage and microbatch take n (h + t); microbatches overlap it") {
+  const spec::SystemSpec ring = ringSystem(2);  // the pipeline uses chip 0 only
+  constexpr Tick t = 1'000'000'000;             // 1 ms a step on the device
+  constexpr std::uint64_t n = 5;                // steps
+  for (const Tick h : {Tick{0}, Tick{300'000'000}, Tick{2'500'000'000}}) {
+    CAPTURE(h);
+    exec::PipelineInput in;
+    in.stage_steps = {std::vector<Tick>(n, t)};
+    in.stage_chips = {{0}};
+    in.boundary_bytes.assign(n, 0);
+    in.host_step = h;
+    const exec::PipelineResult one = exec::runPipeline(ring, in);
+    CHECK(one.end == n * (h + t));
+    CHECK(one.host_busy == n * h);
+    // Two microbatches: the host prepares one while the device runs the other. The device is
+    // the bottleneck when h <= t (it idles only for the first host pass), the host when h > t
+    // (the device runs only after the last one).
+    in.microbatches = 2;
+    const exec::PipelineResult two = exec::runPipeline(ring, in);
+    CHECK(two.end == (h <= t ? h + 2 * n * t : 2 * n * h + t));
+    CHECK(two.host_busy == 2 * n * h);
+  }
+}
+
+TEST_CASE("A software stack's step overhead adds exactly h + sequences x per-sequence to a step") {
+  const run::SystemRun ideal = runOn("h100-sxm5", "llama2-7b-decode", {"batch=4"});
+  const run::SystemRun fixed =
+      runOn("h100-sxm5", "llama2-7b-decode", {"batch=4", "software.step_overhead=250us"});
+  const run::SystemRun per_seq = runOn(
+      "h100-sxm5", "llama2-7b-decode",
+      {"batch=4", "software.step_overhead=250us", "software.step_overhead_per_sequence=10us"});
+  const double t = *ideal.metrics().tpot_s;
+  CHECK(*fixed.metrics().tpot_s - t == doctest::Approx(250e-6).epsilon(1e-9));
+  CHECK(*per_seq.metrics().tpot_s - t == doctest::Approx(290e-6).epsilon(1e-9));
+  CHECK(boundOf(per_seq, "overhead") == doctest::Approx(290e-6).epsilon(1e-12));
+  CHECK(boundOf(ideal, "overhead") == 0);
+
+  // A preset stack by name, and the swap on the command line.
+  const run::SystemRun vllm = runOn("h100-sxm5", "llama2-7b-decode", {"software=vllm"});
+  const spec::ScenarioSpec s =
+      spec::loadScenario(presetCatalog(), "llama2-7b-decode", {"software=vllm"}).spec;
+  CHECK(s.software.name == "vllm");
+  CHECK(s.software.step_overhead_ps > 0);
+  CHECK(*vllm.metrics().tpot_s - *runOn("h100-sxm5", "llama2-7b-decode", {}).metrics().tpot_s ==
+        doctest::Approx(ticksToSeconds(s.software.step_overhead_ps)).epsilon(1e-9));
+
+  // A generation pays it once per step: the prefill pass and every decode step.
+  const std::vector<std::string> gen = {"output_tokens=8"};
+  std::vector<std::string> gen_sw = gen;
+  gen_sw.push_back("software.step_overhead=1ms");
+  const run::SystemRun g0 = runOn("h100-sxm5", "llama3-8b-generate", gen);
+  const run::SystemRun g1 = runOn("h100-sxm5", "llama3-8b-generate", gen_sw);
+  CHECK(g1.metrics().e2e_s - g0.metrics().e2e_s == doctest::Approx(8e-3).epsilon(1e-9));
+  CHECK(*g1.metrics().ttft_s - *g0.metrics().ttft_s == doctest::Approx(1e-3).epsilon(1e-9));
+}
+
+TEST_CASE("The breakdown's bounds add up to the step time on every kernel-style chip preset") {
+  // One chip, one stage, one microbatch: a step is its ops back to back, each after its launch
+  // gap, after the host's step overhead. (Dataflow chips overlap their ops: there the op times
+  // add up to more than the step.)
+  const spec::Catalog catalog = presetCatalog();
+  int checked = 0;
+  for (const std::string& chip : catalog.presetNames(spec::DocKind::kChip)) {
+    CAPTURE(chip);
+    const spec::SystemSpec system = spec::loadSystem(catalog, chip).spec;
+    if (system.chip.execution.style != spec::ExecutionStyle::kKernel) continue;
+    const spec::ScenarioSpec scenario =
+        spec::loadScenario(catalog, "tiny-llama-decode", {"software=tensorrt-llm"}).spec;
+    const run::SystemRun run(system, scenario);
+    const double tpot = *run.metrics().tpot_s;
+    MESSAGE(fmt::format("{}: tpot {:.3f} us, bounds {:.3f} us, launch {:.3f} us", chip, tpot * 1e6,
+                        boundSum(run) * 1e6, boundOf(run, "launch") * 1e6));
+    CHECK(boundSum(run) == doctest::Approx(tpot).epsilon(1e-9));
+    CHECK(boundOf(run, "launch") > 0);
+    ++checked;
+  }
+  CHECK(checked >= 10);
+}
