@@ -302,11 +302,14 @@ TEST_CASE(
 TEST_CASE("archsim list shows every preset kind with descriptions") {
   const Result r = runCli({"list"});
   REQUIRE(r.code == 0);
-  for (const char* s : {"chips (", "systems (", "models (", "scenarios (", "h100-sxm5", "groq-576",
-                        "llama2-70b", "Hopper"}) {
+  for (const char* s : {"chips (", "systems (", "software (", "models (", "scenarios (",
+                        "h100-sxm5", "groq-576", "tensorrt-llm", "llama2-70b", "Hopper"}) {
     CAPTURE(std::string(s));
     CHECK(r.out.find(s) != std::string::npos);
   }
   CHECK(runCli({"list", "chips"}).out.find("systems (") == std::string::npos);
+  const Result software = runCli({"list", "software"});
+  CHECK(software.out.find("software (5):") != std::string::npos);
+  CHECK(software.out.find("chips (") == std::string::npos);
   CHECK(runCli({"list", "widgets"}).code == 2);
 }
