@@ -141,10 +141,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   CLI::App* list_cmd = app.add_subcommand(
       "list", "the presets: chips, systems, software stacks, models and scenarios, a line each");
   std::string list_kind;
+  std::vector<std::string> list_kinds;
+  for (spec::DocKind k : spec::kAllDocKinds)
+    list_kinds.push_back(spec::docKindPlural(k));
   list_cmd
       ->add_option("kind", list_kind,
                    "only this kind: chips, systems, software, models or scenarios")
-      ->check(CLI::IsMember({"chips", "systems", "software", "models", "scenarios"}));
+      ->check(CLI::IsMember(list_kinds));
 
   SweepOptions sweep_opts;
   CLI::App* sweep_cmd = app.add_subcommand("sweep",

@@ -173,16 +173,23 @@ Tick SystemRun::hostStepTicks() const {
   return addTicks(sw.step_overhead_ps, saturatingMul(sw.step_overhead_per_sequence_ps, sequences));
 }
 
-std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
+std::map<std::string, double> SystemRun::opTimeByBound() const {
   std::map<std::string, double> by;
   for (std::size_t s = 0; s < layout().stages.size(); ++s) {
-    const exec::RunResult& r = chip(chipOfStage(s)).result();
-    for (const exec::OpRecord& op : r.ops) {
+    for (const exec::OpRecord& op : chip(chipOfStage(s)).result().ops)
       by[op.bound] += ticksToSeconds(op.busy);
-      // The gaps before each execution (kernel launch and host dispatch): their own bound.
-      if (r.op_overhead_ps > 0)
-        by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
-    }
+  }
+  return by;
+}
+
+std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
+  std::map<std::string, double> by = opTimeByBound();
+  // The gaps before each op execution (kernel launch and host dispatch): their own bound.
+  for (std::size_t s = 0; s < layout().stages.size(); ++s) {
+    const exec::RunResult& r = chip(chipOfStage(s)).result();
+    if (r.op_overhead_ps == 0) continue;
+    for (const exec::OpRecord& op : r.ops)
+      by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
   }
   // The software stack's host time per step (one microbatch's passes).
   const Tick host = hostStepTicks();
@@ -196,8 +203,7 @@ std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
 std::string SystemRun::bindingResource() const {
   std::string best;
   double most = -1.0;
-  for (const auto& [bound, t] : timeByBound()) {
-    if (bound == "launch" || bound == "overhead") continue;  // gaps, not a resource
+  for (const auto& [bound, t] : opTimeByBound()) {  // the gaps are not resources
     if (t > most) {
       most = t;
       best = bound;

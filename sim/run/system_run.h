@@ -22,6 +22,7 @@
 // stages, and every chip's static power over the run.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,8 @@ class SystemRun {
   std::uint64_t memoryBytes() const;
 
  private:
+  /// Op time by bound alone (the resources the ops were bound by).
+  std::map<std::string, double> opTimeByBound() const;
   void simulate(exec::ProgressSink* progress, const RunOptions& options);
   void compose();
 

@@ -101,7 +101,13 @@ DocKind documentKind(const ConfigNode& document) {
         document.location(), "",
         fmt::format("expected a mapping at the top level, got {}", document.kindName()));
   }
-  const std::string choices = "chip, system, software, model or scenario";
+  const auto names = namesOf(kDocKindNames);
+  std::string choices;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    choices += std::string(i == 0                  ? ""
+                           : i + 1 == names.size() ? " or "
+                                                   : ", ") +
+               std::string(names[i]);
   const ConfigNode* kind = document.find("kind");
   if (kind == nullptr) {
     throw ConfigError(document.location(), "kind", "required key is missing (" + choices + ")");
@@ -110,9 +116,9 @@ DocKind documentKind(const ConfigNode& document) {
     if (const auto k = valueOf(kDocKindNames, kind->scalar())) return *k;
   }
   const std::string value = kind->isScalar() ? kind->scalar() : std::string(kind->kindName());
-  throw ConfigError(kind->location(), "kind",
-                    fmt::format("unknown document kind '{}' ({}){}", value, choices,
-                                didYouMean(value, namesOf(kDocKindNames))));
+  throw ConfigError(
+      kind->location(), "kind",
+      fmt::format("unknown document kind '{}' ({}){}", value, choices, didYouMean(value, names)));
 }
 
 ConfigNode Catalog::load(DocKind kind, std::string_view ref, const Location& where,

@@ -106,12 +106,11 @@ std::optional<std::string> readText(const ConfigNode& node, const std::string& p
   return node.scalar();
 }
 
-DocumentHeader readHeader(MapReader& r, std::string_view kind) {
+DocumentHeader readHeader(MapReader& r, std::string_view kind, Need name) {
   if (const auto k = r.text("kind", Need::kOptional); k && *k != kind) {
     r.error("kind", fmt::format("expected '{}', got '{}'", kind, *k));
   }
-  return {r.text("name", Need::kRequired).value_or(""),
-          r.text("description", Need::kOptional).value_or("")};
+  return {r.text("name", name).value_or(""), r.text("description", Need::kOptional).value_or("")};
 }
 
 MapReader::MapReader(const ConfigNode& node, std::string path, Diagnostics& diags)

@@ -152,8 +152,8 @@ struct DocumentHeader {
 };
 
 /// Reads `kind` (optional here — the catalog requires it in files — and must equal `kind`),
-/// `name` (required) and `description` (optional).
-DocumentHeader readHeader(MapReader& r, std::string_view kind);
+/// `name` (required unless `name` says otherwise) and `description` (optional).
+DocumentHeader readHeader(MapReader& r, std::string_view kind, Need name = Need::kRequired);
 
 /// Resolves a name against a fixed table, reporting an unknown one with the choices and a
 /// did-you-mean.

@@ -106,11 +106,11 @@ void checkPlan(const ScenarioSpec& s, MapReader& p) {
 SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagnostics& diags) {
   SoftwareSpec sw;
   MapReader r(node, path, diags);
-  if (const auto k = r.text("kind", Need::kOptional); k && *k != "software")
-    r.error("kind", fmt::format("expected 'software', got '{}'", *k));
   // A software file names itself; an inline mapping in a scenario may go without a name.
-  sw.name = r.text("name", path.empty() ? Need::kRequired : Need::kOptional).value_or("custom");
-  sw.description = r.text("description", Need::kOptional).value_or("");
+  DocumentHeader header =
+      readHeader(r, "software", path.empty() ? Need::kRequired : Need::kOptional);
+  sw.name = header.name.empty() ? "custom" : std::move(header.name);
+  sw.description = std::move(header.description);
   sw.op_overhead_ps = r.ticks("op_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
   sw.step_overhead_ps = r.ticks("step_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
   sw.step_overhead_per_sequence_ps =
