@@ -1,11 +1,31 @@
 #include "sim/core/channel_group.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "sim/core/error.h"
 #include "sim/core/simulation.h"
 
 namespace archsim {
+namespace {
+
+/// Channels [0, n) of `busy`/`ticks` each serialize `serialization` more from max(t, busy):
+/// returns the lowest and highest start. Separate arrays and no branch, so it vectorizes; built
+/// also for AVX2 and AVX-512 (chosen at load time), which have the 64-bit compares it needs.
+__attribute__((target_clones("avx512f", "avx2", "default"))) std::pair<Tick, Tick> occupyRun(
+    Tick* __restrict busy, Tick* __restrict ticks, std::uint64_t n, Tick t, Tick serialization) {
+  Tick lowest = kMaxTick, highest = 0;
+  for (std::uint64_t c = 0; c < n; ++c) {
+    const Tick start = std::max(t, busy[c]);
+    busy[c] = start + serialization;
+    ticks[c] += serialization;
+    lowest = std::min(lowest, start);
+    highest = std::max(highest, start);
+  }
+  return {lowest, highest};
+}
+
+}  // namespace
 
 ChannelGroup::ChannelGroup(Simulation& sim, std::string name, StatGroup& parent_stats,
                            std::uint32_t channels, std::uint64_t granule_bytes,
@@ -140,14 +160,8 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
       serialization =
           transferTicks((q + (more ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
     }
-    Tick lowest_start = kMaxTick, highest_start = 0;
-    for (std::uint64_t c = from; c < to; ++c) {
-      const Tick start = std::max(t, busy[c]);
-      busy[c] = start + serialization;
-      ticks[c] += serialization;
-      lowest_start = std::min(lowest_start, start);
-      highest_start = std::max(highest_start, start);
-    }
+    const auto [lowest_start, highest_start] =
+        occupyRun(busy + from, ticks + from, to - from, t, serialization);
     first_start = std::min(first_start, lowest_start);
     last = std::max(last, highest_start + serialization);
     busy_total += serialization * (to - from);

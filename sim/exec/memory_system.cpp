@@ -25,6 +25,36 @@ Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool
   return dram->transfer(address, bytes);
 }
 
+std::uint64_t MemorySystem::lookup(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
+                                   std::size_t role, OpCounters* counters) {
+  const auto& caches = chip_.caches();
+  hit_bytes_.assign(caches.size(), 0);
+  pending_.assign(1, Segment{offset, offset + bytes, 0});
+  std::uint64_t writeback = 0;
+  for (std::size_t c = 0; c < caches.size() && !pending_.empty(); ++c) {
+    missed_.clear();
+    for (const Segment& seg : pending_) {
+      runs_.clear();
+      writeback += caches[c]->cache()->accessRange(tensor, seg.lo, seg.hi - seg.lo, false, runs_);
+      std::uint64_t lo = seg.lo;
+      for (const hw::TileCache::Run& run : runs_) {
+        if (run.hit) {
+          hit_bytes_[c] += run.bytes;
+          if (counters != nullptr) {
+            counters->hits[role] += run.blocks;
+            counters->hit_bytes[role] += run.bytes;
+          }
+        } else {
+          missed_.push_back(Segment{lo, lo + run.bytes, run.blocks});
+        }
+        lo += run.bytes;
+      }
+    }
+    std::swap(pending_, missed_);
+  }
+  return writeback;
+}
+
 Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
                         OpCounters& counters) {
   if (bytes == 0) return chip_.level(0).latency();
@@ -38,51 +68,21 @@ Tick MemorySystem::read(map::StableId tensor, std::uint64_t offset, std::uint64_
   if (caches.empty())
     return dramTransfer(home.address + offset, bytes, false, roleIndex(home.role), counters);
 
+  // Every cache in turn, nearest first, looks up what the nearer ones missed; what all missed
+  // comes from DRAM, one transfer per run of consecutive missed blocks.
   const std::size_t role = roleIndex(home.role);
-  std::vector<std::uint64_t>& hit_bytes = hit_bytes_;
-  hit_bytes.assign(caches.size(), 0);
-  std::uint64_t writeback = 0;
+  const std::uint64_t writeback = lookup(tensor, offset, bytes, role, &counters);
   Tick ready = 0;
-  std::uint64_t run_start = 0;
-  std::uint64_t run_bytes = 0;
-  auto flushRun = [&] {
-    if (run_bytes > 0) {
-      ready =
-          std::max(ready, dramTransfer(home.address + run_start, run_bytes, false, role, counters));
-    }
-    run_bytes = 0;
-  };
-  const std::uint64_t end = offset + bytes;
-  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
-    const std::uint64_t lo = std::max(offset, block * kBlockBytes);
-    const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
-    const hw::TileKey key{tensor, static_cast<std::uint32_t>(block)};
-    bool served = false;
-    for (std::size_t c = 0; c < caches.size(); ++c) {
-      const hw::TileCache::Access a = caches[c]->cache()->access(key, hi - lo, kBlockBytes, false);
-      writeback += a.writeback_bytes;
-      if (a.hit) {
-        hit_bytes[c] += hi - lo;
-        served = true;
-        break;
-      }
-    }
-    if (served) {
-      ++counters.hits[role];
-      counters.hit_bytes[role] += hi - lo;
-      flushRun();
-    } else {
-      ++counters.misses[role];
-      counters.miss_bytes[role] += hi - lo;
-      if (run_bytes == 0) run_start = lo;
-      run_bytes += hi - lo;
-    }
+  for (const Segment& miss : pending_) {
+    counters.misses[role] += miss.blocks;
+    counters.miss_bytes[role] += miss.hi - miss.lo;
+    ready = std::max(
+        ready, dramTransfer(home.address + miss.lo, miss.hi - miss.lo, false, role, counters));
   }
-  flushRun();
   for (std::size_t c = 0; c < caches.size(); ++c) {
-    if (hit_bytes[c] == 0) continue;
-    charge(caches[c]->index(), hit_bytes[c], false, role, counters);
-    ready = std::max(ready, caches[c]->transfer(0, hit_bytes[c]));
+    if (hit_bytes_[c] == 0) continue;
+    charge(caches[c]->index(), hit_bytes_[c], false, role, counters);
+    ready = std::max(ready, caches[c]->transfer(0, hit_bytes_[c]));
   }
   if (writeback > 0) writeBack(writeback, counters);
   return ready;
@@ -93,23 +93,11 @@ std::uint64_t MemorySystem::touch(map::StableId tensor, std::uint64_t offset, st
   const map::TensorHome& home = placement_.home(tensor);
   const auto& caches = chip_.caches();
   if (bytes == 0 || !chip_.level(home.level).isDram() || caches.empty()) return 0;
-  std::uint64_t writeback = 0;
-  const std::uint64_t end = offset + bytes;
-  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
-    const std::uint64_t size =
-        std::min(end, (block + 1) * kBlockBytes) - std::max(offset, block * kBlockBytes);
-    const hw::TileKey key{tensor, static_cast<std::uint32_t>(block)};
-    if (write) {
-      writeback += caches.front()->cache()->access(key, size, kBlockBytes, true).writeback_bytes;
-      continue;
-    }
-    for (hw::MemoryLevel* cache : caches) {
-      const hw::TileCache::Access a = cache->cache()->access(key, size, kBlockBytes, false);
-      writeback += a.writeback_bytes;
-      if (a.hit) break;
-    }
+  if (write) {
+    runs_.clear();
+    return caches.front()->cache()->accessRange(tensor, offset, bytes, true, runs_);
   }
-  return writeback;
+  return lookup(tensor, offset, bytes, roleIndex(home.role), nullptr);
 }
 
 Tick MemorySystem::writeBack(std::uint64_t bytes, OpCounters& counters) {
@@ -136,16 +124,8 @@ Tick MemorySystem::write(map::StableId tensor, std::uint64_t offset, std::uint64
   if (caches.empty())
     return dramTransfer(home.address + offset, bytes, true, roleIndex(home.role), counters);
   hw::MemoryLevel& nearest = *caches.front();
-  std::uint64_t writeback = 0;
-  const std::uint64_t end = offset + bytes;
-  for (std::uint64_t block = offset / kBlockBytes; block * kBlockBytes < end; ++block) {
-    const std::uint64_t lo = std::max(offset, block * kBlockBytes);
-    const std::uint64_t hi = std::min(end, (block + 1) * kBlockBytes);
-    writeback += nearest.cache()
-                     ->access(hw::TileKey{tensor, static_cast<std::uint32_t>(block)}, hi - lo,
-                              kBlockBytes, true)
-                     .writeback_bytes;
-  }
+  runs_.clear();
+  const std::uint64_t writeback = nearest.cache()->accessRange(tensor, offset, bytes, true, runs_);
   charge(nearest.index(), bytes, true, roleIndex(home.role), counters);
   const Tick ready = nearest.transfer(0, bytes);
   if (writeback > 0) writeBack(writeback, counters);

@@ -10,16 +10,18 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "sim/exec/counters.h"
 #include "sim/hw/chip.h"
+#include "sim/hw/tile_cache.h"
 #include "sim/map/placement.h"
 
 namespace archsim::exec {
 
 class MemorySystem {
  public:
-  static constexpr std::uint64_t kBlockBytes = 64 * 1024;
+  static constexpr std::uint64_t kBlockBytes = hw::kCacheBlockBytes;
 
   MemorySystem(hw::Chip& chip, const map::Placement& placement);
 
@@ -41,10 +43,27 @@ class MemorySystem {
   void charge(std::size_t level, std::uint64_t bytes, bool write, std::size_t role,
               OpCounters& counters);
 
+  /// Bytes [lo, hi) of a tensor, in `blocks` cache blocks.
+  struct Segment {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    std::uint64_t blocks = 0;
+  };
+  /// Looks bytes [offset, offset + bytes) of `tensor` up in every cache, nearest first (each
+  /// cache sees what the nearer ones missed, and allocates it): leaves in hit_bytes_ what each
+  /// served and in pending_ the runs that all missed; counts hits in `counters` when given.
+  /// Returns the dirty bytes evicted.
+  std::uint64_t lookup(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes,
+                       std::size_t role, OpCounters* counters);
+
   hw::Chip& chip_;
   const map::Placement& placement_;
-  std::uint64_t writeback_cursor_ = 0;    // spreads write-backs over the DRAM channels
-  std::vector<std::uint64_t> hit_bytes_;  // per cache level, scratch for read()
+  std::uint64_t writeback_cursor_ = 0;  // spreads write-backs over the DRAM channels
+  // Scratch for lookup(), kept to avoid allocating per access.
+  std::vector<std::uint64_t> hit_bytes_;  // per cache level
+  std::vector<Segment> pending_;
+  std::vector<Segment> missed_;
+  std::vector<hw::TileCache::Run> runs_;
 };
 
 }  // namespace archsim::exec

@@ -17,7 +17,7 @@ MemoryLevel::MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std
         spec.name, parent, serverBytesPerSecond(spec.achievableBandwidth()), spec.latency_ps);
   }
   if (spec.kind == spec::MemoryKind::kCache) {
-    cache_ = std::make_unique<TileCache>(spec.size_bytes, makePolicy(spec.cache->policy));
+    cache_ = makeTileCache(spec.size_bytes, kCacheBlockBytes, spec.cache->policy);
   }
 }
 

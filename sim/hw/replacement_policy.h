@@ -27,8 +27,9 @@ class ReplacementPolicy {
 };
 
 /// LRU and FIFO: an intrusive doubly linked list over slots; LRU moves an entry to the back on
-/// every hit, FIFO only on insertion. Defined here, final, so the tile cache calls it directly (its
-/// hot path does several of these calls per cache block).
+/// every hit, FIFO only on insertion. The simulated caches keep these orders as extents
+/// (extent_cache.h); this per-block form serves the block cache, which the tests hold the extent
+/// cache against.
 class ListPolicy final : public ReplacementPolicy {
  public:
   static constexpr std::uint32_t kNone = 0xffffffffu;

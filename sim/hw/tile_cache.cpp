@@ -3,79 +3,156 @@
 #include <algorithm>
 
 #include "sim/core/error.h"
+#include "sim/hw/extent_cache.h"
+#include "sim/hw/flat_index.h"
+#include "sim/hw/replacement_policy.h"
 
 namespace archsim::hw {
-TileCache::TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPolicy> policy)
-    : capacity_(capacity_bytes),
-      policy_(std::move(policy)),
-      list_(dynamic_cast<ListPolicy*>(policy_.get())) {}
 
-std::uint64_t TileCache::makeRoom(std::uint64_t bytes) {
-  std::uint64_t dirty = 0;
-  while (used_ + bytes > capacity_)
-    dirty += evict(victim());
-  return dirty;
+TileCache::TileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes)
+    : capacity_(capacity_bytes), block_bytes_(block_bytes) {
+  if (block_bytes_ == 0) ARCHSIM_PANIC("a tile cache needs a block size > 0");
 }
 
-TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes,
-                                    bool write) {
+TileCache::Access TileCache::access(TileKey key, std::uint64_t bytes, bool write) {
+  std::vector<Run> runs;
   Access result;
-  bytes = std::min(bytes, block_bytes);
-  if (block_bytes > capacity_) return result;  // streams through without allocating
-  if (const std::uint32_t found = index_.find(packKey(key)); found != FlatIndex::kMissing) {
-    const std::uint32_t slot = found;
-    Entry& e = slots_[slot];
-    touched(slot);
-    const std::uint64_t wanted =
-        write ? std::min(block_bytes, e.bytes + bytes) : std::max(e.bytes, bytes);
-    result.hit = write || e.bytes >= bytes;
-    if (wanted > e.bytes) {
-      // Grow: the entry itself is out of the eviction order while room is made (it fits alone,
-      // since a block is never larger than the cache).
-      removed(slot);
-      result.writeback_bytes += makeRoom(wanted - e.bytes);
-      inserted(slot);
-      used_ += wanted - e.bytes;
-      slots_[slot].bytes = wanted;
-    }
-    if (write) slots_[slot].dirty = std::min(slots_[slot].bytes, slots_[slot].dirty + bytes);
-    return result;
-  }
-  result.hit = write;  // a write is absorbed by the cache either way
-  result.writeback_bytes += makeRoom(bytes);
-  const std::uint32_t slot = allocateSlot();
-  slots_[slot] = Entry{key, bytes, write ? bytes : 0, true};
-  used_ += bytes;
-  index_.insert(packKey(key), slot);
-  inserted(slot);
+  const std::uint64_t offset = static_cast<std::uint64_t>(key.tile) * block_bytes_;
+  result.writeback_bytes =
+      accessRange(key.tensor, offset, std::min(bytes, block_bytes_), write, runs);
+  result.hit = !runs.empty() && runs.front().hit;
   return result;
 }
 
-void TileCache::clear() {
-  for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
-    if (slots_[slot].live) evict(slot);
+void TileCache::emit(std::vector<Run>& runs, std::uint64_t first_block, std::uint64_t blocks,
+                     std::uint64_t bytes, bool hit) {
+  if (!runs.empty() && runs.back().hit == hit &&
+      runs.back().first_block + runs.back().blocks == first_block) {
+    runs.back().blocks += blocks;
+    runs.back().bytes += bytes;
+    return;
   }
+  runs.push_back(Run{first_block, blocks, bytes, hit});
 }
 
-std::uint32_t TileCache::allocateSlot() {
-  if (!free_slots_.empty()) {
-    const std::uint32_t slot = free_slots_.back();
-    free_slots_.pop_back();
-    return slot;
-  }
-  slots_.emplace_back();
-  return static_cast<std::uint32_t>(slots_.size() - 1);
+std::uint64_t TileCache::blockPart(std::uint64_t block, std::uint64_t offset,
+                                   std::uint64_t end) const {
+  return std::min(end, (block + 1) * block_bytes_) - std::max(offset, block * block_bytes_);
 }
 
-std::uint64_t TileCache::evict(std::uint32_t slot) {
-  Entry& e = slots_[slot];
-  if (!e.live) ARCHSIM_PANIC("evicting a free cache slot");
-  removed(slot);
-  index_.erase(packKey(e.key));
-  used_ -= e.bytes;
-  e.live = false;
-  free_slots_.push_back(slot);
-  return e.dirty;
+namespace {
+
+/// One entry per block, evicted in the order of any ReplacementPolicy.
+class BlockTileCache final : public TileCache {
+ public:
+  BlockTileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes,
+                 std::unique_ptr<ReplacementPolicy> policy)
+      : TileCache(capacity_bytes, block_bytes), policy_(std::move(policy)) {}
+
+  std::uint64_t accessRange(std::uint32_t tensor, std::uint64_t offset, std::uint64_t bytes,
+                            bool write, std::vector<Run>& runs) override {
+    if (bytes == 0) return 0;
+    const std::uint64_t end = offset + bytes;
+    std::uint64_t writeback = 0;
+    for (std::uint64_t block = offset / block_bytes_; block * block_bytes_ < end; ++block) {
+      const std::uint64_t part = blockPart(block, offset, end);
+      const bool hit =
+          accessBlock(TileKey{tensor, static_cast<std::uint32_t>(block)}, part, write, writeback);
+      emit(runs, block, 1, part, hit);
+    }
+    return writeback;
+  }
+  bool contains(TileKey key) const override {
+    return index_.find(packKey(key)) != FlatIndex::kMissing;
+  }
+  void clear() override {
+    for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+      if (slots_[slot].live) evict(slot);
+    }
+  }
+
+ private:
+  struct Entry {
+    TileKey key;
+    std::uint64_t bytes = 0;  // held
+    std::uint64_t dirty = 0;  // of which written and not yet written back
+    bool live = false;
+  };
+
+  bool accessBlock(TileKey key, std::uint64_t bytes, bool write, std::uint64_t& writeback) {
+    if (block_bytes_ > capacity_) return false;  // streams through without allocating
+    if (const std::uint32_t slot = index_.find(packKey(key)); slot != FlatIndex::kMissing) {
+      Entry& e = slots_[slot];
+      policy_->touched(slot);
+      const std::uint64_t wanted =
+          write ? std::min(block_bytes_, e.bytes + bytes) : std::max(e.bytes, bytes);
+      const bool hit = write || e.bytes >= bytes;
+      if (wanted > e.bytes) {
+        // Grow: the entry itself is out of the eviction order while room is made (it fits
+        // alone, since a block is never larger than the cache).
+        policy_->removed(slot);
+        writeback += makeRoom(wanted - e.bytes);
+        policy_->inserted(slot);
+        used_ += wanted - e.bytes;
+        slots_[slot].bytes = wanted;
+      }
+      if (write) slots_[slot].dirty = std::min(slots_[slot].bytes, slots_[slot].dirty + bytes);
+      return hit;
+    }
+    writeback += makeRoom(bytes);
+    const std::uint32_t slot = allocateSlot();
+    slots_[slot] = Entry{key, bytes, write ? bytes : 0, true};
+    used_ += bytes;
+    index_.insert(packKey(key), slot);
+    policy_->inserted(slot);
+    return write;  // a write is absorbed by the cache either way
+  }
+  std::uint64_t makeRoom(std::uint64_t bytes) {
+    std::uint64_t dirty = 0;
+    while (used_ + bytes > capacity_)
+      dirty += evict(policy_->victim());
+    return dirty;
+  }
+  std::uint32_t allocateSlot() {
+    if (!free_slots_.empty()) {
+      const std::uint32_t slot = free_slots_.back();
+      free_slots_.pop_back();
+      return slot;
+    }
+    slots_.emplace_back();
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+  }
+  std::uint64_t evict(std::uint32_t slot) {
+    Entry& e = slots_[slot];
+    if (!e.live) ARCHSIM_PANIC("evicting a free cache slot");
+    policy_->removed(slot);
+    index_.erase(packKey(e.key));
+    used_ -= e.bytes;
+    e.live = false;
+    free_slots_.push_back(slot);
+    return e.dirty;
+  }
+
+  std::unique_ptr<ReplacementPolicy> policy_;
+  std::vector<Entry> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  FlatIndex index_;
+};
+
+}  // namespace
+
+std::unique_ptr<TileCache> makeBlockTileCache(std::uint64_t capacity_bytes,
+                                              std::uint64_t block_bytes,
+                                              spec::ReplacementPolicy policy) {
+  return std::make_unique<BlockTileCache>(capacity_bytes, block_bytes, makePolicy(policy));
+}
+
+std::unique_ptr<TileCache> makeTileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes,
+                                         spec::ReplacementPolicy policy) {
+  if (policy == spec::ReplacementPolicy::kRandom)
+    return makeBlockTileCache(capacity_bytes, block_bytes, policy);
+  return std::make_unique<ExtentTileCache>(capacity_bytes, block_bytes,
+                                           policy == spec::ReplacementPolicy::kLru);
 }
 
 }  // namespace archsim::hw

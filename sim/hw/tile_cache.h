@@ -1,21 +1,34 @@
 // TileCache: a cache indexed by tensor blocks rather than lines — the granularity at which tiles
 // move through a chip.
 //
-// Keys are (tensor, block) pairs. An entry holds the bytes of its block that were actually brought
-// in or written (at most the block size): a read that needs more than an entry holds is a miss that
-// grows the entry; a small write allocates only what it writes. Capacity is in bytes; growing or
-// inserting evicts victims (policy order) until the bytes fit. Written bytes are dirty; evicting an
-// entry reports its dirty bytes so the caller writes them back. Pure data structure: no time.
+// Keys are (tensor, block) pairs; a block is `block_bytes` of a tensor (64 KiB on every chip). An
+// entry holds the bytes of its block that were actually brought in or written (at most the block
+// size): a read that needs more than an entry holds is a miss that grows the entry; a small write
+// allocates only what it writes. Capacity is in bytes; growing or inserting evicts victims (policy
+// order) until the bytes fit. Written bytes are dirty; evicting an entry reports its dirty bytes
+// so the caller writes them back. A block larger than the cache streams through: every access
+// misses and nothing is allocated. Pure data structure: no time.
+//
+// Ranges: accessRange() touches the blocks of a byte range in block order, exactly as one access
+// per block would, and reports the maximal runs of blocks that hit or missed. Two
+// representations keep that contract (makeTileCache picks one):
+//   - LRU and FIFO: extents — runs of consecutive blocks of one tensor, equal in held and dirty
+//     bytes and adjacent in eviction order — so a weight stream of many blocks costs a few
+//     extent operations, not one hash lookup, eviction and insertion per block;
+//   - random: one entry per block (the policy picks any resident block).
+// tests/component/tile_cache_test.cpp checks both against a block-by-block reference.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "sim/hw/flat_index.h"
-#include "sim/hw/replacement_policy.h"
+#include "sim/spec/chip_spec.h"
 
 namespace archsim::hw {
+
+/// The block every cache is keyed by.
+inline constexpr std::uint64_t kCacheBlockBytes = 64 * 1024;
 
 struct TileKey {
   std::uint32_t tensor = 0;  // stable tensor index (same across a workload's graphs)
@@ -33,45 +46,53 @@ class TileCache {
     bool hit = false;
     std::uint64_t writeback_bytes = 0;  // dirty bytes evicted to make room
   };
+  /// Consecutive blocks of a range that all hit or all missed; `bytes` of the range fall in them.
+  struct Run {
+    std::uint64_t first_block = 0;
+    std::uint64_t blocks = 0;
+    std::uint64_t bytes = 0;
+    bool hit = false;
+  };
 
-  TileCache(std::uint64_t capacity_bytes, std::unique_ptr<ReplacementPolicy> policy);
+  virtual ~TileCache() = default;
 
-  /// Touches `bytes` of block `key` (at most `block_bytes`). A read hits when the entry already
-  /// holds that many bytes; otherwise it misses and the entry grows to hold them. A write always
-  /// lands in the cache (allocating what it writes) and marks those bytes dirty.
-  Access access(TileKey key, std::uint64_t bytes, std::uint64_t block_bytes, bool write);
-  bool contains(TileKey key) const { return index_.find(packKey(key)) != FlatIndex::kMissing; }
+  /// Touches bytes [offset, offset + bytes) of `tensor`, block by block in order: a block's read
+  /// hits when its entry already holds the range's bytes of it, otherwise misses and the entry
+  /// grows to hold them; a write always lands (allocating what it writes) and marks those bytes
+  /// dirty. Appends the hit and miss runs to `runs` (adjacent runs differ in `hit`) and returns
+  /// the dirty bytes evicted. bytes == 0 touches nothing.
+  virtual std::uint64_t accessRange(std::uint32_t tensor, std::uint64_t offset, std::uint64_t bytes,
+                                    bool write, std::vector<Run>& runs) = 0;
+  /// One block: the first `bytes` (at most a block) of block `key.tile`.
+  Access access(TileKey key, std::uint64_t bytes, bool write);
+  virtual bool contains(TileKey key) const = 0;
   /// Drops every entry without writing anything back (work replayed rather than simulated has
   /// already been charged its write-backs).
-  void clear();
+  virtual void clear() = 0;
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
+  std::uint64_t blockBytes() const { return block_bytes_; }
 
- private:
-  struct Entry {
-    TileKey key;
-    std::uint64_t bytes = 0;  // held
-    std::uint64_t dirty = 0;  // of which written and not yet written back
-    bool live = false;
-  };
-  std::uint32_t allocateSlot();
-  std::uint64_t evict(std::uint32_t slot);
-  /// Evicts until `bytes` more fit; returns the dirty bytes evicted.
-  std::uint64_t makeRoom(std::uint64_t bytes);
-
-  // The policy's calls, direct (inlined) for the list policies, virtual for the others.
-  void inserted(std::uint32_t slot) { list_ ? list_->inserted(slot) : policy_->inserted(slot); }
-  void touched(std::uint32_t slot) { list_ ? list_->touched(slot) : policy_->touched(slot); }
-  void removed(std::uint32_t slot) { list_ ? list_->removed(slot) : policy_->removed(slot); }
-  std::uint32_t victim() const { return list_ ? list_->victim() : policy_->victim(); }
+ protected:
+  TileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes);
+  /// Appends a run of blocks, merged into the last one when it continues it.
+  static void emit(std::vector<Run>& runs, std::uint64_t first_block, std::uint64_t blocks,
+                   std::uint64_t bytes, bool hit);
+  /// Bytes of [offset, end) that fall in `block`.
+  std::uint64_t blockPart(std::uint64_t block, std::uint64_t offset, std::uint64_t end) const;
 
   std::uint64_t capacity_;
+  std::uint64_t block_bytes_;
   std::uint64_t used_ = 0;
-  std::unique_ptr<ReplacementPolicy> policy_;
-  ListPolicy* list_;  // policy_ when it is a ListPolicy, else null
-  std::vector<Entry> slots_;
-  std::vector<std::uint32_t> free_slots_;
-  FlatIndex index_;
 };
+
+/// The representation for `policy` (extents for LRU and FIFO, blocks for random).
+std::unique_ptr<TileCache> makeTileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes,
+                                         spec::ReplacementPolicy policy);
+/// One entry per block under any policy: the representation random needs, and a second
+/// reference for the extent cache's tests.
+std::unique_ptr<TileCache> makeBlockTileCache(std::uint64_t capacity_bytes,
+                                              std::uint64_t block_bytes,
+                                              spec::ReplacementPolicy policy);
 
 }  // namespace archsim::hw

@@ -1,25 +1,32 @@
 // The tile cache on its own: hand-derived cases (hits, LRU vs FIFO order, partial blocks that
-// grow, dirty bytes written back on eviction), and a differential test against a naive
-// reference written from the header's contract (a list of blocks in eviction order) over random
-// access sequences. The reference is the oracle for any faster representation of the cache.
+// grow, dirty bytes written back on eviction, ranges as runs, a stream kept as few extents), and
+// differential tests against a naive reference written from the header's contract (a list of
+// blocks in eviction order) over random block and range sequences, for both representations
+// (extents for LRU/FIFO, one entry per block for any policy).
 #include "sim/hw/tile_cache.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <random>
+#include <vector>
 
 #include <doctest/doctest.h>
 
-#include "sim/hw/replacement_policy.h"
+#include "sim/hw/extent_cache.h"
 
 namespace archsim::hw {
 namespace {
 
 constexpr std::uint64_t kBlock = 64 * 1024;
 
-TileCache lru(std::uint64_t blocks) {
-  return TileCache(blocks * kBlock, makePolicy(spec::ReplacementPolicy::kLru));
+std::unique_ptr<TileCache> lru(std::uint64_t blocks) {
+  return makeTileCache(blocks * kBlock, kBlock, spec::ReplacementPolicy::kLru);
+}
+
+spec::ReplacementPolicy listPolicy(bool is_lru) {
+  return is_lru ? spec::ReplacementPolicy::kLru : spec::ReplacementPolicy::kFifo;
 }
 
 /// The header's contract, block by block, in the plainest form: entries in eviction order.
@@ -28,7 +35,8 @@ class ReferenceCache {
   ReferenceCache(std::uint64_t capacity, bool move_on_hit)
       : capacity_(capacity), move_on_hit_(move_on_hit) {}
 
-  TileCache::Access access(TileKey key, std::uint64_t bytes, std::uint64_t block, bool write) {
+  TileCache::Access access(TileKey key, std::uint64_t bytes, bool write) {
+    constexpr std::uint64_t block = kBlock;
     TileCache::Access r;
     bytes = std::min(bytes, block);
     if (block > capacity_) return r;
@@ -91,26 +99,27 @@ class ReferenceCache {
 };
 
 TEST_CASE("tile cache: a read misses once, then hits; a partial entry grows on a larger read") {
-  TileCache c = lru(4);
-  CHECK_FALSE(c.access({1, 0}, kBlock, kBlock, false).hit);
-  CHECK(c.access({1, 0}, kBlock, kBlock, false).hit);
+  auto cache = lru(4);
+  TileCache& c = *cache;
+  CHECK_FALSE(c.access({1, 0}, kBlock, false).hit);
+  CHECK(c.access({1, 0}, kBlock, false).hit);
   CHECK(c.used() == kBlock);
-  CHECK_FALSE(c.access({1, 1}, 1000, kBlock, false).hit);  // holds 1000 B of block 1
-  CHECK(c.access({1, 1}, 1000, kBlock, false).hit);
-  CHECK_FALSE(c.access({1, 1}, 5000, kBlock, false).hit);  // needs more: a miss that grows it
+  CHECK_FALSE(c.access({1, 1}, 1000, false).hit);  // holds 1000 B of block 1
+  CHECK(c.access({1, 1}, 1000, false).hit);
+  CHECK_FALSE(c.access({1, 1}, 5000, false).hit);  // needs more: a miss that grows it
   CHECK(c.used() == kBlock + 5000);
-  CHECK(c.access({1, 1}, 4000, kBlock, false).hit);
+  CHECK(c.access({1, 1}, 4000, false).hit);
 }
 
 TEST_CASE("tile cache: LRU evicts the least recently used block, FIFO the first inserted") {
   for (const bool is_lru : {true, false}) {
     CAPTURE(is_lru);
-    TileCache c(2 * kBlock, makePolicy(is_lru ? spec::ReplacementPolicy::kLru
-                                              : spec::ReplacementPolicy::kFifo));
-    c.access({1, 0}, kBlock, kBlock, false);
-    c.access({1, 1}, kBlock, kBlock, false);
-    c.access({1, 0}, kBlock, kBlock, false);  // a hit: LRU makes block 1 the oldest
-    c.access({1, 2}, kBlock, kBlock, false);  // evicts one
+    auto cache = makeTileCache(2 * kBlock, kBlock, listPolicy(is_lru));
+    TileCache& c = *cache;
+    c.access({1, 0}, kBlock, false);
+    c.access({1, 1}, kBlock, false);
+    c.access({1, 0}, kBlock, false);  // a hit: LRU makes block 1 the oldest
+    c.access({1, 2}, kBlock, false);  // evicts one
     CHECK(c.contains({1, 0}) == is_lru);
     CHECK(c.contains({1, 1}) == !is_lru);
     CHECK(c.contains({1, 2}));
@@ -118,57 +127,171 @@ TEST_CASE("tile cache: LRU evicts the least recently used block, FIFO the first 
 }
 
 TEST_CASE("tile cache: written bytes are dirty and come back as write-back when evicted") {
-  TileCache c = lru(2);
-  const TileCache::Access w = c.access({7, 0}, 3000, kBlock, true);
+  auto cache = lru(2);
+  TileCache& c = *cache;
+  const TileCache::Access w = c.access({7, 0}, 3000, true);
   CHECK(w.hit);  // a write is absorbed
   CHECK(c.used() == 3000);
-  c.access({7, 0}, 2000, kBlock, true);  // 5000 B held, all dirty
-  c.access({8, 0}, kBlock, kBlock, false);
-  const TileCache::Access evicting = c.access({8, 1}, kBlock, kBlock, false);
+  c.access({7, 0}, 2000, true);  // 5000 B held, all dirty
+  c.access({8, 0}, kBlock, false);
+  const TileCache::Access evicting = c.access({8, 1}, kBlock, false);
   CHECK(evicting.writeback_bytes == 5000);
   CHECK_FALSE(c.contains({7, 0}));
   CHECK(c.used() == 2 * kBlock);
   // A block larger than the cache streams through without allocating.
-  TileCache tiny(1000, makePolicy(spec::ReplacementPolicy::kLru));
-  CHECK_FALSE(tiny.access({1, 0}, 100, kBlock, false).hit);
-  CHECK(tiny.used() == 0);
+  auto tiny = makeTileCache(1000, kBlock, spec::ReplacementPolicy::kLru);
+  CHECK_FALSE(tiny->access({1, 0}, 100, false).hit);
+  CHECK(tiny->used() == 0);
 }
 
-TEST_CASE("tile cache equals the reference over random access sequences (LRU and FIFO)") {
-  for (const bool is_lru : {true, false}) {
-    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-      CAPTURE(is_lru);
-      CAPTURE(seed);
-      std::mt19937_64 rng(seed);
-      const std::uint64_t capacity = (2 + rng() % 12) * kBlock + rng() % kBlock;
-      TileCache cache(capacity, makePolicy(is_lru ? spec::ReplacementPolicy::kLru
-                                                  : spec::ReplacementPolicy::kFifo));
-      ReferenceCache ref(capacity, is_lru);
-      // Streams of consecutive blocks (as weights are read) mixed with revisits, partial
-      // blocks at a range's ends and writes.
-      std::uint32_t cursor = 0;
-      for (int op = 0; op < 3000; ++op) {
-        const std::uint32_t tensor = static_cast<std::uint32_t>(rng() % 3);
-        std::uint32_t block;
-        if (rng() % 3 == 0) {
-          block = static_cast<std::uint32_t>(rng() % 40);
-        } else {
-          block = cursor++ % 40;
+/// Both representations under a list policy: what makeTileCache picks (extents) and the
+/// block-per-entry one.
+std::unique_ptr<TileCache> makeCache(bool extents, std::uint64_t capacity, bool is_lru) {
+  return extents ? makeTileCache(capacity, kBlock, listPolicy(is_lru))
+                 : makeBlockTileCache(capacity, kBlock, listPolicy(is_lru));
+}
+
+TEST_CASE("tile cache: a range reports its hit and miss runs, a partial first block grows") {
+  auto cache = lru(4);
+  std::vector<TileCache::Run> runs;
+  CHECK(cache->accessRange(1, 1000, 3 * kBlock - 1000, false, runs) == 0);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].first_block == 0);
+  CHECK(runs[0].blocks == 3);
+  CHECK(runs[0].bytes == 3 * kBlock - 1000);
+  CHECK_FALSE(runs[0].hit);
+  CHECK(cache->used() == 3 * kBlock - 1000);
+  runs.clear();
+  cache->accessRange(1, 0, 4 * kBlock, false, runs);  // block 0 grows, 1-2 hit, 3 misses
+  REQUIRE(runs.size() == 3);
+  CHECK((runs[0].first_block == 0 && runs[0].blocks == 1 && !runs[0].hit));
+  CHECK((runs[1].first_block == 1 && runs[1].blocks == 2 && runs[1].hit));
+  CHECK(runs[1].bytes == 2 * kBlock);
+  CHECK((runs[2].first_block == 3 && runs[2].blocks == 1 && !runs[2].hit));
+  CHECK(cache->used() == 4 * kBlock);
+}
+
+TEST_CASE("tile cache: a stream read in order stays one extent, evicting its own oldest blocks") {
+  ExtentTileCache cache(50 * kBlock, kBlock, true);
+  std::vector<TileCache::Run> runs;
+  for (std::uint64_t read = 0; read < 10; ++read) {  // blocks 0..99, ten at a time
+    runs.clear();
+    cache.accessRange(3, read * 10 * kBlock, 10 * kBlock, false, runs);
+    REQUIRE(runs.size() == 1);
+    CHECK_FALSE(runs[0].hit);
+    CHECK(cache.extents() == 1);
+  }
+  CHECK(cache.used() == 50 * kBlock);
+  CHECK_FALSE(cache.contains({3, 49}));
+  CHECK(cache.contains({3, 50}));
+  CHECK(cache.contains({3, 99}));
+  // A range longer than the cache: its first blocks are evicted by its last ones.
+  runs.clear();
+  cache.accessRange(4, 0, 70 * kBlock, false, runs);
+  CHECK(runs.size() == 1);
+  CHECK(cache.used() == 50 * kBlock);
+  CHECK_FALSE(cache.contains({4, 19}));
+  CHECK(cache.contains({4, 20}));
+  CHECK_FALSE(cache.contains({3, 99}));
+  CHECK(cache.extents() == 1);
+}
+
+/// Runs `body(rng, cache, reference)` for both representations, LRU and FIFO, 20 seeds each, on
+/// a cache of 2 to max_blocks + 1 blocks and a bit; then both must hold the same blocks of three
+/// tensors of `blocks` blocks.
+template <typename Body>
+void againstReference(std::uint64_t max_blocks, std::uint64_t seed_scale, std::uint32_t blocks,
+                      Body body) {
+  for (const bool extents : {true, false}) {
+    for (const bool is_lru : {true, false}) {
+      for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        CAPTURE(extents);
+        CAPTURE(is_lru);
+        CAPTURE(seed);
+        std::mt19937_64 rng(seed * seed_scale);
+        const std::uint64_t capacity = (2 + rng() % max_blocks) * kBlock + rng() % kBlock;
+        auto cache = makeCache(extents, capacity, is_lru);
+        ReferenceCache ref(capacity, is_lru);
+        body(rng, *cache, ref);
+        for (std::uint32_t t = 0; t < 3; ++t) {
+          for (std::uint32_t blk = 0; blk < blocks; ++blk)
+            REQUIRE(cache->contains({t, blk}) == ref.contains({t, blk}));
         }
-        const std::uint64_t bytes = rng() % 4 == 0 ? 1 + rng() % kBlock : kBlock;
-        const bool write = rng() % 8 == 0;
-        const TileCache::Access a = cache.access({tensor, block}, bytes, kBlock, write);
-        const TileCache::Access b = ref.access({tensor, block}, bytes, kBlock, write);
-        REQUIRE(a.hit == b.hit);
-        REQUIRE(a.writeback_bytes == b.writeback_bytes);
-        REQUIRE(cache.used() == ref.used());
-      }
-      for (std::uint32_t t = 0; t < 3; ++t) {
-        for (std::uint32_t blk = 0; blk < 40; ++blk)
-          REQUIRE(cache.contains({t, blk}) == ref.contains({t, blk}));
       }
     }
   }
+}
+
+TEST_CASE("tile cache equals the reference over random block sequences (LRU and FIFO)") {
+  againstReference(12, 1, 40, [](std::mt19937_64& rng, TileCache& cache, ReferenceCache& ref) {
+    // Streams of consecutive blocks (as weights are read) mixed with revisits, partial
+    // blocks at a range's ends and writes.
+    std::uint32_t cursor = 0;
+    for (int op = 0; op < 3000; ++op) {
+      const std::uint32_t tensor = static_cast<std::uint32_t>(rng() % 3);
+      std::uint32_t block;
+      if (rng() % 3 == 0) {
+        block = static_cast<std::uint32_t>(rng() % 40);
+      } else {
+        block = cursor++ % 40;
+      }
+      const std::uint64_t bytes = rng() % 4 == 0 ? 1 + rng() % kBlock : kBlock;
+      const bool write = rng() % 8 == 0;
+      const TileCache::Access a = cache.access({tensor, block}, bytes, write);
+      const TileCache::Access b = ref.access({tensor, block}, bytes, write);
+      REQUIRE(a.hit == b.hit);
+      REQUIRE(a.writeback_bytes == b.writeback_bytes);
+      REQUIRE(cache.used() == ref.used());
+    }
+  });
+}
+
+TEST_CASE("tile cache ranges equal the reference block by block (LRU and FIFO)") {
+  againstReference(16, 7919, 60, [](std::mt19937_64& rng, TileCache& cache, ReferenceCache& ref) {
+    // Ranges over three 60-block tensors: streams in order, revisits, unaligned ends,
+    // ranges longer than the cache, and writes (whole and partial blocks).
+    std::uint64_t cursor = 0;
+    std::vector<TileCache::Run> runs;
+    std::vector<TileCache::Run> expected;
+    for (int op = 0; op < 1500; ++op) {
+      const std::uint32_t tensor = static_cast<std::uint32_t>(rng() % 3);
+      const std::uint64_t limit = 60 * kBlock;
+      const std::uint64_t length =
+          rng() % 5 == 0 ? 1 + rng() % (24 * kBlock) : (1 + rng() % 8) * kBlock;
+      std::uint64_t offset = rng() % 3 == 0 ? rng() % limit : cursor % limit;
+      if (rng() % 4 == 0) offset = offset / kBlock * kBlock;
+      const std::uint64_t bytes = std::min(length, limit - offset);
+      cursor = offset + bytes;
+      const bool write = rng() % 6 == 0;
+      runs.clear();
+      const std::uint64_t writeback = cache.accessRange(tensor, offset, bytes, write, runs);
+      // The reference, one block at a time, with the runs merged by hand.
+      expected.clear();
+      std::uint64_t ref_writeback = 0;
+      const std::uint64_t end = offset + bytes;
+      for (std::uint64_t b = offset / kBlock; b * kBlock < end; ++b) {
+        const std::uint64_t part = std::min(end, (b + 1) * kBlock) - std::max(offset, b * kBlock);
+        const TileCache::Access a =
+            ref.access({tensor, static_cast<std::uint32_t>(b)}, part, write);
+        ref_writeback += a.writeback_bytes;
+        if (!expected.empty() && expected.back().hit == a.hit) {
+          ++expected.back().blocks;
+          expected.back().bytes += part;
+        } else {
+          expected.push_back(TileCache::Run{b, 1, part, a.hit});
+        }
+      }
+      REQUIRE(writeback == ref_writeback);
+      REQUIRE(runs.size() == expected.size());
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        REQUIRE(runs[i].first_block == expected[i].first_block);
+        REQUIRE(runs[i].blocks == expected[i].blocks);
+        REQUIRE(runs[i].bytes == expected[i].bytes);
+        REQUIRE(runs[i].hit == expected[i].hit);
+      }
+      REQUIRE(cache.used() == ref.used());
+    }
+  });
 }
 
 }  // namespace

@@ -1,0 +1,335 @@
+#include "sim/hw/extent_cache.h"
+
+#include <algorithm>
+
+#include "sim/core/error.h"
+
+namespace archsim::hw {
+
+ExtentTileCache::ExtentTileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes,
+                                 bool move_on_hit)
+    : TileCache(capacity_bytes, block_bytes), move_on_hit_(move_on_hit) {}
+
+std::uint64_t ExtentTileCache::accessRange(std::uint32_t tensor, std::uint64_t offset,
+                                           std::uint64_t bytes, bool write,
+                                           std::vector<Run>& runs) {
+  if (bytes == 0) return 0;
+  const std::uint64_t end = offset + bytes;
+  const std::uint64_t first = offset / block_bytes_;
+  const std::uint64_t last = (end - 1) / block_bytes_;
+  if (block_bytes_ > capacity_) {  // streams through without allocating
+    emit(runs, first, last - first + 1, bytes, false);
+    return 0;
+  }
+  // Blocks below full_end are whole blocks of the range, except a partial first one.
+  const std::uint64_t full_end = end % block_bytes_ == 0 ? last + 1 : last;
+  std::uint64_t writeback = 0;
+  for (std::uint64_t block = first; block <= last;) {
+    const std::uint64_t part = blockPart(block, offset, end);
+    if (part == block_bytes_) {
+      const auto [e, next] = locate(tensor, block, full_end);
+      if (e == kNone) {
+        const std::uint64_t count = next - block;
+        writeback += missRun(tensor, block, count, write);
+        emit(runs, block, count, count * block_bytes_, write);
+        block += count;
+        continue;
+      }
+      if (extents_[e].bytes == block_bytes_) {
+        const Extent& x = extents_[e];
+        const std::uint64_t to = std::min(full_end, x.first + x.count);
+        hitRun(e, block, to, write ? block_bytes_ : x.dirty);
+        emit(runs, block, to - block, (to - block) * block_bytes_, true);
+        block = to;
+        continue;
+      }
+    }
+    const bool hit = accessBlock(tensor, block, part, write, writeback);
+    emit(runs, block, 1, part, hit);
+    ++block;
+  }
+  return writeback;
+}
+
+void ExtentTileCache::clear() {
+  extents_.clear();
+  free_.clear();
+  for (TensorIndex& index : by_tensor_)
+    index.clear();
+  head_ = tail_ = kNone;
+  used_ = 0;
+}
+
+const ExtentTileCache::TensorIndex* ExtentTileCache::indexOf(std::uint32_t tensor) const {
+  const std::uint32_t slot = tensor_slot_.find(tensor);
+  return slot == FlatIndex::kMissing ? nullptr : &by_tensor_[slot];
+}
+
+ExtentTileCache::TensorIndex& ExtentTileCache::indexFor(std::uint32_t tensor) {
+  std::uint32_t slot = tensor_slot_.find(tensor);
+  if (slot == FlatIndex::kMissing) {
+    slot = static_cast<std::uint32_t>(by_tensor_.size());
+    by_tensor_.emplace_back();
+    tensor_slot_.insert(tensor, slot);
+  }
+  return by_tensor_[slot];
+}
+
+namespace {
+
+/// The first entry whose extent starts after `block`.
+template <typename Entry>
+Entry* startingAfter(Entry* begin, Entry* end, std::uint64_t block) {
+  return std::upper_bound(begin, end, block,
+                          [](std::uint64_t v, const Entry& i) { return v < i.first; });
+}
+
+/// The entry of the extent starting at `first`.
+template <typename Entry>
+Entry* startingAt(Entry* begin, Entry* end, std::uint64_t first) {
+  return std::lower_bound(begin, end, first,
+                          [](const Entry& i, std::uint64_t v) { return i.first < v; });
+}
+
+}  // namespace
+
+void ExtentTileCache::TensorIndex::insert(IndexEntry* at, IndexEntry x) {
+  if (at == begin() && start_ > 0) {
+    entries_[--start_] = x;
+    return;
+  }
+  entries_.insert(entries_.begin() + (at - entries_.data()), x);
+}
+
+void ExtentTileCache::TensorIndex::erase(IndexEntry* at) {
+  if (at != begin()) {
+    entries_.erase(entries_.begin() + (at - entries_.data()));
+    return;
+  }
+  ++start_;
+  if (start_ == entries_.size()) {
+    clear();
+  } else if (start_ >= 64 && start_ * 2 >= entries_.size()) {  // compact, amortized O(1)
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(start_));
+    start_ = 0;
+  }
+}
+
+std::uint32_t ExtentTileCache::find(std::uint32_t tensor, std::uint64_t block) const {
+  return locate(tensor, block, block).first;
+}
+
+std::pair<std::uint32_t, std::uint64_t> ExtentTileCache::locate(std::uint32_t tensor,
+                                                                std::uint64_t block,
+                                                                std::uint64_t limit) const {
+  const TensorIndex* index = indexOf(tensor);
+  if (index == nullptr) return {kNone, limit};
+  const IndexEntry* it = startingAfter(index->begin(), index->end(), block);
+  const std::uint64_t next = it == index->end() ? limit : std::min(limit, it->first);
+  if (it == index->begin()) return {kNone, next};
+  const std::uint32_t e = std::prev(it)->extent;
+  return {block < extents_[e].first + extents_[e].count ? e : kNone, next};
+}
+
+void ExtentTileCache::hitRun(std::uint32_t e, std::uint64_t from, std::uint64_t to,
+                             std::uint64_t dirty) {
+  const Extent& x = extents_[e];
+  if (!move_on_hit_) {  // FIFO: stays in place
+    if (dirty != x.dirty) extents_[carve(e, from, to)].dirty = dirty;
+    return;
+  }
+  if (e == tail_ && to == x.first + x.count && dirty == x.dirty) return;  // already the newest
+  const std::uint32_t run = carve(e, from, to);
+  extents_[run].dirty = dirty;
+  unlink(run);
+  append(run);
+}
+
+std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint64_t block,
+                                       std::uint64_t count, bool write) {
+  std::uint64_t writeback = 0;
+  const std::uint64_t per_chunk = capacity_ / block_bytes_;  // >= 1: a block fits
+  while (count > 0) {
+    const std::uint64_t n = std::min(count, per_chunk);
+    writeback += makeRoom(n * block_bytes_);
+    Extent x;
+    x.tensor = tensor;
+    x.first = block;
+    x.count = n;
+    x.bytes = block_bytes_;
+    x.dirty = write ? block_bytes_ : 0;
+    const std::uint32_t e = allocate(x);
+    indexInsert(e);
+    used_ += n * block_bytes_;
+    append(e);
+    block += n;
+    count -= n;
+  }
+  return writeback;
+}
+
+bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std::uint64_t bytes,
+                                  bool write, std::uint64_t& writeback) {
+  const std::uint32_t found = find(tensor, block);
+  if (found == kNone) {
+    writeback += makeRoom(bytes);
+    Extent x;
+    x.tensor = tensor;
+    x.first = block;
+    x.count = 1;
+    x.bytes = bytes;
+    x.dirty = write ? bytes : 0;
+    const std::uint32_t e = allocate(x);
+    indexInsert(e);
+    used_ += bytes;
+    append(e);
+    return write;  // a write is absorbed by the cache either way
+  }
+  const std::uint64_t held = extents_[found].bytes;
+  const std::uint64_t wanted = write ? std::min(block_bytes_, held + bytes) : std::max(held, bytes);
+  const std::uint64_t dirty =
+      write ? std::min(wanted, extents_[found].dirty + bytes) : extents_[found].dirty;
+  const bool hit = write || held >= bytes;
+  if (wanted == held) {
+    if (move_on_hit_) {
+      hitRun(found, block, block + 1, dirty);
+    } else if (dirty != extents_[found].dirty) {
+      extents_[carve(found, block, block + 1)].dirty = dirty;
+    }
+    return hit;
+  }
+  // Grows: out of the eviction order while room is made (still counted in what is used; it fits
+  // alone, since a block is never larger than the cache), then the newest.
+  const std::uint32_t e = carve(found, block, block + 1);
+  unlink(e);
+  writeback += makeRoom(wanted - held);
+  used_ += wanted - held;
+  extents_[e].bytes = wanted;
+  extents_[e].dirty = dirty;
+  append(e);
+  return hit;
+}
+
+std::uint64_t ExtentTileCache::makeRoom(std::uint64_t bytes) {
+  std::uint64_t dirty = 0;
+  while (used_ + bytes > capacity_) {
+    if (head_ == kNone) ARCHSIM_PANIC("tile cache: nothing left to evict");
+    const std::uint32_t e = head_;
+    Extent& x = extents_[e];
+    const std::uint64_t over = used_ + bytes - capacity_;
+    const std::uint64_t blocks = x.bytes == 0 ? x.count : (over + x.bytes - 1) / x.bytes;
+    if (blocks >= x.count) {
+      dirty += x.count * x.dirty;
+      used_ -= x.count * x.bytes;
+      unlink(e);
+      release(e);
+    } else {
+      dirty += blocks * x.dirty;
+      used_ -= blocks * x.bytes;
+      x.count -= blocks;
+      moveFirst(e, x.first + blocks);
+    }
+  }
+  return dirty;
+}
+
+std::uint32_t ExtentTileCache::split(std::uint32_t e, std::uint64_t at) {
+  Extent upper = extents_[e];
+  upper.first = at;
+  upper.count = extents_[e].first + extents_[e].count - at;
+  extents_[e].count = at - extents_[e].first;
+  const std::uint32_t u = allocate(upper);
+  indexInsert(u);
+  link(u, e);
+  return u;
+}
+
+std::uint32_t ExtentTileCache::carve(std::uint32_t e, std::uint64_t from, std::uint64_t to) {
+  if (from > extents_[e].first) e = split(e, from);
+  if (to < extents_[e].first + extents_[e].count) split(e, to);
+  return e;
+}
+
+void ExtentTileCache::append(std::uint32_t e) {
+  if (tail_ != kNone) {
+    Extent& t = extents_[tail_];
+    const Extent& x = extents_[e];
+    if (t.tensor == x.tensor && t.first + t.count == x.first && t.bytes == x.bytes &&
+        t.dirty == x.dirty) {
+      t.count += x.count;
+      release(e);
+      return;
+    }
+  }
+  link(e, tail_);
+}
+
+std::uint32_t ExtentTileCache::allocate(const Extent& x) {
+  if (free_.empty()) {
+    extents_.push_back(x);
+    return static_cast<std::uint32_t>(extents_.size() - 1);
+  }
+  const std::uint32_t e = free_.back();
+  free_.pop_back();
+  extents_[e] = x;
+  return e;
+}
+
+void ExtentTileCache::release(std::uint32_t e) {
+  indexErase(e);
+  free_.push_back(e);
+}
+
+void ExtentTileCache::link(std::uint32_t e, std::uint32_t after) {
+  Extent& x = extents_[e];
+  x.prev = after;
+  x.next = after == kNone ? head_ : extents_[after].next;
+  if (x.prev != kNone) {
+    extents_[x.prev].next = e;
+  } else {
+    head_ = e;
+  }
+  if (x.next != kNone) {
+    extents_[x.next].prev = e;
+  } else {
+    tail_ = e;
+  }
+}
+
+void ExtentTileCache::unlink(std::uint32_t e) {
+  Extent& x = extents_[e];
+  if (x.prev != kNone) {
+    extents_[x.prev].next = x.next;
+  } else {
+    head_ = x.next;
+  }
+  if (x.next != kNone) {
+    extents_[x.next].prev = x.prev;
+  } else {
+    tail_ = x.prev;
+  }
+  x.prev = x.next = kNone;
+}
+
+void ExtentTileCache::indexInsert(std::uint32_t e) {
+  TensorIndex& index = indexFor(extents_[e].tensor);
+  index.insert(startingAt(index.begin(), index.end(), extents_[e].first),
+               IndexEntry{extents_[e].first, e});
+}
+
+void ExtentTileCache::indexErase(std::uint32_t e) {
+  TensorIndex& index = indexFor(extents_[e].tensor);
+  IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
+  if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
+  index.erase(it);
+}
+
+void ExtentTileCache::moveFirst(std::uint32_t e, std::uint64_t first) {
+  TensorIndex& index = indexFor(extents_[e].tensor);
+  IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
+  if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
+  extents_[e].first = first;
+  it->first = first;  // still in order: it stays within the extent's old blocks
+}
+
+}  // namespace archsim::hw

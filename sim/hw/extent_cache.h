@@ -1,0 +1,122 @@
+// ExtentTileCache: the LRU/FIFO tile cache as extents (see tile_cache.h for the contract).
+//
+// An extent is blocks [first, first + count) of one tensor, each holding `bytes` with `dirty` of
+// them written, that sit next to each other in eviction order, oldest (lowest block) first. The
+// extents form one list in eviction order (head: next victim) and, per tensor, a sorted index by
+// first block. A range access walks the range's blocks in order and, per step, either
+//   - hits a run of full blocks of one extent: LRU carves the run out and appends it to the tail
+//     (no-op when it already is the tail's end); FIFO leaves it in place (splitting it out only
+//     when a write changes its dirty bytes);
+//   - misses a run of full blocks no extent holds: evicts the shortest head prefix that makes
+//     room for the whole run (equal to evicting before each block, since every block adds the
+//     same bytes and eviction order does not depend on what is inserted at the tail), then
+//     appends one extent — in chunks no larger than the cache, so a run longer than the cache
+//     evicts its own first blocks as block-by-block access would;
+//   - or does anything else (a partial block at a range's end, an entry that grows) one block at
+//     a time with the block-by-block rules, on the block split out into an extent of its own.
+// Appending merges into the tail when it continues it, so a stream read in order stays a few
+// extents. Every operation is O(extents) at worst (index insertion), O(log extents) typically.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "sim/hw/flat_index.h"
+#include "sim/hw/tile_cache.h"
+
+namespace archsim::hw {
+
+class ExtentTileCache final : public TileCache {
+ public:
+  ExtentTileCache(std::uint64_t capacity_bytes, std::uint64_t block_bytes, bool move_on_hit);
+
+  std::uint64_t accessRange(std::uint32_t tensor, std::uint64_t offset, std::uint64_t bytes,
+                            bool write, std::vector<Run>& runs) override;
+  bool contains(TileKey key) const override { return find(key.tensor, key.tile) != kNone; }
+  void clear() override;
+  /// Extents held (for tests of the representation).
+  std::size_t extents() const { return extents_.size() - free_.size(); }
+
+ private:
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  struct Extent {
+    std::uint32_t tensor = 0;
+    std::uint64_t first = 0;  // block
+    std::uint64_t count = 0;  // blocks
+    std::uint64_t bytes = 0;  // held per block
+    std::uint64_t dirty = 0;  // written per block, not yet written back
+    std::uint32_t prev = kNone;
+    std::uint32_t next = kNone;
+  };
+  struct IndexEntry {
+    std::uint64_t first;  // block
+    std::uint32_t extent;
+  };
+  /// One tensor's extents sorted by first block: a vector whose front is dropped by moving its
+  /// start, since a stream adds extents at the back and evicts them from the front.
+  class TensorIndex {
+   public:
+    IndexEntry* begin() { return entries_.data() + start_; }
+    IndexEntry* end() { return entries_.data() + entries_.size(); }
+    const IndexEntry* begin() const { return entries_.data() + start_; }
+    const IndexEntry* end() const { return entries_.data() + entries_.size(); }
+    void insert(IndexEntry* at, IndexEntry x);
+    void erase(IndexEntry* at);
+    void clear() {
+      entries_.clear();
+      start_ = 0;
+    }
+
+   private:
+    std::vector<IndexEntry> entries_;
+    std::size_t start_ = 0;  // entries before it are dropped
+  };
+
+  /// The extents of `tensor` (null if it never had one).
+  const TensorIndex* indexOf(std::uint32_t tensor) const;
+  TensorIndex& indexFor(std::uint32_t tensor);
+  /// The extent holding `block` of `tensor`, or kNone.
+  std::uint32_t find(std::uint32_t tensor, std::uint64_t block) const;
+  /// The extent holding `block` of `tensor` (or kNone) and the first block after it that
+  /// another extent holds (or `limit` if none is below).
+  std::pair<std::uint32_t, std::uint64_t> locate(std::uint32_t tensor, std::uint64_t block,
+                                                 std::uint64_t limit) const;
+
+  /// A full-block run [from, to) of extent `e` hit; `dirty` is the blocks' dirty bytes after it.
+  void hitRun(std::uint32_t e, std::uint64_t from, std::uint64_t to, std::uint64_t dirty);
+  /// Full blocks [block, block + count) of `tensor`, none held, brought in.
+  std::uint64_t missRun(std::uint32_t tensor, std::uint64_t block, std::uint64_t count, bool write);
+  /// One block with the block-by-block rules; returns whether it hit.
+  bool accessBlock(std::uint32_t tensor, std::uint64_t block, std::uint64_t bytes, bool write,
+                   std::uint64_t& writeback);
+  /// Evicts head blocks until `bytes` more fit; returns their dirty bytes.
+  std::uint64_t makeRoom(std::uint64_t bytes);
+
+  /// Splits `e` at block `at` (first < at < end); the upper part follows it in eviction order.
+  std::uint32_t split(std::uint32_t e, std::uint64_t at);
+  /// Splits `e` so that [from, to) is an extent of its own, in place; returns it.
+  std::uint32_t carve(std::uint32_t e, std::uint64_t from, std::uint64_t to);
+  /// Links `e` at the tail, merging it into the tail extent when it continues it.
+  void append(std::uint32_t e);
+  std::uint32_t allocate(const Extent& x);
+  void release(std::uint32_t e);                    // unindexes and frees an unlinked extent
+  void link(std::uint32_t e, std::uint32_t after);  // after == kNone: at the head
+  void unlink(std::uint32_t e);
+  void indexInsert(std::uint32_t e);
+  void indexErase(std::uint32_t e);
+  /// Moves `e`'s first block to `first` (within the extent, so the index order holds).
+  void moveFirst(std::uint32_t e, std::uint64_t first);
+
+  bool move_on_hit_;
+  std::vector<Extent> extents_;
+  std::vector<std::uint32_t> free_;
+  // Per tensor, its extents by first block: short sorted lists, where one list over all tensors
+  // costs a long move per eviction.
+  FlatIndex tensor_slot_;  // tensor -> position in by_tensor_
+  std::vector<TensorIndex> by_tensor_;
+  std::uint32_t head_ = kNone;  // next victim
+  std::uint32_t tail_ = kNone;  // most recently inserted (or used, under LRU)
+};
+
+}  // namespace archsim::hw
