@@ -17,10 +17,17 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
       occupancy_(units),
       computing_(units) {
   if (units_ == 0) ARCHSIM_PANIC("unit pool '" + this->name() + "' has no units");
-  free_heap_.reserve(units_);
-  for (std::uint32_t u = 0; u < units_; ++u)
-    free_heap_.push_back({0, u});
-  std::make_heap(free_heap_.begin(), free_heap_.end(), later);
+  while (leaves_ < units_)
+    leaves_ *= 2;
+  // Padding leaves are never free, and lose ties to every unit (they sit to the right).
+  node_at_.assign(2 * static_cast<std::size_t>(leaves_), kMaxTick);
+  node_unit_.assign(2 * static_cast<std::size_t>(leaves_), 0);
+  for (std::uint32_t leaf = 0; leaf < leaves_; ++leaf) {
+    node_unit_[leaves_ + leaf] = leaf;
+    if (leaf < units_) node_at_[leaves_ + leaf] = 0;
+  }
+  for (std::size_t node = leaves_ - 1; node >= 1; --node)
+    play(node);
   stats().addFormula("units", "1", "identical units in the pool",
                      [this] { return static_cast<double>(units_); });
   stats().addFormula("utilization", "1", "busy unit-time / (units x simulated time)", [this] {
@@ -32,12 +39,12 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
 }
 
 UnitPool::Slot UnitPool::reserve(Tick duration) {
-  std::pop_heap(free_heap_.begin(), free_heap_.end(), later);
-  Free& next = free_heap_.back();
-  const Tick start = std::max(now(), next.at);
-  const Slot slot{next.unit, start, addTicks(start, duration)};
-  next.at = slot.finish;
-  std::push_heap(free_heap_.begin(), free_heap_.end(), later);
+  const std::uint32_t unit = node_unit_[1];
+  const Tick start = std::max(now(), node_at_[1]);
+  const Slot slot{unit, start, addTicks(start, duration)};
+  node_at_[leaves_ + unit] = slot.finish;
+  for (std::size_t node = (leaves_ + unit) / 2; node >= 1; node /= 2)
+    play(node);
   all_free_at_ = std::max(all_free_at_, slot.finish);
   occupancy_.add(slot.start, slot.finish);
   tasks_.add();

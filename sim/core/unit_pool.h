@@ -3,7 +3,8 @@
 // Timing contract: work items are served in submission order; each goes to the unit that frees
 // first (lowest index on ties), so with durations known at submission the schedule is closed-form:
 //   start = max(now, earliest unit free time),  finish = start + duration.
-// submit() schedules one completion event per item; nothing ticks while units are idle. O(log N).
+// submit() schedules one completion event per item; nothing ticks while units are idle. O(log N),
+// on a tournament tree (one root-to-leaf path of branch-free selections per booking).
 #pragma once
 
 #include <cstdint>
@@ -52,16 +53,22 @@ class UnitPool final : public Component {
   void resetStats() override;
 
  private:
-  struct Free {
-    Tick at;
-    std::uint32_t unit;
-  };
-  static bool later(const Free& a, const Free& b) {
-    return a.at != b.at ? a.at > b.at : a.unit > b.unit;
+  /// Node `node` takes the winner of its children: the one free first, the left (lower-indexed
+  /// units) on ties. Branch-free: which child wins is data, not a predictable branch.
+  void play(std::size_t node) {
+    const std::size_t left = 2 * node;
+    const std::size_t pick = left + (node_at_[left + 1] < node_at_[left] ? 1 : 0);
+    node_at_[node] = node_at_[pick];
+    node_unit_[node] = node_unit_[pick];
   }
 
   std::uint32_t units_;
-  std::vector<Free> free_heap_;  // min-heap on (free time, unit index)
+  // A tournament tree over the units' free times: node i's winner is the leaf free first in its
+  // subtree (lowest index on ties), so the root is the next unit and a booking updates one path.
+  // Nodes are 1-based, leaf u at leaves_ + u (its unit's free time; padding leaves never free).
+  std::uint32_t leaves_ = 1;  // a power of two >= units
+  std::vector<Tick> node_at_;
+  std::vector<std::uint32_t> node_unit_;
   Tick all_free_at_ = 0;
   Counter& tasks_;
   Counter& busy_ticks_;
