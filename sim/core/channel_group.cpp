@@ -92,6 +92,12 @@ void ChannelGroup::stripe(std::uint64_t address, std::uint64_t bytes,
   per_channel[last_block % n] -= (last_block + 1) * granule_bytes_ - (address + bytes);
 }
 
+Tick ChannelGroup::serializationTicks(std::uint64_t bytes) {
+  Memo& m = memo_[(bytes / granule_bytes_) % std::size(memo_)];
+  if (m.bytes != bytes) m = Memo{bytes, transferTicks(bytes, channel_bytes_per_s_)};
+  return m.ticks;
+}
+
 Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
   const Tick t = now();
   Tick last = t;
@@ -123,7 +129,7 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
       std::uint64_t part = granule_bytes_;
       if (b == 0) part -= head_trim;
       if (b == blocks - 1) part -= tail_trim;
-      occupy((first_block + b) % n, transferTicks(part, channel_bytes_per_s_));
+      occupy((first_block + b) % n, serializationTicks(part));
     }
     activity_.addSpread(first_start, last, busy_total);
     return addTicks(last, latency_ps_);
@@ -135,8 +141,8 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
   // per-channel branch.
   const std::uint64_t q = blocks / n;
   const std::uint64_t extra = blocks % n;
-  const Tick ticks_q = transferTicks(q * granule_bytes_, channel_bytes_per_s_);
-  const Tick ticks_q1 = transferTicks((q + 1) * granule_bytes_, channel_bytes_per_s_);
+  const Tick ticks_q = serializationTicks(q * granule_bytes_);
+  const Tick ticks_q1 = serializationTicks((q + 1) * granule_bytes_);
   const std::uint64_t first_channel = first_block % n;
   const std::uint64_t last_channel = last_block % n;
   std::uint64_t cuts[] = {0,
@@ -157,8 +163,7 @@ Tick ChannelGroup::reserve(std::uint64_t address, std::uint64_t bytes) {
     if (from == first_channel || from == last_channel) {  // a single trimmed channel
       const std::uint64_t trim =
           (from == first_channel ? head_trim : 0) + (from == last_channel ? tail_trim : 0);
-      serialization =
-          transferTicks((q + (more ? 1 : 0)) * granule_bytes_ - trim, channel_bytes_per_s_);
+      serialization = serializationTicks((q + (more ? 1 : 0)) * granule_bytes_ - trim);
     }
     const auto [lowest_start, highest_start] =
         occupyRun(busy + from, ticks + from, to - from, t, serialization);

@@ -57,6 +57,10 @@ class ChannelGroup final : public Component {
   void resetStats() override;
 
  private:
+  /// transferTicks(bytes) at the channel bandwidth, remembered: transfers repeat their sizes, and
+  /// each size costs a division.
+  Tick serializationTicks(std::uint64_t bytes);
+
   std::uint64_t granule_bytes_;
   std::uint64_t channel_bytes_per_s_;
   Tick latency_ps_;
@@ -65,6 +69,11 @@ class ChannelGroup final : public Component {
   Counter& transfers_;
   Counter& bytes_;
   Activity activity_;
+  struct Memo {
+    std::uint64_t bytes = ~std::uint64_t{0};  // no transfer has this size
+    Tick ticks = 0;
+  };
+  Memo memo_[64];  // direct-mapped by granules
 };
 
 }  // namespace archsim
