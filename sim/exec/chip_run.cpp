@@ -5,21 +5,22 @@
 namespace archsim::exec {
 ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
                  ProgressSink* progress, std::size_t index, std::size_t count, bool exact)
-    : ChipRun(system, std::make_unique<graph::Workload>(shape.shard), shape.placement, shape.group,
-              ExecOptions{shape.op_overhead_ps, exact}, progress, index, count) {}
+    : ChipRun(system, std::make_unique<graph::Workload>(shape.shard), shape.placement,
+              shape.software, shape.group, ExecOptions{shape.software.op_overhead_ps, exact},
+              progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
                  const ExecOptions& options)
-    : ChipRun(system, std::move(workload), {}, {}, options, nullptr, 0, 1) {}
+    : ChipRun(system, std::move(workload), {}, {}, {}, options, nullptr, 0, 1) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
-                 const spec::PlacementPolicy& policy, std::vector<std::uint32_t> group,
-                 const ExecOptions& options, ProgressSink* progress, std::size_t index,
-                 std::size_t count)
+                 const spec::PlacementPolicy& policy, const spec::SoftwareSpec& software,
+                 std::vector<std::uint32_t> group, const ExecOptions& options,
+                 ProgressSink* progress, std::size_t index, std::size_t count)
     : system_(system),
       sim_(workload->shard().name),
       workload_(std::move(workload)),
-      placement_(map::place(system.chip, *workload_, policy)),
+      placement_(map::place(system.chip, *workload_, policy, software)),
       chip_(std::make_unique<hw::Chip>(
           sim_, system.chip, sim_.stats(),
           group.empty() ? std::string("chip0") : fmt::format("chip{}", group.front()))),

@@ -71,8 +71,9 @@ class ChipRun {
 
  private:
   ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
-          const spec::PlacementPolicy& policy, std::vector<std::uint32_t> group,
-          const ExecOptions& options, ProgressSink* progress, std::size_t index, std::size_t count);
+          const spec::PlacementPolicy& policy, const spec::SoftwareSpec& software,
+          std::vector<std::uint32_t> group, const ExecOptions& options, ProgressSink* progress,
+          std::size_t index, std::size_t count);
   /// One decode step of run `run` at KV length `kv`, warm, on a fresh copy of this chip.
   StepSample probeStep(std::size_t run, std::uint64_t kv, const ExecOptions& options) const;
 

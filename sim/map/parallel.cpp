@@ -179,6 +179,20 @@ ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t 
   return f;
 }
 
+std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
+                           const spec::SoftwareSpec& software) {
+  return chip.mainMemoryIndex() == level ? software.usableBytes(chip.memory[level].size_bytes)
+                                         : chip.memory[level].size_bytes;
+}
+
+ShardFootprint chargedFootprint(ShardFootprint f, const spec::ChipSpec& chip, std::size_t level,
+                                const spec::SoftwareSpec& software) {
+  if (chip.mainMemoryIndex() != level) return f;
+  for (Footprint* part : {&f.embedding, &f.layer, &f.head, &f.embedding_and_head})
+    part->kv_bytes = software.kvCharge(part->kv_bytes);
+  return f;
+}
+
 FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
               const std::optional<std::string>& level, std::uint32_t tp_preference,
               std::uint64_t max_chips) {
@@ -200,7 +214,7 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
     index = modelLevel(chip);
   }
   r.level = chip.memory[*index].name;
-  r.level_bytes = chip.memory[*index].size_bytes;
+  r.level_bytes = modelBytesOf(chip, *index, scenario.software);
 
   const std::uint64_t L = scenario.model.layers;
   const std::uint32_t preference = std::max<std::uint32_t>(1, tp_preference);
@@ -213,7 +227,8 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
     const ShardFootprint f = shardFootprint(scenario, tp);
     if (tp == 1) r.model_bytes = f.stageBytes({0, L, true, true});
     std::vector<StageLayers> stages;
-    const std::uint64_t depth = fewestStages(f, L, r.level_bytes, &stages);
+    const std::uint64_t depth = fewestStages(chargedFootprint(f, chip, *index, scenario.software),
+                                             L, r.level_bytes, &stages);
     const std::uint64_t chips = depth * tp;
     r.candidates.emplace_back(tp, chips);
     if (depth == 0 || (max_chips > 0 && chips > max_chips)) continue;

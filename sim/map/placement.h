@@ -86,7 +86,7 @@ class Placement {
 
  private:
   friend Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
-                         const spec::PlacementPolicy& policy);
+                         const spec::PlacementPolicy& policy, const spec::SoftwareSpec& software);
   friend Footprint measure(const graph::Workload& workload);
   friend PartFootprints measureParts(const graph::Workload& workload);
   void collect(const graph::Workload& workload);
@@ -103,9 +103,10 @@ class Placement {
   std::vector<std::string> decisions_;
 };
 
-/// Places every tensor of `workload` on `chip` under `policy`. Throws ConfigError when it cannot.
+/// Places every tensor of `workload` on `chip` under `policy`, in what `software` leaves of the
+/// main memory (spec::SoftwareSpec::usableBytes). Throws ConfigError when it cannot.
 Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
-                const spec::PlacementPolicy& policy = {});
+                const spec::PlacementPolicy& policy = {}, const spec::SoftwareSpec& software = {});
 
 /// The SRAM level that can hold data between ops (see above), if any.
 std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip);

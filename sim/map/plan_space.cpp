@@ -203,7 +203,7 @@ PlanSpace planSpace(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
   PlanSpace space;
   const std::size_t level = modelLevel(chip);
   space.level = chip.memory[level].name;
-  space.level_bytes = chip.memory[level].size_bytes;
+  space.level_bytes = modelBytesOf(chip, level, s.software);  // as place() checks
   const Rates r = rates(system, s);
   const std::uint64_t L = s.model.layers;
   for (std::uint32_t tp : tensorParallelDegrees(s.model)) {
@@ -216,7 +216,8 @@ PlanSpace planSpace(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
         spec::ScenarioSpec replica = s;
         replica.batch = s.batch / dp;
         const ShardFootprint f = shardFootprint(replica, tp, ep);
-        const std::uint64_t fewest = fewestStages(f, L, space.level_bytes);
+        const ShardFootprint charged = chargedFootprint(f, chip, level, s.software);
+        const std::uint64_t fewest = fewestStages(charged, L, space.level_bytes);
         const std::string name =
             fmt::format("tp {}{}{}", tp, ep > 1 ? fmt::format(" ep {}", ep) : "",
                         dp > 1 ? fmt::format(" x dp {}", dp) : "");
@@ -243,7 +244,7 @@ PlanSpace planSpace(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
           layout.plan.location = s.parallel.location;
           layout.replica_batch = replica.batch;
           layout.micro_batch = replica.batch / layout.plan.microbatches;
-          layout.stages = balanceStages(f, L, pp);
+          layout.stages = balanceStages(charged, L, pp);
           for (const StageLayers& st : layout.stages)
             o.stage_bytes.push_back(f.stageBytes(st));
           o.bound_s = bound(r, costsOf(s, layout), layout);

@@ -51,7 +51,7 @@ RunShape shapeRun(const spec::ScenarioSpec& scenario, const ParallelLayout& layo
     shape.microbatches = layout.plan.microbatches;
     if (layout.plan.tp > 1) shape.group = layout.stageChips(s);
     shape.placement = scenario.placement;
-    shape.op_overhead_ps = scenario.software.op_overhead_ps;
+    shape.software = scenario.software;
     run.shapes.push_back(std::move(shape));
   }
   return run;

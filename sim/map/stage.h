@@ -30,7 +30,7 @@ struct StageShape {
   /// The tensor-parallel group of the first stage (replica 0) in ring order; empty at tp 1.
   std::vector<std::uint32_t> group;
   spec::PlacementPolicy placement;
-  Tick op_overhead_ps = 0;  // the software stack's host time per op (spec::SoftwareSpec)
+  spec::SoftwareSpec software;  // its host time per op and the device memory it keeps
 
   /// Bytes one rank sends the next stage per microbatch in a pass of `phase` (0 on the last stage).
   std::uint64_t boundaryBytes(graph::GraphPhase phase) const;

@@ -115,6 +115,10 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
   sw.step_overhead_ps = r.ticks("step_overhead", Need::kOptional, Bound::kNonNegative).value_or(0);
   sw.step_overhead_per_sequence_ps =
       r.ticks("step_overhead_per_sequence", Need::kOptional, Bound::kNonNegative).value_or(0);
+  sw.memory_reserved_bytes =
+      r.bytes("memory_reserved", Need::kOptional, Bound::kNonNegative).value_or(0);
+  sw.memory_utilization = r.fraction("memory_utilization", Need::kOptional).value_or(1.0);
+  sw.kv_cache_fraction = r.fraction("kv_cache_fraction", Need::kOptional).value_or(1.0);
   sw.sources = readSources(r, node);
   r.finish();
   return sw;

@@ -7,6 +7,7 @@
 // output - 1.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -106,7 +107,32 @@ struct SoftwareSpec {
   /// ... plus this much per sequence in the pass (per-request bookkeeping of the batch manager,
   /// detokenization and response handling grow with the batch).
   std::uint64_t step_overhead_per_sequence_ps = 0;
+  /// Device memory the stack keeps from the model on each chip: the runtime's context (driver,
+  /// loaded kernels), library workspaces and communication buffers. Off the main memory (HBM or
+  /// DRAM) before weights, KV cache and activations are placed; the KV capacity follows.
+  std::uint64_t memory_reserved_bytes = 0;
+  /// The share of each chip's main memory the stack lets itself use (vLLM's
+  /// gpu_memory_utilization); the reservation comes off that share.
+  double memory_utilization = 1.0;
+  /// The share of what weights, activations and the reservation leave of the main memory that
+  /// the stack allocates as its KV pool (TensorRT-LLM's kv_cache_free_gpu_mem_fraction). It
+  /// bounds the sequences the stack keeps at once: plan search and `batch: max` size for it; a
+  /// given batch beyond it still runs, with a note in the placement decisions.
+  double kv_cache_fraction = 1.0;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
+
+  /// What of a main memory of `size_bytes` the model may use (0 when the stack keeps it all).
+  std::uint64_t usableBytes(std::uint64_t size_bytes) const {
+    const double share = static_cast<double>(size_bytes) * memory_utilization;
+    const double usable = share - static_cast<double>(memory_reserved_bytes);
+    return usable <= 0 ? 0 : static_cast<std::uint64_t>(usable);
+  }
+  /// What a KV cache of `kv_bytes` costs of that: kv_bytes / kv_cache_fraction, since the KV
+  /// cache fits when it is at most its fraction of what the rest leaves.
+  std::uint64_t kvCharge(std::uint64_t kv_bytes) const {
+    const double charge = std::ceil(static_cast<double>(kv_bytes) / kv_cache_fraction);
+    return charge >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(charge);
+  }
 };
 
 struct ScenarioSpec {

@@ -25,7 +25,8 @@
 //     - {id: mlperf41-..., reason: "input lengths are a dataset distribution"}
 //
 // `batch: max` in a case's scenario is the largest batch whose weights, KV cache and activations
-// fit the plan's chips (what a serving stack fed at an infinite request rate reaches), capped by
+// fit the plan's chips in what the case's software stack leaves of their memory (what a serving
+// stack fed at an infinite request rate reaches), capped by
 // `max_batch` (the serving stack's batch limit, a property of the software: default 256).
 //
 // A run case's `software` names the software stack the measurement ran on (a preset of

@@ -31,10 +31,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-/// The serving stack's memory reservation for `batch: max` (vLLM gpu_memory_utilization and
-/// TensorRT-LLM's KV-cache fraction both default to 0.9).
-constexpr double kServingMemoryFraction = 0.9;
-
 std::string relativeRef(const Suite& suite, const std::string& ref) {
   if (!spec::Catalog::looksLikePath(ref)) return ref;
   const std::filesystem::path p(ref);
@@ -149,11 +145,8 @@ std::string batchClass(std::uint64_t batch) {
 }
 
 std::uint64_t largestBatch(const spec::SystemSpec& system, spec::ScenarioSpec scenario,
-                           std::uint64_t cap, double memory_fraction) {
-  spec::ChipSpec chip = system.chip;
-  const std::size_t level = map::modelLevel(chip);
-  chip.memory[level].size_bytes = static_cast<std::uint64_t>(
-      static_cast<double>(chip.memory[level].size_bytes) * memory_fraction);
+                           std::uint64_t cap) {
+  const spec::ChipSpec& chip = system.chip;  // less what the scenario's software keeps (map::fit)
   const std::uint64_t chips =
       scenario.parallel.automatic
           ? (scenario.parallel.max_chips ? scenario.parallel.max_chips : system.chipCount())
@@ -259,7 +252,7 @@ CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case&
       spec::ScenarioSpec s = loaded.scenario->spec;
       groups.emplace("phase", std::string(spec::phaseName(s.phase)));
       if (c.max_batch) {
-        s.batch = largestBatch(system.spec, s, c.batch_cap, kServingMemoryFraction);
+        s.batch = largestBatch(system.spec, s, c.batch_cap);
         if (s.batch == 0) {
           throw ConfigError(c.location, "scenario.batch",
                             "batch: max — not even one sequence fits the plan's chips");

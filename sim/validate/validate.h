@@ -73,9 +73,9 @@ std::string batchClass(std::uint64_t batch);
 std::vector<Summary> summarize(const std::vector<CaseResult>& results);
 
 /// The largest batch in [1, cap] whose weights, KV cache and activations fit the scenario's plan's
-/// chips (at `memory_fraction` of their memory, the serving stack's reservation); 0 when none.
+/// chips in what the scenario's software stack leaves of their memory; 0 when none.
 std::uint64_t largestBatch(const spec::SystemSpec& system, spec::ScenarioSpec scenario,
-                           std::uint64_t cap, double memory_fraction);
+                           std::uint64_t cap);
 
 /// What changed against a committed validation.json: failures when the median |error| over the
 /// cases both ran grew by more than `median_points` (0.01 = one point), a case's error moved by

@@ -62,7 +62,7 @@ TEST_CASE("describe GroqChip shows no HBM level; DGX-H100 shows 8 chips and syst
   const Result dgx = run({"describe", "dgx-h100"});
   REQUIRE(dgx.code == 0);
   CHECK(dgx.out.find("8 x H100-SXM5-80GB") != std::string::npos);
-  CHECK(dgx.out.find("640 GB") != std::string::npos);        // 8 x 80 GB of HBM
+  CHECK(dgx.out.find("684.2 GB") != std::string::npos);      // 8 x 81559 MiB of HBM
   CHECK(dgx.out.find("7.915 PFLOPS") != std::string::npos);  // 8 x 989.4 TFLOPS
 }
 

@@ -1,11 +1,16 @@
 // The software stack's host costs (spec::SoftwareSpec): the host thread of the pipeline
-// composition, the step time it adds, and a breakdown whose bounds add up to the step time.
+// composition, the step time it adds, and a breakdown whose bounds add up to the step time; and
+// the device memory it keeps (reservation, utilization, KV pool).
+#include <algorithm>
 #include <numeric>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "sim/exec/pipeline.h"
+#include "sim/map/parallel.h"
+#include "sim/map/placement.h"
+#include "sim/map/stage.h"
 #include "sim/run/system_run.h"
 #include "support.h"
 
@@ -113,4 +118,54 @@ TEST_CASE("The breakdown's bounds add up to the step time on every kernel-style 
     ++checked;
   }
   CHECK(checked >= 10);
+}
+
+TEST_CASE("Main memory as the software stack leaves it: size x utilization - reservation") {
+  spec::SoftwareSpec sw;
+  CHECK(sw.usableBytes(1000) == 1000);
+  sw.memory_reserved_bytes = 100;
+  CHECK(sw.usableBytes(1000) == 900);
+  sw.memory_utilization = 0.5;
+  CHECK(sw.usableBytes(1000) == 400);
+  sw.memory_reserved_bytes = 600;
+  CHECK(sw.usableBytes(1000) == 0);  // the stack keeps it all
+  sw.kv_cache_fraction = 0.8;
+  CHECK(sw.kvCharge(800) == 1000);  // 800 B of KV fit when the rest leaves 1000
+  CHECK(sw.kvCharge(0) == 0);
+
+  // On a chip: the placement fits exactly when the reservation leaves what the model needs.
+  const spec::Catalog catalog = presetCatalog();
+  const spec::SystemSpec h100 = spec::loadSystem(catalog, "h100-sxm5").spec;
+  const spec::ScenarioSpec s = spec::loadScenario(catalog, "llama2-7b-decode", {"batch=8"}).spec;
+  const map::StageShape shape = map::oneChipStage(s);
+  const std::size_t hbm = *h100.chip.mainMemoryIndex();
+  const std::uint64_t size = h100.chip.memory[hbm].size_bytes;
+  CHECK(size == 81559ULL * 1024 * 1024);  // what an H100 reports, not 80e9 B
+  const graph::Workload workload(shape.shard);
+  const std::uint64_t need = map::place(h100.chip, workload).bytesPerLevel()[hbm];
+  spec::SoftwareSpec tight;
+  tight.name = "tight";
+  tight.memory_reserved_bytes = size - need;
+  const map::Placement fits = map::place(h100.chip, workload, {}, tight);
+  CHECK(fits.bytesPerLevel()[hbm] == need);
+  tight.memory_reserved_bytes += 1;
+  try {
+    map::place(h100.chip, workload, {}, tight);
+    FAIL("one byte more reserved must not fit");
+  } catch (const ConfigError& e) {
+    CHECK(e.diagnostics().front().message.find("software stack 'tight' leaves") !=
+          std::string::npos);
+  }
+  // A KV pool smaller than the KV cache is noted, not an error (a serving stack would queue).
+  spec::SoftwareSpec pool;
+  pool.name = "pool";
+  pool.kv_cache_fraction = 0.01;
+  const std::vector<std::string> notes = map::place(h100.chip, workload, {}, pool).decisions();
+  CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& d) {
+    return d.find("pool software 'pool' would allocate") != std::string::npos;
+  }));
+  // Plan search and batch sizing see the same capacity: fit's level holds what is usable.
+  spec::ScenarioSpec reserved = s;
+  reserved.software.memory_reserved_bytes = 1ULL << 30;
+  CHECK(map::fit(h100.chip, reserved, std::nullopt, 1, 1).level_bytes == size - (1ULL << 30));
 }
