@@ -30,6 +30,13 @@ inline std::uint64_t roundToCount(double x) {
   return static_cast<std::uint64_t>(std::round(x));
 }
 
+/// The same, rounded up.
+inline std::uint64_t ceilToCount(double x) {
+  if (!(x < 18446744073709551616.0)) return kMaxCount;  // 2^64; NaN fails the test too
+  if (x <= 0) return 0;
+  return static_cast<std::uint64_t>(std::ceil(x));
+}
+
 /// a * b, or nothing when it does not fit 64 bits.
 constexpr std::optional<std::uint64_t> checkedMul(std::uint64_t a, std::uint64_t b) {
   std::uint64_t product = 0;

@@ -71,9 +71,7 @@ constexpr Tick mulTicks(Tick a, std::uint64_t b) {
 /// A non-negative duration in ticks given as a double, rounded up: never a wrap or undefined
 /// conversion — a value that does not fit (or NaN) is kMaxTick, the end of time.
 inline Tick ceilTicks(double ticks) {
-  if (!(ticks < 18446744073709551616.0)) return kMaxTick;  // 2^64; NaN fails the test too
-  if (ticks <= 0) return 0;
-  return static_cast<Tick>(std::ceil(ticks));
+  return ceilToCount(ticks);  // kMaxTick is the largest count
 }
 
 /// The same, rounded to nearest, half away from zero (interpolated durations).

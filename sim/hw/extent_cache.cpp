@@ -152,16 +152,7 @@ std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint64_t block
   while (count > 0) {
     const std::uint64_t n = std::min(count, per_chunk);
     writeback += makeRoom(n * block_bytes_);
-    Extent x;
-    x.tensor = tensor;
-    x.first = block;
-    x.count = n;
-    x.bytes = block_bytes_;
-    x.dirty = write ? block_bytes_ : 0;
-    const std::uint32_t e = allocate(x);
-    indexInsert(e);
-    used_ += n * block_bytes_;
-    append(e);
+    insert(tensor, block, n, block_bytes_, write);
     block += n;
     count -= n;
   }
@@ -173,16 +164,7 @@ bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std
   const std::uint32_t found = find(tensor, block);
   if (found == kNone) {
     writeback += makeRoom(bytes);
-    Extent x;
-    x.tensor = tensor;
-    x.first = block;
-    x.count = 1;
-    x.bytes = bytes;
-    x.dirty = write ? bytes : 0;
-    const std::uint32_t e = allocate(x);
-    indexInsert(e);
-    used_ += bytes;
-    append(e);
+    insert(tensor, block, 1, bytes, write);
     return write;  // a write is absorbed by the cache either way
   }
   const std::uint64_t held = extents_[found].bytes;
@@ -191,11 +173,7 @@ bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std
       write ? std::min(wanted, extents_[found].dirty + bytes) : extents_[found].dirty;
   const bool hit = write || held >= bytes;
   if (wanted == held) {
-    if (move_on_hit_) {
-      hitRun(found, block, block + 1, dirty);
-    } else if (dirty != extents_[found].dirty) {
-      extents_[carve(found, block, block + 1)].dirty = dirty;
-    }
+    hitRun(found, block, block + 1, dirty);
     return hit;
   }
   // Grows: out of the eviction order while room is made (still counted in what is used; it fits
@@ -208,6 +186,20 @@ bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std
   extents_[e].dirty = dirty;
   append(e);
   return hit;
+}
+
+void ExtentTileCache::insert(std::uint32_t tensor, std::uint64_t first, std::uint64_t count,
+                             std::uint64_t bytes, bool write) {
+  Extent x;
+  x.tensor = tensor;
+  x.first = first;
+  x.count = count;
+  x.bytes = bytes;
+  x.dirty = write ? bytes : 0;
+  const std::uint32_t e = allocate(x);
+  indexInsert(e);
+  used_ += count * bytes;
+  append(e);
 }
 
 std::uint64_t ExtentTileCache::makeRoom(std::uint64_t bytes) {

@@ -83,13 +83,18 @@ class ExtentTileCache final : public TileCache {
   std::pair<std::uint32_t, std::uint64_t> locate(std::uint32_t tensor, std::uint64_t block,
                                                  std::uint64_t limit) const;
 
-  /// A full-block run [from, to) of extent `e` hit; `dirty` is the blocks' dirty bytes after it.
+  /// Blocks [from, to) of extent `e` hit, holding what they held; `dirty` is their dirty bytes
+  /// after it.
   void hitRun(std::uint32_t e, std::uint64_t from, std::uint64_t to, std::uint64_t dirty);
   /// Full blocks [block, block + count) of `tensor`, none held, brought in.
   std::uint64_t missRun(std::uint32_t tensor, std::uint64_t block, std::uint64_t count, bool write);
   /// One block with the block-by-block rules; returns whether it hit.
   bool accessBlock(std::uint32_t tensor, std::uint64_t block, std::uint64_t bytes, bool write,
                    std::uint64_t& writeback);
+  /// Blocks [first, first + count) of `tensor`, none held, each now holding `bytes` (all dirty
+  /// when written), as the newest: the room must have been made.
+  void insert(std::uint32_t tensor, std::uint64_t first, std::uint64_t count, std::uint64_t bytes,
+              bool write);
   /// Evicts head blocks until `bytes` more fit; returns their dirty bytes.
   std::uint64_t makeRoom(std::uint64_t bytes);
 

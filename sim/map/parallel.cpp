@@ -179,12 +179,6 @@ ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t 
   return f;
 }
 
-std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
-                           const spec::SoftwareSpec& software) {
-  return chip.mainMemoryIndex() == level ? software.usableBytes(chip.memory[level].size_bytes)
-                                         : chip.memory[level].size_bytes;
-}
-
 ShardFootprint chargedFootprint(ShardFootprint f, const spec::ChipSpec& chip, std::size_t level,
                                 const spec::SoftwareSpec& software) {
   if (chip.mainMemoryIndex() != level) return f;

@@ -75,10 +75,6 @@ struct ShardFootprint {
 ShardFootprint shardFootprint(const spec::ScenarioSpec& scenario, std::uint32_t tp,
                               std::uint32_t ep = 1);
 
-/// What `software` leaves the model of `chip`'s memory level `level`: of the main memory, what
-/// spec::SoftwareSpec::usableBytes says; any other level whole.
-std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
-                           const spec::SoftwareSpec& software);
 /// `f` as it counts against level `level`: on the main memory each part's KV cache costs what
 /// the software stack charges for it (spec::SoftwareSpec::kvCharge).
 ShardFootprint chargedFootprint(ShardFootprint f, const spec::ChipSpec& chip, std::size_t level,

@@ -38,6 +38,12 @@ std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
   return best;
 }
 
+std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
+                           const spec::SoftwareSpec& software) {
+  return chip.mainMemoryIndex() == level ? software.usableBytes(chip.memory[level].size_bytes)
+                                         : chip.memory[level].size_bytes;
+}
+
 std::size_t modelLevel(const spec::ChipSpec& chip) {
   if (const auto sram = persistentSram(chip)) return *sram;
   if (const auto dram = chip.mainMemoryIndex()) return *dram;
@@ -284,47 +290,43 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
   p.bytes_per_level_[activation_level] += arena;
   by_role[activation_level][TensorRole::kActivation] += arena;
   for (std::size_t i = 0; i < chip.memory.size(); ++i) {
-    // The software stack's share of the main memory is not the model's.
-    const bool main = dram && i == *dram;
-    const std::uint64_t usable =
-        main ? software.usableBytes(chip.memory[i].size_bytes) : chip.memory[i].size_bytes;
+    const std::uint64_t usable = modelBytesOf(chip, i, software);  // the stack's share is not
     if (p.bytes_per_level_[i] > usable) {
-      std::string holds = size(usable);
-      if (usable != chip.memory[i].size_bytes) {
-        holds = fmt::format("{} of which the software stack '{}' leaves {}",
+      const std::string holds =
+          usable == chip.memory[i].size_bytes
+              ? size(usable)
+              : fmt::format("{} of which the software stack '{}' leaves {}",
                             size(chip.memory[i].size_bytes), software.name, size(usable));
-      }
       throw ConfigError(
           kScenario, "model",
-          fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), "
-                      "which holds {}; use a system with more chips or a smaller "
-                      "model",
+          fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds "
+                      "{}; use a system with more chips or a smaller model",
                       model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
                       size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
                       size(by_role[i][TensorRole::kActivation]), holds));
     }
   }
-  if (dram && !p.kv_on_chip_ && software.kv_cache_fraction < 1.0) {
-    // The stack's KV pool bounds how many sequences it keeps at once; a batch beyond it still
-    // runs here as given (a serving stack would queue some of it).
+  if (dram) {
+    const std::uint64_t usable = modelBytesOf(chip, *dram, software);
+    if (usable < chip.memory[*dram].size_bytes) {
+      p.decisions_.push_back(fmt::format("software '{}' keeps {} of {} for itself", software.name,
+                                         size(chip.memory[*dram].size_bytes - usable),
+                                         chip.memory[*dram].name));
+    }
+    // The stack's KV pool bounds how many sequences it keeps at once (the same charge plan
+    // search sizes for); a batch beyond it still runs here as given, as a serving stack would
+    // queue some of it.
     const std::uint64_t rest =
         by_role[*dram][TensorRole::kWeight] + by_role[*dram][TensorRole::kActivation];
-    const std::uint64_t usable = software.usableBytes(chip.memory[*dram].size_bytes);
-    const double pool =
-        software.kv_cache_fraction * static_cast<double>(usable > rest ? usable - rest : 0);
-    if (static_cast<double>(p.kv_bytes_) > pool) {
+    if (!p.kv_on_chip_ && saturatingAdd(rest, software.kvCharge(p.kv_bytes_)) > usable) {
+      const double pool =
+          software.kv_cache_fraction * static_cast<double>(usable > rest ? usable - rest : 0);
       p.decisions_.push_back(fmt::format(
           "KV cache {} is more than the {} pool software '{}' would allocate ({:.3g}% of what "
           "weights and activations leave): it would keep fewer sequences at once",
           size(p.kv_bytes_), size(static_cast<std::uint64_t>(pool)), software.name,
           100.0 * software.kv_cache_fraction));
     }
-  }
-  if (dram && software.usableBytes(chip.memory[*dram].size_bytes) < chip.memory[*dram].size_bytes) {
-    p.decisions_.push_back(fmt::format(
-        "software '{}' keeps {} of {} for itself", software.name,
-        size(chip.memory[*dram].size_bytes - software.usableBytes(chip.memory[*dram].size_bytes)),
-        chip.memory[*dram].name));
   }
   p.decisions_.push_back(
       fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",

@@ -113,5 +113,9 @@ std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip);
 /// The level that holds a model's weights when they fit a chip: the persistent SRAM of a dataflow
 /// or SRAM-only chip, else the main memory (DRAM).
 std::size_t modelLevel(const spec::ChipSpec& chip);
+/// What `software` leaves the model of `chip`'s memory level `level`: of the main memory, what
+/// spec::SoftwareSpec::usableBytes says; any other level whole.
+std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
+                           const spec::SoftwareSpec& software);
 
 }  // namespace archsim::map

@@ -7,13 +7,13 @@
 // output - 1.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
 #include "sim/spec/model_spec.h"
 #include "sim/spec/names.h"
@@ -130,8 +130,7 @@ struct SoftwareSpec {
   /// What a KV cache of `kv_bytes` costs of that: kv_bytes / kv_cache_fraction, since the KV
   /// cache fits when it is at most its fraction of what the rest leaves.
   std::uint64_t kvCharge(std::uint64_t kv_bytes) const {
-    const double charge = std::ceil(static_cast<double>(kv_bytes) / kv_cache_fraction);
-    return charge >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(charge);
+    return ceilToCount(static_cast<double>(kv_bytes) / kv_cache_fraction);
   }
 };
 
