@@ -2,8 +2,9 @@
 // DGX-H100 at TP 8 — as run by default (layer reuse) and exact (every op simulated) — and on the
 // Groq-576 system (int8 weights, the fewest chips that hold it: 328 of 576, 41 pipeline stages).
 // Targets: under 20 ms exact for the DGX-H100 step (issue 12), under 1 s for Groq-576 (issue 5).
-// Each run simulates one chip per distinct stage (a warm-up and a measured step each) and the
-// pipeline composition (three rounds of the step); `events` counts all of them. Then long
+// Each run simulates one chip per distinct stage (a warm-up and a measured step each; exact runs on
+// kernel chips warm up without timing a step) and the pipeline composition (three rounds of the
+// step); `events` counts all of them. Then long
 // generations (issue 12 targets, with step reuse): Llama-3-70B 1024 + 1024 tokens on 4 H100s
 // (< 2 s), Llama-2-70B FP8 batch 160, 128 + 2048 tokens on one H200 (< 5 s), Llama-3.1-405B
 // 1024 + 1024 on DGX-H100 x4 (< 5 s). And the public validation suites on two threads.

@@ -4,9 +4,13 @@
 
 namespace archsim::exec {
 ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
-                 ProgressSink* progress, std::size_t index, std::size_t count, bool exact)
+                 ProgressSink* progress, std::size_t index, std::size_t count, bool exact,
+                 bool timed_warmup)
     : ChipRun(system, std::make_unique<graph::Workload>(shape.shard), shape.placement,
-              shape.software, shape.group, ExecOptions{shape.software.op_overhead_ps, exact},
+              shape.software, shape.group,
+              ExecOptions{.op_overhead_ps = shape.software.op_overhead_ps,
+                          .exact = exact,
+                          .timed_warmup = timed_warmup},
               progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,

@@ -45,10 +45,10 @@ class ChipRun {
   /// of two or more chips, collective ops run over them on the system's topology. Throws
   /// ConfigError when the shard does not fit the chip or the chip cannot compute in its formats.
   /// `progress` (optional) hears from it as simulated chip `index` of `count`.
-  /// `exact`: simulate every decode step (no step reuse).
+  /// `exact`: simulate every decode step (no step reuse); `timed_warmup`: see ExecOptions.
   ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
           ProgressSink* progress = nullptr, std::size_t index = 0, std::size_t count = 1,
-          bool exact = false);
+          bool exact = false, bool timed_warmup = false);
   /// A workload built by the caller (a microbenchmark graph) on one chip, default placement.
   ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,
           const ExecOptions& options = {});

@@ -13,8 +13,8 @@
 //              with streamed weights, the next weight op's weights are prefetched when an op
 //              starts.
 // Steps run back to back (a decode step starts when the previous token is out). A decode-only
-// workload first runs one warm-up step (caches in steady state), then resets stats and measures
-// one step. The executor reads the workload (its shard) and the options, never the user's scenario.
+// workload first runs one warm-up step (caches in steady state; in exact runs on kernel chips an
+// untimed pass over its cache accesses, warmCaches()), then resets stats and measures one step. The executor reads the workload (its shard) and the options, never the user's scenario.
 #pragma once
 
 #include <map>
@@ -40,6 +40,9 @@ struct ExecOptions {
   Tick op_overhead_ps = 0;  // host time before each op can launch (eager dispatch); 0: compiled
   bool exact = false;       // simulate every decode step (no step reuse, exec/step_reuse.h)
   double reuse_tolerance = 1e-3;  // step reuse: largest interpolation error at a probed step
+  /// Exact runs warm the caches up with an untimed pass over a step's accesses where their order
+  /// does not depend on time (Executor::warmCaches); true simulates the warm-up step in time.
+  bool timed_warmup = false;
 };
 
 /// Generations with at least this many decode steps reuse steps (unless exact).
@@ -101,7 +104,12 @@ class Executor {
     std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
   };
 
+  /// Sets up the state of a step of run `run` at `kv_length` (no event yet).
+  void beginStep(std::size_t run, std::uint64_t kv_length, bool measured);
   void runStep(std::size_t run, std::uint64_t kv_length, bool measured);
+  /// Brings the caches to the state a step of run `run` at `kv_length` leaves them in, without
+  /// timing it; false (nothing done) when that state depends on the step's timing.
+  bool warmCaches(std::size_t run, std::uint64_t kv_length);
   /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
   void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;

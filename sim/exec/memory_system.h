@@ -33,6 +33,9 @@ class MemorySystem {
   std::uint64_t touch(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, bool write);
   /// Writes `bytes` of evicted dirty blocks back to DRAM now, charged to `counters`.
   Tick writeBack(std::uint64_t bytes, OpCounters& counters);
+  /// Write-backs that happened outside the simulated time (a warm-up without timing): only where
+  /// the next ones go moves.
+  void skipWriteBack(std::uint64_t bytes) { writeback_cursor_ += bytes; }
   /// Empties every cache (no write-backs).
   void clearCaches();
 

@@ -1,6 +1,7 @@
 #include "sim/hw/extent_cache.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "sim/core/error.h"
 
@@ -24,13 +25,14 @@ std::uint64_t ExtentTileCache::accessRange(std::uint32_t tensor, std::uint64_t o
   // Blocks below full_end are whole blocks of the range, except a partial first one.
   const std::uint64_t full_end = end % block_bytes_ == 0 ? last + 1 : last;
   std::uint64_t writeback = 0;
+  const std::uint32_t slot = slotFor(tensor);
   for (std::uint64_t block = first; block <= last;) {
     const std::uint64_t part = blockPart(block, offset, end);
     if (part == block_bytes_) {
-      const auto [e, next] = locate(tensor, block, full_end);
+      const auto [e, next] = locate(by_tensor_[slot], block, full_end);
       if (e == kNone) {
         const std::uint64_t count = next - block;
-        writeback += missRun(tensor, block, count, write);
+        writeback += missRun(tensor, slot, block, count, write);
         emit(runs, block, count, count * block_bytes_, write);
         block += count;
         continue;
@@ -44,7 +46,7 @@ std::uint64_t ExtentTileCache::accessRange(std::uint32_t tensor, std::uint64_t o
         continue;
       }
     }
-    const bool hit = accessBlock(tensor, block, part, write, writeback);
+    const bool hit = accessBlock(tensor, slot, block, part, write, writeback);
     emit(runs, block, 1, part, hit);
     ++block;
   }
@@ -65,28 +67,34 @@ const ExtentTileCache::TensorIndex* ExtentTileCache::indexOf(std::uint32_t tenso
   return slot == FlatIndex::kMissing ? nullptr : &by_tensor_[slot];
 }
 
-ExtentTileCache::TensorIndex& ExtentTileCache::indexFor(std::uint32_t tensor) {
+std::uint32_t ExtentTileCache::slotFor(std::uint32_t tensor) {
   std::uint32_t slot = tensor_slot_.find(tensor);
   if (slot == FlatIndex::kMissing) {
     slot = static_cast<std::uint32_t>(by_tensor_.size());
     by_tensor_.emplace_back();
     tensor_slot_.insert(tensor, slot);
   }
-  return by_tensor_[slot];
+  return slot;
 }
 
 namespace {
 
+// Both check the ends first: streams add extents at the back and evict them from the front.
+
 /// The first entry whose extent starts after `block`.
 template <typename Entry>
 Entry* startingAfter(Entry* begin, Entry* end, std::uint64_t block) {
+  if (begin == end || std::prev(end)->first <= block) return end;
+  if (begin->first > block) return begin;
   return std::upper_bound(begin, end, block,
                           [](std::uint64_t v, const Entry& i) { return v < i.first; });
 }
 
-/// The entry of the extent starting at `first`.
+/// The entry of the extent starting at `first` (where it would go if none does).
 template <typename Entry>
 Entry* startingAt(Entry* begin, Entry* end, std::uint64_t first) {
+  if (begin == end || std::prev(end)->first < first) return end;
+  if (begin->first >= first) return begin;
   return std::lower_bound(begin, end, first,
                           [](const Entry& i, std::uint64_t v) { return i.first < v; });
 }
@@ -116,17 +124,16 @@ void ExtentTileCache::TensorIndex::erase(IndexEntry* at) {
 }
 
 std::uint32_t ExtentTileCache::find(std::uint32_t tensor, std::uint64_t block) const {
-  return locate(tensor, block, block).first;
+  const TensorIndex* index = indexOf(tensor);
+  return index == nullptr ? kNone : locate(*index, block, block).first;
 }
 
-std::pair<std::uint32_t, std::uint64_t> ExtentTileCache::locate(std::uint32_t tensor,
+std::pair<std::uint32_t, std::uint64_t> ExtentTileCache::locate(const TensorIndex& index,
                                                                 std::uint64_t block,
                                                                 std::uint64_t limit) const {
-  const TensorIndex* index = indexOf(tensor);
-  if (index == nullptr) return {kNone, limit};
-  const IndexEntry* it = startingAfter(index->begin(), index->end(), block);
-  const std::uint64_t next = it == index->end() ? limit : std::min(limit, it->first);
-  if (it == index->begin()) return {kNone, next};
+  const IndexEntry* it = startingAfter(index.begin(), index.end(), block);
+  const std::uint64_t next = it == index.end() ? limit : std::min(limit, it->first);
+  if (it == index.begin()) return {kNone, next};
   const std::uint32_t e = std::prev(it)->extent;
   return {block < extents_[e].first + extents_[e].count ? e : kNone, next};
 }
@@ -145,26 +152,26 @@ void ExtentTileCache::hitRun(std::uint32_t e, std::uint64_t from, std::uint64_t 
   append(run);
 }
 
-std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint64_t block,
-                                       std::uint64_t count, bool write) {
+std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint32_t slot,
+                                       std::uint64_t block, std::uint64_t count, bool write) {
   std::uint64_t writeback = 0;
   const std::uint64_t per_chunk = capacity_ / block_bytes_;  // >= 1: a block fits
   while (count > 0) {
     const std::uint64_t n = std::min(count, per_chunk);
     writeback += makeRoom(n * block_bytes_);
-    insert(tensor, block, n, block_bytes_, write);
+    insert(tensor, slot, block, n, block_bytes_, write);
     block += n;
     count -= n;
   }
   return writeback;
 }
 
-bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std::uint64_t bytes,
-                                  bool write, std::uint64_t& writeback) {
-  const std::uint32_t found = find(tensor, block);
+bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
+                                  std::uint64_t bytes, bool write, std::uint64_t& writeback) {
+  const std::uint32_t found = locate(by_tensor_[slot], block, block).first;
   if (found == kNone) {
     writeback += makeRoom(bytes);
-    insert(tensor, block, 1, bytes, write);
+    insert(tensor, slot, block, 1, bytes, write);
     return write;  // a write is absorbed by the cache either way
   }
   const std::uint64_t held = extents_[found].bytes;
@@ -188,10 +195,11 @@ bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint64_t block, std
   return hit;
 }
 
-void ExtentTileCache::insert(std::uint32_t tensor, std::uint64_t first, std::uint64_t count,
-                             std::uint64_t bytes, bool write) {
+void ExtentTileCache::insert(std::uint32_t tensor, std::uint32_t slot, std::uint64_t first,
+                             std::uint64_t count, std::uint64_t bytes, bool write) {
   Extent x;
   x.tensor = tensor;
+  x.slot = slot;
   x.first = first;
   x.count = count;
   x.bytes = bytes;
@@ -304,20 +312,20 @@ void ExtentTileCache::unlink(std::uint32_t e) {
 }
 
 void ExtentTileCache::indexInsert(std::uint32_t e) {
-  TensorIndex& index = indexFor(extents_[e].tensor);
+  TensorIndex& index = by_tensor_[extents_[e].slot];
   index.insert(startingAt(index.begin(), index.end(), extents_[e].first),
                IndexEntry{extents_[e].first, e});
 }
 
 void ExtentTileCache::indexErase(std::uint32_t e) {
-  TensorIndex& index = indexFor(extents_[e].tensor);
+  TensorIndex& index = by_tensor_[extents_[e].slot];
   IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
   if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
   index.erase(it);
 }
 
 void ExtentTileCache::moveFirst(std::uint32_t e, std::uint64_t first) {
-  TensorIndex& index = indexFor(extents_[e].tensor);
+  TensorIndex& index = by_tensor_[extents_[e].slot];
   IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
   if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
   extents_[e].first = first;

@@ -42,6 +42,7 @@ class ExtentTileCache final : public TileCache {
   static constexpr std::uint32_t kNone = 0xffffffffu;
   struct Extent {
     std::uint32_t tensor = 0;
+    std::uint32_t slot = 0;   // of the tensor's index in by_tensor_
     std::uint64_t first = 0;  // block
     std::uint64_t count = 0;  // blocks
     std::uint64_t bytes = 0;  // held per block
@@ -75,26 +76,28 @@ class ExtentTileCache final : public TileCache {
 
   /// The extents of `tensor` (null if it never had one).
   const TensorIndex* indexOf(std::uint32_t tensor) const;
-  TensorIndex& indexFor(std::uint32_t tensor);
+  /// The slot in by_tensor_ of `tensor`'s index (made if it has none).
+  std::uint32_t slotFor(std::uint32_t tensor);
   /// The extent holding `block` of `tensor`, or kNone.
   std::uint32_t find(std::uint32_t tensor, std::uint64_t block) const;
-  /// The extent holding `block` of `tensor` (or kNone) and the first block after it that
-  /// another extent holds (or `limit` if none is below).
-  std::pair<std::uint32_t, std::uint64_t> locate(std::uint32_t tensor, std::uint64_t block,
+  /// The extent of a tensor's `index` holding `block` (or kNone) and the first block after it
+  /// that another extent holds (or `limit` if none is below).
+  std::pair<std::uint32_t, std::uint64_t> locate(const TensorIndex& index, std::uint64_t block,
                                                  std::uint64_t limit) const;
 
   /// Blocks [from, to) of extent `e` hit, holding what they held; `dirty` is their dirty bytes
   /// after it.
   void hitRun(std::uint32_t e, std::uint64_t from, std::uint64_t to, std::uint64_t dirty);
-  /// Full blocks [block, block + count) of `tensor`, none held, brought in.
-  std::uint64_t missRun(std::uint32_t tensor, std::uint64_t block, std::uint64_t count, bool write);
+  /// Full blocks [block, block + count) of `tensor` (index `slot`), none held, brought in.
+  std::uint64_t missRun(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
+                        std::uint64_t count, bool write);
   /// One block with the block-by-block rules; returns whether it hit.
-  bool accessBlock(std::uint32_t tensor, std::uint64_t block, std::uint64_t bytes, bool write,
-                   std::uint64_t& writeback);
+  bool accessBlock(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
+                   std::uint64_t bytes, bool write, std::uint64_t& writeback);
   /// Blocks [first, first + count) of `tensor`, none held, each now holding `bytes` (all dirty
   /// when written), as the newest: the room must have been made.
-  void insert(std::uint32_t tensor, std::uint64_t first, std::uint64_t count, std::uint64_t bytes,
-              bool write);
+  void insert(std::uint32_t tensor, std::uint32_t slot, std::uint64_t first, std::uint64_t count,
+              std::uint64_t bytes, bool write);
   /// Evicts head blocks until `bytes` more fit; returns their dirty bytes.
   std::uint64_t makeRoom(std::uint64_t bytes);
 

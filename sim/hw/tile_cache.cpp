@@ -32,7 +32,11 @@ void TileCache::emit(std::vector<Run>& runs, std::uint64_t first_block, std::uin
     runs.back().bytes += bytes;
     return;
   }
-  runs.push_back(Run{first_block, blocks, bytes, hit});
+  Run& run = runs.emplace_back();  // filled in place (no copy through the stack)
+  run.first_block = first_block;
+  run.blocks = blocks;
+  run.bytes = bytes;
+  run.hit = hit;
 }
 
 std::uint64_t TileCache::blockPart(std::uint64_t block, std::uint64_t offset,

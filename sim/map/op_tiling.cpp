@@ -23,6 +23,8 @@ std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
 
 /// x * num / den without overflow.
 std::uint64_t scale(std::uint64_t x, std::uint64_t num, std::uint64_t den) {
+  std::uint64_t product = 0;
+  if (!__builtin_mul_overflow(x, num, &product)) return product / den;
   return static_cast<std::uint64_t>(static_cast<Uint128>(x) * num / den);
 }
 
@@ -31,6 +33,7 @@ std::uint64_t scale(std::uint64_t x, std::uint64_t num, std::uint64_t den) {
 OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&op) {
   const graph::Graph& g = ctx.graph;
   const std::uint64_t kv = g.effectiveKv(ctx.kv_length);
+  kv_cap_ = std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
   if (op.attention) {
     geo_ = *op.attention;
     batch_ = geo_.sequences;
@@ -120,14 +123,17 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     tiles_ = ceilDiv(rows_, rows_per_tile_);
   }
 
+  for (const graph::TensorUse& r : op.reads)
+    reads_.push_back(use(r));
+  for (const graph::TensorUse& w : op.writes)
+    writes_.push_back(use(w));
+
   // New KV-cache rows this op writes: the new tokens of every (head, sequence).
-  const std::uint64_t cap =
-      std::max<std::uint64_t>(1, g.effectiveKv(ctx.placement.kvCapacityTokens()));
-  for (const graph::TensorUse& w : op.writes) {
-    if (g.tensor(w.tensor).role != TensorRole::kKv) continue;
+  for (const Use& w : writes_) {
+    if (!w.kv) continue;
     needGeometry();
-    const std::uint64_t t0 = geo_.decode ? (ctx.kv_length - 1) % cap : 0;
-    const std::uint64_t t1 = geo_.decode ? t0 + 1 : std::min(q_rows_, cap);
+    const std::uint64_t t0 = geo_.decode ? (ctx.kv_length - 1) % kv_cap_ : 0;
+    const std::uint64_t t1 = geo_.decode ? t0 + 1 : std::min(q_rows_, kv_cap_);
     for (std::uint64_t h = 0; h < kv_heads_; ++h) {
       for (std::uint64_t b = 0; b < batch_; ++b)
         kvRows(w, h, b, t0, t1, kv_writes_);
@@ -135,28 +141,54 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
   }
 }
 
-RangeRef OpPlan::range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi,
-                       std::uint64_t whole) const {
+OpPlan::Use OpPlan::use(const graph::TensorUse& u) const {
   const graph::Graph& g = ctx_->graph;
-  const std::uint64_t bytes = use.bytes.at(g.effectiveKv(ctx_->kv_length));
-  const std::uint64_t begin = scale(bytes, lo, whole);
-  const std::uint64_t end = scale(bytes, hi, whole);
-  return {ctx_->placement.stable(g, use.tensor), begin, end - begin,
-          g.tensor(use.tensor).role == TensorRole::kWeight};
+  const graph::Tensor& t = g.tensor(u.tensor);
+  Use out;
+  out.id = ctx_->placement.stable(g, u.tensor);
+  out.bytes = u.bytes.at(g.effectiveKv(ctx_->kv_length));
+  out.weight = t.role == TensorRole::kWeight;
+  out.vector = out.weight && t.shape.size() < 2;
+  out.kv = t.role == TensorRole::kKv;
+  if (out.kv && kv_heads_ > 0) {
+    // Layout of a cache tensor in its home: [kv_head][sequence][token][head_dim], kv_cap_ tokens
+    // each. It holds every sequence of the stage (its first dimension); this graph's are the
+    // first.
+    out.kv_sequences = std::max<std::int64_t>(1, t.shape.front());
+    out.kv_row = std::max<std::uint64_t>(
+        1, ctx_->placement.home(out.id).bytes / (kv_heads_ * out.kv_sequences * kv_cap_));
+  }
+  return out;
 }
 
-void OpPlan::kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq,
-                    std::uint64_t t0, std::uint64_t t1, std::vector<RangeRef>& out) const {
-  // Layout of a cache tensor in its home: [kv_head][sequence][token][head_dim], `cap` tokens each.
-  const graph::Graph& g = ctx_->graph;
-  const StableId id = ctx_->placement.stable(g, use.tensor);
-  const std::uint64_t cap =
-      std::max<std::uint64_t>(1, g.effectiveKv(ctx_->placement.kvCapacityTokens()));
-  // The cache holds every sequence of the stage (its first dimension); this graph's are the first.
-  const std::uint64_t sequences = std::max<std::int64_t>(1, g.tensor(use.tensor).shape.front());
-  const std::uint64_t row =
-      std::max<std::uint64_t>(1, ctx_->placement.home(id).bytes / (kv_heads_ * sequences * cap));
-  out.push_back({id, ((head * sequences + seq) * cap + t0) * row, (t1 - t0) * row, false});
+void OpPlan::addRange(std::vector<RangeRef>& out, const Use& use, std::uint64_t lo,
+                      std::uint64_t hi, std::uint64_t whole) {
+  std::uint64_t begin = 0, end = 0;
+  if (whole != use.cut_whole && use.bytes % whole == 0) {
+    use.cut_whole = whole;
+    use.cut_part = use.bytes / whole;
+  }
+  if (whole == use.cut_whole) {  // exact: bytes * lo / whole == lo * (bytes / whole)
+    begin = lo * use.cut_part;
+    end = hi * use.cut_part;
+  } else {
+    begin = scale(use.bytes, lo, whole);
+    end = scale(use.bytes, hi, whole);
+  }
+  // Filled in place: a RangeRef built on the stack and copied in stalls on store forwarding.
+  RangeRef& r = out.emplace_back();
+  r.tensor = use.id;
+  r.offset = begin;
+  r.bytes = end - begin;
+  r.weight = use.weight;
+}
+
+void OpPlan::kvRows(const Use& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
+                    std::uint64_t t1, std::vector<RangeRef>& out) const {
+  RangeRef& r = out.emplace_back();
+  r.tensor = use.id;
+  r.offset = ((head * use.kv_sequences + seq) * kv_cap_ + t0) * use.kv_row;
+  r.bytes = (t1 - t0) * use.kv_row;
 }
 
 void OpPlan::addKvWrites(std::uint64_t i, TileTask& task) const {
@@ -164,13 +196,15 @@ void OpPlan::addKvWrites(std::uint64_t i, TileTask& task) const {
     task.writes.push_back(kv_writes_[j]);
 }
 
+std::uint32_t OpPlan::passes() const {
+  return shape_ == Shape::kRows && op_->kind == OpKind::kSoftmax && columns_ > kRegisterRow ? 2 : 1;
+}
+
 void OpPlan::tile(std::uint64_t i, TileTask& task) const {
   task.clear();
   task.matrix = matrix_;
   const graph::Op& op = *op_;
-  const graph::Graph& g = ctx_->graph;
-  const std::uint64_t kv = g.effectiveKv(ctx_->kv_length);
-  auto isKv = [&](const graph::TensorUse& u) { return g.tensor(u.tensor).role == TensorRole::kKv; };
+  const std::uint64_t kv = ctx_->graph.effectiveKv(ctx_->kv_length);
 
   switch (shape_) {
     case Shape::kWeightMatmul: {
@@ -187,21 +221,20 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       // The tile's share of an [m, n]-shaped tensor, as elements in tile-major order.
       const std::uint64_t e0 = r0 * n_ + (r1 - r0) * c0;
       const std::uint64_t e1 = e0 + (r1 - r0) * (c1 - c0);
-      for (std::size_t j = 0; j < op.reads.size(); ++j) {
-        const graph::TensorUse& u = op.reads[j];
-        const graph::Tensor& t = g.tensor(u.tensor);
+      for (std::size_t j = 0; j < reads_.size(); ++j) {
+        const Use& u = reads_[j];
         if (static_cast<int>(j) == input_) {
-          task.reads.push_back(range(u, r0, r1, m_));
+          addRange(task.reads, u, r0, r1, m_);
         } else if (static_cast<int>(j) == weight_) {
-          task.reads.push_back(range(u, c0, c1, n_));
-        } else if (t.role == TensorRole::kWeight) {
-          task.reads.push_back(range(u, c0, c1, n_));  // bias: this tile's columns
+          addRange(task.reads, u, c0, c1, n_);
+        } else if (u.weight) {
+          addRange(task.reads, u, c0, c1, n_);  // bias: this tile's columns
         } else {
-          task.reads.push_back(range(u, e0, e1, m_ * n_));  // fused residual / extra inputs
+          addRange(task.reads, u, e0, e1, m_ * n_);  // fused residual / extra inputs
         }
       }
-      for (const graph::TensorUse& w : op.writes) {
-        if (!isKv(w)) task.writes.push_back(range(w, e0, e1, m_ * n_));
+      for (const Use& w : writes_) {
+        if (!w.kv) addRange(task.writes, w, e0, e1, m_ * n_);
       }
       task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * k_;
       task.vector_flops = scale(op.vector_flops.at(kv), (r1 - r0) * (c1 - c0), m_ * n_);
@@ -230,20 +263,19 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       }
       const std::uint64_t whole_q = batch_ * kv_heads_ * q_rows_;
       const std::uint64_t lo = bh * q_rows_ + q0;
-      task.reads.push_back(range(op.reads[q_use_], lo, lo + (q1 - q0), whole_q));
+      addRange(task.reads, reads_[q_use_], lo, lo + (q1 - q0), whole_q);
       for (int kvi : {k_use_, v_use_}) {
-        const graph::TensorUse& u = op.reads[kvi];
-        if (isKv(u)) {
+        const Use& u = reads_[kvi];
+        if (u.kv) {
           kvRows(u, h, b, t0, t1, task.reads);
         } else {
-          task.reads.push_back(
-              range(u, bh * span_ + t0, bh * span_ + t1, batch_ * kv_heads_ * span_));
+          addRange(task.reads, u, bh * span_ + t0, bh * span_ + t1, batch_ * kv_heads_ * span_);
         }
       }
-      for (const graph::TensorUse& w : op.writes) {
-        if (!isKv(w))
-          task.writes.push_back(range(w, lo * splits_ + sp * (q1 - q0),
-                                      lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_));
+      for (const Use& w : writes_) {
+        if (!w.kv)
+          addRange(task.writes, w, lo * splits_ + sp * (q1 - q0),
+                   lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_);
       }
       task.macs = 2 * group_ * pairs * head_dim_;
       const std::uint64_t total_pairs = batch_ * kv_heads_ * geo_.pairs(0, q_rows_, span_);
@@ -262,16 +294,16 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       const std::uint64_t q0 = qb * q_block_, q1 = std::min(q_rows_, q0 + q_block_);
       const std::uint64_t whole = batch_ * heads * q_rows_;
       const std::uint64_t lo = bhq * q_rows_ + q0;
-      task.reads.push_back(range(op.reads[q_use_], lo, lo + (q1 - q0), whole));
-      const graph::TensorUse& u = op.reads[k_use_];
-      if (isKv(u)) {
+      addRange(task.reads, reads_[q_use_], lo, lo + (q1 - q0), whole);
+      const Use& u = reads_[k_use_];
+      if (u.kv) {
         kvRows(u, h, b, 0, span_, task.reads);
       } else {
         const std::uint64_t bh = b * kv_heads_ + h;
-        task.reads.push_back(range(u, bh, bh + 1, batch_ * kv_heads_));
+        addRange(task.reads, u, bh, bh + 1, batch_ * kv_heads_);
       }
-      for (const graph::TensorUse& w : op.writes)
-        task.writes.push_back(range(w, lo, lo + (q1 - q0), whole));
+      for (const Use& w : writes_)
+        addRange(task.writes, w, lo, lo + (q1 - q0), whole);
       const bool score = shape_ == Shape::kAttentionScore;
       task.macs =
           mm_.paddedRows(q1 - q0) * (score ? span_ : head_dim_) * (score ? head_dim_ : span_);
@@ -280,20 +312,18 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
     }
     case Shape::kRows: {
       const std::uint64_t r0 = i * rows_per_tile_, r1 = std::min(rows_, r0 + rows_per_tile_);
-      for (const graph::TensorUse& u : op.reads) {
-        const graph::Tensor& t = g.tensor(u.tensor);
-        if (t.role == TensorRole::kWeight && t.shape.size() < 2) {
-          task.reads.push_back(
-              range(u, 0, 1, 1));  // every unit reads the whole vector (norm gamma)
+      for (const Use& u : reads_) {
+        if (u.vector) {
+          addRange(task.reads, u, 0, 1, 1);  // every unit reads the whole vector (gamma)
         } else {
-          task.reads.push_back(range(u, r0, r1, rows_));
+          addRange(task.reads, u, r0, r1, rows_);
         }
       }
-      for (const graph::TensorUse& w : op.writes) {
-        if (!isKv(w)) task.writes.push_back(range(w, r0, r1, rows_));
+      for (const Use& w : writes_) {
+        if (!w.kv) addRange(task.writes, w, r0, r1, rows_);
       }
       task.vector_flops = scale(op.vector_flops.at(kv), r1 - r0, rows_);
-      if (op.kind == OpKind::kSoftmax && columns_ > kRegisterRow) task.passes = 2;
+      task.passes = passes();
       break;
     }
   }

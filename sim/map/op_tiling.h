@@ -70,20 +70,40 @@ class OpPlan {
 
   std::uint64_t tiles() const { return tiles_; }
   bool matrix() const { return matrix_; }
+  /// Times each tile makes its reads (2: a softmax too wide to hold on chip, read again later).
+  std::uint32_t passes() const;
   /// Fills `task` with tile `i` (0 <= i < tiles()).
   void tile(std::uint64_t i, TileTask& task) const;
 
  private:
   enum class Shape { kWeightMatmul, kAttention, kAttentionScore, kAttentionContext, kRows };
+  /// A tensor the op reads or writes, as this step's tiles need it.
+  struct Use {
+    StableId id = 0;
+    std::uint64_t bytes = 0;   // moved at this step
+    bool weight = false;       // a weight (any shape)
+    bool vector = false;       // a weight of fewer than two dimensions (a norm's gamma, a bias)
+    bool kv = false;           // a KV cache
+    std::uint64_t kv_row = 0;  // KV cache: bytes of one token of one (head, sequence)
+    std::uint64_t kv_sequences = 0;  // KV cache: sequences it holds
+    // The last `whole` it was cut into that divides its bytes, and the bytes of one part: shares
+    // are then products, not divisions (an op's tiles cut each tensor the same way).
+    mutable std::uint64_t cut_whole = 0;
+    mutable std::uint64_t cut_part = 0;
+  };
+  Use use(const graph::TensorUse& u) const;
   /// The [lo, hi) share, out of `whole` equal parts, of the bytes `use` moves at this step.
-  RangeRef range(const graph::TensorUse& use, std::uint64_t lo, std::uint64_t hi,
-                 std::uint64_t whole) const;
-  void kvRows(const graph::TensorUse& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
+  static void addRange(std::vector<RangeRef>& out, const Use& use, std::uint64_t lo,
+                       std::uint64_t hi, std::uint64_t whole);
+  void kvRows(const Use& use, std::uint64_t head, std::uint64_t seq, std::uint64_t t0,
               std::uint64_t t1, std::vector<RangeRef>& out) const;
   void addKvWrites(std::uint64_t i, TileTask& task) const;
 
   const PlanContext* ctx_;
   const graph::Op* op_;
+  std::vector<Use> reads_;    // op_->reads, in order
+  std::vector<Use> writes_;   // op_->writes, in order
+  std::uint64_t kv_cap_ = 1;  // tokens each (head, sequence) of a KV cache holds
   Shape shape_ = Shape::kRows;
   bool matrix_ = false;
   std::uint64_t tiles_ = 1;

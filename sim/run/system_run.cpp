@@ -44,7 +44,8 @@ void SystemRun::simulate(exec::ProgressSink* progress, const RunOptions& options
   for (const map::StageShape& shape : s_.shape.shapes) {
     try {
       s_.chips.push_back(std::make_unique<exec::ChipRun>(system_, shape, progress, s_.chips.size(),
-                                                         s_.shape.shapes.size(), options.exact));
+                                                         s_.shape.shapes.size(), options.exact,
+                                                         options.timed_warmup));
     } catch (const ConfigError& e) {
       if (layout.chips() == 1 && system_.chipCount() == 1) throw;
       const map::StageLayers& st = shape.layers;

@@ -93,3 +93,42 @@ TEST_CASE("Reuse equals full simulation within 0.5 %: a mixture of experts on MI
 TEST_CASE("Reuse equals full simulation within 0.5 %: a dataflow chip reuses steps, not layers") {
   compare({"groqchip", "gpt2-generate.yaml", {}, true, false});
 }
+
+namespace {
+
+/// An exact run warmed up by an untimed pass over the step's accesses against one that simulates
+/// the warm-up step: the same stats.json, except that fewer events ran.
+void compareWarmups(const std::string& system_name, const std::vector<std::string>& system_sets,
+                    const std::string& scenario_name, const std::vector<std::string>& sets) {
+  CAPTURE(system_name);
+  CAPTURE(system_sets);
+  CAPTURE(scenario_name);
+  const spec::SystemSpec system = spec::loadSystem(presetCatalog(), system_name, system_sets).spec;
+  const spec::ScenarioSpec scenario =
+      spec::loadScenario(presetCatalog(), scenarioPath(scenario_name), sets).spec;
+  const run::SystemRun untimed(system, scenario, nullptr, run::RunOptions{.exact = true});
+  const run::SystemRun timed(system, scenario, nullptr,
+                             run::RunOptions{.exact = true, .timed_warmup = true});
+  nlohmann::json a = report::statsJson(untimed);
+  nlohmann::json b = report::statsJson(timed);
+  const double events_untimed = a["resources"]["stats"]["events"]["value"].get<double>();
+  const double events_timed = b["resources"]["stats"]["events"]["value"].get<double>();
+  CHECK(events_untimed < events_timed);
+  a["resources"]["stats"].erase("events");
+  b["resources"]["stats"].erase("events");
+  CHECK(a.dump() == b.dump());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "An exact decode warms its caches up without timing a step, and measures the same step as "
+    "after a timed warm-up") {
+  // LRU (H100, with KV writes at batch 8), FIFO and random replacement (MI210), two cache levels
+  // (MI300X's L2 and Infinity Cache), and a tensor-parallel chip with collectives.
+  compareWarmups("h100-sxm5", {}, "llama2-7b-decode", {"batch=8"});
+  compareWarmups("mi210", {"chip.memory.l2.policy=fifo"}, "llama2-7b-decode", {});
+  compareWarmups("mi210", {"chip.memory.l2.policy=random"}, "llama2-7b-decode", {});
+  compareWarmups("mi300x", {}, "llama2-7b-decode", {});
+  compareWarmups("dgx-h100", {}, "llama2-70b-w8-decode-tp8", {});
+}
