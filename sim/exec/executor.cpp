@@ -488,6 +488,7 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
                            static_cast<double>(scratch_.vector_flops) * vector_j_per_flop_;
   st.counters.energy_j += compute_j;
   st.counters.compute_energy_j += compute_j;
+  chargeHeld(st, done - t0);
   ++st.counters.tiles;
   --free_[pool];
   ++st.outstanding;
@@ -496,6 +497,12 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   } else {
     sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), packTile(op, tile, pool));
   }
+}
+
+void Executor::chargeHeld(OpState& st, Tick held) {
+  const double j = chip_.spec().power.unit_active_w * ticksToSeconds(held);
+  st.counters.energy_j += j;
+  st.counters.compute_energy_j += j;
 }
 
 void Executor::onPassDone(std::uint64_t arg) {
@@ -508,6 +515,7 @@ void Executor::onPassDone(std::uint64_t arg) {
   UnitPool& units = st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits();
   units.reserve(done - t0);
   units.noteCompute(done - std::min(second, done - t0), done);
+  chargeHeld(st, done - t0);
   sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), arg);
 }
 

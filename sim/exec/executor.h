@@ -14,7 +14,8 @@
 //              starts.
 // Steps run back to back (a decode step starts when the previous token is out). A decode-only
 // workload first runs one warm-up step (caches in steady state; in exact runs on kernel chips an
-// untimed pass over its cache accesses, warmCaches()), then resets stats and measures one step. The executor reads the workload (its shard) and the options, never the user's scenario.
+// untimed pass over its cache accesses, warmCaches()), then resets stats and measures one step. The
+// executor reads the workload (its shard) and the options, never the user's scenario.
 #pragma once
 
 #include <map>
@@ -128,6 +129,8 @@ class Executor {
   Tick runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
                bool skip_staged_weights, std::uint64_t tile, bool write);
   void record(graph::OpId op, bool reused = false);
+  /// Charges a unit's active power for `held` ticks (a tile on it, computing or waiting).
+  void chargeHeld(OpState& st, Tick held);
   /// Kernel style: at the start of a layer, makes it the template or replays the layers that
   /// repeat the template (exec/layer_reuse.h); true when it replayed and moved on.
   bool atLayerStart(std::size_t layer);

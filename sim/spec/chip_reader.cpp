@@ -399,6 +399,9 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
                                     formatQuantity(chip.power.static_w, Dimension::kPower),
                                     formatQuantity(chip.power.tdp_w, Dimension::kPower)));
     }
+    chip.power.unit_active_w =
+        power->quantity("unit_active", Dimension::kPower, Need::kOptional, Bound::kNonNegative)
+            .value_or(0.0);
     chip.power.energy_j_per_op =
         readDTypeTable(*power, "energy_per_op", Dimension::kEnergyPerOp, Need::kOptional);
     for (const auto& [t, e] : chip.power.energy_j_per_op) {

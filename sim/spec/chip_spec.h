@@ -135,6 +135,9 @@ struct ExecutionSpec {
 struct PowerSpec {
   double tdp_w = 0.0;
   double static_w = 0.0;
+  /// Power of one compute unit (matrix or vector) while it holds a tile, computing or waiting for
+  /// its operands: the clocks, schedulers and register files of a unit with work resident.
+  double unit_active_w = 0.0;
   std::map<DType, double> energy_j_per_op;  // matrix-unit energy per operation, per dtype
 };
 

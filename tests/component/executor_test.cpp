@@ -138,3 +138,21 @@ TEST_CASE("The software op overhead and the launch overhead add exactly to an op
                     eager);
   CHECK(run.windowSeconds() == doctest::Approx(base + 7e-6).epsilon(1e-12));
 }
+
+TEST_CASE("A unit's active power is charged for exactly the time a tile holds it") {
+  // The one GEMM tile above holds its unit from its launch until its compute ends: the fetch
+  // (6144 B at 1 B/ps plus 100 ns) and 32 ns of compute. With no energy per byte or per op, the
+  // dynamic energy is 2 W over those 138,144 ps.
+  std::string chip = testChip(kOneChannelDram);
+  const std::string plain = "power: {tdp: 100 W, static: 10 W}";
+  chip.replace(chip.find(plain), plain.size(),
+               "power: {tdp: 100 W, static: 10 W, unit_active: 2 W}");
+  const spec::SystemSpec sys = systemOf(chip);
+  const spec::ScenarioSpec s = gemmScenario();
+  exec::ChipRun run(sys, std::make_unique<graph::Workload>(
+                             graph::wholeModel(s), graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
+  const Tick held = 6144 + 100'000 + 32'000;
+  CHECK(run.result().dynamic_energy_j ==
+        doctest::Approx(2.0 * ticksToSeconds(held)).epsilon(1e-12));
+  CHECK(run.result().totals.compute_energy_j == run.result().dynamic_energy_j);
+}
