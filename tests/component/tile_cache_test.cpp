@@ -246,13 +246,43 @@ TEST_CASE("tile cache equals the reference over random block sequences (LRU and 
   });
 }
 
+/// One range access on `cache` and, block by block, on the reference: the same runs (merged by
+/// hand for the reference), write-back and bytes held.
+void compareRange(TileCache& cache, ReferenceCache& ref, std::uint32_t tensor, std::uint64_t offset,
+                  std::uint64_t bytes, bool write) {
+  std::vector<TileCache::Run> runs;
+  std::vector<TileCache::Run> expected;
+  const std::uint64_t writeback = cache.accessRange(tensor, offset, bytes, write, runs);
+  // The reference, one block at a time, with the runs merged by hand.
+  std::uint64_t ref_writeback = 0;
+  const std::uint64_t end = offset + bytes;
+  for (std::uint64_t b = offset / kBlock; b * kBlock < end; ++b) {
+    const std::uint64_t part = std::min(end, (b + 1) * kBlock) - std::max(offset, b * kBlock);
+    const TileCache::Access a = ref.access({tensor, static_cast<std::uint32_t>(b)}, part, write);
+    ref_writeback += a.writeback_bytes;
+    if (!expected.empty() && expected.back().hit == a.hit) {
+      ++expected.back().blocks;
+      expected.back().bytes += part;
+    } else {
+      expected.push_back(TileCache::Run{b, 1, part, a.hit});
+    }
+  }
+  REQUIRE(writeback == ref_writeback);
+  REQUIRE(runs.size() == expected.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    REQUIRE(runs[i].first_block == expected[i].first_block);
+    REQUIRE(runs[i].blocks == expected[i].blocks);
+    REQUIRE(runs[i].bytes == expected[i].bytes);
+    REQUIRE(runs[i].hit == expected[i].hit);
+  }
+  REQUIRE(cache.used() == ref.used());
+}
+
 TEST_CASE("tile cache ranges equal the reference block by block (LRU and FIFO)") {
   againstReference(16, 7919, 60, [](std::mt19937_64& rng, TileCache& cache, ReferenceCache& ref) {
     // Ranges over three 60-block tensors: streams in order, revisits, unaligned ends,
     // ranges longer than the cache, and writes (whole and partial blocks).
     std::uint64_t cursor = 0;
-    std::vector<TileCache::Run> runs;
-    std::vector<TileCache::Run> expected;
     for (int op = 0; op < 1500; ++op) {
       const std::uint32_t tensor = static_cast<std::uint32_t>(rng() % 3);
       const std::uint64_t limit = 60 * kBlock;
@@ -263,35 +293,41 @@ TEST_CASE("tile cache ranges equal the reference block by block (LRU and FIFO)")
       const std::uint64_t bytes = std::min(length, limit - offset);
       cursor = offset + bytes;
       const bool write = rng() % 6 == 0;
-      runs.clear();
-      const std::uint64_t writeback = cache.accessRange(tensor, offset, bytes, write, runs);
-      // The reference, one block at a time, with the runs merged by hand.
-      expected.clear();
-      std::uint64_t ref_writeback = 0;
-      const std::uint64_t end = offset + bytes;
-      for (std::uint64_t b = offset / kBlock; b * kBlock < end; ++b) {
-        const std::uint64_t part = std::min(end, (b + 1) * kBlock) - std::max(offset, b * kBlock);
-        const TileCache::Access a =
-            ref.access({tensor, static_cast<std::uint32_t>(b)}, part, write);
-        ref_writeback += a.writeback_bytes;
-        if (!expected.empty() && expected.back().hit == a.hit) {
-          ++expected.back().blocks;
-          expected.back().bytes += part;
-        } else {
-          expected.push_back(TileCache::Run{b, 1, part, a.hit});
-        }
-      }
-      REQUIRE(writeback == ref_writeback);
-      REQUIRE(runs.size() == expected.size());
-      for (std::size_t i = 0; i < runs.size(); ++i) {
-        REQUIRE(runs[i].first_block == expected[i].first_block);
-        REQUIRE(runs[i].blocks == expected[i].blocks);
-        REQUIRE(runs[i].bytes == expected[i].bytes);
-        REQUIRE(runs[i].hit == expected[i].hit);
-      }
-      REQUIRE(cache.used() == ref.used());
+      compareRange(cache, ref, tensor, offset, bytes, write);
     }
   });
+}
+
+TEST_CASE("tile cache equals the reference when a tensor holds hundreds of scattered extents") {
+  // A KV cache is touched at thousands of scattered rows, so a tensor's index grows to hundreds of
+  // extents, inserted and removed in its middle. Scattered ranges of up to six blocks, unaligned
+  // and written, over three 3000-block tensors in a 1500-block cache, against the reference.
+  for (const bool is_lru : {true, false}) {
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      CAPTURE(is_lru);
+      CAPTURE(seed);
+      std::mt19937_64 rng(seed * 104729);
+      const std::uint64_t capacity = 1500 * kBlock + rng() % kBlock;
+      ExtentTileCache cache(capacity, kBlock, is_lru);
+      ReferenceCache ref(capacity, is_lru);
+      std::size_t most_extents = 0;
+      std::uint64_t cursor = 0;
+      for (int op = 0; op < 20000; ++op) {
+        const std::uint32_t tensor = static_cast<std::uint32_t>(rng() % 3);
+        const std::uint64_t block = rng() % 4 == 0 ? cursor++ % 2990 : rng() % 2990;
+        const std::uint64_t offset = block * kBlock + (rng() % 3 == 0 ? rng() % kBlock : 0);
+        const std::uint64_t bytes = rng() % 3 == 0 ? 1 + rng() % (6 * kBlock) : kBlock;
+        const bool write = rng() % 5 == 0;
+        compareRange(cache, ref, tensor, offset, bytes, write);
+        most_extents = std::max(most_extents, cache.extents());
+      }
+      CHECK(most_extents > 3 * 300);  // some tensor's index held more than 300
+      for (std::uint32_t t = 0; t < 3; ++t) {
+        for (std::uint32_t blk = 0; blk < 3000; ++blk)
+          REQUIRE(cache.contains({t, blk}) == ref.contains({t, blk}));
+      }
+    }
+  }
 }
 
 }  // namespace
