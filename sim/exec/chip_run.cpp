@@ -10,7 +10,9 @@ ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
               shape.software, shape.group,
               ExecOptions{.op_overhead_ps = shape.software.op_overhead_ps,
                           .exact = exact,
-                          .timed_warmup = timed_warmup},
+                          .timed_warmup = timed_warmup,
+                          .per_head_decode_attention =
+                              shape.software.decode_attention == spec::DecodeAttention::kPerHead},
               progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,

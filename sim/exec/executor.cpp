@@ -146,8 +146,8 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   graph_ = r.graph;
   run_ = run;
   measured_ = measured;
-  ctx_ = std::make_unique<map::PlanContext>(
-      map::PlanContext{chip_.spec(), placement_, *graph_, kv_length});
+  ctx_ = std::make_unique<map::PlanContext>(map::PlanContext{
+      chip_.spec(), placement_, *graph_, kv_length, options_.per_head_decode_attention});
   ops_.clear();
   ops_.resize(graph_->ops().size());
   for (OpState& st : ops_)

@@ -44,6 +44,8 @@ struct ExecOptions {
   /// Exact runs warm the caches up with an untimed pass over a step's accesses where their order
   /// does not depend on time (Executor::warmCaches); true simulates the warm-up step in time.
   bool timed_warmup = false;
+  /// The stack's decode attention reads a KV head's cache once per query head of its group.
+  bool per_head_decode_attention = false;
 };
 
 /// Generations with at least this many decode steps reuse steps (unless exact).

@@ -85,16 +85,19 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     if (geo_.decode) {
       q_block_ = 1;
       q_blocks_ = 1;
+      // A per-head kernel gives each query head of a group its own tiles, each reading the KV
+      // head's rows itself; a grouped one serves the group from one read.
+      per_kv_head_ = ctx.per_head_decode_attention ? std::max<std::uint64_t>(group_, 1) : 1;
       // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
       const std::uint64_t units = ctx.chip.matrix.units;
-      splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_), 1,
+      splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_ * per_kv_head_), 1,
                                           ceilDiv(kv, kKvBlockTokens));
     } else {
       q_block_ = std::min(kQueryBlock, q_rows_);
       q_blocks_ = ceilDiv(q_rows_, q_block_);
       splits_ = 1;
     }
-    tiles_ = batch_ * kv_heads_ * q_blocks_ * splits_;
+    tiles_ = batch_ * kv_heads_ * per_kv_head_ * q_blocks_ * splits_;
   } else if (op.kind == OpKind::kAttentionScore || op.kind == OpKind::kAttentionContext) {
     needGeometry();
     shape_ = op.kind == OpKind::kAttentionScore ? Shape::kAttentionScore : Shape::kAttentionContext;
@@ -244,7 +247,8 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
     case Shape::kAttention: {
       const std::uint64_t sp = i % splits_;
       const std::uint64_t qb = (i / splits_) % q_blocks_;
-      const std::uint64_t bh = i / (splits_ * q_blocks_);  // sequence * kv_heads + head
+      const std::uint64_t gi = (i / (splits_ * q_blocks_)) % per_kv_head_;  // query head in group
+      const std::uint64_t bh = i / (splits_ * q_blocks_ * per_kv_head_);  // sequence * kv_heads + h
       const std::uint64_t b = bh / kv_heads_, h = bh % kv_heads_;
       const std::uint64_t window = geo_.window;
       std::uint64_t t0 = 0, t1 = span_, pairs = 0;
@@ -261,8 +265,10 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         }
         pairs = geo_.pairs(q0, q1, span_);
       }
-      const std::uint64_t whole_q = batch_ * kv_heads_ * q_rows_;
-      const std::uint64_t lo = bh * q_rows_ + q0;
+      // The query rows of the head group, or of one query head of it (a per-head kernel).
+      const std::uint64_t r = per_kv_head_;
+      const std::uint64_t whole_q = batch_ * kv_heads_ * q_rows_ * r;
+      const std::uint64_t lo = (bh * q_rows_ + q0) * r + gi * (q1 - q0);
       addRange(task.reads, reads_[q_use_], lo, lo + (q1 - q0), whole_q);
       for (int kvi : {k_use_, v_use_}) {
         const Use& u = reads_[kvi];
@@ -277,8 +283,8 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
           addRange(task.writes, w, lo * splits_ + sp * (q1 - q0),
                    lo * splits_ + (sp + 1) * (q1 - q0), whole_q * splits_);
       }
-      task.macs = 2 * group_ * pairs * head_dim_;
-      const std::uint64_t total_pairs = batch_ * kv_heads_ * geo_.pairs(0, q_rows_, span_);
+      task.macs = 2 * (group_ / r) * pairs * head_dim_;
+      const std::uint64_t total_pairs = batch_ * kv_heads_ * r * geo_.pairs(0, q_rows_, span_);
       task.vector_flops =
           scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);

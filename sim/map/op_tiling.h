@@ -10,7 +10,9 @@
 //   kernels do for cache reuse; each tile reads its activation rows and its weight column block;
 //   bias, residual and output ranges are its share;
 // - fused attention: one tile per (sequence, KV head, query block, KV split); each reads the query
-//   rows of its head group and the K/V rows it attends, re-reading K/V per query block;
+//   rows of its head group and the K/V rows it attends, re-reading K/V per query block. A stack
+//   whose decode kernel works per query head (PlanContext::per_head_decode_attention) gets a
+//   decode tile per query head of the group, each reading the K/V rows itself;
 // - materialized attention: score and context as batched matmuls per (sequence, head, row block),
 //   softmax as a vector op over the score rows;
 // - everything else: row blocks on the vector units. A softmax over rows wider than 1024 elements
@@ -62,6 +64,9 @@ struct PlanContext {
   const Placement& placement;
   const graph::Graph& graph;
   std::uint64_t kv_length;  // of this step (decode), or the prompt (prefill)
+  /// Decode attention reads a KV head's cache once per query head of its group (the stack's
+  /// kernel, SoftwareSpec::decode_attention), not once for the group.
+  bool per_head_decode_attention = false;
 };
 
 class OpPlan {
@@ -117,6 +122,7 @@ class OpPlan {
   graph::AttentionGeometry geo_;
   std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;
   std::uint64_t q_rows_ = 0, q_block_ = 0, q_blocks_ = 0, splits_ = 0, span_ = 0;
+  std::uint64_t per_kv_head_ = 1;  // decode tiles per (sequence, KV head, split): 1, or the group
   int q_use_ = -1, k_use_ = -1, v_use_ = -1;
   // rows
   std::uint64_t rows_ = 0, rows_per_tile_ = 1, columns_ = 0;

@@ -119,6 +119,9 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
       r.bytes("memory_reserved", Need::kOptional, Bound::kNonNegative).value_or(0);
   sw.memory_utilization = r.fraction("memory_utilization", Need::kOptional).value_or(1.0);
   sw.kv_cache_fraction = r.fraction("kv_cache_fraction", Need::kOptional).value_or(1.0);
+  sw.decode_attention =
+      r.choice<DecodeAttention>("decode_attention", kDecodeAttentionNames, Need::kOptional)
+          .value_or(DecodeAttention::kGrouped);
   sw.sources = readSources(r, node);
   r.finish();
   return sw;

@@ -24,6 +24,10 @@ namespace archsim::spec {
 enum class Phase { kPrefill, kDecode, kGenerate };
 enum class AttentionImpl { kMaterialized, kFused };
 enum class FusionLevel { kNone, kElementwise };
+/// How a stack's decode attention kernel serves the query heads that share a KV head (GQA/MQA):
+/// one pass over the KV head's cache for the whole group (FlashDecoding, TensorRT-LLM's XQA), or
+/// one pass per query head, each reading the cache itself (masked multi-head attention kernels).
+enum class DecodeAttention { kGrouped, kPerHead };
 
 inline constexpr NameTable<Phase, 3> kPhaseNames{
     {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}}};
@@ -31,6 +35,8 @@ inline constexpr NameTable<AttentionImpl, 2> kAttentionNames{
     {{"fused", AttentionImpl::kFused}, {"materialized", AttentionImpl::kMaterialized}}};
 inline constexpr NameTable<FusionLevel, 2> kFusionNames{
     {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}}};
+inline constexpr NameTable<DecodeAttention, 2> kDecodeAttentionNames{
+    {{"grouped", DecodeAttention::kGrouped}, {"per_head", DecodeAttention::kPerHead}}};
 
 std::string_view phaseName(Phase p);
 std::string_view attentionName(AttentionImpl a);
@@ -119,6 +125,7 @@ struct SoftwareSpec {
   /// bounds the sequences the stack keeps at once: plan search and `batch: max` size for it; a
   /// given batch beyond it still runs, with a note in the placement decisions.
   double kv_cache_fraction = 1.0;
+  DecodeAttention decode_attention = DecodeAttention::kGrouped;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 
   /// What of a main memory of `size_bytes` the model may use (0 when the stack keeps it all).

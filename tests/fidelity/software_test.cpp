@@ -169,3 +169,35 @@ TEST_CASE("Main memory as the software stack leaves it: size x utilization - res
   reserved.software.memory_reserved_bytes = 1ULL << 30;
   CHECK(map::fit(h100.chip, reserved, std::nullopt, 1, 1).level_bytes == size - (1ULL << 30));
 }
+
+TEST_CASE(
+    "A per-head decode attention kernel reads each KV head once per query head of its group") {
+  // tiny-llama with 2 KV heads for its 6 query heads (groups of 3), batch 4, a 128-token cache:
+  // one KV split either way. The grouped kernel reads each (sequence, KV head)'s K and V once for
+  // the group; the per-head one reads them once per query head, in 3x the tiles, with the same
+  // MACs. The query rows are read once either way: 4 x 6 x 64 x 2 B = 3072 B per layer.
+  const std::vector<std::string> sets = {"model.kv_heads=2", "batch=4", "kv_length=128"};
+  auto attention = [&](const std::string& kernel) {
+    std::vector<std::string> s = sets;
+    s.push_back("software.decode_attention=" + kernel);
+    const run::SystemRun run = runOn("h100-sxm5", "tiny-llama-decode", s);
+    std::uint64_t read = 0, tiles = 0, ops = 0;
+    for (const exec::OpRecord& op : run.result().ops) {
+      if (op.kind != graph::OpKind::kAttention) continue;
+      ++ops;
+      tiles += op.counters.tiles;
+      for (const exec::LevelTraffic& t : op.counters.level)
+        read += t.read;
+    }
+    return std::array<std::uint64_t, 3>{read, tiles, ops};
+  };
+  const auto grouped = attention("grouped");
+  const auto per_head = attention("per_head");
+  REQUIRE(grouped[2] == 6);  // one attention op per layer
+  const std::uint64_t query = 6 * 3072;
+  const std::uint64_t kv = grouped[0] - query;
+  CHECK(kv ==
+        6 * 4 * 2 * 128 * 64 * 2 * 2);  // layers x sequences x KV heads x tokens x dim x B x K,V
+  CHECK(per_head[0] == query + 3 * kv);
+  CHECK(per_head[1] == 3 * grouped[1]);
+}
