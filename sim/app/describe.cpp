@@ -100,9 +100,14 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
         formatQuantity(p.bytesPerSecondPerDirection(), Dimension::kBandwidth),
         formatQuantity(ticksToSeconds(p.latency_ps), Dimension::kTime));
   }
-  out << fmt::format("  power: TDP {}, static {}\n",
+  out << fmt::format("  power: TDP {}, static {}",
                      formatQuantity(chip.power.tdp_w, Dimension::kPower),
                      formatQuantity(chip.power.static_w, Dimension::kPower));
+  if (chip.power.unit_active_w > 0) {
+    out << fmt::format(", {} per unit holding a tile",
+                       formatQuantity(chip.power.unit_active_w, Dimension::kPower));
+  }
+  out << "\n";
 }
 
 nlohmann::ordered_json computeJson(const spec::ComputeSpec& c, double clock_hz) {
@@ -202,6 +207,7 @@ nlohmann::ordered_json describeJson(const spec::SystemSpec& system) {
   }
   c["tdp_w"] = chip.power.tdp_w;
   c["static_w"] = chip.power.static_w;
+  c["unit_active_w"] = chip.power.unit_active_w;
   j["levels"] = nlohmann::ordered_json::array();
   for (const auto& l : system.levels) {
     j["levels"].push_back({{"name", l.name},
