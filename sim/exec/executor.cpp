@@ -185,24 +185,18 @@ bool Executor::warmCaches(std::size_t run, std::uint64_t kv_length) {
   // tile making its reads and then its writes when it is issued; so the order of cache accesses,
   // and with it what the caches hold at the end, does not depend on time. Only a two-pass tile
   // (whose second read comes later) breaks that; dataflow ops overlap and prefetch.
-  if (dataflow_ || chip_.caches().empty()) return dataflow_ ? false : true;
+  if (dataflow_) return false;
+  if (chip_.caches().empty()) return true;  // nothing a step leaves behind
   beginStep(run, kv_length, false);
   for (OpId op : order_) {
     if (!graph_->op(op).collective && plan(op).passes() > 1) return false;
   }
   for (OpId op : order_) {
     if (graph_->op(op).collective) continue;
-    map::OpPlan& p = plan(op);
-    if (p.tiles() > 0) checkWorkBudget(op, p.tiles());
-    for (std::uint64_t t = 0; t < p.tiles(); ++t) {
-      p.tile(t, scratch_);
-      // Dirty data evicted here went back to DRAM during the previous step.
-      for (const map::RangeRef& r : scratch_.reads)
-        memory_.skipWriteBack(memory_.touch(r.tensor, r.offset, r.bytes, false));
-      for (const map::RangeRef& w : scratch_.writes)
-        memory_.skipWriteBack(memory_.touch(w.tensor, w.offset, w.bytes, true));
-    }
-    ops_[op].plan.reset();
+    const std::uint64_t tiles = plan(op).tiles();
+    if (tiles > 0) checkWorkBudget(op, tiles);
+    // Dirty data evicted here went back to DRAM during the previous step.
+    memory_.skipWriteBack(touchOp(op));
   }
   progress_state_.ops_done += order_.size();
   return true;
@@ -298,21 +292,26 @@ void Executor::leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::
   for (std::size_t k = from; k <= last; ++k) {
     for (std::size_t pos = all[k].begin; pos < all[k].end; ++pos) {
       const OpId op = order_[pos];
-      if (graph_->op(op).collective) continue;
-      map::OpPlan& p = plan(op);
-      for (std::uint64_t t = 0; t < p.tiles(); ++t) {
-        p.tile(t, scratch_);
-        for (const map::RangeRef& r : scratch_.reads)
-          writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
-        for (const map::RangeRef& w : scratch_.writes)
-          writeback += memory_.touch(w.tensor, w.offset, w.bytes, true);
-      }
-      ops_[op].plan.reset();
+      if (!graph_->op(op).collective) writeback += touchOp(op);
     }
   }
   // The dirty data those layers evicted goes back to DRAM when the next op starts, charged to it
   // (its time includes the channels it waits for, so no op beats its roofline).
   pending_writeback_ += writeback;
+}
+
+std::uint64_t Executor::touchOp(OpId op) {
+  map::OpPlan& p = plan(op);
+  std::uint64_t writeback = 0;
+  for (std::uint64_t t = 0; t < p.tiles(); ++t) {
+    p.tile(t, scratch_);
+    for (const map::RangeRef& r : scratch_.reads)
+      writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
+    for (const map::RangeRef& w : scratch_.writes)
+      writeback += memory_.touch(w.tensor, w.offset, w.bytes, true);
+  }
+  ops_[op].plan.reset();
+  return writeback;
 }
 
 bool Executor::atLayerStart(std::size_t l) {

@@ -136,6 +136,9 @@ class Executor {
   /// Kernel style: at the start of a layer, makes it the template or replays the layers that
   /// repeat the template (exec/layer_reuse.h); true when it replayed and moved on.
   bool atLayerStart(std::size_t layer);
+  /// Op `op`'s tiles in order, each touching the caches with its reads then its writes, as issuing
+  /// them would, without time or traffic; returns the dirty bytes their evictions write back.
+  std::uint64_t touchOp(graph::OpId op);
   /// After replaying layers first..last of template `tmpl`: their effect on the caches' contents.
   void leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::size_t last);
   RunResult finish();

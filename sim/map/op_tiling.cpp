@@ -166,18 +166,8 @@ OpPlan::Use OpPlan::use(const graph::TensorUse& u) const {
 
 void OpPlan::addRange(std::vector<RangeRef>& out, const Use& use, std::uint64_t lo,
                       std::uint64_t hi, std::uint64_t whole) {
-  std::uint64_t begin = 0, end = 0;
-  if (whole != use.cut_whole && use.bytes % whole == 0) {
-    use.cut_whole = whole;
-    use.cut_part = use.bytes / whole;
-  }
-  if (whole == use.cut_whole) {  // exact: bytes * lo / whole == lo * (bytes / whole)
-    begin = lo * use.cut_part;
-    end = hi * use.cut_part;
-  } else {
-    begin = scale(use.bytes, lo, whole);
-    end = scale(use.bytes, hi, whole);
-  }
+  const std::uint64_t begin = scale(use.bytes, lo, whole);
+  const std::uint64_t end = scale(use.bytes, hi, whole);
   // Filled in place: a RangeRef built on the stack and copied in stalls on store forwarding.
   RangeRef& r = out.emplace_back();
   r.tensor = use.id;

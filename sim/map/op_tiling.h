@@ -91,10 +91,6 @@ class OpPlan {
     bool kv = false;           // a KV cache
     std::uint64_t kv_row = 0;  // KV cache: bytes of one token of one (head, sequence)
     std::uint64_t kv_sequences = 0;  // KV cache: sequences it holds
-    // The last `whole` it was cut into that divides its bytes, and the bytes of one part: shares
-    // are then products, not divisions (an op's tiles cut each tensor the same way).
-    mutable std::uint64_t cut_whole = 0;
-    mutable std::uint64_t cut_part = 0;
   };
   Use use(const graph::TensorUse& u) const;
   /// The [lo, hi) share, out of `whole` equal parts, of the bytes `use` moves at this step.
