@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "sim/core/bandwidth_server.h"
@@ -102,6 +103,16 @@ inline std::string dump(const std::vector<Diagnostic>& errors) {
   std::string s;
   for (const auto& d : errors)
     s += d.str() + "\n";
+  return s;
+}
+
+/// A one-chip system of a chip written inline (which must read without errors).
+inline spec::SystemSpec inlineSystem(const std::string& chip_yaml) {
+  const ChipResult c = readChipText(chip_yaml);
+  REQUIRE_MESSAGE(c.errors.empty(), dump(c.errors));
+  spec::SystemSpec s;
+  s.name = "test";
+  s.chip = c.chip;
   return s;
 }
 

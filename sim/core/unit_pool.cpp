@@ -53,6 +53,16 @@ UnitPool::Slot UnitPool::reserve(Tick duration) {
   return slot;
 }
 
+UnitPool::Slot UnitPool::reserveLanes(Tick duration, std::uint64_t lanes) {
+  const Slot slot = reserve(duration);
+  if (lanes > 1) {
+    const Tick more = mulTicks(duration, lanes - 1);
+    occupancy_.addSpread(slot.start, slot.finish, more);
+    busy_ticks_.add(more);
+  }
+  return slot;
+}
+
 void UnitPool::resetStats() {
   occupancy_.reset(now());
   computing_.reset(now());

@@ -32,6 +32,9 @@ class UnitPool final : public Component {
 
   /// Books the next unit in FIFO order for `duration` ticks. Schedules nothing.
   Slot reserve(Tick duration);
+  /// A group of `lanes` units working in lockstep as one (a spatial chip's cores): booked as one
+  /// slot, counted as `lanes` units held for `duration`.
+  Slot reserveLanes(Tick duration, std::uint64_t lanes);
   /// reserve() plus one event done(arg) at the slot's finish; returns the slot.
   Slot submit(Tick duration, Callback done, std::uint64_t arg = 0,
               Priority priority = Priority::kDefault);
@@ -46,6 +49,14 @@ class UnitPool final : public Component {
   const Activity& computing() const { return computing_; }
   /// One unit computed over [start, end).
   void noteCompute(Tick start, Tick end) { computing_.add(start, end); }
+  /// `lanes` units computed over [start, end).
+  void noteCompute(Tick start, Tick end, std::uint64_t lanes) {
+    if (lanes <= 1) {
+      computing_.add(start, end);
+    } else {
+      computing_.addSpread(start, end, mulTicks(end - start, lanes));
+    }
+  }
   void activities(std::vector<std::pair<std::string, Activity*>>& out) override {
     out.emplace_back("occupancy", &occupancy_);
     out.emplace_back("computing", &computing_);

@@ -18,6 +18,9 @@ void OpCounters::add(const OpCounters& o, std::uint64_t times) {
   }
   matrix_busy_ps += times * o.matrix_busy_ps;
   vector_busy_ps += times * o.vector_busy_ps;
+  convert_busy_ps += times * o.convert_busy_ps;
+  feed_busy_ps += times * o.feed_busy_ps;
+  pipeline_latency_ps += times * o.pipeline_latency_ps;
   tiles += times * o.tiles;
   network_bytes += times * o.network_bytes;
   energy_j += static_cast<double>(times) * o.energy_j;

@@ -34,6 +34,14 @@ struct OpCounters {
   std::array<std::uint64_t, kRoles> miss_bytes{};
   std::uint64_t matrix_busy_ps = 0;  // unit-time computing, summed over tiles
   std::uint64_t vector_busy_ps = 0;
+  /// Unit-time converting weights from their stored format to the matrix units' format, and
+  /// streaming them into the matrix units, summed over tiles (zero where neither limits).
+  std::uint64_t convert_busy_ps = 0;
+  std::uint64_t feed_busy_ps = 0;
+  /// Time the op's end waits after its last tile for the pipeline to drain: a systolic array's
+  /// fill and drain, operand transit through a streaming chip, a wafer's fabric broadcast and
+  /// reduction.
+  std::uint64_t pipeline_latency_ps = 0;
   std::uint64_t tiles = 0;
   std::uint64_t network_bytes = 0;  // this chip's share of what its collectives put on links
   double energy_j = 0.0;  // dynamic: compute, memory traffic and (this chip's share of) links

@@ -9,6 +9,7 @@
 
 #include "sim/core/error.h"
 #include "sim/graph/builder.h"
+#include "sim/graph/flop_conventions.h"
 #include "sim/spec/units.h"
 
 namespace archsim::exec {
@@ -73,6 +74,18 @@ double energyPerOp(const spec::ChipSpec& chip, spec::DType t) {
   return most;
 }
 
+/// A tile's K chunks flow through its stages (fetch, weight conversion, weight feed, compute) one
+/// after another, a chunk entering a stage as the one before leaves it: the slowest stage whole
+/// plus one chunk of each of the others.
+Tick pipelined(std::initializer_list<Tick> stages, Tick chunks) {
+  Tick slowest = 0, sum = 0;
+  for (Tick s : stages) {
+    slowest = std::max(slowest, s);
+    sum = addTicks(sum, s);
+  }
+  return addTicks(slowest, (sum - slowest) / std::max<Tick>(chunks, 1));
+}
+
 std::string boundOf(const OpRecord& r, hw::Chip& chip) {
   if (r.busy == 0) return "latency";
   const double d = static_cast<double>(r.busy);
@@ -81,6 +94,16 @@ std::string boundOf(const OpRecord& r, hw::Chip& chip) {
       static_cast<double>(r.matrix ? r.counters.matrix_busy_ps : r.counters.vector_busy_ps) /
       (units.units * d);
   std::string bound = "compute";
+  if (r.matrix) {
+    const double unit_time = static_cast<double>(chip.spec().matrix.units) * d;
+    for (const auto& [busy, name] : {std::pair{r.counters.convert_busy_ps, "convert"},
+                                     std::pair{r.counters.feed_busy_ps, "weight_feed"}}) {
+      if (static_cast<double>(busy) / unit_time > best) {
+        best = static_cast<double>(busy) / unit_time;
+        bound = name;
+      }
+    }
+  }
   for (std::size_t i = 0; i < r.counters.level.size(); ++i) {
     const double bytes =
         static_cast<double>(r.counters.level[i].read + r.counters.level[i].written);
@@ -114,6 +137,16 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
                          c.vector.achievable_fraction / c.vector.units /
                          static_cast<double>(kTicksPerSecond);
+  // Weights stored narrower than the format the matrix units take (quantized to save memory) are
+  // converted on the vector units at every use, at the vector throughput beside each matrix unit;
+  // a same-width stand-in (bf16 weights on an fp16-only unit) is converted once, at load. Weights
+  // enter a matrix unit at the chip's weight feed bandwidth over its units, in its format.
+  convert_weights_ = s.dtypes.weights.bytes(1024) < spec::TensorFormat{matrix_dtype_}.bytes(1024);
+  convert_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
+                            c.matrix.units / static_cast<double>(kTicksPerSecond);
+  feed_bytes_per_tick_ =
+      c.matrix.weight_feed_bytes_per_s / c.matrix.units / static_cast<double>(kTicksPerSecond);
+  matrix_element_bytes_ = spec::dtypeBytes(matrix_dtype_);
   matrix_j_per_mac_ = 2.0 * energyPerOp(c, matrix_dtype_);
   vector_j_per_flop_ = energyPerOp(c, vector_dtype_);
   dataflow_ = c.execution.style == spec::ExecutionStyle::kDataflow;
@@ -128,17 +161,44 @@ map::OpPlan& Executor::plan(OpId op) {
 
 Tick Executor::computeTicks(const map::TileTask& task) const {
   Tick ticks = 0;
+  // A tile of `lanes` units in lockstep does its work `lanes` times as fast.
+  const auto lanes = static_cast<double>(task.lanes);
   if (task.macs > 0) {
     // Whole cycles on the matrix unit's clock: a partial cycle still occupies the unit.
-    const Cycles cycles(ceilTicks(static_cast<double>(task.macs) / matrix_macs_per_cycle_));
+    const Cycles cycles(
+        ceilTicks(static_cast<double>(task.macs) / (matrix_macs_per_cycle_ * lanes)));
     ticks = addTicks(ticks, chip_.clock().cyclesToTicks(cycles));
   }
   if (task.vector_flops > 0) {
     // Vector units are described by their FLOPS rate: whole picoseconds at that rate.
     const double rate = task.fp32_vector ? fp32_flops_per_tick_ : vector_flops_per_tick_;
-    ticks = addTicks(ticks, ceilTicks(static_cast<double>(task.vector_flops) / rate));
+    ticks = addTicks(ticks, ceilTicks(static_cast<double>(task.vector_flops) / (rate * lanes)));
   }
   return ticks;
+}
+
+Tick Executor::convertTicks(const map::TileTask& task) const {
+  if (!convert_weights_ || task.weight_elements == 0) return 0;
+  return ceilTicks(static_cast<double>(task.weight_elements * graph::flops::kConvert) /
+                   (convert_flops_per_tick_ * static_cast<double>(task.lanes)));
+}
+
+Tick Executor::feedTicks(const map::TileTask& task) const {
+  if (feed_bytes_per_tick_ <= 0 || task.weight_elements == 0) return 0;
+  return ceilTicks(static_cast<double>(task.weight_elements) * matrix_element_bytes_ /
+                   (feed_bytes_per_tick_ * static_cast<double>(task.lanes)));
+}
+
+Tick Executor::drainTicks(graph::OpId op) const {
+  const spec::ChipSpec& c = chip_.spec();
+  const map::OpPlan& p = *ops_[op].plan;
+  Cycles cycles(c.execution.operand_transit_cycles);
+  if (p.matrix() && c.matrix.array_rows > 0) {
+    // A systolic array's last result leaves it (rows + cols) / cell cycles after its last input
+    // entered: partial sums move one cell a cycle, inputs skew one cell a cycle.
+    cycles = cycles + Cycles((c.matrix.array_rows + c.matrix.array_cols) / c.matrix.array_cell);
+  }
+  return addTicks(chip_.clock().cyclesToTicks(cycles), p.fabricTicks());
 }
 
 void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured) {
@@ -147,7 +207,8 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   run_ = run;
   measured_ = measured;
   ctx_ = std::make_unique<map::PlanContext>(map::PlanContext{
-      chip_.spec(), placement_, *graph_, kv_length, options_.per_head_decode_attention});
+      chip_.spec(), placement_, *graph_, kv_length, options_.per_head_decode_attention,
+      vector_flops_per_tick_ * static_cast<double>(kTicksPerSecond)});
   ops_.clear();
   ops_.resize(graph_->ops().size());
   for (OpState& st : ops_)
@@ -441,6 +502,7 @@ void Executor::issue() {
       }
       if (!found) break;
       OpState& st = ops_[chosen];
+      if (free_[pool] < st.plan->lanes(st.next)) break;  // a core group waits for its cores
       issueTile(chosen, st.next++);
       if (st.next >= st.plan->tiles())
         active_.erase(std::find(active_.begin(), active_.end(), chosen));
@@ -449,16 +511,15 @@ void Executor::issue() {
 }
 
 Tick Executor::runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
-                       bool skip_staged_weights, std::uint64_t tile, bool write) {
+                       bool skip_staged_weights, std::uint64_t tile, bool write, Tick convert,
+                       Tick feed) {
   Tick ready = t0;
   for (const map::RangeRef& r : task.reads) {
     if (skip_staged_weights && r.weight) continue;
     ready = std::max(ready, memory_.read(r.tensor, r.offset, r.bytes, st.counters));
   }
   if (skip_staged_weights) ready = std::max(ready, st.prefetched[tile]);
-  const Tick fetch = ready - t0;
-  const Tick chunks = std::max<Tick>(1, task.k_chunks);
-  Tick done = t0 + std::max(fetch + compute / chunks, fetch / chunks + compute);
+  Tick done = t0 + pipelined({ready - t0, convert, feed, compute}, task.k_chunks);
   if (write) {
     for (const map::RangeRef& w : task.writes)
       done = std::max(done, memory_.write(w.tensor, w.offset, w.bytes, st.counters));
@@ -476,20 +537,28 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   // A two-pass tile computes half its work per pass and writes only after the second.
   const bool two_pass = scratch_.passes > 1;
   const Tick pass_compute = two_pass ? compute / 2 : compute;
-  const Tick done =
-      runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass);
+  const Tick convert = convertTicks(scratch_), feed = feedTicks(scratch_);
+  const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass,
+                            convert, feed);
+  st.counters.convert_busy_ps += mulTicks(convert, scratch_.lanes);
+  st.counters.feed_busy_ps += mulTicks(feed, scratch_.lanes);
 
   UnitPool& units = pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits();
-  units.reserve(done - t0);
-  units.noteCompute(done - std::min(pass_compute, done - t0), done);
-  (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) += compute;
-  const double compute_j = static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
-                           static_cast<double>(scratch_.vector_flops) * vector_j_per_flop_;
+  const std::uint64_t lanes = scratch_.lanes;
+  units.reserveLanes(done - t0, lanes);
+  units.noteCompute(done - std::min(pass_compute, done - t0), done, lanes);
+  (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) +=
+      mulTicks(compute, lanes);
+  const double convert_flops =
+      convert > 0 ? static_cast<double>(scratch_.weight_elements * graph::flops::kConvert) : 0.0;
+  const double compute_j =
+      static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
+      (static_cast<double>(scratch_.vector_flops) + convert_flops) * vector_j_per_flop_;
   st.counters.energy_j += compute_j;
   st.counters.compute_energy_j += compute_j;
-  chargeHeld(st, done - t0);
+  chargeHeld(st, mulTicks(done - t0, lanes));
   ++st.counters.tiles;
-  --free_[pool];
+  free_[pool] -= static_cast<std::uint32_t>(lanes);
   ++st.outstanding;
   if (two_pass) {
     sim_.schedule(done, Callback::to<&Executor::onPassDone>(this), packTile(op, tile, pool));
@@ -510,7 +579,7 @@ void Executor::onPassDone(std::uint64_t arg) {
   st.plan->tile(tileOf(arg), scratch_);
   const Tick t0 = sim_.now();
   const Tick second = computeTicks(scratch_) - computeTicks(scratch_) / 2;
-  const Tick done = runPass(st, scratch_, t0, second, false, tileOf(arg), true);
+  const Tick done = runPass(st, scratch_, t0, second, false, tileOf(arg), true, 0, 0);
   UnitPool& units = st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits();
   units.reserve(done - t0);
   units.noteCompute(done - std::min(second, done - t0), done);
@@ -520,11 +589,23 @@ void Executor::onPassDone(std::uint64_t arg) {
 
 void Executor::onTileDone(std::uint64_t arg) {
   const OpId op = opOf(arg);
-  ++free_[arg & 1];
   OpState& st = ops_[op];
+  free_[arg & 1] += static_cast<std::uint32_t>(st.plan->lanes(tileOf(arg)));
   --st.outstanding;
-  if (st.outstanding == 0 && st.next >= st.plan->tiles()) finishOp(op);
+  if (st.outstanding == 0 && st.next >= st.plan->tiles()) {
+    const Tick drain = drainTicks(op);
+    if (drain > 0) {
+      st.counters.pipeline_latency_ps += drain;
+      sim_.scheduleIn(drain, Callback::to<&Executor::onDrained>(this), op);
+    } else {
+      finishOp(op);
+    }
+  }
   issue();
+}
+
+void Executor::onDrained(std::uint64_t op) {
+  finishOp(static_cast<OpId>(op));
 }
 
 void Executor::setProgress(ProgressSink* sink, std::size_t chip, std::size_t chips) {

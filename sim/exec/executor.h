@@ -127,9 +127,17 @@ class Executor {
   void prefetchAfter(graph::OpId op);
   map::OpPlan& plan(graph::OpId op);
   Tick computeTicks(const map::TileTask& task) const;
-  /// Reads, computes and writes one pass of a tile issued at `t0`; returns when it is done.
+  /// One matrix unit's time converting a tile's weights to its format (0 when they are in it).
+  Tick convertTicks(const map::TileTask& task) const;
+  /// One matrix unit's time taking in a tile's weights at its share of the weight feed.
+  Tick feedTicks(const map::TileTask& task) const;
+  /// How long op `op` ends after its last tile: the pipeline it ran through draining.
+  Tick drainTicks(graph::OpId op) const;
+  void onDrained(std::uint64_t op);  // event target: an op's pipeline drained
+  /// Reads, computes and writes one pass of a tile issued at `t0`, its K chunks flowing through
+  /// fetch, `convert`, `feed` and `compute`; returns when it is done.
   Tick runPass(OpState& st, const map::TileTask& task, Tick t0, Tick compute,
-               bool skip_staged_weights, std::uint64_t tile, bool write);
+               bool skip_staged_weights, std::uint64_t tile, bool write, Tick convert, Tick feed);
   void record(graph::OpId op, bool reused = false);
   /// Charges a unit's active power for `held` ticks (a tile on it, computing or waiting).
   void chargeHeld(OpState& st, Tick held);
@@ -155,6 +163,10 @@ class Executor {
   double vector_flops_per_tick_ = 0;
   double fp32_flops_per_tick_ = 0;  // vector units at fp32 (attention softmax)
   double matrix_j_per_mac_ = 0;
+  bool convert_weights_ = false;       // weights are stored in a format the matrix units lack
+  double convert_flops_per_tick_ = 0;  // per matrix unit, on the vector units
+  double feed_bytes_per_tick_ = 0;     // per matrix unit; 0: no separate weight feed limit
+  double matrix_element_bytes_ = 2;
   double vector_j_per_flop_ = 0;
   bool dataflow_ = false;
   std::vector<std::string> warnings_;

@@ -35,6 +35,9 @@ OpCounters weighted(const OpCounters& a, double wa, const OpCounters& b, double 
   }
   out.matrix_busy_ps = mix(a.matrix_busy_ps, wa, b.matrix_busy_ps, wb);
   out.vector_busy_ps = mix(a.vector_busy_ps, wa, b.vector_busy_ps, wb);
+  out.convert_busy_ps = mix(a.convert_busy_ps, wa, b.convert_busy_ps, wb);
+  out.feed_busy_ps = mix(a.feed_busy_ps, wa, b.feed_busy_ps, wb);
+  out.pipeline_latency_ps = mix(a.pipeline_latency_ps, wa, b.pipeline_latency_ps, wb);
   out.tiles = mix(a.tiles, wa, b.tiles, wb);
   out.network_bytes = mix(a.network_bytes, wa, b.network_bytes, wb);
   out.energy_j = a.energy_j * wa + b.energy_j * wb;

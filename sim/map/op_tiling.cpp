@@ -1,6 +1,7 @@
 #include "sim/map/op_tiling.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "sim/core/error.h"
 #include "sim/core/time.h"
@@ -16,6 +17,10 @@ constexpr std::uint64_t kQueryBlock = 128;     // queries per prefill attention 
 constexpr std::uint64_t kAttentionKChunk = 64;
 constexpr std::uint64_t kGroupRows = 8;       // most row blocks per group in the matmul tile order
 constexpr std::uint64_t kRegisterRow = 1024;  // widest softmax row kept in registers (one pass)
+// Spatial chips: most tiles an op is cut into (each a group of cores doing equal work, so the
+// count bounds events, not parallelism); partial results are reduced in fp32.
+constexpr std::uint64_t kMaxSpatialTiles = 1024;
+constexpr std::uint64_t kPartialBytes = 4;
 
 std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
   return (a + b - 1) / b;
@@ -47,20 +52,43 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     if (!op.attention) ARCHSIM_PANIC("op '" + op.name + "' has no attention geometry");
   };
 
-  if (graph::isWeightMatmulKind(op.kind) && op.matmul) {
+  // Spatial chips keep every core's share of the resident data (weights and KV cache) in its own
+  // SRAM; an op runs on as many cores as give each the multiply-accumulates of that share.
+  const spec::ChipSpec& chip = ctx.chip;
+  const bool spatial =
+      chip.execution.mapping == spec::Mapping::kSpatial && ctx.placement.weightsResident();
+  const std::uint64_t units = chip.matrix.units;
+  const std::uint64_t share_bytes = ceilDiv(
+      std::max<std::uint64_t>(ctx.placement.weightBytes() + ctx.placement.kvBytes(), 1), units);
+
+  if (graph::isWeightMatmulKind(op.kind) && op.matmul && spatial) {
+    // Split over K and N across the cores that hold the weights, blocks near square (the input
+    // slice a core needs and the partial sums it hands on balance), no row padding.
+    shape_ = Shape::kSpatialMatmul;
+    matrix_ = true;
+    m_ = op.matmul->m.at(kv);
+    n_ = std::max<std::uint64_t>(op.matmul->n.at(kv), 1);
+    k_ = std::max<std::uint64_t>(op.matmul->k.at(kv), 1);
+    findMatmulOperands();
+    const std::uint64_t cores =
+        std::clamp<std::uint64_t>(ceilDiv(op.reads[weight_].bytes.at(kv), share_bytes), 1, units);
+    const double ideal =
+        std::sqrt(static_cast<double>(cores) * static_cast<double>(k_) / static_cast<double>(n_));
+    const std::uint64_t kc = std::clamp<std::uint64_t>(std::llround(ideal), 1, std::min(k_, cores));
+    const std::uint64_t nc = std::clamp<std::uint64_t>(cores / kc, 1, n_);
+    spreadOver(kc * nc);
+    const std::uint64_t in_bytes = op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1);
+    // Broadcast: each K slice of every input row to the nc cores sharing it; reduction: each
+    // core's partial sums along the kc cores of its column, one add a hop.
+    fabric_ps_ = fabric(nc - 1, m_ * ceilDiv(k_, kc) * in_bytes / k_) +
+                 fabric(kc - 1, m_ * ceilDiv(n_, nc) * kPartialBytes);
+  } else if (graph::isWeightMatmulKind(op.kind) && op.matmul) {
     shape_ = Shape::kWeightMatmul;
     matrix_ = true;
     m_ = op.matmul->m.at(kv);
     n_ = op.matmul->n.at(kv);
     k_ = op.matmul->k.at(kv);
-    for (std::size_t i = 0; i < op.reads.size(); ++i) {
-      const graph::Tensor& t = g.tensor(op.reads[i].tensor);
-      if (weight_ < 0 && t.role == TensorRole::kWeight && t.shape.size() == 2)
-        weight_ = static_cast<int>(i);
-      if (input_ < 0 && t.role != TensorRole::kWeight) input_ = static_cast<int>(i);
-    }
-    if (weight_ < 0 || input_ < 0)
-      ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
+    findMatmulOperands();
     mm_ = tileMatmul(ctx.chip, m_, n_, k_);
     tiles_ = mm_.tiles();
     // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
@@ -89,13 +117,42 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       // head's rows itself; a grouped one serves the group from one read.
       per_kv_head_ = ctx.per_head_decode_attention ? std::max<std::uint64_t>(group_, 1) : 1;
       // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
-      const std::uint64_t units = ctx.chip.matrix.units;
+      // A spatial chip spreads a head's span over as many cores as give each the MACs of its
+      // share of resident data, and combines the splits' partial softmax along a chain of cores.
       splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_ * per_kv_head_), 1,
                                           ceilDiv(kv, kKvBlockTokens));
+      if (spatial) {
+        const std::uint64_t kv_bytes = op.reads.size() > 1 ? op.reads[1].bytes.at(kv) : 0;
+        const std::uint64_t element = std::max<std::uint64_t>(
+            1, kv_bytes / std::max<std::uint64_t>(1, batch_ * kv_heads_ * span_ * head_dim_));
+        const std::uint64_t macs = 2 * (group_ / per_kv_head_) * span_ * head_dim_;
+        const std::uint64_t cores = std::clamp<std::uint64_t>(ceilDiv(macs * element, share_bytes),
+                                                              1, std::max<std::uint64_t>(span_, 1));
+        fabric_ps_ = fabric(cores - 1, (group_ / per_kv_head_) * (head_dim_ + 2) * kPartialBytes);
+        // Past kMaxSpatialTiles, a tile covers several cores' splits in lockstep.
+        lanes_ =
+            std::min(cores, ceilDiv(batch_ * kv_heads_ * per_kv_head_ * cores, kMaxSpatialTiles));
+        splits_ = ceilDiv(cores, lanes_);
+      }
     } else {
       q_block_ = std::min(kQueryBlock, q_rows_);
       q_blocks_ = ceilDiv(q_rows_, q_block_);
       splits_ = 1;
+      if (spatial) {
+        // A spatial chip gives a query block as many cores as hold the MACs a weight matmul's
+        // core does in this pass (its rows x its share), each core a slice of the keys, the
+        // partial softmax combined along them.
+        const std::uint64_t kv_bytes = op.reads.size() > 1 ? op.reads[1].bytes.at(kv) : 0;
+        const std::uint64_t element = std::max<std::uint64_t>(
+            1, kv_bytes / std::max<std::uint64_t>(1, batch_ * kv_heads_ * span_ * head_dim_));
+        const std::uint64_t tile_macs = 2 * group_ * geo_.pairs(0, q_block_, span_) * head_dim_;
+        const std::uint64_t budget =
+            batch_ * q_rows_ * std::max<std::uint64_t>(share_bytes / element, 1);
+        const std::uint64_t blocks = batch_ * kv_heads_ * q_blocks_;
+        lanes_ = std::clamp<std::uint64_t>(ceilDiv(tile_macs, budget), 1,
+                                           std::max<std::uint64_t>(units / blocks, 1));
+        fabric_ps_ = fabric(lanes_ - 1, group_ * q_block_ * (head_dim_ + 2) * kPartialBytes);
+      }
     }
     tiles_ = batch_ * kv_heads_ * per_kv_head_ * q_blocks_ * splits_;
   } else if (op.kind == OpKind::kAttentionScore || op.kind == OpKind::kAttentionContext) {
@@ -124,6 +181,22 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     }
     rows_per_tile_ = rowsPerTile(rows_, ctx.chip.vector.units);
     tiles_ = ceilDiv(rows_, rows_per_tile_);
+    if (spatial && rows_ < chip.vector.units && ctx.vector_unit_flops_per_s > 0 &&
+        chip.execution.fabric.hop_ps > 0) {
+      // A row spread over c cores takes W / (c r) computing and about 2 sqrt(c) hops gathering
+      // across its region: the least at c = (W / (r hop))^(2/3).
+      const double w = static_cast<double>(op.vector_flops.at(kv)) / static_cast<double>(rows_);
+      const double hop_s = ticksToSeconds(chip.execution.fabric.hop_ps);
+      const double best = std::pow(w / (ctx.vector_unit_flops_per_s * hop_s), 2.0 / 3.0);
+      const std::uint64_t per_row = std::clamp<std::uint64_t>(
+          std::llround(best), 1,
+          std::max<std::uint64_t>(
+              1, std::min(static_cast<std::uint64_t>(w), chip.vector.units / rows_)));
+      shape_ = Shape::kSpatialRows;
+      spreadOver(rows_ * per_row);
+      const auto side = static_cast<std::uint64_t>(std::ceil(std::sqrt(per_row)));
+      fabric_ps_ = fabric(2 * (side - 1), 0);
+    }
   }
 
   for (const graph::TensorUse& r : op.reads)
@@ -144,6 +217,18 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
   }
 }
 
+void OpPlan::findMatmulOperands() {
+  const graph::Op& op = *op_;
+  for (std::size_t i = 0; i < op.reads.size(); ++i) {
+    const graph::Tensor& t = ctx_->graph.tensor(op.reads[i].tensor);
+    if (weight_ < 0 && t.role == TensorRole::kWeight && t.shape.size() == 2)
+      weight_ = static_cast<int>(i);
+    if (input_ < 0 && t.role != TensorRole::kWeight) input_ = static_cast<int>(i);
+  }
+  if (weight_ < 0 || input_ < 0)
+    ARCHSIM_PANIC("weight matmul '" + op.name + "' lacks an input or a weight");
+}
+
 OpPlan::Use OpPlan::use(const graph::TensorUse& u) const {
   const graph::Graph& g = ctx_->graph;
   const graph::Tensor& t = g.tensor(u.tensor);
@@ -162,6 +247,33 @@ OpPlan::Use OpPlan::use(const graph::TensorUse& u) const {
         1, ctx_->placement.home(out.id).bytes / (kv_heads_ * out.kv_sequences * kv_cap_));
   }
   return out;
+}
+
+std::uint64_t OpPlan::spatialShare(std::uint64_t i, TileTask& task) const {
+  const std::uint64_t c0 = firstCore(i), c1 = c0 + lanes(i);
+  for (const Use& u : reads_)
+    addRange(task.reads, u, c0, c1, cores_);
+  for (const Use& w : writes_) {
+    if (!w.kv) addRange(task.writes, w, c0, c1, cores_);
+  }
+  task.lanes = c1 - c0;
+  return c1;
+}
+
+void OpPlan::spreadOver(std::uint64_t cores) {
+  cores_ = std::max<std::uint64_t>(cores, 1);
+  tiles_ = std::min(cores_, kMaxSpatialTiles);
+  lanes_ = cores_ / tiles_;
+  lanes_extra_ = cores_ % tiles_;
+}
+
+Tick OpPlan::fabric(std::uint64_t hops, std::uint64_t bytes) const {
+  const spec::FabricSpec& f = ctx_->chip.execution.fabric;
+  const Tick serial =
+      bytes == 0 || f.link_bytes_per_s <= 0
+          ? 0
+          : ceilTicks(static_cast<double>(bytes) * kTicksPerSecond / f.link_bytes_per_s);
+  return addTicks(mulTicks(f.hop_ps, hops), serial);
 }
 
 void OpPlan::addRange(std::vector<RangeRef>& out, const Use& use, std::uint64_t lo,
@@ -232,6 +344,23 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * k_;
       task.vector_flops = scale(op.vector_flops.at(kv), (r1 - r0) * (c1 - c0), m_ * n_);
       task.k_chunks = mm_.kChunks(k_);
+      task.weight_elements = k_ * (c1 - c0);
+      break;
+    }
+    case Shape::kSpatialMatmul: {
+      // Cores [c0, c1) of the op's K x N grid: their share of every operand (the input's K
+      // slices reach them over the fabric), of the MACs (no row padding) and of the weights.
+      const std::uint64_t c0 = firstCore(i), c1 = spatialShare(i, task);
+      task.macs = scale(m_ * k_, n_ * (c1 - c0), cores_);
+      task.vector_flops = scale(op.vector_flops.at(kv), c1 - c0, cores_);
+      task.weight_elements = scale(k_ * n_, c1 - c0, cores_);
+      task.k_chunks = ceilDiv(k_ * (c1 - c0), cores_);  // a core streams its block row by row
+      task.lanes = c1 - c0;
+      break;
+    }
+    case Shape::kSpatialRows: {
+      const std::uint64_t c0 = firstCore(i), c1 = spatialShare(i, task);
+      task.vector_flops = scale(op.vector_flops.at(kv), c1 - c0, cores_);
       break;
     }
     case Shape::kAttention: {
@@ -279,6 +408,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
           scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
       task.fp32_vector = true;
+      task.lanes = lanes_;
       break;
     }
     case Shape::kAttentionScore:

@@ -43,15 +43,17 @@ struct TileTask {
   bool matrix = false;     // runs on a matrix unit (else a vector unit)
   std::uint64_t macs = 0;  // matrix-unit MACs, rows padded
   std::uint64_t vector_flops = 0;
-  std::uint64_t k_chunks = 1;  // operand streaming depth for fetch/compute overlap
-  std::uint32_t passes = 1;    // times the reads are made (2: a softmax too wide to hold on chip)
+  std::uint64_t k_chunks = 1;         // operand streaming depth for fetch/compute overlap
+  std::uint64_t weight_elements = 0;  // weight-matrix elements the tile streams into its unit
+  std::uint64_t lanes = 1;            // units working the tile in lockstep (a spatial chip's cores)
+  std::uint32_t passes = 1;  // times the reads are made (2: a softmax too wide to hold on chip)
   bool fp32_vector = false;  // vector work runs at the fp32 rate (attention keeps softmax in fp32)
   std::vector<RangeRef> reads;
   std::vector<RangeRef> writes;
 
   void clear() {
-    macs = vector_flops = 0;
-    k_chunks = 1;
+    macs = vector_flops = weight_elements = 0;
+    k_chunks = lanes = 1;
     passes = 1;
     fp32_vector = false;
     reads.clear();
@@ -67,6 +69,9 @@ struct PlanContext {
   /// Decode attention reads a KV head's cache once per query head of its group (the stack's
   /// kernel, SoftwareSpec::decode_attention), not once for the group.
   bool per_head_decode_attention = false;
+  /// FLOP/s of one vector unit in the run's format (spatial chips spread a vector op over the
+  /// cores that minimize its time).
+  double vector_unit_flops_per_s = 0.0;
 };
 
 class OpPlan {
@@ -75,13 +80,35 @@ class OpPlan {
 
   std::uint64_t tiles() const { return tiles_; }
   bool matrix() const { return matrix_; }
+  /// Units tile `i` occupies (1 except on spatial chips, where a tile stands for a group of
+  /// cores doing equal work).
+  std::uint64_t lanes(std::uint64_t i) const { return lanes_ + (i < lanes_extra_ ? 1 : 0); }
+  /// Time the op's end waits after its last tile on a spatial chip's fabric: the input broadcast
+  /// over the cores that share a K slice and the partial results reduced over the rest.
+  Tick fabricTicks() const { return fabric_ps_; }
   /// Times each tile makes its reads (2: a softmax too wide to hold on chip, read again later).
   std::uint32_t passes() const;
   /// Fills `task` with tile `i` (0 <= i < tiles()).
   void tile(std::uint64_t i, TileTask& task) const;
 
  private:
-  enum class Shape { kWeightMatmul, kAttention, kAttentionScore, kAttentionContext, kRows };
+  enum class Shape {
+    kWeightMatmul,
+    kSpatialMatmul,
+    kAttention,
+    kAttentionScore,
+    kAttentionContext,
+    kRows,
+    kSpatialRows
+  };
+  /// Spatial chips: spreads `cores` cores' work over at most kMaxSpatialTiles tiles.
+  void spreadOver(std::uint64_t cores);
+  /// Spatial chips: the first core of tile `i`.
+  std::uint64_t firstCore(std::uint64_t i) const { return i * lanes_ + std::min(i, lanes_extra_); }
+  /// Spatial chips: tile `i`'s cores' share of every operand, its lanes; returns its end core.
+  std::uint64_t spatialShare(std::uint64_t i, TileTask& task) const;
+  /// Spatial chips: hops plus bytes serialized on one link, as fabric time.
+  Tick fabric(std::uint64_t hops, std::uint64_t bytes) const;
   /// A tensor the op reads or writes, as this step's tiles need it.
   struct Use {
     StableId id = 0;
@@ -93,6 +120,8 @@ class OpPlan {
     std::uint64_t kv_sequences = 0;  // KV cache: sequences it holds
   };
   Use use(const graph::TensorUse& u) const;
+  /// Weight matmuls: sets weight_ and input_ from the op's reads.
+  void findMatmulOperands();
   /// The [lo, hi) share, out of `whole` equal parts, of the bytes `use` moves at this step.
   static void addRange(std::vector<RangeRef>& out, const Use& use, std::uint64_t lo,
                        std::uint64_t hi, std::uint64_t whole);
@@ -108,6 +137,9 @@ class OpPlan {
   Shape shape_ = Shape::kRows;
   bool matrix_ = false;
   std::uint64_t tiles_ = 1;
+  // spatial chips: cores the op runs on, lanes per tile (the first lanes_extra_ tiles one more)
+  std::uint64_t cores_ = 0, lanes_ = 1, lanes_extra_ = 0;
+  Tick fabric_ps_ = 0;
   // weight matmul
   MatmulTiling mm_;
   std::uint64_t m_ = 0, n_ = 0, k_ = 0;

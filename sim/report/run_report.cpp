@@ -222,6 +222,9 @@ ordered_json statsJson(const run::SystemRun& run, const run::MetricIntervals* in
                  {"cache", cacheJson(r.totals)},
                  {"matrix_busy_s", ticksToSeconds(r.totals.matrix_busy_ps)},
                  {"vector_busy_s", ticksToSeconds(r.totals.vector_busy_ps)},
+                 {"weight_convert_busy_s", ticksToSeconds(r.totals.convert_busy_ps)},
+                 {"weight_feed_busy_s", ticksToSeconds(r.totals.feed_busy_ps)},
+                 {"pipeline_latency_s", ticksToSeconds(r.totals.pipeline_latency_ps)},
                  {"tiles", r.totals.tiles},
                  {"network_bytes", r.totals.network_bytes}};
   j["energy"] = {{"dynamic_j", r.dynamic_energy_j},

@@ -23,7 +23,7 @@ void onlyFor(MapReader& r, std::string_view key, std::string_view kinds) {
   if (r.has(key)) r.error(key, fmt::format("applies only to memory levels of kind {}", kinds));
 }
 
-ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
+ComputeSpec readCompute(MapReader& r, double clock_hz, bool matrix, Diagnostics& diags) {
   ComputeSpec c;
   c.units =
       static_cast<std::uint32_t>(r.integer("units", Need::kRequired, 1, 100'000'000).value_or(0));
@@ -83,11 +83,43 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, Diagnostics& diags) {
   } else {
     c.achievable_fraction = r.fraction("achievable_fraction", Need::kOptional).value_or(1.0);
   }
+  if (matrix) {
+    c.weight_feed_bytes_per_s =
+        r.quantity("weight_feed", Dimension::kBandwidth, Need::kOptional).value_or(0.0);
+    c.sparse_peak_ops_per_s =
+        readDTypeTable(r, "sparse_peak", Dimension::kThroughput, Need::kOptional);
+    if (const ConfigNode* table = r.node("sparse_peak", Need::kOptional);
+        table != nullptr && table->isMap()) {
+      for (const ConfigNode& entry : table->children()) {
+        const auto t = parseDType(entry.key());
+        if (!t || !c.sparse_peak_ops_per_s.contains(*t)) continue;
+        const double sparse = c.sparse_peak_ops_per_s.at(*t);
+        if (const auto dense = c.peak(*t); dense && sparse < *dense) {
+          diags.error(entry.location(), r.keyPath("sparse_peak." + entry.key()),
+                      fmt::format("{} is below the dense peak {} (a sparse peak counts skipped "
+                                  "zeros, so it is at least the dense one)",
+                                  formatQuantity(sparse, Dimension::kThroughput),
+                                  formatQuantity(*dense, Dimension::kThroughput)));
+        }
+      }
+    }
+  } else {
+    for (std::string_view key : {"weight_feed", "sparse_peak"}) {
+      if (r.has(key)) r.error(key, "applies only to compute.matrix");
+    }
+  }
   if (auto array = r.child("array", Need::kOptional)) {
     c.array_rows = static_cast<std::uint32_t>(
         array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));
     c.array_cols = static_cast<std::uint32_t>(
         array->integer("cols", Need::kRequired, 1, 1'000'000).value_or(0));
+    c.array_cell = static_cast<std::uint32_t>(
+        array->integer("cell", Need::kOptional, 1, 1'000'000).value_or(1));
+    if (c.array_rows % c.array_cell != 0 || c.array_cols % c.array_cell != 0) {
+      array->crossError({"cell", "rows", "cols"},
+                        fmt::format("cell {} does not divide the {} x {} array", c.array_cell,
+                                    c.array_rows, c.array_cols));
+    }
     array->finish();
   }
   r.finish();
@@ -333,9 +365,9 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
 
   if (auto compute = r.child("compute", Need::kRequired)) {
     if (auto matrix = compute->child("matrix", Need::kRequired))
-      chip.matrix = readCompute(*matrix, chip.clock_hz, diags);
+      chip.matrix = readCompute(*matrix, chip.clock_hz, true, diags);
     if (auto vector = compute->child("vector", Need::kRequired))
-      chip.vector = readCompute(*vector, chip.clock_hz, diags);
+      chip.vector = readCompute(*vector, chip.clock_hz, false, diags);
     compute->finish();
   }
 
@@ -385,6 +417,28 @@ ChipSpec readChip(const ConfigNode& node, const std::string& path, Diagnostics& 
       exec->error("launch_overhead",
                   "applies only to style 'kernel' (dataflow chips are statically scheduled)");
     }
+    const auto mapping = exec->choice<Mapping>("mapping", kMappingNames, Need::kOptional);
+    chip.execution.mapping = mapping.value_or(Mapping::kTiled);
+    // An unknown mapping is reported above; its fabric is read, not judged against the default.
+    const bool known = !exec->has("mapping") || mapping.has_value();
+    const bool spatial = chip.execution.mapping == Mapping::kSpatial;
+    if (known && spatial && chip.execution.style != ExecutionStyle::kDataflow)
+      exec->crossError({"mapping", "style"}, "spatial mapping needs style 'dataflow'");
+    if (known && spatial && !exec->has("fabric")) {
+      exec->error("mapping",
+                  "spatial mapping needs the cores' mesh: execution.fabric {hop_latency, "
+                  "link_bandwidth}");
+    }
+    if (known && !spatial && exec->has("fabric")) {
+      exec->error("fabric", "applies only to mapping 'spatial' (the cores' on-chip mesh)");
+    } else if (auto fabric = exec->child("fabric", Need::kOptional)) {
+      chip.execution.fabric.hop_ps = fabric->ticks("hop_latency", Need::kRequired).value_or(0);
+      chip.execution.fabric.link_bytes_per_s =
+          fabric->quantity("link_bandwidth", Dimension::kBandwidth, Need::kRequired).value_or(0.0);
+      fabric->finish();
+    }
+    chip.execution.operand_transit_cycles = static_cast<std::uint32_t>(
+        exec->integer("operand_transit_cycles", Need::kOptional, 0, 1'000'000).value_or(0));
     exec->finish();
   }
 

@@ -29,11 +29,22 @@ struct ComputeSpec {
   /// Systolic array shape rows x cols; 0 when not stated.
   std::uint32_t array_rows = 0;
   std::uint32_t array_cols = 0;
+  /// Side of the block of multiply-accumulators that hands its partial sums on each cycle: 1 in
+  /// a classic systolic array, 16 in the TSP's supercells. A result leaves the array
+  /// (rows + cols) / cell cycles after its input entered.
+  std::uint32_t array_cell = 1;
   /// Fraction of peak a unit sustains on large, well-shaped work (efficiency knob, calibrated),
   /// and per input format where a format sustains a different fraction of its own peak (FP8 on
   /// Hopper does not reach twice the BF16 rate: measured GEMMs and attention kernels say so).
   double achievable_fraction = 1.0;
   std::map<DType, double> achievable_by_dtype;
+  /// Matrix units: the bandwidth at which weights enter them from on-chip memory, whole chip (on
+  /// a streaming chip, weight streams x bytes per stream x clock); 0 when it is not a separate
+  /// limit (a GPU's tensor cores read operands from shared memory at its bandwidth).
+  double weight_feed_bytes_per_s = 0.0;
+  /// Matrix units: a vendor peak that counts sparsity, per dtype. Shown, never used: dense work
+  /// runs at `peak`.
+  std::map<DType, double> sparse_peak_ops_per_s;
 
   /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
   double macsPerCyclePerUnit(DType t, double clock_hz) const;
@@ -127,9 +138,29 @@ inline constexpr NameTable<ExecutionStyle, 2> kExecutionStyleNames{
     {{"kernel", ExecutionStyle::kKernel}, {"dataflow", ExecutionStyle::kDataflow}}};
 std::string_view executionStyleName(ExecutionStyle s);
 
+/// How weight matmuls map onto the units. kTiled: output tiles over the units, each unit fetching
+/// its operands (GPUs, TPUs, the TSP). kSpatial: every core keeps its share of the resident data in
+/// its own SRAM, and an op runs on as many cores as share its work, split over K and N, with the
+/// input broadcast and the partial sums reduced over the on-chip fabric (wafer-scale engines).
+enum class Mapping { kTiled, kSpatial };
+inline constexpr NameTable<Mapping, 2> kMappingNames{
+    {{"tiled", Mapping::kTiled}, {"spatial", Mapping::kSpatial}}};
+
+/// The on-chip mesh of a spatial chip: one hop between neighbouring cores, one link per direction.
+struct FabricSpec {
+  Tick hop_ps = 0;
+  double link_bytes_per_s = 0.0;
+};
+
 struct ExecutionSpec {
   ExecutionStyle style = ExecutionStyle::kKernel;
   Tick launch_overhead_ps = 0;  // per op, kernel style only
+  Mapping mapping = Mapping::kTiled;
+  FabricSpec fabric;  // spatial mapping only
+  /// Cycles each op's operands and results spend in transit between memory and the functional
+  /// units on a streaming chip (stream-register hops, one a cycle, and the lane skew), paid once
+  /// per op on its critical path; 0 where operands do not stream across the die.
+  std::uint32_t operand_transit_cycles = 0;
 };
 
 struct PowerSpec {

@@ -35,15 +35,6 @@ const char* kOneChannelDram =
     "interleave: 256 B, "
     "latency: 100 ns}";
 
-spec::SystemSpec systemOf(const std::string& chip_yaml) {
-  const ChipResult c = readChipText(chip_yaml);
-  REQUIRE_MESSAGE(c.errors.empty(), dump(c.errors));
-  spec::SystemSpec s;
-  s.name = "test";
-  s.chip = c.chip;
-  return s;
-}
-
 spec::ScenarioSpec gemmScenario() {
   spec::ScenarioSpec s = spec::loadScenario(presetCatalog(), "llama2-7b-prefill").spec;
   s.batch = 1;
@@ -64,7 +55,7 @@ TEST_CASE("One GEMM tile on one idle unit ends at exactly the formula tick") {
   // C[16,32] = A[16,64] B[64,32], bf16, one tile. Launch at 1 us; A (2048 B) and B (4096 B) stream
   // back to back from one 1 B/ps DRAM channel with 100 ns latency: B is in at 1e6 + 6144 + 1e5 ps.
   // Compute: 16*32*64 MACs / 1024 per cycle = 32 cycles = 32 ns, after the fetch (one K chunk).
-  const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
+  const spec::SystemSpec sys = inlineSystem(testChip(kOneChannelDram));
   const Tick launch = 1'000'000, fetch = 6144 + 100'000, compute = 32'000;
   CHECK(gemmSeconds(sys, 16, 32, 64) ==
         doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
@@ -78,7 +69,7 @@ TEST_CASE(
       "  hbm: {kind: dram, technology: hbm3, size: 1 GB, channels: 8, channel_bandwidth: 100 GB/s, "
       "interleave: 256 B, "
       "latency: 200 ns}";
-  const spec::SystemSpec sys = systemOf(testChip(memory));
+  const spec::SystemSpec sys = inlineSystem(testChip(memory));
   const spec::ScenarioSpec s = gemmScenario();
   graph::Workload w(graph::wholeModel(s), graph::gemmGraph(16, 512, 128, s.dtypes.weights));
   const map::Placement placement = map::place(sys.chip, w);
@@ -104,7 +95,7 @@ TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
   // Four units, weights resident in a fast SRAM, dataflow (no launch cost): compute-bound tiles.
   const std::string memory =
       "  sram: {kind: sram, size: 256 MiB, bandwidth: 1000 TB/s, latency: 1 ns}";
-  const spec::SystemSpec sys = systemOf(testChip(memory, "{style: dataflow}", 4));
+  const spec::SystemSpec sys = inlineSystem(testChip(memory, "{style: dataflow}", 4));
   // 16 x 32 is the smallest tile, so 16 x 160 cannot split below 5 tiles.
   const double four = gemmSeconds(sys, 16, 4 * 32, 65536);  // 4 tiles of 16 x 32: one wave
   const double five = gemmSeconds(sys, 16, 5 * 32, 65536);  // 5 tiles: one waits for a free unit
@@ -128,7 +119,7 @@ TEST_CASE("Simulation::resetStats starts a new window") {
 }
 
 TEST_CASE("The software op overhead and the launch overhead add exactly to an op's start") {
-  const spec::SystemSpec sys = systemOf(testChip(kOneChannelDram));
+  const spec::SystemSpec sys = inlineSystem(testChip(kOneChannelDram));
   spec::ScenarioSpec s = gemmScenario();
   const double base = gemmSeconds(sys, 16, 32, 64);
   const exec::ExecOptions eager{7'000'000};  // 7 us of host time per op
@@ -147,7 +138,7 @@ TEST_CASE("A unit's active power is charged for exactly the time a tile holds it
   const std::string plain = "power: {tdp: 100 W, static: 10 W}";
   chip.replace(chip.find(plain), plain.size(),
                "power: {tdp: 100 W, static: 10 W, unit_active: 2 W}");
-  const spec::SystemSpec sys = systemOf(chip);
+  const spec::SystemSpec sys = inlineSystem(chip);
   const spec::ScenarioSpec s = gemmScenario();
   exec::ChipRun run(sys, std::make_unique<graph::Workload>(
                              graph::wholeModel(s), graph::gemmGraph(16, 32, 64, s.dtypes.weights)));
