@@ -35,7 +35,9 @@ ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload
   executor.setProgress(progress, index, count);
   if (group_.size() > 1) {
     topology_ = std::make_unique<hw::Topology>(sim_, system, sim_.stats());
-    collectives_ = std::make_unique<CollectiveEngine>(sim_, *topology_, system.collectives);
+    collectives_ = std::make_unique<CollectiveEngine>(
+        sim_, *topology_, system.collectives,
+        rankReduceBytesPerSecond(system.chip, workload_->shard().dtypes.activations.dtype));
     executor.setCollectives(*collectives_, group_);
   }
   if (!options.exact) {
@@ -57,7 +59,9 @@ StepSample ChipRun::probeStep(std::size_t run, std::uint64_t kv, const ExecOptio
   std::unique_ptr<CollectiveEngine> collectives;
   if (group_.size() > 1) {
     topology = std::make_unique<hw::Topology>(sim, system_, sim.stats());
-    collectives = std::make_unique<CollectiveEngine>(sim, *topology, system_.collectives);
+    collectives = std::make_unique<CollectiveEngine>(
+        sim, *topology, system_.collectives,
+        rankReduceBytesPerSecond(system_.chip, workload_->shard().dtypes.activations.dtype));
     executor.setCollectives(*collectives, group_);
   }
   return executor.sampleStep(run, kv);

@@ -17,9 +17,16 @@ std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
 }
 }  // namespace
 
+double rankReduceBytesPerSecond(const spec::ChipSpec& chip, spec::DType element) {
+  const auto peak =
+      chip.vector.peak(element) ? chip.vector.peak(element) : chip.vector.peak(spec::DType::kFp32);
+  if (!peak) return 0.0;
+  return *peak * chip.vector.achievable_fraction * spec::dtypeBytes(element);
+}
+
 CollectiveEngine::CollectiveEngine(Simulation& sim, hw::Topology& topology,
-                                   const spec::CollectiveSpec& spec)
-    : sim_(sim), topology_(topology), spec_(spec) {}
+                                   const spec::CollectiveSpec& spec, double reduce_bytes_per_s)
+    : sim_(sim), topology_(topology), spec_(spec), reduce_bytes_per_s_(reduce_bytes_per_s) {}
 
 std::optional<hw::NodeId> CollectiveEngine::sharedReducingSwitch(
     const std::vector<std::uint32_t>& ranks, bool need_reducer) const {
@@ -71,21 +78,24 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
   const std::vector<std::uint32_t>& ranks = r.ranks;
   const std::size_t n = ranks.size();
   const std::uint64_t S = r.bytes;
-  auto ringSteps = [&](std::size_t count, std::uint64_t bytes) {
+  // `reducing`: each rank adds what it receives (reduce phases) rather than only storing it.
+  auto ringSteps = [&](std::size_t count, std::uint64_t bytes, bool reducing) {
     for (std::size_t s = 0; s < count; ++s) {
       Step step;
       for (std::size_t i = 0; i < n; ++i)
         step.sends.push_back({ranks[i], ranks[(i + 1) % n], bytes});
+      step.rank_reduce_bytes = reducing ? bytes : 0;
       steps.push_back(std::move(step));
     }
   };
-  auto everyPair = [&](std::uint64_t bytes) {
+  auto everyPair = [&](std::uint64_t bytes, bool reducing) {
     Step step;
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = 0; j < n; ++j) {
         if (i != j) step.sends.push_back({ranks[i], ranks[j], bytes});
       }
     }
+    step.rank_reduce_bytes = reducing ? (n - 1) * bytes : 0;
     steps.push_back(std::move(step));
   };
   // Small messages among ranks that reach each other in one hop (or through one switch) go direct.
@@ -94,13 +104,13 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
     case CollectiveKind::kAllGather:
     case CollectiveKind::kReduceScatter:
       if (direct) {
-        everyPair(ceilDiv(S, n));
+        everyPair(ceilDiv(S, n), r.kind == CollectiveKind::kReduceScatter);
         return "direct";
       }
-      ringSteps(n - 1, ceilDiv(S, n));
+      ringSteps(n - 1, ceilDiv(S, n), r.kind == CollectiveKind::kReduceScatter);
       return "ring";
     case CollectiveKind::kAllToAll:
-      everyPair(ceilDiv(S, n));
+      everyPair(ceilDiv(S, n), false);
       return "direct";
     case CollectiveKind::kSendRecv:
       steps.push_back(Step{{{ranks[0], ranks[1], S}}, 0, 0});
@@ -130,22 +140,24 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
   switch (algo) {
     case AllReduceAlgorithm::kRing:
     case AllReduceAlgorithm::kAuto:
-      ringSteps(2 * (n - 1), ceilDiv(S, n));
+      ringSteps(n - 1, ceilDiv(S, n), true);   // reduce-scatter
+      ringSteps(n - 1, ceilDiv(S, n), false);  // all-gather
       return "ring";
     case AllReduceAlgorithm::kRecursiveDoubling:
       for (std::size_t k = 1; k < n; k <<= 1) {
         Step step;
         for (std::size_t i = 0; i < n; ++i)
           step.sends.push_back({ranks[i], ranks[i ^ k], S});
+        step.rank_reduce_bytes = S;
         steps.push_back(std::move(step));
       }
       return "recursive_doubling";
     case AllReduceAlgorithm::kOneShot:
-      everyPair(S);
+      everyPair(S, true);
       return "one_shot";
     case AllReduceAlgorithm::kTwoShot:
-      everyPair(ceilDiv(S, n));
-      everyPair(ceilDiv(S, n));
+      everyPair(ceilDiv(S, n), true);
+      everyPair(ceilDiv(S, n), false);
       return "two_shot";
     case AllReduceAlgorithm::kHierarchical: {
       const std::size_t G = groups->size(), g = groups->front().size();
@@ -161,6 +173,7 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
         }
       }
       step.latency_steps = static_cast<std::uint32_t>(2 * (g - 1) + 2 * (G - 1));
+      step.rank_reduce_bytes = ceilDiv((g - 1) * S, g) + ceilDiv((G - 1) * S, G * g);
       steps.push_back(std::move(step));
       return "hierarchical";
     }
@@ -249,6 +262,10 @@ void CollectiveEngine::onStep(std::uint64_t id) {
   } else {
     for (const Send& s : step.sends)
       end = std::max(end, topology_.send(s.src, s.dst, s.bytes, t, spec_.chunk_bytes));
+  }
+  if (step.rank_reduce_bytes > 0 && reduce_bytes_per_s_ > 0) {
+    end = std::max(end, t + ceilTicks(static_cast<double>(step.rank_reduce_bytes) *
+                                      kTicksPerSecond / reduce_bytes_per_s_));
   }
   sim_.schedule(end, Callback::to<&CollectiveEngine::onStep>(this), id);
 }

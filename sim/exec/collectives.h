@@ -37,6 +37,9 @@ namespace archsim::exec {
 
 using graph::CollectiveKind;
 
+/// The rate a chip's vector units add `element` data into a buffer (one add per element).
+double rankReduceBytesPerSecond(const spec::ChipSpec& chip, spec::DType element);
+
 struct CollectiveRequest {
   CollectiveKind kind = CollectiveKind::kAllReduce;
   std::vector<std::uint32_t> ranks;  // chip ids, in ring order
@@ -53,7 +56,11 @@ struct CollectiveCost {
 
 class CollectiveEngine {
  public:
-  CollectiveEngine(Simulation& sim, hw::Topology& topology, const spec::CollectiveSpec& spec);
+  /// `reduce_bytes_per_s`: how fast a rank adds received data into its buffer (its vector units;
+  /// 0: never binding). A rank reduces what arrives as it arrives, so a step ends no earlier than
+  /// its reductions take from the step's start.
+  CollectiveEngine(Simulation& sim, hw::Topology& topology, const spec::CollectiveSpec& spec,
+                   double reduce_bytes_per_s = 0.0);
 
   /// Starts `request` now; calls done(arg) when every rank has finished.
   CollectiveCost start(const CollectiveRequest& request, Callback done, std::uint64_t arg = 0);
@@ -68,6 +75,7 @@ class CollectiveEngine {
     std::vector<Send> sends;
     hw::NodeId reduce_switch = 0;  // in_switch: the switch that reduces (0: none)
     std::uint64_t reduce_bytes = 0;
+    std::uint64_t rank_reduce_bytes = 0;  // each rank adds this much received data into its buffer
     std::uint32_t latency_steps = 1;  // algorithm steps this step stands for (step latency each)
   };
   struct Running {
@@ -92,6 +100,7 @@ class CollectiveEngine {
   Simulation& sim_;
   hw::Topology& topology_;
   spec::CollectiveSpec spec_;
+  double reduce_bytes_per_s_ = 0.0;
   std::vector<Running> running_;
   std::vector<std::uint64_t> free_;
 };

@@ -50,7 +50,8 @@ double runMicrobench(const spec::Catalog& catalog, const spec::SystemSpec& syste
     }
     Simulation sim;
     hw::Topology topo(sim, system, sim.stats());
-    exec::CollectiveEngine engine(sim, topo, system.collectives);
+    exec::CollectiveEngine engine(sim, topo, system.collectives,
+                                  exec::rankReduceBytesPerSecond(system.chip, *dtype));
     std::vector<std::uint32_t> group(n);
     for (std::uint32_t i = 0; i < n; ++i)
       group[i] = i;

@@ -219,3 +219,29 @@ TEST_CASE(
                      transferTicks(512 << 10, 25'000'000'000ULL) + 2'500'000;
   CHECK(t == 8 * 1'000'000 + std::max(intra, inter));
 }
+
+TEST_CASE("Ranks add what they receive on their vector units: a step ends no sooner than that") {
+  // Two ranks one hop apart (100 GB/s, 1 us), one_shot all-reduce of S = 1 MB: each rank sends
+  // S and adds the S it receives. Links: 1 us + 10 us. Reducing at 1 TB/s (1 us) hides under the
+  // arrival; at 50 GB/s it takes 20 us from the step's start and binds.
+  const spec::SystemSpec sys = ringSystem(2, "collectives: {all_reduce: one_shot}\n");
+  const exec::CollectiveRequest r{graph::CollectiveKind::kAllReduce, {0, 1}, 1'000'000};
+  auto run = [&](double reduce_bytes_per_s) {
+    Simulation sim;
+    hw::Topology topo(sim, sys, sim.stats());
+    exec::CollectiveEngine engine(sim, topo, sys.collectives, reduce_bytes_per_s);
+    Done done{sim, {}};
+    engine.start(r, Callback::to<&Done::on>(&done));
+    sim.run();
+    REQUIRE(done.at.size() == 1);
+    return done.at[0];
+  };
+  const Tick links = kAlpha + transferTicks(1'000'000, kB);
+  CHECK(runOne(sys, r) == links);
+  CHECK(run(1e12) == links);
+  CHECK(run(50e9) == transferTicks(1'000'000, 50'000'000'000ULL));
+  // The rate a chip's vector units reduce at: peak x achievable x element bytes.
+  const spec::ChipSpec h100 = spec::loadSystem(presetCatalog(), "dgx-h100").spec.chip;
+  CHECK(exec::rankReduceBytesPerSecond(h100, spec::DType::kBf16) ==
+        doctest::Approx(133.8e12 * h100.vector.achievable_fraction * 2));
+}
