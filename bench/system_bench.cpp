@@ -1,11 +1,12 @@
 // Simulation speed of multi-chip runs: one Llama-2-70B decode step (batch 1, context 2048) on
 // DGX-H100 at TP 8 — as run by default (layer reuse) and exact (every op simulated) — and on the
 // Groq-576 system (int8 weights, the fewest chips that hold it: 328 of 576, 41 pipeline stages).
-// Targets: under 20 ms exact for the DGX-H100 step (issue 12), under 1 s for Groq-576 (issue 5).
-// Each run simulates one chip per distinct stage (a warm-up and a measured step each; exact runs on
-// kernel chips warm up without timing a step) and the pipeline composition (three rounds of the
-// step); `events` counts all of them. Then long
-// generations (issue 12 targets, with step reuse): Llama-3-70B 1024 + 1024 tokens on 4 H100s
+// Targets: under 20 ms exact for the DGX-H100 step (issue 12), under 1 s for Groq-576 (issue 5),
+// under 200 ms for the Groq-576 step and for CS-3 decode steps (Llama-3.1-8B on one CS-3,
+// Llama-2-70B on four; issue 16). Each run simulates one chip per distinct stage (a warm-up and a
+// measured step each; exact runs on kernel chips warm up without timing a step) and the pipeline
+// composition (three rounds of the step); `events` counts all of them. Then long generations (issue
+// 12 targets, with step reuse): Llama-3-70B 1024 + 1024 tokens on 4 H100s
 // (< 2 s), Llama-2-70B FP8 batch 160, 128 + 2048 tokens on one H200 (< 5 s), Llama-3.1-405B
 // 1024 + 1024 on DGX-H100 x4 (< 5 s). And the public validation suites on two threads.
 #include <algorithm>
@@ -46,6 +47,11 @@ BENCHMARK_CAPTURE(Run, dgx_h100_llama2_70b_decode_tp8_exact, "dgx-h100", "llama2
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Run, groq576_llama2_70b_w8_decode, "groq-576", "llama2-70b-w8-decode-auto",
                   Sets{})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, cs3_llama31_8b_decode, "cerebras-wse3", "llama2-7b-decode",
+                  Sets{"model=llama3.1-8b"})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(Run, cs3x4_llama2_70b_decode, "cs3-4", "llama2-70b-decode", Sets{})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Run, h100x4_llama3_70b_1024_1024, "dgx-h100", "llama3.1-405b-generate",
                   Sets{"model=llama3-70b", "parallel.tp=4"})

@@ -17,6 +17,17 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
       occupancy_(units),
       computing_(units) {
   if (units_ == 0) ARCHSIM_PANIC("unit pool '" + this->name() + "' has no units");
+  stats().addFormula("units", "1", "identical units in the pool",
+                     [this] { return static_cast<double>(units_); });
+  stats().addFormula("utilization", "1", "busy unit-time / (units x simulated time)", [this] {
+    const Tick end = std::max(now(), all_free_at_) - statsStart();
+    return end == 0 ? 0.0
+                    : static_cast<double>(busy_ticks_.count()) /
+                          (static_cast<double>(end) * static_cast<double>(units_));
+  });
+}
+
+void UnitPool::buildTree() {
   while (leaves_ < units_)
     leaves_ *= 2;
   // Padding leaves are never free, and lose ties to every unit (they sit to the right).
@@ -28,17 +39,22 @@ UnitPool::UnitPool(Simulation& sim, std::string name, StatGroup& parent_stats, s
   }
   for (std::size_t node = leaves_ - 1; node >= 1; --node)
     play(node);
-  stats().addFormula("units", "1", "identical units in the pool",
-                     [this] { return static_cast<double>(units_); });
-  stats().addFormula("utilization", "1", "busy unit-time / (units x simulated time)", [this] {
-    const Tick end = std::max(now(), all_free_at_) - statsStart();
-    return end == 0 ? 0.0
-                    : static_cast<double>(busy_ticks_.count()) /
-                          (static_cast<double>(end) * static_cast<double>(units_));
-  });
+}
+
+void UnitPool::hold(Tick duration, std::uint64_t lanes) {
+  const Tick finish = addTicks(now(), duration);
+  all_free_at_ = std::max(all_free_at_, finish);
+  if (lanes <= 1) {
+    occupancy_.add(now(), finish);
+  } else {
+    occupancy_.addSpread(now(), finish, mulTicks(duration, lanes));
+  }
+  tasks_.add();
+  busy_ticks_.add(mulTicks(duration, lanes));
 }
 
 UnitPool::Slot UnitPool::reserve(Tick duration) {
+  if (node_at_.empty()) buildTree();
   const std::uint32_t unit = node_unit_[1];
   const Tick start = std::max(now(), node_at_[1]);
   const Slot slot{unit, start, addTicks(start, duration)};
@@ -50,16 +66,6 @@ UnitPool::Slot UnitPool::reserve(Tick duration) {
   tasks_.add();
   busy_ticks_.add(duration);
   wait_ticks_.add(start - now());
-  return slot;
-}
-
-UnitPool::Slot UnitPool::reserveLanes(Tick duration, std::uint64_t lanes) {
-  const Slot slot = reserve(duration);
-  if (lanes > 1) {
-    const Tick more = mulTicks(duration, lanes - 1);
-    occupancy_.addSpread(slot.start, slot.finish, more);
-    busy_ticks_.add(more);
-  }
   return slot;
 }
 

@@ -32,9 +32,10 @@ class UnitPool final : public Component {
 
   /// Books the next unit in FIFO order for `duration` ticks. Schedules nothing.
   Slot reserve(Tick duration);
-  /// A group of `lanes` units working in lockstep as one (a spatial chip's cores): booked as one
-  /// slot, counted as `lanes` units held for `duration`.
-  Slot reserveLanes(Tick duration, std::uint64_t lanes);
+  /// For a caller that tracks which units are free itself (and only starts work on a free one):
+  /// `lanes` units held from now for `duration` (a spatial chip's cores in lockstep), counted in
+  /// the stats without booking a unit. Schedules nothing.
+  void hold(Tick duration, std::uint64_t lanes = 1);
   /// reserve() plus one event done(arg) at the slot's finish; returns the slot.
   Slot submit(Tick duration, Callback done, std::uint64_t arg = 0,
               Priority priority = Priority::kDefault);
@@ -72,6 +73,9 @@ class UnitPool final : public Component {
     node_at_[node] = node_at_[pick];
     node_unit_[node] = node_unit_[pick];
   }
+
+  /// Builds the tree on the first booking (a caller that only holds units never needs it).
+  void buildTree();
 
   std::uint32_t units_;
   // A tournament tree over the units' free times: node i's winner is the leaf free first in its

@@ -545,7 +545,7 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
 
   UnitPool& units = pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits();
   const std::uint64_t lanes = scratch_.lanes;
-  units.reserveLanes(done - t0, lanes);
+  units.hold(done - t0, lanes);
   units.noteCompute(done - std::min(pass_compute, done - t0), done, lanes);
   (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) +=
       mulTicks(compute, lanes);
@@ -581,8 +581,8 @@ void Executor::onPassDone(std::uint64_t arg) {
   const Tick second = computeTicks(scratch_) - computeTicks(scratch_) / 2;
   const Tick done = runPass(st, scratch_, t0, second, false, tileOf(arg), true, 0, 0);
   UnitPool& units = st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits();
-  units.reserve(done - t0);
-  units.noteCompute(done - std::min(second, done - t0), done);
+  units.hold(done - t0, scratch_.lanes);
+  units.noteCompute(done - std::min(second, done - t0), done, scratch_.lanes);
   chargeHeld(st, done - t0);
   sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), arg);
 }

@@ -19,7 +19,7 @@ constexpr std::uint64_t kGroupRows = 8;       // most row blocks per group in th
 constexpr std::uint64_t kRegisterRow = 1024;  // widest softmax row kept in registers (one pass)
 // Spatial chips: most tiles an op is cut into (each a group of cores doing equal work, so the
 // count bounds events, not parallelism); partial results are reduced in fp32.
-constexpr std::uint64_t kMaxSpatialTiles = 1024;
+constexpr std::uint64_t kMaxSpatialTiles = 128;
 constexpr std::uint64_t kPartialBytes = 4;
 
 std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
@@ -77,6 +77,7 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     const std::uint64_t kc = std::clamp<std::uint64_t>(std::llround(ideal), 1, std::min(k_, cores));
     const std::uint64_t nc = std::clamp<std::uint64_t>(cores / kc, 1, n_);
     spreadOver(kc * nc);
+    block_k_ = ceilDiv(k_, kc);
     const std::uint64_t in_bytes = op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1);
     // Broadcast: each K slice of every input row to the nc cores sharing it; reduction: each
     // core's partial sums along the kc cores of its column, one add a hop.
@@ -354,7 +355,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       task.macs = scale(m_ * k_, n_ * (c1 - c0), cores_);
       task.vector_flops = scale(op.vector_flops.at(kv), c1 - c0, cores_);
       task.weight_elements = scale(k_ * n_, c1 - c0, cores_);
-      task.k_chunks = ceilDiv(k_ * (c1 - c0), cores_);  // a core streams its block row by row
+      task.k_chunks = block_k_;  // a core streams its block a row at a time
       task.lanes = c1 - c0;
       break;
     }

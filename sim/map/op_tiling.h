@@ -139,6 +139,7 @@ class OpPlan {
   std::uint64_t tiles_ = 1;
   // spatial chips: cores the op runs on, lanes per tile (the first lanes_extra_ tiles one more)
   std::uint64_t cores_ = 0, lanes_ = 1, lanes_extra_ = 0;
+  std::uint64_t block_k_ = 1;  // spatial matmul: rows of K in a core's block
   Tick fabric_ps_ = 0;
   // weight matmul
   MatmulTiling mm_;

@@ -158,8 +158,8 @@ std::string spatialChip(int cores) {
 TEST_CASE("Spatial mapping: a GEMV runs on the cores that hold its weights, split over K and N") {
   // 64 cores; the only resident data is B (256 x 256 fp16 = 128 KiB), so each core holds 2 KiB:
   // the GEMV runs on all 64 as an 8 x 8 grid (K and N in blocks of 32), one tile per core, no row
-  // padding. A core: 1024 MACs at 8 a cycle = 128 ns, 2 KiB fed at 16 GB/s = 128 ns, 4 K chunks
-  // (its 32 x 32 block streamed over the op's 256 rows / 64 cores).
+  // padding. A core: 1024 MACs at 8 a cycle = 128 ns, 2 KiB fed at 16 GB/s = 128 ns, its 32 x 32
+  // block streamed a row at a time (32 K chunks).
   // The SRAM port serves the 64 tiles' reads back to back (8 B of A, 2 KiB of B, 8 B of C a
   // tile: 1 + 3 + 1 ps), so the last tile's B arrives at 5 x 63 + 4 + 1000 ps.
   // Then the fabric: input slices to the 8 cores of a row (7 hops, 32 x 2 B at 4 GB/s) and
@@ -167,7 +167,7 @@ TEST_CASE("Spatial mapping: a GEMV runs on the cores that hold its weights, spli
   const Gemm g{.m = 1, .n = 256, .k = 256};
   const spec::SystemSpec sys = inlineSystem(spatialChip(64));
   const Tick fetch = 5 * 63 + 4 + 1000;
-  const Tick last_tile = 128'000 + (128'000 + fetch) / 4;
+  const Tick last_tile = 128'000 + (128'000 + fetch) / 32;
   const Tick fabric = 14 * 1000 + 16'000 + 32'000;
   CHECK(gemmTicks(sys, g) == last_tile + fabric);
   exec::ChipRun run(sys, workloadFor(g));
@@ -188,7 +188,7 @@ TEST_CASE("Spatial mapping: a GEMV runs on the cores that hold its weights, spli
   const auto [tiles64, fabric64] = planFor(sys);
   const auto [tiles256, fabric256] = planFor(wide);
   CHECK(tiles64 == 64);
-  CHECK(tiles256 == 256);
+  CHECK(tiles256 == 128);  // at most 128 tiles an op: here two cores in lockstep each
   CHECK(fabric64 == fabric);
   CHECK(fabric256 == 30 * 1000 + 8'000 + 16'000);  // 16-element slices and 16 partial sums
   CHECK(fabric256 - 24'000 > fabric64 - 48'000);   // more hops once serialization is set aside
