@@ -366,8 +366,9 @@ std::uint64_t Executor::touchOp(OpId op) {
   std::uint64_t writeback = 0;
   for (std::uint64_t t = 0; t < p.tiles(); ++t) {
     p.tile(t, scratch_);
-    for (const map::RangeRef& r : scratch_.reads)
-      writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
+    for (const map::RangeRef& r : scratch_.reads) {
+      if (r.staged < 0) writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
+    }
     for (const map::RangeRef& w : scratch_.writes)
       writeback += memory_.touch(w.tensor, w.offset, w.bytes, true);
   }
@@ -478,7 +479,7 @@ void Executor::prefetchAfter(OpId op) {
     for (std::uint64_t t = 0; t < p.tiles(); ++t) {
       p.tile(t, scratch_);
       for (const map::RangeRef& r : scratch_.reads) {
-        if (r.weight)
+        if (r.weight && r.staged < 0)
           st.prefetched[t] =
               std::max(st.prefetched[t], memory_.read(r.tensor, r.offset, r.bytes, st.counters));
       }
@@ -516,7 +517,9 @@ Tick Executor::runPass(OpState& st, const map::TileTask& task, Tick t0, Tick com
   Tick ready = t0;
   for (const map::RangeRef& r : task.reads) {
     if (skip_staged_weights && r.weight) continue;
-    ready = std::max(ready, memory_.read(r.tensor, r.offset, r.bytes, st.counters));
+    ready = std::max(ready, r.staged >= 0 ? memory_.readStaged(static_cast<std::size_t>(r.staged),
+                                                               r.tensor, r.bytes, st.counters)
+                                          : memory_.read(r.tensor, r.offset, r.bytes, st.counters));
   }
   if (skip_staged_weights) ready = std::max(ready, st.prefetched[tile]);
   Tick done = t0 + pipelined({ready - t0, convert, feed, compute}, task.k_chunks);

@@ -17,6 +17,12 @@ void MemorySystem::charge(std::size_t level, std::uint64_t bytes, bool write, st
   counters.energy_j += static_cast<double>(bytes) * chip_.level(level).spec().energy_j_per_byte;
 }
 
+Tick MemorySystem::readStaged(std::size_t level, map::StableId tensor, std::uint64_t bytes,
+                              OpCounters& counters) {
+  charge(level, bytes, false, roleIndex(placement_.home(tensor).role), counters);
+  return chip_.level(level).transfer(0, bytes);
+}
+
 Tick MemorySystem::dramTransfer(std::uint64_t address, std::uint64_t bytes, bool write,
                                 std::size_t role, OpCounters& counters) {
   hw::MemoryLevel* dram = chip_.dram();

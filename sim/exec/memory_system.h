@@ -27,6 +27,10 @@ class MemorySystem {
 
   Tick read(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
   Tick write(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, OpCounters& counters);
+  /// Reads `bytes` of `tensor` from a copy staged at memory level `level` (an SRAM the op's
+  /// earlier tiles filled), not from its home.
+  Tick readStaged(std::size_t level, map::StableId tensor, std::uint64_t bytes,
+                  OpCounters& counters);
   /// What read() or write() does to the caches' contents, without time, traffic or counters: for
   /// work that is replayed rather than simulated (exec/layer_reuse.h). Returns the dirty bytes
   /// the evictions it caused would write back (see writeBack()).

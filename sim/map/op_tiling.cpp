@@ -96,16 +96,33 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     const std::uint64_t row_block =
         op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
     std::uint64_t cache = 0;
-    for (const spec::MemoryLevelSpec& level : ctx.chip.memory) {
-      if (level.kind == spec::MemoryKind::kCache) {
-        cache = level.size_bytes;
-        break;
-      }
+    int sram = -1;
+    for (std::size_t l = 0; l < ctx.chip.memory.size(); ++l) {
+      const spec::MemoryLevelSpec& level = ctx.chip.memory[l];
+      if (level.kind == spec::MemoryKind::kCache && cache == 0) cache = level.size_bytes;
+      if (level.kind == spec::MemoryKind::kSram && sram < 0) sram = static_cast<int>(l);
     }
-    group_rows_ = cache == 0
+    // A chip without a cache stages DRAM operands in its SRAM as its compiler does (XLA on a
+    // TPU's VMEM): a weight column block is loaded by the first row block of a group and reused
+    // by the others, a group's input rows by the first column block; each staging half the SRAM.
+    const std::uint64_t staging = cache == 0 && sram >= 0 ? ctx.chip.memory[sram].size_bytes : 0;
+    const std::uint64_t buffer = cache > 0 ? cache : staging;
+    group_rows_ = buffer == 0
                       ? kGroupRows
-                      : std::clamp<std::uint64_t>(cache / 2 / std::max<std::uint64_t>(row_block, 1),
-                                                  1, kGroupRows);
+                      : std::clamp<std::uint64_t>(
+                            buffer / 2 / std::max<std::uint64_t>(row_block, 1), 1, kGroupRows);
+    if (staging > 0) {
+      auto inDram = [&](int read) {
+        const map::TensorHome& home =
+            ctx.placement.home(ctx.placement.stable(g, op.reads[read].tensor));
+        return ctx.chip.memory[home.level].kind == spec::MemoryKind::kDram;
+      };
+      const std::uint64_t column_block =
+          op.reads[weight_].bytes.at(kv) / std::max<std::uint64_t>(n_, 1) * mm_.tn;
+      staging_ = sram;
+      stage_weights_ = inDram(weight_) && column_block <= staging / 2;
+      stage_inputs_ = inDram(input_) && group_rows_ * row_block <= staging / 2;
+    }
   } else if (op.kind == OpKind::kAttention) {
     needGeometry();
     shape_ = Shape::kAttention;
@@ -322,6 +339,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       const std::uint64_t local = i % (group_rows_ * mm_.tiles_n);
       const std::uint64_t im = first + local % rows_in_group;
       const std::uint64_t in = local / rows_in_group;
+      constexpr std::uint64_t first_column = 0;
       const std::uint64_t r0 = im * mm_.tm, r1 = std::min(m_, r0 + mm_.tm);
       const std::uint64_t c0 = in * mm_.tn, c1 = std::min(n_, c0 + mm_.tn);
       // The tile's share of an [m, n]-shaped tensor, as elements in tile-major order.
@@ -331,8 +349,10 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         const Use& u = reads_[j];
         if (static_cast<int>(j) == input_) {
           addRange(task.reads, u, r0, r1, m_);
+          if (stage_inputs_ && in > first_column) task.reads.back().staged = staging_;
         } else if (static_cast<int>(j) == weight_) {
           addRange(task.reads, u, c0, c1, n_);
+          if (stage_weights_ && im > first) task.reads.back().staged = staging_;
         } else if (u.weight) {
           addRange(task.reads, u, c0, c1, n_);  // bias: this tile's columns
         } else {

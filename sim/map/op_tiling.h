@@ -37,6 +37,9 @@ struct RangeRef {
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   bool weight = false;  // a weight range (eligible for dataflow prefetch)
+  /// >= 0: read from this memory level, where an earlier tile of the op staged a copy (a TPU's
+  /// VMEM); -1: read from the tensor's home.
+  int staged = -1;
 };
 
 struct TileTask {
@@ -145,8 +148,13 @@ class OpPlan {
   MatmulTiling mm_;
   std::uint64_t m_ = 0, n_ = 0, k_ = 0;
   std::uint64_t group_rows_ = 8;  // row blocks per swizzle group
-  int input_ = -1;                // index in op.reads of the activation input
-  int weight_ = -1;               // index in op.reads of the weight matrix
+  // Chips with no cache but an SRAM (a TPU's VMEM): the level that holds staged copies of DRAM
+  // operands (-1: none), and whether a weight column block / a group's input rows fit its half.
+  int staging_ = -1;
+  bool stage_weights_ = false;
+  bool stage_inputs_ = false;
+  int input_ = -1;   // index in op.reads of the activation input
+  int weight_ = -1;  // index in op.reads of the weight matrix
   // attention (from the op's geometry)
   graph::AttentionGeometry geo_;
   std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;

@@ -193,3 +193,41 @@ TEST_CASE("Spatial mapping: a GEMV runs on the cores that hold its weights, spli
   CHECK(fabric256 == 30 * 1000 + 8'000 + 16'000);  // 16-element slices and 16 partial sums
   CHECK(fabric256 - 24'000 > fabric64 - 48'000);   // more hops once serialization is set aside
 }
+
+TEST_CASE(
+    "A chip without a cache stages DRAM weights in its SRAM: each column block crosses once") {
+  // Four units, 128 KiB of VMEM, no cache; B = 256 x 512 fp16 (256 KiB) cannot stay on chip, so it
+  // streams from HBM. Tiles of 64 x 64 (what fits a unit's 32 KiB of staging): 2 row blocks x 8
+  // column blocks. The first row block of each column loads the 32 KiB weight block from HBM; the
+  // second reads the copy in VMEM: HBM moves B once, VMEM serves it once more.
+  const std::string memory =
+      "  vmem: {kind: sram, size: 128 KiB, bandwidth: 20 TB/s, latency: 10 ns}\n"
+      "  hbm: {kind: dram, technology: hbm2e, size: 1 GB, channels: 4, channel_bandwidth: 100 "
+      "GB/s, latency: 500 ns}";
+  const auto chipWith = [](const std::string& levels) {
+    return fmt::format(R"(kind: chip
+name: Test
+clock: 1 GHz
+compute:
+  matrix: {{units: 4, macs_per_cycle: {{fp16: 1024}}}}
+  vector: {{units: 4, peak: {{fp16: 2 TFLOPS}}}}
+memory:
+{}
+execution: {{style: dataflow}}
+power: {{tdp: 100 W, static: 10 W}}
+)",
+                       levels);
+  };
+  const Gemm g{.m = 128, .n = 512, .k = 256};
+  const std::size_t weight = exec::roleIndex(graph::TensorRole::kWeight);
+  exec::ChipRun staged(inlineSystem(chipWith(memory)), workloadFor(g));
+  const auto& levels = staged.result().totals.level;
+  CHECK(levels[1].by_role[weight] == 256 * 512 * 2);  // hbm: B once
+  CHECK(levels[0].by_role[weight] == 256 * 512 * 2);  // vmem: the second row block's copies
+  // Direction: one row block reads B from HBM just the same and needs no copy; doubling the rows
+  // adds VMEM reads, not HBM ones.
+  const Gemm half{.m = 64, .n = 512, .k = 256};
+  exec::ChipRun one(inlineSystem(chipWith(memory)), workloadFor(half));
+  CHECK(one.result().totals.level[1].by_role[weight] == 256 * 512 * 2);
+  CHECK(one.result().totals.level[0].by_role[weight] == 0);
+}
