@@ -18,7 +18,14 @@ std::string ops(double value, spec::DType t) {
 void describeCompute(const char* title, const spec::ComputeSpec& c, double clock_hz,
                      std::ostream& out) {
   out << fmt::format("  {} units: {}", title, c.units);
-  if (c.array_rows > 0) out << fmt::format(" ({}x{} arrays)", c.array_rows, c.array_cols);
+  if (c.array_rows > 0) {
+    out << fmt::format(" ({}x{} arrays", c.array_rows, c.array_cols);
+    if (c.array_cell > 1) out << fmt::format(" of {}x{} cells", c.array_cell, c.array_cell);
+    out << ")";
+  }
+  if (c.weight_feed_bytes_per_s > 0) {
+    out << ", weight feed " << formatQuantity(c.weight_feed_bytes_per_s, Dimension::kBandwidth);
+  }
   if (c.sparsity_speedup > 1.0)
     out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
   out << '\n';
@@ -26,6 +33,10 @@ void describeCompute(const char* title, const spec::ComputeSpec& c, double clock
     out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit   {:.0f}% achievable\n",
                        spec::dtypeName(t), ops(peak, t), c.macsPerCyclePerUnit(t, clock_hz),
                        100.0 * c.achievable(t));
+  }
+  for (const auto& [t, sparse] : c.sparse_peak_ops_per_s) {
+    out << fmt::format("    {:<5} {:>14}   quoted peak counting sparsity (not used)\n",
+                       spec::dtypeName(t), ops(sparse, t));
   }
 }
 
@@ -41,6 +52,15 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
         " (launch overhead {})",
         formatQuantity(ticksToSeconds(chip.execution.launch_overhead_ps), Dimension::kTime));
   }
+  if (chip.execution.mapping == spec::Mapping::kSpatial) {
+    out << fmt::format(
+        ", spatial mapping (fabric: {} a hop, {} a link)",
+        formatQuantity(ticksToSeconds(chip.execution.fabric.hop_ps), Dimension::kTime),
+        formatQuantity(chip.execution.fabric.link_bytes_per_s, Dimension::kBandwidth));
+  }
+  if (chip.execution.operand_transit_cycles > 0)
+    out << fmt::format(", {} cycles of operand transit an op",
+                       chip.execution.operand_transit_cycles);
   out << '\n';
   describeCompute("matrix", chip.matrix, chip.clock_hz, out);
   describeCompute("vector", chip.vector, chip.clock_hz, out);
@@ -119,6 +139,12 @@ nlohmann::ordered_json computeJson(const spec::ComputeSpec& c, double clock_hz) 
         c.macsPerCyclePerUnit(t, clock_hz);
     j["achievable_fraction"][std::string(spec::dtypeName(t))] = c.achievable(t);
   }
+  for (const auto& [t, sparse] : c.sparse_peak_ops_per_s)
+    j["sparse_peak_ops_per_s"][std::string(spec::dtypeName(t))] = sparse;
+  if (c.array_rows > 0) {
+    j["array"] = {{"rows", c.array_rows}, {"cols", c.array_cols}, {"cell", c.array_cell}};
+  }
+  j["weight_feed_bytes_per_s"] = c.weight_feed_bytes_per_s;
   return j;
 }
 
@@ -179,6 +205,12 @@ nlohmann::ordered_json describeJson(const spec::SystemSpec& system) {
   c["clock_hz"] = chip.clock_hz;
   c["execution"] = spec::executionStyleName(chip.execution.style);
   c["launch_overhead_s"] = ticksToSeconds(chip.execution.launch_overhead_ps);
+  c["mapping"] = chip.execution.mapping == spec::Mapping::kSpatial ? "spatial" : "tiled";
+  if (chip.execution.mapping == spec::Mapping::kSpatial) {
+    c["fabric"] = {{"hop_latency_s", ticksToSeconds(chip.execution.fabric.hop_ps)},
+                   {"link_bytes_per_s", chip.execution.fabric.link_bytes_per_s}};
+  }
+  c["operand_transit_cycles"] = chip.execution.operand_transit_cycles;
   c["matrix"] = computeJson(chip.matrix, chip.clock_hz);
   c["vector"] = computeJson(chip.vector, chip.clock_hz);
   c["memory"] = nlohmann::ordered_json::array();

@@ -122,6 +122,26 @@ TEST_CASE("auto on DGX-H100, Llama-2-70B decode: no slower than tp 8, and every 
   CHECK(fewest.layout().chips() == 2);
 }
 
+TEST_CASE("auto over hundreds of chips: Groq-576 picks the fastest tp x pp that fits its SRAM") {
+  // Llama-2-70B (int8 weights) needs 328 or more GroqChips. Wider tp halves each chip's weight
+  // conversion but takes the all-reduces across nodes; the search simulates every plan that fits
+  // (their bounds ignore the conversion) and keeps the fastest: one node wide.
+  const spec::SystemSpec groq = systemOf("groq-576");
+  const spec::ScenarioSpec s =
+      scenario("llama2-70b-w8-decode-auto", {"parallel.auto=latency", "parallel.max_chips=576"});
+  const run::PlanChoice choice = run::searchPlan(groq, s);
+  CHECK(choice.layout().plan.tp == 8);
+  CHECK(choice.layout().chips() <= 576);
+  std::size_t simulated = 0;
+  for (const run::PlanCandidate& c : choice.candidates) {
+    if (!c.simulated_s) continue;
+    ++simulated;
+    CHECK(c.bound_s <= *c.simulated_s);
+    CHECK(*choice.candidates.at(choice.chosen).simulated_s <= *c.simulated_s);
+  }
+  CHECK(simulated >= 3);  // tp 16, 32 and 64 were in the running
+}
+
 TEST_CASE("auto: a scenario without a plan uses the search; one too big for the system says so") {
   const spec::ScenarioSpec s = scenario("llama2-70b-decode");
   CHECK(s.parallel.automatic);
