@@ -77,50 +77,109 @@ std::uint32_t ExtentTileCache::slotFor(std::uint32_t tensor) {
   return slot;
 }
 
-namespace {
-
-// Both check the ends first: streams add extents at the back and evict them from the front.
-
-/// The first entry whose extent starts after `block`.
-template <typename Entry>
-Entry* startingAfter(Entry* begin, Entry* end, std::uint64_t block) {
-  if (begin == end || std::prev(end)->first <= block) return end;
-  if (begin->first > block) return begin;
-  return std::upper_bound(begin, end, block,
-                          [](std::uint64_t v, const Entry& i) { return v < i.first; });
+std::size_t ExtentTileCache::TensorIndex::chunkOf(std::uint64_t block) const {
+  if (firsts_.empty() || firsts_.back() <= block) return firsts_.empty() ? 0 : firsts_.size() - 1;
+  const auto it = std::upper_bound(firsts_.begin(), firsts_.end(), block);
+  return it == firsts_.begin() ? 0 : static_cast<std::size_t>(it - firsts_.begin()) - 1;
 }
 
-/// The entry of the extent starting at `first` (where it would go if none does).
-template <typename Entry>
-Entry* startingAt(Entry* begin, Entry* end, std::uint64_t first) {
-  if (begin == end || std::prev(end)->first < first) return end;
-  if (begin->first >= first) return begin;
-  return std::lower_bound(begin, end, first,
-                          [](const Entry& i, std::uint64_t v) { return i.first < v; });
+std::pair<const ExtentTileCache::IndexEntry*, std::uint64_t>
+ExtentTileCache::TensorIndex::aroundSlow(std::uint64_t block, std::uint64_t limit) const {
+  if (chunks_.size() == 1) {  // the common case: one flat chunk, ends first
+    const Chunk& k = chunks_.front();
+    if (k.begin()->first > block) return {nullptr, std::min(limit, k.begin()->first)};
+    const IndexEntry* it =
+        std::prev(k.end())->first <= block
+            ? k.end()
+            : std::upper_bound(k.begin(), k.end(), block,
+                               [](std::uint64_t b, const IndexEntry& x) { return b < x.first; });
+    return {std::prev(it), it == k.end() ? limit : std::min(limit, it->first)};
+  }
+  if (firsts_.empty()) return {nullptr, limit};
+  if (firsts_.front() > block) return {nullptr, std::min(limit, firsts_.front())};
+  const std::size_t c = chunkOf(block);
+  const Chunk& k = chunks_[c];
+  const IndexEntry* it =
+      std::prev(k.end())->first <= block
+          ? k.end()
+          : std::upper_bound(k.begin(), k.end(), block,
+                             [](std::uint64_t b, const IndexEntry& x) { return b < x.first; });
+  const std::uint64_t next = it != k.end()            ? it->first
+                             : c + 1 < firsts_.size() ? firsts_[c + 1]
+                                                      : limit;
+  return {std::prev(it), std::min(limit, next)};
 }
 
-}  // namespace
-
-void ExtentTileCache::TensorIndex::insert(IndexEntry* at, IndexEntry x) {
-  if (at == begin() && start_ > 0) {
-    entries_[--start_] = x;
+void ExtentTileCache::TensorIndex::insertSlow(IndexEntry x) {
+  if (chunks_.empty()) {
+    chunks_.push_back(Chunk{std::move(spare_), 0});
+    chunks_.front().v.push_back(x);
+    firsts_.assign(1, x.first);
     return;
   }
-  entries_.insert(entries_.begin() + (at - entries_.data()), x);
+  const std::size_t c = chunks_.size() == 1 ? 0 : chunkOf(x.first);
+  Chunk& k = chunks_[c];
+  if (x.first < k.begin()->first && k.start > 0) {
+    k.v[--k.start] = x;
+  } else {
+    IndexEntry* at =
+        std::prev(k.end())->first < x.first
+            ? k.end()
+            : std::lower_bound(k.begin(), k.end(), x.first,
+                               [](const IndexEntry& y, std::uint64_t b) { return y.first < b; });
+    k.v.insert(k.v.begin() + (at - k.v.data()), x);
+  }
+  firsts_[c] = k.begin()->first;
+  if (k.size() > 2 * kChunk) {  // split in halves
+    Chunk upper{std::vector<IndexEntry>(k.begin() + kChunk, k.end()), 0};
+    k.v.resize(k.start + kChunk);
+    const std::uint64_t upper_first = upper.v.front().first;
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1, std::move(upper));
+    firsts_.insert(firsts_.begin() + static_cast<std::ptrdiff_t>(c) + 1, upper_first);
+  }
 }
 
-void ExtentTileCache::TensorIndex::erase(IndexEntry* at) {
-  if (at != begin()) {
-    entries_.erase(entries_.begin() + (at - entries_.data()));
-    return;
+ExtentTileCache::IndexEntry* ExtentTileCache::TensorIndex::exact(std::size_t c, std::uint64_t first,
+                                                                 std::uint32_t e) {
+  if (c >= chunks_.size()) ARCHSIM_PANIC("tile cache index out of step");
+  Chunk& k = chunks_[c];
+  IndexEntry* it =
+      k.begin()->first == first ? k.begin()
+      : std::prev(k.end())->first == first
+          ? std::prev(k.end())
+          : std::lower_bound(k.begin(), k.end(), first,
+                             [](const IndexEntry& y, std::uint64_t b) { return y.first < b; });
+  if (it == k.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
+  return it;
+}
+
+void ExtentTileCache::TensorIndex::erase(std::uint64_t first, std::uint32_t e) {
+  const std::size_t c = chunks_.size() == 1 ? 0 : chunkOf(first);
+  IndexEntry* at = exact(c, first, e);
+  Chunk& k = chunks_[c];
+  if (at == k.begin()) {
+    ++k.start;
+    if (k.start >= 64 && k.start * 2 >= k.v.size()) {  // compact, amortized O(1)
+      k.v.erase(k.v.begin(), k.v.begin() + static_cast<std::ptrdiff_t>(k.start));
+      k.start = 0;
+    }
+  } else {
+    k.v.erase(k.v.begin() + (at - k.v.data()));
   }
-  ++start_;
-  if (start_ == entries_.size()) {
-    clear();
-  } else if (start_ >= 64 && start_ * 2 >= entries_.size()) {  // compact, amortized O(1)
-    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(start_));
-    start_ = 0;
+  if (k.size() == 0) {
+    if (chunks_.size() == 1) keep(std::move(k.v));
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
+    firsts_.erase(firsts_.begin() + static_cast<std::ptrdiff_t>(c));
+  } else {
+    firsts_[c] = k.begin()->first;
   }
+}
+
+void ExtentTileCache::TensorIndex::moveFirst(std::uint64_t first, std::uint32_t e,
+                                             std::uint64_t to) {
+  const std::size_t c = chunks_.size() == 1 ? 0 : chunkOf(first);
+  exact(c, first, e)->first = to;
+  firsts_[c] = chunks_[c].begin()->first;
 }
 
 std::uint32_t ExtentTileCache::find(std::uint32_t tensor, std::uint64_t block) const {
@@ -131,10 +190,9 @@ std::uint32_t ExtentTileCache::find(std::uint32_t tensor, std::uint64_t block) c
 std::pair<std::uint32_t, std::uint64_t> ExtentTileCache::locate(const TensorIndex& index,
                                                                 std::uint64_t block,
                                                                 std::uint64_t limit) const {
-  const IndexEntry* it = startingAfter(index.begin(), index.end(), block);
-  const std::uint64_t next = it == index.end() ? limit : std::min(limit, it->first);
-  if (it == index.begin()) return {kNone, next};
-  const std::uint32_t e = std::prev(it)->extent;
+  const auto [at, next] = index.around(block, limit);
+  if (at == nullptr) return {kNone, next};
+  const std::uint32_t e = at->extent;
   return {block < extents_[e].first + extents_[e].count ? e : kNone, next};
 }
 
@@ -312,24 +370,17 @@ void ExtentTileCache::unlink(std::uint32_t e) {
 }
 
 void ExtentTileCache::indexInsert(std::uint32_t e) {
-  TensorIndex& index = by_tensor_[extents_[e].slot];
-  index.insert(startingAt(index.begin(), index.end(), extents_[e].first),
-               IndexEntry{extents_[e].first, e});
+  by_tensor_[extents_[e].slot].insert(IndexEntry{extents_[e].first, e});
 }
 
 void ExtentTileCache::indexErase(std::uint32_t e) {
-  TensorIndex& index = by_tensor_[extents_[e].slot];
-  IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
-  if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
-  index.erase(it);
+  by_tensor_[extents_[e].slot].erase(extents_[e].first, e);
 }
 
 void ExtentTileCache::moveFirst(std::uint32_t e, std::uint64_t first) {
-  TensorIndex& index = by_tensor_[extents_[e].slot];
-  IndexEntry* it = startingAt(index.begin(), index.end(), extents_[e].first);
-  if (it == index.end() || it->extent != e) ARCHSIM_PANIC("tile cache index out of step");
+  // Still in order: it stays within the extent's old blocks.
+  by_tensor_[extents_[e].slot].moveFirst(extents_[e].first, e, first);
   extents_[e].first = first;
-  it->first = first;  // still in order: it stays within the extent's old blocks
 }
 
 }  // namespace archsim::hw

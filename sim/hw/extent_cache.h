@@ -54,24 +54,70 @@ class ExtentTileCache final : public TileCache {
     std::uint64_t first;  // block
     std::uint32_t extent;
   };
-  /// One tensor's extents sorted by first block: a vector whose front is dropped by moving its
-  /// start, since a stream adds extents at the back and evicts them from the front.
+  /// One tensor's extents sorted by first block, in chunks of at most kChunk entries with the
+  /// chunks' first blocks beside them: an insertion or erasure moves at most a chunk (a KV cache
+  /// holds tens of thousands of scattered extents, where one sorted vector moved half of them).
+  /// Lookups check the ends first: streams add extents at the back and evict them from the front.
   class TensorIndex {
    public:
-    IndexEntry* begin() { return entries_.data() + start_; }
-    IndexEntry* end() { return entries_.data() + entries_.size(); }
-    const IndexEntry* begin() const { return entries_.data() + start_; }
-    const IndexEntry* end() const { return entries_.data() + entries_.size(); }
-    void insert(IndexEntry* at, IndexEntry x);
-    void erase(IndexEntry* at);
+    static constexpr std::size_t kChunk = 256;
+    /// The entry of the last extent starting at or before `block` (null if none), and the first
+    /// block of the next one (or `limit` if none is below it).
+    std::pair<const IndexEntry*, std::uint64_t> around(std::uint64_t block,
+                                                       std::uint64_t limit) const {
+      if (chunks_.size() == 1) {  // the common case, inline: past the last entry
+        const Chunk& k = chunks_.front();
+        const IndexEntry& last = k.v.back();
+        if (last.first <= block) return {&last, limit};
+      }
+      return aroundSlow(block, limit);
+    }
+    void insert(IndexEntry x) {
+      if (chunks_.size() == 1 && chunks_.front().v.back().first < x.first &&
+          chunks_.front().size() < 2 * kChunk) {  // the common case, inline: a new last entry
+        chunks_.front().v.push_back(x);
+        return;
+      }
+      insertSlow(x);
+    }
+    /// Removes extent `e`, which starts at `first` (a panic if it is not there).
+    void erase(std::uint64_t first, std::uint32_t e);
+    /// Extent `e` now starts at `to` (between its old first block and the next extent's).
+    void moveFirst(std::uint64_t first, std::uint32_t e, std::uint64_t to);
     void clear() {
-      entries_.clear();
-      start_ = 0;
+      if (!chunks_.empty()) keep(std::move(chunks_.front().v));
+      chunks_.clear();
+      firsts_.clear();
     }
 
    private:
-    std::vector<IndexEntry> entries_;
-    std::size_t start_ = 0;  // entries before it are dropped
+    std::pair<const IndexEntry*, std::uint64_t> aroundSlow(std::uint64_t block,
+                                                           std::uint64_t limit) const;
+    void insertSlow(IndexEntry x);
+    /// The chunk holding the last entry starting at or before `block`; 0 when every entry starts
+    /// after it (or there is none).
+    std::size_t chunkOf(std::uint64_t block) const;
+    /// A chunk: entries [start, size) of `v` (the front is dropped by moving the start).
+    struct Chunk {
+      std::vector<IndexEntry> v;
+      std::size_t start = 0;
+      IndexEntry* begin() { return v.data() + start; }
+      IndexEntry* end() { return v.data() + v.size(); }
+      const IndexEntry* begin() const { return v.data() + start; }
+      const IndexEntry* end() const { return v.data() + v.size(); }
+      std::size_t size() const { return v.size() - start; }
+    };
+    IndexEntry* exact(std::size_t c, std::uint64_t first, std::uint32_t e);
+
+    /// Keeps `v`'s storage for the next first chunk (a cache is cleared every step).
+    void keep(std::vector<IndexEntry>&& v) {
+      spare_ = std::move(v);
+      spare_.clear();
+    }
+
+    std::vector<Chunk> chunks_;          // each non-empty and sorted; in order
+    std::vector<IndexEntry> spare_;      // storage kept from an emptied first chunk
+    std::vector<std::uint64_t> firsts_;  // chunks_[i].begin()->first
   };
 
   /// The extents of `tensor` (null if it never had one).
