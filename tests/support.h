@@ -29,11 +29,17 @@ inline spec::Catalog presetCatalog() {
   return spec::Catalog({sourceDir()});
 }
 
+/// A new, empty directory of its own under the system temp directory (mkdtemp): a test never meets
+/// the leftovers of an earlier run that had the same pid. The test removes it when done.
+inline std::filesystem::path freshDir(const std::string& prefix) {
+  std::string name = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  REQUIRE_MESSAGE(::mkdtemp(name.data()) != nullptr, "mkdtemp failed for " << name);
+  return name;
+}
+
 /// A system written inline (its chip and bases come from the presets).
 inline spec::SystemSpec systemFromYaml(const std::string& yaml) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-system-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = freshDir("archsim-system");
   const auto file = dir / "system.yaml";
   std::ofstream(file) << yaml;
   spec::SystemSpec s = spec::loadSystemFile(presetCatalog(), file).spec;

@@ -118,8 +118,8 @@ TEST_CASE(
 }
 
 TEST_CASE("graph --dot writes Graphviz with layer 0 expanded and the rest collapsed") {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("archsim-dot-" + std::to_string(::getpid()) + ".dot");
+  const auto dot_dir = test::freshDir("archsim-dot");
+  const auto file = dot_dir / "graph.dot";
   const Result r = run({"graph", "llama2-7b-decode", "--dot", file.string()});
   REQUIRE(r.code == 0);
   std::ifstream in(file);
@@ -128,7 +128,7 @@ TEST_CASE("graph --dot writes Graphviz with layer 0 expanded and the rest collap
   CHECK(dot.find("L0.qkv") != std::string::npos);
   CHECK(dot.find("L1.qkv") == std::string::npos);
   CHECK(dot.find("layers 1..31") != std::string::npos);
-  std::filesystem::remove(file);
+  std::filesystem::remove_all(dot_dir);
   const Result bad = run({"graph", "llama2-7b-decode", "--dot", "/nonexistent-folder/x.dot"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("--dot /nonexistent-folder/x.dot") != std::string::npos);
@@ -144,8 +144,7 @@ TEST_CASE("graph prints warnings to stderr and the summary to stdout") {
 }
 
 TEST_CASE("run writes stats.json with the stable metric keys; --json prints the same document") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-run-" + std::to_string(::getpid()));
+  const auto dir = test::freshDir("archsim-run");
   const Result r = run({"run", "h100-sxm5", "llama2-7b-decode", "--out", dir.string()});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("tpot_s") != std::string::npos);
@@ -171,8 +170,7 @@ TEST_CASE("run writes stats.json with the stable metric keys; --json prints the 
 }
 
 TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits 2") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-run2-" + std::to_string(::getpid()));
+  const auto dir = test::freshDir("archsim-run2");
   CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--set",
              "chip.memory.hbm.channels=40", "--set", "chip.memory.hbm.bandwidth=1.675 TB/s",
              "--out", dir.string()})
@@ -233,8 +231,7 @@ TEST_CASE(
 }
 
 TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats.json per run") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-compare-" + std::to_string(::getpid()));
+  const auto dir = test::freshDir("archsim-compare");
   const Result r = run({"compare", "--json", "--out", dir.string()});
   REQUIRE(r.code == 0);
   const auto rows = nlohmann::json::parse(r.out);  // stdout is only JSON
@@ -260,11 +257,11 @@ TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats
   }
   CHECK(std::filesystem::exists(dir / "runs" / "llama2-70b-w8-decode-tp8-on-DGX-H100" /
                                 "stats.json"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad forms exit 2") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-compare2-" + std::to_string(::getpid()));
+  const auto dir = test::freshDir("archsim-compare2");
   const Result r = run({"compare", "h100-sxm5", "a100-sxm4", "--scenario", "tiny-llama-decode",
                         "groqchip:tiny-llama-decode", "--format", "csv", "--out", dir.string()});
   REQUIRE(r.code == 0);
@@ -287,9 +284,7 @@ TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad for
 }
 
 TEST_CASE("sweep: points that fail are written with their reasons and the sweep exits 1") {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("archsim-cli-sweep-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = test::freshDir("archsim-cli-sweep");
   const std::string file = (test::sourceDir() / "tests" / "data" / "sweep" / "small.yaml").string();
   const Result r = run({"sweep", file, "--quiet", "--jobs", "1", "--out", dir.string()});
   CHECK(r.code == 1);

@@ -240,8 +240,7 @@ TEST_CASE(
 TEST_CASE(
     "archsim run writes the whole record; config.resolved.yaml reproduces stats.json byte for "
     "byte") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("archsim-record-" + std::to_string(::getpid()));
+  const auto dir = test::freshDir("archsim-record");
   std::filesystem::remove_all(dir);
   const Result r =
       runCli({"run", "dgx-h100", "tiny-llama-decode", "--set", "parallel.tp=2", "--set",
@@ -277,8 +276,7 @@ TEST_CASE(
 TEST_CASE(
     "writeDirectoryAtomically replaces a folder whole, and a failure leaves the old one "
     "untouched") {
-  const auto root =
-      std::filesystem::temp_directory_path() / ("archsim-atomic-" + std::to_string(::getpid()));
+  const auto root = test::freshDir("archsim-atomic");
   std::filesystem::remove_all(root);
   writeDirectoryAtomically(root / "rec", {{"a.txt", "one"}, {"sub/b.txt", "two"}});
   CHECK(slurp(root / "rec" / "a.txt") == "one");

@@ -26,11 +26,23 @@ std::string slurp(const fs::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+/// The directories the tests here made, removed when the test program ends.
+struct Made {
+  std::vector<fs::path> dirs;
+  ~Made() {
+    for (const fs::path& d : dirs) {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  }
+};
+Made& made() {
+  static Made m;
+  return m;
+}
 fs::path temp(const std::string& tag) {
-  const fs::path p =
-      fs::temp_directory_path() / ("archsim-" + tag + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
+  made().dirs.push_back(test::freshDir("archsim-" + tag));
+  return made().dirs.back();
 }
 fs::path writeSweep(const std::string& name, const std::string& yaml) {
   const fs::path p = temp("sweepfile") / (name + ".yaml");

@@ -12,8 +12,7 @@ namespace {
 std::vector<Diagnostic> systemErrors(const std::string& yaml) {
   // One file per call and per process: ctest runs test cases in parallel processes.
   static int counter = 0;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("archsim-system-test-" + std::to_string(::getpid()));
+  const std::filesystem::path dir = test::freshDir("archsim-system-test");
   std::filesystem::create_directories(dir);
   const std::filesystem::path file = dir / ("sys" + std::to_string(counter++) + ".yaml");
   {
