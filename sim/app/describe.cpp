@@ -205,7 +205,7 @@ nlohmann::ordered_json describeJson(const spec::SystemSpec& system) {
   c["clock_hz"] = chip.clock_hz;
   c["execution"] = spec::executionStyleName(chip.execution.style);
   c["launch_overhead_s"] = ticksToSeconds(chip.execution.launch_overhead_ps);
-  c["mapping"] = chip.execution.mapping == spec::Mapping::kSpatial ? "spatial" : "tiled";
+  c["mapping"] = spec::nameOf(spec::kMappingNames, chip.execution.mapping);
   if (chip.execution.mapping == spec::Mapping::kSpatial) {
     c["fabric"] = {{"hop_latency_s", ticksToSeconds(chip.execution.fabric.hop_ps)},
                    {"link_bytes_per_s", chip.execution.fabric.link_bytes_per_s}};

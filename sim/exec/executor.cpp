@@ -141,7 +141,8 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   // converted on the vector units at every use, at the vector throughput beside each matrix unit;
   // a same-width stand-in (bf16 weights on an fp16-only unit) is converted once, at load. Weights
   // enter a matrix unit at the chip's weight feed bandwidth over its units, in its format.
-  convert_weights_ = s.dtypes.weights.bytes(1024) < spec::TensorFormat{matrix_dtype_}.bytes(1024);
+  convert_weights_ =
+      s.dtypes.weights.bitsPerElement() < spec::TensorFormat{matrix_dtype_}.bitsPerElement();
   convert_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
                             c.matrix.units / static_cast<double>(kTicksPerSecond);
   feed_bytes_per_tick_ =
@@ -543,11 +544,12 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   const Tick convert = convertTicks(scratch_), feed = feedTicks(scratch_);
   const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass,
                             convert, feed);
-  st.counters.convert_busy_ps += mulTicks(convert, scratch_.lanes);
-  st.counters.feed_busy_ps += mulTicks(feed, scratch_.lanes);
+  // Unit-time: a tile of `lanes` units holds each of them.
+  const std::uint64_t lanes = scratch_.lanes;
+  st.counters.convert_busy_ps += mulTicks(convert, lanes);
+  st.counters.feed_busy_ps += mulTicks(feed, lanes);
 
   UnitPool& units = pool == kMatrixPool ? chip_.matrixUnits() : chip_.vectorUnits();
-  const std::uint64_t lanes = scratch_.lanes;
   units.hold(done - t0, lanes);
   units.noteCompute(done - std::min(pass_compute, done - t0), done, lanes);
   (pool == kMatrixPool ? st.counters.matrix_busy_ps : st.counters.vector_busy_ps) +=
@@ -586,7 +588,7 @@ void Executor::onPassDone(std::uint64_t arg) {
   UnitPool& units = st.plan->matrix() ? chip_.matrixUnits() : chip_.vectorUnits();
   units.hold(done - t0, scratch_.lanes);
   units.noteCompute(done - std::min(second, done - t0), done, scratch_.lanes);
-  chargeHeld(st, done - t0);
+  chargeHeld(st, mulTicks(done - t0, scratch_.lanes));
   sim_.schedule(done, Callback::to<&Executor::onTileDone>(this), arg);
 }
 

@@ -128,6 +128,12 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     shape_ = Shape::kAttention;
     matrix_ = true;
     q_use_ = 0, k_use_ = 1, v_use_ = 2;
+    // Bytes of one K element: spatial chips balance attention's MACs against their share.
+    const std::uint64_t kv_element =
+        spatial ? std::max<std::uint64_t>(
+                      1, op.reads[k_use_].bytes.at(kv) /
+                             std::max<std::uint64_t>(1, batch_ * kv_heads_ * span_ * head_dim_))
+                : 1;
     if (geo_.decode) {
       q_block_ = 1;
       q_blocks_ = 1;
@@ -140,12 +146,9 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       splits_ = std::clamp<std::uint64_t>(ceilDiv(units, batch_ * kv_heads_ * per_kv_head_), 1,
                                           ceilDiv(kv, kKvBlockTokens));
       if (spatial) {
-        const std::uint64_t kv_bytes = op.reads.size() > 1 ? op.reads[1].bytes.at(kv) : 0;
-        const std::uint64_t element = std::max<std::uint64_t>(
-            1, kv_bytes / std::max<std::uint64_t>(1, batch_ * kv_heads_ * span_ * head_dim_));
         const std::uint64_t macs = 2 * (group_ / per_kv_head_) * span_ * head_dim_;
-        const std::uint64_t cores = std::clamp<std::uint64_t>(ceilDiv(macs * element, share_bytes),
-                                                              1, std::max<std::uint64_t>(span_, 1));
+        const std::uint64_t cores = std::clamp<std::uint64_t>(
+            ceilDiv(macs * kv_element, share_bytes), 1, std::max<std::uint64_t>(span_, 1));
         fabric_ps_ = fabric(cores - 1, (group_ / per_kv_head_) * (head_dim_ + 2) * kPartialBytes);
         // Past kMaxSpatialTiles, a tile covers several cores' splits in lockstep.
         lanes_ =
@@ -160,12 +163,9 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
         // A spatial chip gives a query block as many cores as hold the MACs a weight matmul's
         // core does in this pass (its rows x its share), each core a slice of the keys, the
         // partial softmax combined along them.
-        const std::uint64_t kv_bytes = op.reads.size() > 1 ? op.reads[1].bytes.at(kv) : 0;
-        const std::uint64_t element = std::max<std::uint64_t>(
-            1, kv_bytes / std::max<std::uint64_t>(1, batch_ * kv_heads_ * span_ * head_dim_));
         const std::uint64_t tile_macs = 2 * group_ * geo_.pairs(0, q_block_, span_) * head_dim_;
         const std::uint64_t budget =
-            batch_ * q_rows_ * std::max<std::uint64_t>(share_bytes / element, 1);
+            batch_ * q_rows_ * std::max<std::uint64_t>(share_bytes / kv_element, 1);
         const std::uint64_t blocks = batch_ * kv_heads_ * q_blocks_;
         lanes_ = std::clamp<std::uint64_t>(ceilDiv(tile_macs, budget), 1,
                                            std::max<std::uint64_t>(units / blocks, 1));
@@ -274,7 +274,6 @@ std::uint64_t OpPlan::spatialShare(std::uint64_t i, TileTask& task) const {
   for (const Use& w : writes_) {
     if (!w.kv) addRange(task.writes, w, c0, c1, cores_);
   }
-  task.lanes = c1 - c0;
   return c1;
 }
 
@@ -339,7 +338,6 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       const std::uint64_t local = i % (group_rows_ * mm_.tiles_n);
       const std::uint64_t im = first + local % rows_in_group;
       const std::uint64_t in = local / rows_in_group;
-      constexpr std::uint64_t first_column = 0;
       const std::uint64_t r0 = im * mm_.tm, r1 = std::min(m_, r0 + mm_.tm);
       const std::uint64_t c0 = in * mm_.tn, c1 = std::min(n_, c0 + mm_.tn);
       // The tile's share of an [m, n]-shaped tensor, as elements in tile-major order.
@@ -349,7 +347,8 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         const Use& u = reads_[j];
         if (static_cast<int>(j) == input_) {
           addRange(task.reads, u, r0, r1, m_);
-          if (stage_inputs_ && in > first_column) task.reads.back().staged = staging_;
+          if (stage_inputs_ && in > 0)
+            task.reads.back().staged = staging_;  // not the group's first column
         } else if (static_cast<int>(j) == weight_) {
           addRange(task.reads, u, c0, c1, n_);
           if (stage_weights_ && im > first) task.reads.back().staged = staging_;
@@ -376,7 +375,6 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       task.vector_flops = scale(op.vector_flops.at(kv), c1 - c0, cores_);
       task.weight_elements = scale(k_ * n_, c1 - c0, cores_);
       task.k_chunks = block_k_;  // a core streams its block a row at a time
-      task.lanes = c1 - c0;
       break;
     }
     case Shape::kSpatialRows: {
@@ -429,7 +427,6 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
           scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
       task.fp32_vector = true;
-      task.lanes = lanes_;
       break;
     }
     case Shape::kAttentionScore:
@@ -475,6 +472,7 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
     }
   }
   addKvWrites(i, task);
+  task.lanes = lanes(i);
 }
 
 }  // namespace archsim::map
