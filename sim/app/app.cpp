@@ -92,6 +92,22 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                     "simulate every decode step of a generation (by default long generations "
                     "interpolate most steps from probed ones, within 0.1%)");
 
+  ServeOptions serve_opts;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "serve a request stream (kind: serving) on replicas of a plan on a system");
+  serve_cmd->add_option("system", serve_opts.system, "system or chip: a preset name or a YAML file")
+      ->required();
+  serve_cmd->add_option("serving", serve_opts.serving, "serving file (kind: serving)")->required();
+  serve_cmd->add_option("--set", serve_opts.sets,
+                        "override a key of the system (chip..., levels...) or of the serving "
+                        "file (model..., parallel..., scheduler..., requests..., slo...)");
+  serve_cmd->add_option("--out", serve_opts.out_dir,
+                        "folder for the record (default reports/serve-<name>-on-<system>)");
+  serve_cmd->add_flag("--json", serve_opts.json, "print serve.json instead of the summary");
+  serve_cmd->add_flag("--exact", serve_opts.exact,
+                      "simulate every distinct pass shape (by default passes interpolate "
+                      "between simulated grid points)");
+
   FitOptions fit_opts;
   CLI::App* fit_cmd = app.add_subcommand(
       "fit",
@@ -239,6 +255,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   try {
     const spec::Catalog catalog(presetRoots(presets_dir, context));
     if (check_cmd->parsed()) return runCheck(catalog, check_files, out, err);
+    if (serve_cmd->parsed()) return runServe(catalog, serve_opts, out, err);
     if (list_cmd->parsed()) return runList(catalog, list_kind, out, err);
     if (sweep_cmd->parsed()) return runSweep(catalog, sweep_opts, out, err);
     if (validate_cmd->parsed()) return runValidate(catalog, validate_opts, out, err);

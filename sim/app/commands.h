@@ -53,6 +53,19 @@ struct RunOptions {
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,
            std::ostream& err);
 
+struct ServeOptions {
+  std::string system;
+  std::string serving;  // a serving file (kind: serving)
+  std::vector<std::string> sets;
+  std::optional<std::string> out_dir;
+  bool json = false;
+  bool exact = false;  // simulate every distinct pass shape (no interpolation between them)
+};
+/// Serves a request stream on replicas of a plan on the system (sim/serve); writes serve.json,
+/// requests.csv, report.html, trace.json and config.resolved.yaml.
+int runServe(const spec::Catalog& catalog, const ServeOptions& options, std::ostream& out,
+             std::ostream& err);
+
 struct FitOptions {
   std::string system;
   std::string scenario;

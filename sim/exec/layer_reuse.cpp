@@ -35,8 +35,8 @@ void signature(std::string& s, const graph::Graph& g, const graph::Op& op,
   }
   if (op.attention) {
     const graph::AttentionGeometry& a = *op.attention;
-    s += fmt::format("att{},{},{},{},{},{},{},{}|", a.sequences, a.kv_heads, a.group, a.head_dim,
-                     a.query_rows, a.decode, a.causal, a.window);
+    s += fmt::format("att{},{},{},{},{},{},{},{},{}|", a.sequences, a.kv_heads, a.group, a.head_dim,
+                     a.query_rows, a.decode, a.causal, a.window, a.prior);
   }
   if (op.collective) {
     s += fmt::format("coll{}|", static_cast<int>(op.collective->kind));

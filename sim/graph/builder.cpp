@@ -23,7 +23,13 @@ class Builder {
       : shard_(shard), m_(shard.model), slice_(shard.slice), decode_(phase == GraphPhase::kDecode) {
     batch_ = shard.sequences;
     seq_ = decode_ ? 1 : shard.prompt_tokens;
-    rows_ = batch_ * seq_;
+    if (decode_ && shard.chunk_sequences > 0 && shard.chunk_tokens > 0) {
+      chunks_ = shard.chunk_sequences;
+      chunk_rows_ = shard.chunk_tokens;
+      chunk_prior_ = shard.chunk_prior_kv;
+    }
+    own_rows_ = batch_ * seq_;
+    rows_ = own_rows_ + chunks_ * chunk_rows_;
     tp_ = std::max<std::uint32_t>(1, shard.tp);
     ep_ = std::max<std::uint32_t>(1, shard.ep);
     sp_ = shard.sequenceParallel();
@@ -56,6 +62,15 @@ class Builder {
  private:
   std::uint64_t qDim() const { return slice_.heads * m_.head_dim; }
   std::uint64_t kvDim() const { return slice_.kv_heads * m_.head_dim; }
+  /// The attention blocks of a serving pass's prefill chunks: prefill-like, after their prior KV.
+  AttentionGeometry chunkGeometry() const {
+    AttentionGeometry g = geometry();
+    g.sequences = chunks_;
+    g.query_rows = chunk_rows_;
+    g.decode = false;
+    g.prior = chunk_prior_;
+    return g;
+  }
   /// The attention blocks of this pass on this rank (graph/op.h).
   AttentionGeometry geometry() const {
     AttentionGeometry g;
@@ -214,8 +229,9 @@ class Builder {
     if (m_.positions == PositionKind::kLearned) {
       const TensorId pos =
           weight("pos_embed", -1, m_.max_positions + m_.position_offset, m_.hidden);
-      // Every sequence reads the same seq_ rows (decode: the one row of its position).
-      reads.push_back(part(pos, Extent::constant(seq_ * m_.hidden)));
+      // Every sequence reads the same seq_ rows (decode: the one row of its position); a chunk
+      // its own rows.
+      reads.push_back(part(pos, Extent::constant((seq_ + chunk_rows_) * m_.hidden)));
       ++adds;
     }
     if (m_.type_vocab > 0) {
@@ -287,7 +303,66 @@ class Builder {
       k_new = whole(k);
     }
     const TensorUse v_new = part(qkv, Extent::constant(rows_ * kvd));
+    const TensorId out = activation(at(l, "attn.out"), l, rows_, qd);
+    if (chunks_ > 0) chunkAttention(l, q_use.tensor, k_new.tensor, v_new.tensor, out);
+    if (own_rows_ > 0) ownAttention(l, q_use, k_new, v_new, out);
 
+    const TensorId wo = weight(at(l, "wo"), l, qd, m_.hidden);
+    std::optional<TensorId> bo;
+    if (m_.attention_bias) bo = vectorParam(at(l, "bo"), l, m_.hidden);
+    return matmul(OpKind::kMatmul, at(l, "o_proj"), l, whole(out), rows_, wo, qd, m_.hidden, bo,
+                  at(l, "o_proj.out"));
+  }
+
+  /// A serving pass's prefill chunks: their K and V appended to their own cache rows after the
+  /// prior entries, then one fused (flash-style) attention over prior + chunk keys, as chunked-
+  /// prefill engines run them. The cache tensor is laid out at the pass's KV capacity like the
+  /// decode cache (so its rows address as the decode cache's do).
+  void chunkAttention(int l, TensorId q_src, TensorId k_src, TensorId v_src, TensorId out) {
+    const std::uint64_t qd = qDim();
+    const std::uint64_t kvd = kvDim();
+    const std::uint64_t rows = chunks_ * chunk_rows_;
+    const std::uint64_t span = chunk_prior_ + chunk_rows_;
+    const std::vector<std::int64_t> shape{static_cast<std::int64_t>(chunks_),
+                                          static_cast<std::int64_t>(slice_.kv_heads), kKvDim,
+                                          static_cast<std::int64_t>(m_.head_dim)};
+    const TensorId kc = tensor(at(l, "chunk_k_cache"), TensorRole::kKv, l, shape, kv_,
+                               Extent::perKv(chunks_ * kvd));
+    const TensorId vc = tensor(at(l, "chunk_v_cache"), TensorRole::kKv, l, shape, kv_,
+                               Extent::perKv(chunks_ * kvd));
+    const AttentionGeometry geo = chunkGeometry();
+    Op& w = op(OpKind::kKvWrite, at(l, "chunk_kv_write"), l);
+    w.reads = {part(k_src, Extent::constant(rows * kvd)),
+               part(v_src, Extent::constant(rows * kvd))};
+    w.writes = {part(kc, Extent::constant(rows * kvd)), part(vc, Extent::constant(rows * kvd))};
+    w.attention = geo;
+    if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * rows * kvd);
+
+    const std::uint64_t bh = chunks_ * slice_.heads;
+    const std::uint64_t pairs = geo.pairs(0, chunk_rows_, span);
+    Op& o = op(OpKind::kAttention, at(l, "chunk_attention"), l);
+    o.attention = geo;
+    o.matmul = MatmulShape{Extent::constant(bh), Extent::constant(chunk_rows_),
+                           Extent::constant(span), Extent::constant(m_.head_dim)};
+    o.matrix_flops = Extent::constant(pairs * 4 * bh * m_.head_dim);
+    o.vector_flops = Extent::constant(pairs * flops::kSoftmax * bh);
+    o.reads = {part(q_src, Extent::constant(rows * qd)),
+               part(kc, Extent::constant(chunks_ * span * kvd)),
+               part(vc, Extent::constant(chunks_ * span * kvd))};
+    o.writes = {part(out, Extent::constant(rows * qd))};
+  }
+
+  /// Attention of the pass's own sequences (all of them, or a serving pass's decode tokens).
+  void ownAttention(int l, TensorUse q_use, TensorUse k_new, TensorUse v_new, TensorId out) {
+    const std::uint64_t qd = qDim();
+    const std::uint64_t kvd = kvDim();
+    if (chunks_ > 0) {  // the decode tokens' rows only
+      q_use = part(q_use.tensor, Extent::constant(own_rows_ * qd));
+      k_new = part(k_new.tensor, Extent::constant(own_rows_ * kvd));
+      v_new = part(v_new.tensor, Extent::constant(own_rows_ * kvd));
+    }
+    const TensorUse out_use =
+        chunks_ > 0 ? part(out, Extent::constant(own_rows_ * qd)) : whole(out);
     // Where attention reads K and V from: the cache (decoders) or this pass's activations
     // (encoders).
     TensorUse k_read = k_new;
@@ -305,9 +380,10 @@ class Builder {
       const TensorId vc = tensor(at(l, "v_cache"), TensorRole::kKv, l, shape, kv_, cache_elements);
       Op& w = op(OpKind::kKvWrite, at(l, "kv_write"), l);
       w.reads = {k_new, v_new};
-      w.writes = {part(kc, Extent::constant(rows_ * kvd)), part(vc, Extent::constant(rows_ * kvd))};
+      w.writes = {part(kc, Extent::constant(own_rows_ * kvd)),
+                  part(vc, Extent::constant(own_rows_ * kvd))};
       w.attention = geometry();
-      if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * rows_ * kvd);
+      if (!(kv_ == act_)) w.vector_flops = Extent::constant(flops::kConvert * 2 * own_rows_ * kvd);
       k_read = part(kc, kv_len * (batch_ * kvd));
       v_read = part(vc, kv_len * (batch_ * kvd));
     }
@@ -317,7 +393,6 @@ class Builder {
     const Extent pairs =
         decode_ ? Extent::perKv(1) : Extent::constant(geo.pairs(0, seq_, /*kv=*/seq_));
     const std::uint64_t bh = batch_ * slice_.heads;
-    const TensorId out = activation(at(l, "attn.out"), l, rows_, qd);
     if (shard_.attention == spec::AttentionImpl::kFused) {
       Op& o = op(OpKind::kAttention, at(l, "attention"), l);
       o.attention = geo;
@@ -326,7 +401,7 @@ class Builder {
       o.matrix_flops = pairs * (4 * bh * m_.head_dim);
       o.vector_flops = pairs * (flops::kSoftmax * bh);
       o.reads = {q_use, k_read, v_read};
-      o.writes = {whole(out)};
+      o.writes = {out_use};
     } else {
       // Materialized: every query scores every key of the span (the mask is applied afterwards).
       const Extent full = decode_ ? Extent::perKv(1) : Extent::constant(seq_ * seq_);
@@ -356,14 +431,8 @@ class Builder {
                               Extent::constant(m_.head_dim), kv_len};
       cx.matrix_flops = score_elements * (2 * m_.head_dim);
       cx.reads = {whole(probs), v_read};
-      cx.writes = {whole(out)};
+      cx.writes = {out_use};
     }
-
-    const TensorId wo = weight(at(l, "wo"), l, qd, m_.hidden);
-    std::optional<TensorId> bo;
-    if (m_.attention_bias) bo = vectorParam(at(l, "bo"), l, m_.hidden);
-    return matmul(OpKind::kMatmul, at(l, "o_proj"), l, whole(out), rows_, wo, qd, m_.hidden, bo,
-                  at(l, "o_proj.out"));
   }
 
   struct MlpWeights {
@@ -508,6 +577,8 @@ class Builder {
       a.writes = {whole(out)};
       return;
     }
+    // Logits of each sequence's last position (a prefill chunk's too).
+    const std::uint64_t samples = batch_ + chunks_;
     const TensorId x = replicate("final_norm", -1, norm("final_norm", -1, hidden, stream_rows_));
     // Tied embeddings: a last pipeline stage without the embedding keeps its own copy.
     const TensorId w = !m_.tied_embeddings ? weight("lm_head", -1, m_.hidden, slice_.vocab)
@@ -517,30 +588,30 @@ class Builder {
     if (m_.lm_head_bias) b = vectorParam("lm_head.b", -1, slice_.vocab);
     // Logits only for the last position of each sequence.
     const TensorId logits =
-        matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(batch_ * m_.hidden)),
-               batch_, w, m_.hidden, slice_.vocab, b, "logits", -1, TensorRole::kOutput);
+        matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(samples * m_.hidden)),
+               samples, w, m_.hidden, slice_.vocab, b, "logits", -1, TensorRole::kOutput);
     if (tp_ == 1) {
       const TensorId next =
-          tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(batch_)},
-                 kTokenFormat, Extent::constant(batch_));
+          tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(samples)},
+                 kTokenFormat, Extent::constant(samples));
       Op& s = op(OpKind::kSampling, "sample", -1);
-      s.vector_flops = Extent::constant(flops::kSample * batch_ * slice_.vocab);
+      s.vector_flops = Extent::constant(flops::kSample * samples * slice_.vocab);
       s.reads = {whole(logits)};
       s.writes = {whole(next)};
       return;
     }
     // Vocab-parallel: each rank picks its slice's best (value, index) per sequence; the ranks
     // all-gather the candidates and every rank takes the best.
-    const TensorId mine =
-        tensor("sample.candidates", TensorRole::kActivation, -1,
-               {static_cast<std::int64_t>(batch_), 2}, kTokenFormat, Extent::constant(2 * batch_));
+    const TensorId mine = tensor("sample.candidates", TensorRole::kActivation, -1,
+                                 {static_cast<std::int64_t>(samples), 2}, kTokenFormat,
+                                 Extent::constant(2 * samples));
     Op& s = op(OpKind::kSampling, "sample", -1);
-    s.vector_flops = Extent::constant(flops::kSample * batch_ * slice_.vocab);
+    s.vector_flops = Extent::constant(flops::kSample * samples * slice_.vocab);
     s.reads = {whole(logits)};
     s.writes = {whole(mine)};
-    const TensorId all =
-        tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(tp_ * batch_), 2},
-               kTokenFormat, Extent::constant(2 * tp_ * batch_));
+    const TensorId all = tensor("next_tokens", TensorRole::kOutput, -1,
+                                {static_cast<std::int64_t>(tp_ * samples), 2}, kTokenFormat,
+                                Extent::constant(2 * tp_ * samples));
     Op& g = op(OpKind::kCollective, "sample_all_gather", -1);
     g.collective = CollectiveCall{graph::CollectiveKind::kAllGather, tensors_[all].bytes};
     g.reads = {whole(mine)};
@@ -558,7 +629,11 @@ class Builder {
   std::uint64_t kv_sequences_ = 0;
   std::uint64_t batch_ = 0;
   std::uint64_t seq_ = 0;
-  std::uint64_t rows_ = 0;
+  std::uint64_t own_rows_ = 0;     // rows of the pass's own sequences (batch_ x seq_)
+  std::uint64_t rows_ = 0;         // every token row of the pass (own rows, then chunk rows)
+  std::uint64_t chunks_ = 0;       // a serving pass's prefill chunks (graph/shard.h)
+  std::uint64_t chunk_rows_ = 0;   // tokens of each chunk
+  std::uint64_t chunk_prior_ = 0;  // KV entries each chunk's sequence holds before it
   TensorFormat weights_;
   TensorFormat act_;
   TensorFormat kv_;

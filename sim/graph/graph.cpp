@@ -44,7 +44,7 @@ std::uint64_t causalPairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t wind
 
 std::uint64_t AttentionGeometry::pairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t kv) const {
   if (decode || !causal) return (q1 - q0) * span(kv);
-  return causalPairs(q0, q1, window);
+  return causalPairs(prior + q0, prior + q1, window);
 }
 
 std::string_view collectiveName(CollectiveKind k) {

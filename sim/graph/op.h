@@ -71,11 +71,15 @@ struct AttentionGeometry {
   bool decode = false;           // keys span the step's KV length (else the pass's own rows)
   bool causal = true;            // decoders; an encoder attends to every key
   std::uint64_t window = 0;      // sliding-window span in tokens (0: none)
+  /// Prefill of a chunk (chunked prefill): KV entries each sequence holds before this pass's rows;
+  /// its queries attend to them too (causally after them). 0 for a whole prompt and in decode.
+  std::uint64_t prior = 0;
 
   std::uint64_t heads() const { return kv_heads * group; }
   /// Keys a query can attend to at effective KV length `kv`.
-  std::uint64_t span(std::uint64_t kv) const { return decode ? kv : query_rows; }
-  /// (query, key) pairs of queries [q0, q1) of one sequence and head at effective KV length `kv`.
+  std::uint64_t span(std::uint64_t kv) const { return decode ? kv : prior + query_rows; }
+  /// (query, key) pairs of queries [q0, q1) of one sequence and head at effective KV length `kv`
+  /// (query i of a chunk sees the prior entries and itself: causalPairs over prior + i).
   std::uint64_t pairs(std::uint64_t q0, std::uint64_t q1, std::uint64_t kv) const;
   bool operator==(const AttentionGeometry&) const = default;
 };

@@ -23,7 +23,9 @@ std::uint64_t Shard::streamRows(std::uint64_t rows) const {
 }
 
 std::uint64_t Shard::boundaryBytes(std::uint64_t tokens) const {
-  return dtypes.activations.bytes(streamRows(sequences * tokens) * model.hidden);
+  const std::uint64_t chunk_rows =
+      phase == spec::Phase::kDecode ? chunk_sequences * chunk_tokens : 0;
+  return dtypes.activations.bytes(streamRows(sequences * tokens + chunk_rows) * model.hidden);
 }
 
 Shard wholeModel(const spec::ScenarioSpec& s) {
@@ -38,6 +40,11 @@ Shard wholeModel(const spec::ScenarioSpec& s) {
   shard.prompt_tokens = s.prompt_tokens;
   shard.output_tokens = s.output_tokens;
   shard.kv_length = s.kv_length;
+  if (s.phase == spec::Phase::kDecode) {
+    shard.chunk_sequences = s.chunk_sequences;
+    shard.chunk_tokens = s.chunk_tokens;
+    shard.chunk_prior_kv = s.chunk_prior_kv;
+  }
   shard.dtypes = s.dtypes;
   shard.attention = s.attention;
   shard.fusion = s.fusion;

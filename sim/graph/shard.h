@@ -47,6 +47,13 @@ struct Shard {
   std::uint64_t prompt_tokens = 0;
   std::uint64_t output_tokens = 0;
   std::uint64_t kv_length = 0;
+  /// A serving iteration's prefill chunks in a decode pass (phase decode only): `chunk_sequences`
+  /// chunks of `chunk_tokens` prompt tokens each, whose sequences already hold `chunk_prior_kv`
+  /// KV entries (chunked prefill), in the same forward pass as the `sequences` decode tokens
+  /// (which may then be 0). 0 chunks: a plain decode step.
+  std::uint64_t chunk_sequences = 0;
+  std::uint64_t chunk_tokens = 0;
+  std::uint64_t chunk_prior_kv = 0;
   spec::ScenarioDTypes dtypes;
   spec::AttentionImpl attention = spec::AttentionImpl::kFused;
   spec::FusionLevel fusion = spec::FusionLevel::kElementwise;

@@ -49,7 +49,9 @@ std::uint64_t Workload::finalKvLength() const {
     case spec::Phase::kPrefill:
       return shard_.prompt_tokens;
     case spec::Phase::kDecode:
-      return shard_.kv_length;
+      return shard_.chunk_sequences > 0
+                 ? std::max(shard_.kv_length, shard_.chunk_prior_kv + shard_.chunk_tokens)
+                 : shard_.kv_length;
     case spec::Phase::kGenerate:
       return shard_.prompt_tokens + shard_.output_tokens - 1;
   }

@@ -226,8 +226,9 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
   for (const Use& w : writes_) {
     if (!w.kv) continue;
     needGeometry();
-    const std::uint64_t t0 = geo_.decode ? (ctx.kv_length - 1) % kv_cap_ : 0;
-    const std::uint64_t t1 = geo_.decode ? t0 + 1 : std::min(q_rows_, kv_cap_);
+    const std::uint64_t t0 =
+        geo_.decode ? (ctx.kv_length - 1) % kv_cap_ : std::min(geo_.prior, kv_cap_);
+    const std::uint64_t t1 = geo_.decode ? t0 + 1 : std::min(geo_.prior + q_rows_, kv_cap_);
     for (std::uint64_t h = 0; h < kv_heads_; ++h) {
       for (std::uint64_t b = 0; b < batch_; ++b)
         kvRows(w, h, b, t0, t1, kv_writes_);
@@ -398,8 +399,9 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         pairs = t1 - t0;
       } else {
         if (geo_.causal) {  // keys up to the block's last query, within the window of its first
-          t1 = q1;
-          t0 = window == 0 || q0 + 1 < window ? 0 : q0 + 1 - window;
+          const std::uint64_t p = geo_.prior;
+          t1 = p + q1;
+          t0 = window == 0 || p + q0 + 1 < window ? 0 : p + q0 + 1 - window;
         }
         pairs = geo_.pairs(q0, q1, span_);
       }

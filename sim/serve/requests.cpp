@@ -33,7 +33,8 @@ std::uint64_t sampleLength(const LengthSpec& s, Rng& rng) {
       return rng.between(s.min, s.max);
     case LengthKind::kLognormal: {
       const double x = std::exp(std::log(s.median) + s.sigma * rng.normal());
-      return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(x)));
+      const auto n = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(x)));
+      return s.max > 1 ? std::min(n, s.max) : n;  // a cap (truncation), as traces are cut
     }
   }
   return 1;

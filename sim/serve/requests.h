@@ -46,7 +46,7 @@ enum class LengthKind { kFixed, kUniform, kLognormal };
 struct LengthSpec {
   LengthKind kind = LengthKind::kFixed;
   std::uint64_t value = 1;           // fixed
-  std::uint64_t min = 1, max = 1;    // uniform, inclusive
+  std::uint64_t min = 1, max = 1;    // uniform, inclusive; lognormal: a cap when above 1
   double median = 1.0, sigma = 0.0;  // lognormal
 };
 

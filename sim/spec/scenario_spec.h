@@ -150,6 +150,12 @@ struct ScenarioSpec {
   std::uint64_t prompt_tokens = 0;  // prefill, generate
   std::uint64_t output_tokens = 0;  // generate
   std::uint64_t kv_length = 0;      // decode
+  /// Decode only, set by the serving engine (sim/serve), not read from scenario files: prefill
+  /// chunks computed in the same forward pass as the batch's decode tokens (graph/shard.h). With
+  /// chunks, `batch` may be 0 (a pass of prefill chunks alone).
+  std::uint64_t chunk_sequences = 0;
+  std::uint64_t chunk_tokens = 0;
+  std::uint64_t chunk_prior_kv = 0;
   ScenarioDTypes dtypes;
   AttentionImpl attention = AttentionImpl::kFused;
   FusionLevel fusion = FusionLevel::kElementwise;

@@ -99,6 +99,9 @@ constexpr std::array kUnits{
     UnitEntry{"cm^2", Dimension::kArea, 1e-4},
 
     UnitEntry{"tokens/s", Dimension::kRate, 1.0},
+    UnitEntry{"requests/s", Dimension::kRate, 1.0},
+    UnitEntry{"req/s", Dimension::kRate, 1.0},
+    UnitEntry{"requests/min", Dimension::kRate, 1.0 / 60.0},
     UnitEntry{"tok/s", Dimension::kRate, 1.0},
     UnitEntry{"ktokens/s", Dimension::kRate, 1e3},
     UnitEntry{"elements/s", Dimension::kRate, 1.0},

@@ -1,0 +1,496 @@
+#include "sim/serve/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "sim/core/callback.h"
+#include "sim/core/error.h"
+#include "sim/core/simulation.h"
+
+namespace archsim::serve {
+namespace {
+
+std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+/// Moving `bytes` between device and host memory at `bytes_per_s`, rounded up to a tick.
+Tick swapTicks(std::uint64_t bytes, double bytes_per_s) {
+  return static_cast<Tick>(
+      std::ceil(static_cast<double>(bytes) / bytes_per_s * static_cast<double>(kTicksPerSecond)));
+}
+
+/// A request on its replica. `target` tokens are prefilled (the prompt; after a recompute, the
+/// prompt and every token generated so far); the pass that completes them yields the next token.
+/// A decode pass appends the previous token's KV entry and yields one more.
+struct Seq {
+  std::size_t req = 0;
+  std::uint64_t target = 0;
+  std::uint64_t prefilled = 0;
+  std::uint64_t kv = 0;  // tokens whose KV the cache holds
+  std::uint64_t generated = 0;
+  std::uint64_t output = 0;
+  std::uint64_t blocks = 0;
+  std::uint64_t chunk = 0;  // prompt tokens in the current pass
+  bool decoding = false;    // in the current pass as a decode token
+  bool finished = false;    // static batches keep finished sequences until the batch ends
+
+  bool prefillDone() const { return prefilled == target; }
+  std::uint64_t outstandingTokens() const {
+    return (target - prefilled) + (output - std::min(output, generated));
+  }
+};
+
+class Engine;
+
+class Replica {
+ public:
+  Replica(Engine& engine, std::uint32_t index);
+  void enqueue(Seq seq);
+  void onPassEnd();
+  std::uint64_t outstandingTokens() const;
+  /// Free blocks less what the queue will ask for first.
+  std::int64_t kvHeadroom() const;
+  void startIfIdle();
+  void onKick();
+
+ private:
+  void kick();
+  Tick preemptNewest();
+  Tick swapInWaiting();
+  void release(Seq& s);
+  bool admit(Seq& s, std::uint64_t tokens);
+  void formStatic(PassShape& shape);
+  Tick formContinuous(PassShape& shape);
+  Tick formChunked(PassShape& shape);
+  Tick ensureDecodeBlocks();
+  void shapeDecode(PassShape& shape) const;
+  void finish(Seq& s, Tick now);
+
+  Engine& e_;
+  std::uint32_t index_;
+  std::deque<Seq> waiting_;
+  std::deque<Seq> swapped_;
+  std::vector<Seq> running_;  // in admission order
+  std::uint64_t free_blocks_ = 0;
+  bool busy_ = false;
+  bool kick_pending_ = false;
+  Tick pass_start_ = 0;
+  PassShape shape_;
+  double pass_energy_ = 0.0;
+};
+
+class Engine {
+ public:
+  Engine(const std::vector<Request>& requests, const EngineOptions& options, PassTimer& timer)
+      : requests_(requests), options_(options), timer_(timer), sim_("serve") {
+    result_.requests.resize(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i)
+      result_.requests[i].request = requests[i];
+    for (std::uint32_t r = 0; r < std::max<std::uint32_t>(options.replicas, 1); ++r)
+      replicas_.push_back(std::make_unique<Replica>(*this, r));
+  }
+
+  EngineResult run() {
+    const SchedulerSpec& sc = options_.scheduler;
+    const std::uint64_t capacity = options_.kv_blocks * sc.block_tokens;
+    for (const Request& r : requests_) {
+      const std::uint64_t need =
+          sc.policy == SchedulerPolicy::kStatic
+              ? ceilDiv(r.prompt_tokens + r.output_tokens, sc.block_tokens)
+              : ceilDiv(r.prompt_tokens + r.output_tokens - 1, sc.block_tokens);
+      if (need > options_.kv_blocks) {
+        throw ConfigError(
+            Location{}, "requests",
+            fmt::format("request {} needs {} + {} tokens of KV cache; a replica holds {} tokens "
+                        "({} blocks of {})",
+                        r.id, r.prompt_tokens, r.output_tokens, capacity, options_.kv_blocks,
+                        sc.block_tokens));
+      }
+      if (sc.max_batched_tokens > 0 && sc.policy != SchedulerPolicy::kChunked &&
+          r.prompt_tokens > sc.max_batched_tokens) {
+        throw ConfigError(Location{}, "scheduler.max_batched_tokens",
+                          fmt::format("request {}'s prompt of {} tokens exceeds the pass budget of "
+                                      "{} tokens (only the chunked scheduler splits prompts)",
+                                      r.id, r.prompt_tokens, sc.max_batched_tokens));
+      }
+    }
+    for (std::size_t i = 0; i < requests_.size(); ++i)
+      sim_.schedule(requests_[i].arrival_ps, Callback::to<&Engine::onArrival>(this), i);
+    sim_.run();
+    result_.end_ps = sim_.now();
+    return std::move(result_);
+  }
+
+  void onArrival(std::uint64_t i) {
+    const Request& r = requests_[i];
+    const std::uint32_t to = route();
+    result_.requests[i].replica = to;
+    Seq s;
+    s.req = i;
+    s.target = r.prompt_tokens;
+    s.output = r.output_tokens;
+    replicas_[to]->enqueue(s);
+  }
+
+  std::uint32_t route() {
+    const auto n = static_cast<std::uint32_t>(replicas_.size());
+    if (n == 1) return 0;
+    switch (options_.router) {
+      case RouterKind::kRoundRobin:
+        return static_cast<std::uint32_t>(next_replica_++ % n);
+      case RouterKind::kLeastTokens: {
+        std::uint32_t best = 0;
+        for (std::uint32_t r = 1; r < n; ++r) {
+          if (replicas_[r]->outstandingTokens() < replicas_[best]->outstandingTokens()) best = r;
+        }
+        return best;
+      }
+      case RouterKind::kKvAware: {
+        std::uint32_t best = 0;
+        for (std::uint32_t r = 1; r < n; ++r) {
+          const std::int64_t a = replicas_[r]->kvHeadroom(), b = replicas_[best]->kvHeadroom();
+          if (a > b || (a == b &&
+                        replicas_[r]->outstandingTokens() < replicas_[best]->outstandingTokens())) {
+            best = r;
+          }
+        }
+        return best;
+      }
+    }
+    return 0;
+  }
+
+  Simulation& sim() { return sim_; }
+  PassTimer& timer() { return timer_; }
+  const EngineOptions& options() const { return options_; }
+  EngineResult& result() { return result_; }
+
+ private:
+  const std::vector<Request>& requests_;
+  const EngineOptions& options_;
+  PassTimer& timer_;
+  Simulation sim_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::uint64_t next_replica_ = 0;
+  EngineResult result_;
+};
+
+Replica::Replica(Engine& engine, std::uint32_t index)
+    : e_(engine), index_(index), free_blocks_(engine.options().kv_blocks) {}
+
+void Replica::enqueue(Seq seq) {
+  waiting_.push_back(seq);
+  kick();
+}
+
+void Replica::kick() {
+  // The pass forms after every arrival of this tick is queued (last priority), once.
+  if (busy_ || kick_pending_) return;
+  kick_pending_ = true;
+  e_.sim().schedule(e_.sim().now(), Callback::to<&Replica::onKick>(this), 0, Priority::kLast);
+}
+
+void Replica::onKick() {
+  kick_pending_ = false;
+  startIfIdle();
+}
+
+std::uint64_t Replica::outstandingTokens() const {
+  std::uint64_t n = 0;
+  for (const auto* q : {&waiting_, &swapped_}) {
+    for (const Seq& s : *q)
+      n += s.outstandingTokens();
+  }
+  for (const Seq& s : running_)
+    if (!s.finished) n += s.outstandingTokens();
+  return n;
+}
+
+std::int64_t Replica::kvHeadroom() const {
+  std::int64_t blocks = static_cast<std::int64_t>(free_blocks_);
+  const std::uint64_t b = e_.options().scheduler.block_tokens;
+  for (const Seq& s : waiting_)
+    blocks -= static_cast<std::int64_t>(ceilDiv(s.target, b));
+  for (const Seq& s : swapped_)
+    blocks -= static_cast<std::int64_t>(ceilDiv(s.kv, b));
+  return blocks;
+}
+
+bool Replica::admit(Seq& s, std::uint64_t tokens) {
+  const std::uint64_t need = ceilDiv(tokens, e_.options().scheduler.block_tokens);
+  if (need > s.blocks + free_blocks_) return false;
+  free_blocks_ -= need - s.blocks;
+  s.blocks = need;
+  RequestRecord& rec = e_.result().requests[s.req];
+  if (!rec.started) {
+    rec.started = true;
+    rec.first_scheduled_ps = e_.sim().now();
+  }
+  return true;
+}
+
+void Replica::release(Seq& s) {
+  free_blocks_ += s.blocks;
+  s.blocks = 0;
+}
+
+void Replica::finish(Seq& s, Tick now) {
+  RequestRecord& rec = e_.result().requests[s.req];
+  rec.finish_ps = now;
+  rec.done = true;
+  s.finished = true;
+}
+
+/// Preempts the most recently admitted running sequence; returns the swap-out time.
+Tick Replica::preemptNewest() {
+  const SchedulerSpec& sc = e_.options().scheduler;
+  Seq s = running_.back();
+  running_.pop_back();
+  ++e_.result().requests[s.req].preemptions;
+  ++e_.result().preemptions;
+  Tick cost = 0;
+  if (sc.preemption == Preemption::kSwap && s.prefillDone()) {
+    cost = swapTicks(s.kv * e_.options().kv_bytes_per_token, sc.swap_bytes_per_s);
+    release(s);
+    swapped_.push_back(s);
+  } else {
+    release(s);
+    // Recompute: the prompt and every generated token are prefilled again (the last generated
+    // token's KV was not yet written, so that is kv + 1 tokens), and that pass yields the next
+    // token; a sequence still prefilling restarts its prompt.
+    if (s.prefillDone()) s.target = s.kv + 1;
+    s.prefilled = 0;
+    s.kv = 0;
+    waiting_.push_front(s);
+  }
+  return cost;
+}
+
+Tick Replica::swapInWaiting() {
+  const SchedulerSpec& sc = e_.options().scheduler;
+  Tick cost = 0;
+  while (!swapped_.empty() && running_.size() < sc.max_sequences) {
+    Seq& s = swapped_.front();
+    if (!admit(s, s.kv + 1)) break;
+    cost += swapTicks(s.kv * e_.options().kv_bytes_per_token, sc.swap_bytes_per_s);
+    running_.push_back(s);
+    swapped_.pop_front();
+  }
+  return cost;
+}
+
+/// Every prefilled running sequence gets a block for its next token, preempting the newest
+/// sequences while none is free.
+Tick Replica::ensureDecodeBlocks() {
+  const std::uint64_t b = e_.options().scheduler.block_tokens;
+  Tick cost = 0;
+  for (std::size_t i = 0; i < running_.size(); ++i) {
+    if (!running_[i].prefillDone() || ceilDiv(running_[i].kv + 1, b) <= running_[i].blocks)
+      continue;
+    while (free_blocks_ == 0) {
+      const bool self = i + 1 == running_.size();
+      cost += preemptNewest();
+      if (self) break;
+    }
+    if (i < running_.size()) {
+      --free_blocks_;
+      ++running_[i].blocks;
+    }
+  }
+  return cost;
+}
+
+void Replica::shapeDecode(PassShape& shape) const {
+  std::uint64_t kv_sum = 0;
+  for (const Seq& s : running_) {
+    if (!s.decoding) continue;
+    ++shape.decode;
+    kv_sum += s.kv + (s.finished ? 0 : 1);
+  }
+  if (shape.decode > 0) shape.decode_kv = ceilDiv(kv_sum, shape.decode);
+}
+
+void Replica::formStatic(PassShape& shape) {
+  const SchedulerSpec& sc = e_.options().scheduler;
+  if (running_.empty()) {
+    std::uint64_t tokens = 0;
+    while (!waiting_.empty() && running_.size() < sc.max_sequences) {
+      Seq& s = waiting_.front();
+      if (sc.max_batched_tokens > 0 && tokens + s.target > sc.max_batched_tokens) break;
+      const RequestRecord& rec = e_.result().requests[s.req];
+      if (!admit(s, s.target + rec.request.output_tokens)) break;
+      tokens += s.target;
+      s.chunk = s.target;
+      running_.push_back(s);
+      waiting_.pop_front();
+    }
+  } else {
+    for (Seq& s : running_)
+      s.decoding = true;
+    shapeDecode(shape);
+    return;
+  }
+  std::uint64_t tokens = 0;
+  for (const Seq& s : running_)
+    tokens += s.chunk;
+  shape.chunks = running_.size();
+  if (shape.chunks > 0) shape.chunk_tokens = ceilDiv(tokens, shape.chunks);
+}
+
+Tick Replica::formContinuous(PassShape& shape) {
+  const SchedulerSpec& sc = e_.options().scheduler;
+  Tick cost = swapInWaiting();
+  std::uint64_t tokens = 0, chunks = 0;
+  if (swapped_.empty()) {
+    while (!waiting_.empty() && running_.size() < sc.max_sequences) {
+      Seq& s = waiting_.front();
+      if (sc.max_batched_tokens > 0 && tokens + s.target > sc.max_batched_tokens) break;
+      if (!admit(s, s.target)) break;
+      tokens += s.target;
+      ++chunks;
+      s.chunk = s.target;
+      running_.push_back(s);
+      waiting_.pop_front();
+    }
+  }
+  if (chunks > 0) {  // a pass of the admitted prompts
+    shape.chunks = chunks;
+    shape.chunk_tokens = ceilDiv(tokens, chunks);
+    return cost;
+  }
+  cost += ensureDecodeBlocks();
+  for (Seq& s : running_)
+    s.decoding = s.prefillDone();
+  shapeDecode(shape);
+  return cost;
+}
+
+Tick Replica::formChunked(PassShape& shape) {
+  const SchedulerSpec& sc = e_.options().scheduler;
+  Tick cost = swapInWaiting();
+  cost += ensureDecodeBlocks();
+  std::uint64_t budget = sc.max_batched_tokens;
+  for (Seq& s : running_) {
+    s.decoding = s.prefillDone() && budget > 0;
+    if (s.decoding) --budget;
+  }
+  shapeDecode(shape);
+  // Prompt chunks: running sequences still prefilling, then newly admitted ones.
+  std::uint64_t tokens = 0, prior = 0;
+  for (Seq& s : running_) {
+    if (s.prefillDone() || budget == 0) continue;
+    s.chunk = std::min(budget, s.target - s.prefilled);
+    budget -= s.chunk;
+    tokens += s.chunk;
+    prior += s.prefilled;
+    ++shape.chunks;
+  }
+  if (swapped_.empty()) {
+    while (budget > 0 && !waiting_.empty() && running_.size() < sc.max_sequences) {
+      Seq& s = waiting_.front();
+      if (!admit(s, s.target)) break;
+      s.chunk = std::min(budget, s.target);
+      budget -= s.chunk;
+      tokens += s.chunk;
+      ++shape.chunks;
+      running_.push_back(s);
+      waiting_.pop_front();
+    }
+  }
+  if (shape.chunks > 0) {
+    shape.chunk_tokens = ceilDiv(tokens, shape.chunks);
+    shape.chunk_prior = prior / shape.chunks;
+  }
+  return cost;
+}
+
+void Replica::startIfIdle() {
+  if (busy_) return;
+  if (waiting_.empty() && running_.empty() && swapped_.empty()) return;
+  shape_ = PassShape{};
+  for (Seq& s : running_) {
+    s.chunk = 0;
+    s.decoding = false;
+  }
+  Tick extra = 0;
+  switch (e_.options().scheduler.policy) {
+    case SchedulerPolicy::kStatic:
+      formStatic(shape_);
+      break;
+    case SchedulerPolicy::kContinuous:
+      extra = formContinuous(shape_);
+      break;
+    case SchedulerPolicy::kChunked:
+      extra = formChunked(shape_);
+      break;
+  }
+  if (shape_.decode == 0 && shape_.chunks == 0) return;  // waits for blocks or requests
+  const PassTime t = e_.timer().time(shape_);
+  pass_energy_ = t.energy_j;
+  busy_ = true;
+  pass_start_ = e_.sim().now();
+  e_.sim().scheduleIn(std::max<Tick>(t.ticks + extra, 1), Callback::to<&Replica::onPassEnd>(this));
+}
+
+void Replica::onPassEnd() {
+  const Tick now = e_.sim().now();
+  busy_ = false;
+  const bool is_static = e_.options().scheduler.policy == SchedulerPolicy::kStatic;
+  for (Seq& s : running_) {
+    RequestRecord& rec = e_.result().requests[s.req];
+    if (s.chunk > 0) {
+      s.prefilled += s.chunk;
+      s.kv = s.prefilled;
+      if (s.prefillDone()) {
+        ++s.generated;
+        if (!rec.has_first_token) {
+          rec.has_first_token = true;
+          rec.first_token_ps = now;
+        }
+      }
+    } else if (s.decoding && !s.finished) {
+      ++s.kv;
+      ++s.generated;
+    }
+    s.chunk = 0;
+    s.decoding = false;
+    if (!s.finished && s.generated >= s.output) finish(s, now);
+  }
+  if (is_static) {
+    if (std::all_of(running_.begin(), running_.end(), [](const Seq& s) { return s.finished; })) {
+      for (Seq& s : running_)
+        release(s);
+      running_.clear();
+    }
+  } else {
+    for (Seq& s : running_)
+      if (s.finished) release(s);
+    std::erase_if(running_, [](const Seq& s) { return s.finished; });
+  }
+  PassRecord p;
+  p.replica = index_;
+  p.start_ps = pass_start_;
+  p.end_ps = now;
+  p.shape = shape_;
+  p.running = running_.size();
+  p.waiting = waiting_.size() + swapped_.size();
+  p.blocks_used = e_.options().kv_blocks - free_blocks_;
+  p.energy_j = pass_energy_;
+  EngineResult& r = e_.result();
+  r.max_blocks_used = std::max(r.max_blocks_used, p.blocks_used);
+  r.passes.push_back(p);
+  startIfIdle();
+}
+
+}  // namespace
+
+EngineResult runEngine(const std::vector<Request>& requests, const EngineOptions& options,
+                       PassTimer& timer) {
+  return Engine(requests, options, timer).run();
+}
+
+}  // namespace archsim::serve

@@ -1,0 +1,129 @@
+// The serving engine: requests arrive, a router hands each to a replica, and every replica's
+// scheduler forms one forward pass (an iteration) after another from its queue, on the event
+// kernel. How long a pass takes comes from a PassTimer — in `archsim serve` the simulated chip
+// (serve/pass_timer.h), in tests a closed form — so the scheduling is tested apart from the chip.
+//
+// Schedulers (per replica, vLLM / Orca / Sarathi semantics):
+// - `static`: a batch of up to max_sequences waiting requests is admitted when the replica is
+//   empty and runs to completion: one prefill pass of its prompts, then decode passes of the whole
+//   batch until its longest request is done (finished sequences stay in the batch, as padding).
+// - `continuous` (iteration-level): between passes, waiting requests are admitted while KV blocks
+//   and max_sequences allow (and their prompts fit max_batched_tokens, when set); a pass of
+//   admitted prompts runs before decoding resumes (prefill first, as vLLM's default scheduler).
+// - `chunked` (Sarathi-style chunked prefill): every pass carries each running sequence's decode
+//   token and fills the rest of the token budget (max_batched_tokens) with prompt chunks.
+// A prompt's pass produces the first output token. Every token a sequence holds occupies its KV
+// cache: ceil(tokens / block_tokens) blocks of a paged block manager whose capacity is what the
+// KV home level holds after weights, activations and the stack's reservation (serve/capacity).
+// When a decode token needs a block and none is free, the most recently admitted sequence is
+// preempted: by recompute (its blocks freed, it returns to the head of the queue and prefills its
+// prompt and generated tokens again) or by swap (its KV moved to host memory at the swap
+// bandwidth and back when blocks free up; the transfers lengthen the passes that make them).
+//
+// Determinism: events are ordered by (time, insertion), requests are handled in id order, and
+// every tie (router, admission) is broken by index, so the same inputs give the same records.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/serve/requests.h"
+#include "sim/spec/names.h"
+
+namespace archsim::serve {
+
+enum class SchedulerPolicy { kStatic, kContinuous, kChunked };
+enum class Preemption { kRecompute, kSwap };
+enum class RouterKind { kRoundRobin, kLeastTokens, kKvAware };
+
+inline constexpr spec::NameTable<SchedulerPolicy, 3> kSchedulerNames{
+    {{"static", SchedulerPolicy::kStatic},
+     {"continuous", SchedulerPolicy::kContinuous},
+     {"chunked", SchedulerPolicy::kChunked}}};
+inline constexpr spec::NameTable<Preemption, 2> kPreemptionNames{
+    {{"recompute", Preemption::kRecompute}, {"swap", Preemption::kSwap}}};
+inline constexpr spec::NameTable<RouterKind, 3> kRouterNames{
+    {{"round_robin", RouterKind::kRoundRobin},
+     {"least_tokens", RouterKind::kLeastTokens},
+     {"kv_aware", RouterKind::kKvAware}}};
+
+struct SchedulerSpec {
+  SchedulerPolicy policy = SchedulerPolicy::kContinuous;
+  std::uint64_t max_sequences = 256;     // sequences a pass may hold (vLLM max_num_seqs)
+  std::uint64_t max_batched_tokens = 0;  // tokens a pass may hold (0: no limit; chunked: > 0)
+  std::uint64_t block_tokens = 16;       // tokens per KV block
+  Preemption preemption = Preemption::kRecompute;
+  double swap_bytes_per_s = 0.0;  // host link for swap preemption (> 0 when swapping)
+};
+
+/// One forward pass's mix, what a PassTimer times.
+struct PassShape {
+  std::uint64_t decode = 0;        // sequences that each add one token
+  std::uint64_t decode_kv = 0;     // their mean KV length with that token (rounded up)
+  std::uint64_t chunks = 0;        // prompt chunks (whole prompts or Sarathi chunks)
+  std::uint64_t chunk_tokens = 0;  // mean tokens per chunk (rounded up)
+  std::uint64_t chunk_prior = 0;   // mean KV entries a chunk's sequence held before it
+  bool operator==(const PassShape&) const = default;
+};
+
+struct PassTime {
+  Tick ticks = 0;
+  double energy_j = 0.0;  // every chip of the replica over the pass
+};
+
+class PassTimer {
+ public:
+  virtual ~PassTimer() = default;
+  virtual PassTime time(const PassShape& pass) = 0;
+};
+
+/// What happened to one request.
+struct RequestRecord {
+  Request request;
+  std::uint32_t replica = 0;
+  Tick first_scheduled_ps = 0;  // its first pass began
+  Tick first_token_ps = 0;      // its prompt's pass ended
+  Tick finish_ps = 0;           // its last token's pass ended
+  std::uint32_t preemptions = 0;
+  bool started = false;  // first_scheduled_ps is set
+  bool has_first_token = false;
+  bool done = false;
+};
+
+/// One pass of one replica.
+struct PassRecord {
+  std::uint32_t replica = 0;
+  Tick start_ps = 0, end_ps = 0;
+  PassShape shape;
+  std::uint64_t running = 0;      // sequences holding KV after the pass
+  std::uint64_t waiting = 0;      // requests queued after the pass
+  std::uint64_t blocks_used = 0;  // KV blocks held after the pass
+  double energy_j = 0.0;
+};
+
+struct EngineOptions {
+  SchedulerSpec scheduler;
+  std::uint32_t replicas = 1;
+  RouterKind router = RouterKind::kRoundRobin;
+  std::uint64_t kv_blocks = 0;           // per replica
+  std::uint64_t kv_bytes_per_token = 0;  // per replica (swap transfers)
+};
+
+struct EngineResult {
+  std::vector<RequestRecord> requests;  // by id
+  std::vector<PassRecord> passes;       // in the order they ended
+  std::uint64_t preemptions = 0;
+  std::uint64_t max_blocks_used = 0;  // over replicas and time
+  Tick end_ps = 0;                    // the last pass ended
+};
+
+/// Serves `requests` (in arrival order) with `timers[r]` timing replica r's passes (one timer may
+/// serve every replica: pass the same one). Throws ConfigError when a request can never fit a
+/// replica's KV blocks or the token budget (the reader names the keys).
+EngineResult runEngine(const std::vector<Request>& requests, const EngineOptions& options,
+                       PassTimer& timer);
+
+}  // namespace archsim::serve
