@@ -19,6 +19,7 @@
 #include "sim/map/parallel.h"
 #include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
+#include "sim/serve/serving_spec.h"
 #include "sim/spec/units.h"
 #include "sim/validate/calibrate.h"
 #include "sim/validate/intervals.h"
@@ -72,6 +73,14 @@ int runCheck(const spec::Catalog& catalog, const std::vector<std::string>& files
         const validate::Calibration c = validate::loadCalibration(catalog, file);
         out << fmt::format("ok: {}: calibration {} ({} parameters over {} suites)\n", file, c.name,
                            c.parameters.size(), c.suites.size());
+        continue;
+      }
+      if (kind == "serving") {
+        const serve::LoadedServing s = serve::loadServing(catalog, file);
+        printWarnings(s.warnings, err);
+        out << fmt::format("ok: {}: serving {} ({} requests, {} replica(s) of {})\n", file,
+                           s.spec.name, s.spec.requests.size(), s.spec.replicas,
+                           s.spec.scenario.model.name);
         continue;
       }
       if (kind == "regress") {

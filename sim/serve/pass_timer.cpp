@@ -14,9 +14,12 @@
 namespace archsim::serve {
 namespace {
 
-constexpr std::uint64_t kExactUpTo = 16;  // grid: every value up to here
-constexpr std::uint64_t kPerOctave = 8;   // then this many points an octave
-constexpr double kTolerance = 0.005;      // interpolation error a cell may show at its probe
+// Grid points an octave above 8 (every value up to 8 is a grid point).
+constexpr std::uint64_t kDecodePerOctave = 4;  // decode count
+constexpr std::uint64_t kKvPerOctave = 2;      // decode KV length
+constexpr std::uint64_t kChunkPerOctave = 4;   // chunk length
+constexpr std::uint64_t kPriorPerOctave = 2;   // chunks' prior KV (rounded, not interpolated)
+constexpr double kTolerance = 0.01;            // interpolation error a cell may show at its probe
 
 }  // namespace
 
@@ -54,10 +57,11 @@ KvCapacity kvCapacity(const spec::SystemSpec& system, const spec::ScenarioSpec& 
   return cap;
 }
 
-std::pair<std::uint64_t, std::uint64_t> SimulatedPassTimer::gridAround(std::uint64_t x) {
-  if (x <= kExactUpTo) return {x, x};
+std::pair<std::uint64_t, std::uint64_t> SimulatedPassTimer::gridAround(std::uint64_t x,
+                                                                       std::uint64_t per_octave) {
+  if (x <= 8) return {x, x};
   const std::uint64_t octave = std::bit_floor(x);
-  const std::uint64_t step = octave / kPerOctave;
+  const std::uint64_t step = octave / per_octave;
   const std::uint64_t lo = x / step * step;
   return {lo, lo == x ? lo : lo + step};
 }
@@ -128,11 +132,11 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
   if (exact_) return cached(p);
 
   // The grid cell around the pass; the chunks' prior KV rounded to the nearer grid point.
-  const auto r = gridAround(p.chunk_prior);
+  const auto r = gridAround(p.chunk_prior, kPriorPerOctave);
   p.chunk_prior = p.chunk_prior - r.first <= r.second - p.chunk_prior ? r.first : r.second;
-  auto d = gridAround(p.decode);
-  const auto l = gridAround(p.decode_kv);
-  auto q = gridAround(p.chunk_tokens);
+  auto d = gridAround(p.decode, kDecodePerOctave);
+  const auto l = gridAround(p.decode_kv, kKvPerOctave);
+  auto q = gridAround(p.chunk_tokens, kChunkPerOctave);
   try {
     if (d.first != d.second || q.first != q.second) {
       // Error control over the token counts: the first pass in a (decode count, chunk length)

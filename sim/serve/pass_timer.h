@@ -2,15 +2,16 @@
 //
 // SimulatedPassTimer runs each pass's mix — decode tokens at their mean KV length and prompt
 // chunks after their prior KV — as one forward pass through run::SystemRun (graph/builder.h builds
-// the mixed pass), on one replica's plan. Passes are memoized on a grid (every value up to 16,
-// then 8 points an octave) and interpolated multilinearly between the simulated grid points
-// around them in three dimensions: the decode count, the decode KV length and the chunk length;
-// the chunks' prior KV is rounded to the nearer grid point and the chunk count is exact.
+// the mixed pass), on one replica's plan. Passes are memoized on a grid (every value up to 8,
+// then 4 points an octave for the decode count and the chunk length, 2 for KV lengths) and
+// interpolated multilinearly between the simulated grid points around them in three dimensions:
+// the decode count, the decode KV length and the chunk length; the chunks' prior KV is rounded to
+// the nearer grid point and the chunk count is exact.
 // - KV length: always interpolated. A pass's decode tokens stand in at their mean KV length, but
 //   their lengths spread over hundreds of tokens, so the steps a single length shows (flash-
 //   decoding splits every 256 tokens) are smoothed in a real batch; interpolation smooths them.
 // - Token counts (decode count, chunk length): error-controlled. The first pass in a cell is also
-//   simulated at its own counts; when interpolation misses that by more than 0.5 % (a tiling
+//   simulated at its own counts; when interpolation misses that by more than 1 % (a tiling
 //   regime change inside the cell), every pass of the cell is simulated at its own counts.
 // The probes' errors are reported. `exact` simulates every distinct pass shape instead.
 #pragma once
@@ -56,7 +57,8 @@ class SimulatedPassTimer : public PassTimer {
   const Stats& stats() const { return stats_; }
 
   /// The grid points around x: (lo, hi), lo <= x <= hi, equal when x is on the grid.
-  static std::pair<std::uint64_t, std::uint64_t> gridAround(std::uint64_t x);
+  static std::pair<std::uint64_t, std::uint64_t> gridAround(std::uint64_t x,
+                                                            std::uint64_t per_octave = 8);
 
  private:
   PassTime simulate(const PassShape& shape);

@@ -10,6 +10,7 @@ err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 for f in "$dir"/*; do
   [ "$(basename "$f")" = expected.yaml ] && continue
+  [ -f "$f" ] || continue  # sub-folders hold what bad inputs refer to (serving traces)
   count=$((count + 1))
   timeout 20 "$archsim" check "$f" >/dev/null 2>"$err"
   rc=$?

@@ -35,7 +35,9 @@ TEST_CASE("Every bad input exits 2 with a message naming the file, the line and 
   // The manifest and the folder list the same files.
   std::set<std::string> present;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().filename() != "expected.yaml") present.insert(e.path().filename().string());
+    // Sub-folders hold what the bad inputs refer to (serving traces).
+    if (e.is_regular_file() && e.path().filename() != "expected.yaml")
+      present.insert(e.path().filename().string());
   }
   CHECK(present == listed);
   CHECK(listed.size() >= 25);

@@ -1,0 +1,198 @@
+// Serving on the simulated chip: the mixed pass's graph against closed forms (rows, chunk attention
+// after its prior KV, logits), the pass timer on and between grid points, the KV capacity of a
+// replica by hand, and `archsim serve` end to end (deterministic record, SLO and CSV).
+#include <fstream>
+#include <sstream>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/app.h"
+#include "sim/graph/workload.h"
+#include "sim/map/parallel.h"
+#include "sim/run/system_run.h"
+#include "sim/serve/pass_timer.h"
+#include "sim/spec/loader.h"
+#include "support.h"
+
+using namespace archsim;
+using archsim::test::presetCatalog;
+
+namespace {
+
+spec::ScenarioSpec decode7b(std::uint64_t batch, std::uint64_t kv) {
+  return spec::loadScenario(presetCatalog(), "llama2-7b-decode",
+                            {"batch=" + std::to_string(batch), "kv_length=" + std::to_string(kv),
+                             "parallel={tp: 1}"})
+      .spec;
+}
+
+const graph::Op* findOp(const graph::Graph& g, const std::string& name) {
+  for (const graph::Op& op : g.ops())
+    if (op.name == name) return &op;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("A mixed pass: linear ops over every row, chunk attention after its prior KV") {
+  spec::ScenarioSpec s = decode7b(3, 500);
+  s.chunk_sequences = 2;
+  s.chunk_tokens = 100;
+  s.chunk_prior_kv = 256;
+  const graph::Workload w(s);
+  const graph::Graph& g = *w.decodeGraph();
+  const spec::ModelSpec& m = s.model;
+  const std::uint64_t rows = 3 + 2 * 100, hd = m.head_dim;
+  // QKV projection over all 203 rows.
+  const graph::Op* qkv = findOp(g, "L0.qkv");
+  REQUIRE(qkv != nullptr);
+  CHECK(qkv->matrix_flops.at(0) == 2 * rows * m.hidden * (m.qDim() + 2 * m.kvDim()));
+  // Chunk attention: per chunk and head, queries i = 0..99 see 256 + i + 1 keys.
+  const graph::Op* chunk = findOp(g, "L0.chunk_attention");
+  REQUIRE(chunk != nullptr);
+  const std::uint64_t pairs = 100 * 256 + 100 * 101 / 2;
+  CHECK(chunk->matrix_flops.at(0) == 4 * 2 * m.heads * hd * pairs);
+  CHECK(chunk->attention->span(0) == 356);
+  // Decode attention of the 3 decode tokens over their KV length, as in a decode step.
+  const graph::Op* dec = findOp(g, "L0.attention");
+  REQUIRE(dec != nullptr);
+  CHECK(dec->matrix_flops.at(g.effectiveKv(500)) == 4 * 3 * m.heads * hd * 500);
+  // Logits for the 3 decode tokens and the last position of each chunk.
+  const graph::Op* head = findOp(g, "lm_head");
+  REQUIRE(head != nullptr);
+  CHECK(head->matrix_flops.at(0) == 2 * 5 * m.hidden * m.vocab);
+  // The KV capacity the placement lays out covers the chunks' prior and new rows.
+  CHECK(w.finalKvLength() == 500);
+  s.chunk_prior_kv = 600;
+  CHECK(graph::Workload(s).finalKvLength() == 700);
+
+  // A pass of chunks alone has no decode attention.
+  spec::ScenarioSpec only = decode7b(1, 1);
+  only.batch = 0;
+  only.chunk_sequences = 1;
+  only.chunk_tokens = 64;
+  const graph::Workload w0(only);
+  CHECK(findOp(*w0.decodeGraph(), "L0.attention") == nullptr);
+  CHECK(findOp(*w0.decodeGraph(), "L0.chunk_attention") != nullptr);
+}
+
+TEST_CASE("The pass timer: grid points are simulated passes; between them it interpolates") {
+  const spec::LoadedSystem sys = spec::loadSystem(presetCatalog(), "h100-sxm5");
+  const spec::ScenarioSpec s = decode7b(1, 1);
+  const map::ParallelLayout layout = map::explicitLayout(s, sys.spec);
+  serve::SimulatedPassTimer timer(sys.spec, s, layout, false);
+
+  // On the grid: exactly the simulated decode step of that batch and KV length.
+  spec::ScenarioSpec direct = s;
+  direct.batch = 8;
+  direct.kv_length = 512;
+  map::ParallelLayout l8 = layout;
+  l8.replica_batch = l8.micro_batch = 8;
+  const run::SystemRun run(sys.spec, direct, l8);
+  const serve::PassTime t = timer.time({8, 512, 0, 0, 0});
+  CHECK(static_cast<double>(t.ticks) == doctest::Approx(run.metrics().e2e_s * 1e12).epsilon(1e-9));
+  CHECK(timer.stats().simulated == 1);
+
+  // Grid: every value up to 8, then 4 points an octave (decode) and 2 (KV).
+  CHECK(serve::SimulatedPassTimer::gridAround(7, 4) ==
+        std::pair<std::uint64_t, std::uint64_t>{7, 7});
+  CHECK(serve::SimulatedPassTimer::gridAround(13, 4) ==
+        std::pair<std::uint64_t, std::uint64_t>{12, 14});
+  CHECK(serve::SimulatedPassTimer::gridAround(700, 2) ==
+        std::pair<std::uint64_t, std::uint64_t>{512, 768});
+
+  // Between KV grid points the pass time is the linear blend of its neighbours.
+  const serve::PassTime lo = timer.time({8, 512, 0, 0, 0});
+  const serve::PassTime hi = timer.time({8, 768, 0, 0, 0});
+  const serve::PassTime mid = timer.time({8, 576, 0, 0, 0});
+  CHECK(static_cast<double>(mid.ticks) ==
+        doctest::Approx(0.75 * static_cast<double>(lo.ticks) + 0.25 * static_cast<double>(hi.ticks))
+            .epsilon(1e-9));
+  CHECK(hi.ticks > lo.ticks);  // more KV to read
+
+  // A decode count between grid points is checked against its own simulation once.
+  const std::uint64_t probes = timer.stats().probes;
+  timer.time({13, 512, 0, 0, 0});
+  CHECK(timer.stats().probes == probes + 1);
+  CHECK(timer.stats().max_error <= 0.01);
+
+  // A pass with a prompt chunk takes longer than the decode tokens alone.
+  CHECK(timer.time({8, 512, 1, 256, 0}).ticks > lo.ticks);
+}
+
+TEST_CASE("A replica's KV capacity: usable HBM less weights and activations, per token by hand") {
+  const spec::LoadedSystem sys = spec::loadSystem(presetCatalog(), "h100-sxm5");
+  const spec::ScenarioSpec s = decode7b(1, 1);
+  const map::ParallelLayout layout = map::explicitLayout(s, sys.spec);
+  const serve::KvCapacity cap = serve::kvCapacity(sys.spec, s, layout, 2048);
+  // Llama-2-7B fp16 KV: 2 x 32 layers x 4096 x 2 B = 512 KiB a token.
+  CHECK(cap.bytes_per_token == 2 * 32 * 4096 * 2);
+  CHECK(cap.level == "hbm");
+  const map::Footprint f = map::measure(graph::Workload(map::stageShard(
+      [&] {
+        spec::ScenarioSpec p = s;
+        p.phase = spec::Phase::kPrefill;
+        p.prompt_tokens = 2048;
+        return p;
+      }(),
+      layout, layout.stages.front())));
+  const std::uint64_t usable =
+      map::modelBytesOf(sys.spec.chip, map::modelLevel(sys.spec.chip), s.software);
+  const double expected = static_cast<double>(usable - f.weight_bytes - f.activation_bytes) *
+                          s.software.kv_cache_fraction / static_cast<double>(cap.bytes_per_token);
+  CHECK(cap.tokens == static_cast<std::uint64_t>(expected));
+  CHECK(cap.tokens > 100'000);  // ~60 GB of an 80 GiB card
+}
+
+TEST_CASE("archsim serve: a record with percentiles and one CSV row a request, byte-identical") {
+  const std::filesystem::path dir = test::freshDir("archsim-serve");
+  const std::filesystem::path file = dir / "tiny.yaml";
+  {
+    std::ofstream f(file);
+    f << "kind: serving\nname: tiny\nmodel: llama2-7b\nsoftware: vllm\n"
+         "scheduler: {policy: chunked, max_batched_tokens: 512}\n"
+         "requests: {arrivals: poisson, rate: 4 requests/s, prompt: {distribution: uniform, "
+         "min: 64, max: 600}, output: {distribution: uniform, min: 2, max: 40}, count: 40, "
+         "seed: 3}\n"
+         "slo: {ttft: 200 ms, tpot: 30 ms, percentile: 90}\n";
+  }
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    const std::string out = (dir / ("run" + std::to_string(i))).string();
+    const std::string path = file.string();
+    const char* argv[] = {"archsim", "serve", "h100-sxm5", path.c_str(), "--out", out.c_str()};
+    std::ostringstream o, e;
+    REQUIRE(app::run(6, argv, o, e, app::Context{}) == 0);
+    CHECK(o.str().find("TTFT") != std::string::npos);
+    std::ifstream j(std::filesystem::path(out) / "serve.json");
+    const std::string text((std::istreambuf_iterator<char>(j)), std::istreambuf_iterator<char>());
+    if (i == 0) {
+      first = text;
+      const nlohmann::json doc = nlohmann::json::parse(text);
+      CHECK(doc["requests"]["completed"] == 40);
+      CHECK(doc["metrics"]["ttft_s"]["p50"].get<double>() > 0);
+      CHECK(doc["metrics"]["ttft_s"]["p50"].get<double>() <=
+            doc["metrics"]["ttft_s"]["p99"].get<double>());
+      CHECK(doc["metrics"]["slo_met"].is_boolean());
+      std::ifstream csv(std::filesystem::path(out) / "requests.csv");
+      std::string line;
+      int lines = 0;
+      while (std::getline(csv, line))
+        ++lines;
+      CHECK(lines == 41);
+    } else {
+      CHECK(text == first);
+    }
+  }
+  // A bad serving file exits 2 with its location.
+  std::ofstream(dir / "bad.yaml") << "kind: serving\nname: bad\nmodel: llama2-7b\nrouter: random\n"
+                                     "requests: {arrivals: poisson, rate: 1 requests/s, prompt: "
+                                     "8, output: 8, count: 2}\n";
+  const std::string bad = (dir / "bad.yaml").string();
+  const char* argv[] = {"archsim", "serve", "h100-sxm5", bad.c_str()};
+  std::ostringstream o, e;
+  CHECK(app::run(4, argv, o, e, app::Context{}) == 2);
+  CHECK(e.str().find("bad.yaml:4") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
