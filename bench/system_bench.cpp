@@ -15,6 +15,7 @@
 
 #include "sim/run/plan_search.h"
 #include "sim/run/system_run.h"
+#include "sim/serve/serve_run.h"
 #include "sim/spec/loader.h"
 #include "sim/validate/validate.h"
 
@@ -87,6 +88,33 @@ void Validate(benchmark::State& state, const char* suite) {
 }
 BENCHMARK_CAPTURE(Validate, microbench, "microbench.yaml")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(Validate, e2e_public, "e2e-public.yaml")->Unit(benchmark::kSecond)->Iterations(1);
+
+/// A serving run (issue 17 targets): 10,000 Llama-2-7B requests on one H100 with continuous
+/// batching (< 30 s) and 1,000 Llama-2-70B requests on DGX-H100 at tp 8 with chunked prefill
+/// (< 30 s). Counters: passes timed and pass shapes simulated.
+void Serve(benchmark::State& state, const char* system, const char* serving,
+           std::vector<std::string> sets) {
+  const spec::Catalog catalog({ARCHSIM_SOURCE_DIR});
+  const spec::LoadedSystem sys = spec::loadSystem(catalog, system);
+  const std::filesystem::path file =
+      std::filesystem::path(ARCHSIM_SOURCE_DIR) / "workloads" / "serving" / serving;
+  serve::SimulatedPassTimer::Stats timing;
+  for (auto _ : state) {
+    serve::LoadedServing loaded = serve::loadServing(catalog, file, sets);
+    timing = serve::serveOnSystem(sys.spec, loaded.spec, false).context.timing;
+  }
+  state.counters["passes"] = static_cast<double>(timing.passes);
+  state.counters["simulated"] = static_cast<double>(timing.simulated);
+}
+
+BENCHMARK_CAPTURE(Serve, h100_llama2_7b_10k_requests, "h100-sxm5", "llama2-7b-chat.yaml",
+                  Sets{"requests.count=10000", "requests.rate=20 requests/s"})
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(Serve, dgx_h100_llama2_70b_1k_requests, "dgx-h100", "llama2-70b-interactive.yaml",
+                  Sets{})
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
 
 /// The `auto` plan search alone (analytic plan space, then the few simulations it needs).
 void Search(benchmark::State& state, const char* system, const char* scenario) {

@@ -338,6 +338,16 @@ std::string hostName() {
 }
 }  // namespace
 
+std::string overridesSuffix(const std::vector<std::string>& sets) {
+  if (sets.empty()) return "";
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the assignments, one a line
+  for (const std::string& set : sets) {
+    for (const unsigned char c : set + '\n')
+      h = (h ^ c) * 1099511628211ULL;
+  }
+  return fmt::format("-set-{:08x}", static_cast<std::uint32_t>(h ^ (h >> 32)));
+}
+
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,
            std::ostream& err) {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -365,15 +375,8 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
   const spec::LoadedScenario& scenario = loaded->scenario;
   // The default folder names the scenario and system, and the overrides by a short hash, so runs
   // with different --set values do not land in one folder.
-  std::string default_name = scenario.spec.name + "-on-" + system.spec.name;
-  if (!options.sets.empty()) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (const std::string& set : options.sets) {
-      for (const unsigned char c : set + '\n')
-        h = (h ^ c) * 1099511628211ULL;
-    }
-    default_name += fmt::format("-set-{:08x}", static_cast<std::uint32_t>(h ^ (h >> 32)));
-  }
+  const std::string default_name =
+      scenario.spec.name + "-on-" + system.spec.name + overridesSuffix(options.sets);
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
                       : std::filesystem::path("reports") / safeFileName(default_name);

@@ -53,6 +53,10 @@ struct RunOptions {
 int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream& out,
            std::ostream& err);
 
+/// "-set-<hash of the assignments>" (empty without any): default output folders of runs with
+/// different --set values differ.
+std::string overridesSuffix(const std::vector<std::string>& sets);
+
 struct ServeOptions {
   std::string system;
   std::string serving;  // a serving file (kind: serving)

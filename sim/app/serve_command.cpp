@@ -9,9 +9,7 @@
 
 #include "sim/app/commands.h"
 #include "sim/core/atomic_file.h"
-#include "sim/map/parallel.h"
-#include "sim/serve/pass_timer.h"
-#include "sim/serve/serve_report.h"
+#include "sim/serve/serve_run.h"
 #include "sim/serve/serving_spec.h"
 #include "sim/spec/loader.h"
 
@@ -23,19 +21,6 @@ bool isSystemKey(const std::string& set) {
   const std::string key = set.substr(0, set.find_first_of(".="));
   return key == "system" || key == "chip" || key == "levels" || key == "chips" ||
          key == "collectives";
-}
-
-/// The largest pass a replica runs, in tokens (what its activations must hold): the scheduler's
-/// budget; without one, vLLM's default for a continuous scheduler (max(context, 2048)), or a
-/// static batch of the longest prompts.
-std::uint64_t largestPassTokens(const serve::ServingSpec& s) {
-  const serve::SchedulerSpec& sc = s.scheduler;
-  std::uint64_t longest = 1;
-  for (const serve::Request& r : s.requests)
-    longest = std::max(longest, r.prompt_tokens);
-  if (sc.max_batched_tokens > 0) return sc.max_batched_tokens;
-  if (sc.policy == serve::SchedulerPolicy::kStatic) return longest * sc.max_sequences;
-  return std::max<std::uint64_t>({longest, s.scenario.model.max_positions, 2048});
 }
 
 }  // namespace
@@ -62,51 +47,15 @@ int runServe(const spec::Catalog& catalog, const ServeOptions& options, std::ost
   serve::LoadedServing loaded = serve::loadServing(catalog, file, serving_sets);
   printWarnings(loaded.warnings, err);
   serve::ServingSpec& spec = loaded.spec;
-  if (spec.scheduler.max_batched_tokens == 0 &&
-      spec.scheduler.policy == serve::SchedulerPolicy::kContinuous) {
-    spec.scheduler.max_batched_tokens = largestPassTokens(spec);
-  }
-
-  // One replica's layout; the replicas must fit the system.
-  const spec::ParallelPlan& plan = spec.scenario.parallel;
-  const std::uint64_t per_replica = std::uint64_t{plan.tp} * plan.pp;
-  if (per_replica * spec.replicas > system.spec.chipCount()) {
-    throw ConfigError(plan.location, "parallel.dp",
-                      fmt::format("{} replicas of tp {} x pp {} need {} chips; {} has {}",
-                                  spec.replicas, plan.tp, plan.pp, per_replica * spec.replicas,
-                                  system.spec.name, system.spec.chipCount()));
-  }
-  const map::ParallelLayout layout = map::explicitLayout(spec.scenario, system.spec);
-  serve::ServeContext context;
-  context.system = system.spec.name;
-  context.plan = layout.describe();
-  context.exact = options.exact;
-  context.kv = serve::kvCapacity(system.spec, spec.scenario, layout, largestPassTokens(spec));
-  context.kv_blocks = context.kv.tokens / spec.scheduler.block_tokens;
-  if (context.kv_blocks == 0) {
-    throw ConfigError(plan.location, "parallel",
-                      fmt::format("{} on {} leaves no room for a KV block of {} tokens in {} "
-                                  "(weights and activations take it all); use more chips per "
-                                  "replica",
-                                  spec.scenario.model.name, context.plan,
-                                  spec.scheduler.block_tokens, context.kv.level));
-  }
-
   const std::filesystem::path dir =
       options.out_dir ? std::filesystem::path(*options.out_dir)
                       : std::filesystem::path("reports") /
                             safeFileName("serve-" + spec.name + "-on-" + system.spec.name +
-                                         (options.sets.empty() ? "" : "-set"));
-  serve::EngineOptions engine;
-  engine.scheduler = spec.scheduler;
-  engine.replicas = spec.replicas;
-  engine.router = spec.router;
-  engine.kv_blocks = context.kv_blocks;
-  engine.kv_bytes_per_token = context.kv.bytes_per_token;
-  serve::SimulatedPassTimer timer(system.spec, spec.scenario, layout, options.exact);
-  const serve::EngineResult result = serve::runEngine(spec.requests, engine, timer);
-  context.timing = timer.stats();
-  const serve::ServeMetrics metrics = serve::computeServeMetrics(spec, result, context.kv_blocks);
+                                         overridesSuffix(options.sets));
+  const serve::ServeOutcome o = serve::serveOnSystem(system.spec, spec, options.exact);
+  const serve::EngineResult& result = o.result;
+  const serve::ServeMetrics& metrics = o.metrics;
+  const serve::ServeContext& context = o.context;
 
   const std::string resolved =
       "# serving on " + system.spec.name + "\n" + spec::toYaml(loaded.resolved);

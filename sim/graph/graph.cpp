@@ -137,7 +137,9 @@ Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops,
       kv_window_(kv_window),
       dag_(ops_.size()) {
   // The latest writer of each tensor produces what later readers see (the KV cache is written by
-  // the step itself before attention reads it).
+  // the step itself before attention reads it). Writers of parts of one tensor (a serving pass's
+  // decode and chunk attention, each its rows of the output) run in program order, so the
+  // readers after the latest one see every part.
   std::vector<std::optional<OpId>> writer(tensors_.size());
   for (const Op& op : ops_) {
     for (const TensorUse& r : op.reads) {
@@ -145,8 +147,11 @@ Graph::Graph(std::string name, std::vector<Tensor> tensors, std::vector<Op> ops,
         ARCHSIM_PANIC(fmt::format("op {} reads unknown tensor {}", op.name, r.tensor));
       if (writer[r.tensor]) boost::add_edge(*writer[r.tensor], op.id, TensorEdge{r.tensor}, dag_);
     }
-    for (const TensorUse& w : op.writes)
+    for (const TensorUse& w : op.writes) {
+      if (writer[w.tensor] && *writer[w.tensor] != op.id)
+        boost::add_edge(*writer[w.tensor], op.id, TensorEdge{w.tensor}, dag_);
       writer[w.tensor] = op.id;
+    }
   }
   std::vector<Dag::vertex_descriptor> reversed;
   try {

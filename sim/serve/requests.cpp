@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <numbers>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -196,6 +199,25 @@ std::vector<std::string> splitCsv(const std::string& line) {
   return fields;
 }
 
+/// Seconds since 1970-01-01 of "YYYY-MM-DD HH:MM:SS[.fraction]" (UTC, proleptic Gregorian; days
+/// from the civil date by Howard Hinnant's algorithm), or nullopt when `text` is not one.
+std::optional<double> dateTimeSeconds(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, used = 0;
+  double s = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%lf%n", &y, &mo, &d, &h, &mi, &s, &used) != 6 ||
+      static_cast<std::size_t>(used) != text.size() || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+      h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s >= 61) {
+    return std::nullopt;
+  }
+  y -= mo <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const double days = static_cast<double>(era) * 146097.0 + doe - 719468.0;
+  return days * 86400.0 + h * 3600.0 + mi * 60.0 + s;
+}
+
 std::vector<Request> readCsv(std::istream& in, const std::string& path) {
   std::string line;
   int number_of_line = 1;
@@ -203,17 +225,25 @@ std::vector<Request> readCsv(std::istream& in, const std::string& path) {
   const std::vector<std::string> header = splitCsv(line);
   int col[3] = {-1, -1, -1};
   const char* names[3] = {"arrival_s", "prompt_tokens", "output_tokens"};
+  // The Azure LLM inference traces' columns: a wall-clock TIMESTAMP (arrivals count from the
+  // first request), ContextTokens and GeneratedTokens.
+  const char* azure[3] = {"TIMESTAMP", "ContextTokens", "GeneratedTokens"};
+  const bool is_azure = std::find(header.begin(), header.end(), "arrival_s") == header.end() &&
+                        std::find(header.begin(), header.end(), azure[0]) != header.end();
+  if (is_azure) std::copy(std::begin(azure), std::end(azure), std::begin(names));
   for (int k = 0; k < 3; ++k) {
     const auto it = std::find(header.begin(), header.end(), names[k]);
     if (it == header.end()) {
       throw ConfigError(Location{path, 1, 0}, names[k],
                         fmt::format("the header has no '{}' column (it needs arrival_s, "
-                                    "prompt_tokens and output_tokens)",
+                                    "prompt_tokens and output_tokens, or the Azure trace's "
+                                    "TIMESTAMP, ContextTokens and GeneratedTokens)",
                                     names[k]));
     }
     col[k] = static_cast<int>(it - header.begin());
   }
   std::vector<Request> out;
+  std::optional<double> start;  // Azure: the first TIMESTAMP
   while (std::getline(in, line)) {
     ++number_of_line;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -223,7 +253,19 @@ std::vector<Request> readCsv(std::istream& in, const std::string& path) {
     for (int k = 0; k < 3; ++k) {
       if (static_cast<std::size_t>(col[k]) >= f.size())
         throw ConfigError(at, names[k], "the line has no value in this column");
-      v[k] = number(f[static_cast<std::size_t>(col[k])], at, names[k]);
+      const std::string& text = f[static_cast<std::size_t>(col[k])];
+      if (is_azure && k == 0) {
+        const auto t = dateTimeSeconds(text);
+        if (!t) {
+          throw ConfigError(
+              at, names[k],
+              fmt::format("'{}' is not a date and time (YYYY-MM-DD HH:MM:SS.ffff)", text));
+        }
+        if (!start) start = *t;
+        v[k] = *t - *start;
+      } else {
+        v[k] = number(text, at, names[k]);
+      }
     }
     append(out, v[0], v[1], v[2], at);
   }
