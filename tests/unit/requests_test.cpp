@@ -167,3 +167,26 @@ TEST_CASE("Traces: CSV and JSONL read back; negative, unsorted and bad lines nam
   CHECK(error("trace.txt", "").key_path == "trace");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("Azure-format traces: arrivals count from the first TIMESTAMP, across midnight") {
+  const std::filesystem::path dir = test::freshDir("archsim-azure");
+  const std::filesystem::path csv = dir / "azure.csv";
+  std::ofstream(csv) << "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                        "2023-11-16 23:59:59.5000000,1020,129\n"
+                        "2023-11-17 00:00:01.2500000,17,3\n";
+  const std::vector<Request> r = readTrace(csv.string());
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].arrival_ps == 0);
+  CHECK(r[1].arrival_ps == 1'750'000'000'000ULL);  // 1.75 s later, the next day
+  CHECK(r[0].prompt_tokens == 1020);
+  CHECK(r[1].output_tokens == 3);
+  std::ofstream(csv) << "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-13-01 00:00:00,5,5\n";
+  try {
+    readTrace(csv.string());
+    FAIL("a month 13 was accepted");
+  } catch (const ConfigError& e) {
+    CHECK(e.diagnostics().front().location.line == 2);
+    CHECK(e.diagnostics().front().key_path == "TIMESTAMP");
+  }
+  std::filesystem::remove_all(dir);
+}
