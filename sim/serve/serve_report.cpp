@@ -60,16 +60,15 @@ Series timeSeries(const EngineResult& r, std::uint64_t kv_blocks, std::uint32_t 
       s.kv_used[i] += w * static_cast<double>(p.blocks_used) /
                       static_cast<double>(std::max<std::uint64_t>(kv_blocks, 1) * replicas);
     }
-    // Tokens out at the pass's end: one per decode token and per chunk that ends a prompt (the
-    // chunks are counted as producing a token: the pass record does not keep which did).
+    // Decode tokens out at the pass's end (a prompt's first token is not counted: the pass record
+    // does not keep which chunks ended their prompts).
     const auto at = std::min(kSeriesBins - 1, static_cast<std::size_t>(b / bin));
     s.tokens_per_s[at] += static_cast<double>(p.shape.decode) / bin;
   }
   return s;
 }
 
-std::string csv(const ServingSpec& spec, const EngineResult& r) {
-  (void)spec;
+std::string csv(const EngineResult& r) {
   std::string out =
       "id,arrival_s,prompt_tokens,output_tokens,replica,queue_s,ttft_s,tpot_s,e2e_s,preemptions\n";
   for (const RequestRecord& q : r.requests) {
@@ -350,7 +349,7 @@ std::vector<std::pair<std::string, std::string>> serveRecordFiles(
                      {"kv_used", s.kv_used},
                      {"decode_tokens_per_s", s.tokens_per_s}}}};
   return {{"serve.json", doc.dump(2) + "\n"},
-          {"requests.csv", csv(spec, r)},
+          {"requests.csv", csv(r)},
           {"report.html", html(spec, r, m, c, s)},
           {"trace.json", traceJson(spec, r)},
           {"config.resolved.yaml", resolved_yaml}};
