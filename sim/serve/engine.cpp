@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/core/bandwidth_server.h"
 #include "sim/core/callback.h"
 #include "sim/core/error.h"
 #include "sim/core/simulation.h"
@@ -46,9 +47,12 @@ struct Seq {
 
 class Engine;
 
+enum class Role { kColocated, kPrefill, kDecode };
+
 class Replica {
  public:
-  Replica(Engine& engine, std::uint32_t index);
+  Replica(Engine& engine, const PoolOptions& pool, Role role, std::uint32_t index,
+          PassTimer& timer);
   void enqueue(Seq seq);
   void onPassEnd();
   std::uint64_t outstandingTokens() const;
@@ -56,6 +60,17 @@ class Replica {
   std::int64_t kvHeadroom() const;
   void startIfIdle();
   void onKick();
+
+  // Disaggregation.
+  /// Decode side: a prefilled sequence whose KV waits to move here from prefill replica `from`.
+  void receive(Seq seq, std::uint32_t from);
+  /// Decode side: starts the waiting transfers this replica has blocks and slots for.
+  void startTransfers();
+  /// Decode side: sequence `req`'s KV arrived.
+  void onTransferEnd(std::uint64_t req);
+  /// Prefill side: sequence `req`'s KV left; its blocks free up.
+  void releaseHandoff(std::size_t req);
+  BandwidthServer& port() { return *port_; }
 
  private:
   void kick();
@@ -71,7 +86,14 @@ class Replica {
   void finish(Seq& s, Tick now);
 
   Engine& e_;
+  const PoolOptions& pool_;
+  Role role_;
   std::uint32_t index_;
+  PassTimer& timer_;
+  std::unique_ptr<BandwidthServer> port_;  // disaggregated: egress (prefill) or ingress (decode)
+  std::deque<std::pair<Seq, std::uint32_t>> incoming_;  // decode: KV to move here, and from where
+  std::vector<Seq> moving_;                             // decode: KV on the way (blocks held)
+  std::vector<Seq> handoffs_;                           // prefill: KV leaving (blocks held)
   std::deque<Seq> waiting_;
   std::deque<Seq> swapped_;
   std::vector<Seq> running_;  // in admission order
@@ -85,76 +107,135 @@ class Replica {
 
 class Engine {
  public:
-  Engine(const std::vector<Request>& requests, const EngineOptions& options, PassTimer& timer)
-      : requests_(requests), options_(options), timer_(timer), sim_("serve") {
+  Engine(const std::vector<Request>& requests, const EngineOptions& options, PassTimer& timer,
+         PassTimer* decode_timer)
+      : requests_(requests), options_(options), sim_("serve") {
     result_.requests.resize(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i)
       result_.requests[i].request = requests[i];
-    for (std::uint32_t r = 0; r < std::max<std::uint32_t>(options.replicas, 1); ++r)
-      replicas_.push_back(std::make_unique<Replica>(*this, r));
+    const bool split = options.decode.has_value();
+    if (split && decode_timer == nullptr)
+      ARCHSIM_PANIC("a disaggregated serving engine needs the decode pool's pass timer");
+    if (split && (options.kv_link.prefill_port_bytes_per_s <= 0 ||
+                  options.kv_link.decode_port_bytes_per_s <= 0))
+      ARCHSIM_PANIC("a disaggregated serving engine needs the KV link's bandwidth");
+    for (std::uint32_t r = 0; r < std::max<std::uint32_t>(options.replicas, 1); ++r) {
+      prefill_.push_back(std::make_unique<Replica>(
+          *this, options, split ? Role::kPrefill : Role::kColocated, r, timer));
+    }
+    if (split) {
+      for (std::uint32_t r = 0; r < std::max<std::uint32_t>(options.decode->replicas, 1); ++r)
+        decode_.push_back(
+            std::make_unique<Replica>(*this, *options.decode, Role::kDecode, r, *decode_timer));
+    }
   }
 
   EngineResult run() {
-    const SchedulerSpec& sc = options_.scheduler;
-    const std::uint64_t capacity = options_.kv_blocks * sc.block_tokens;
+    const PoolOptions& first = options_;
+    const PoolOptions& last = options_.decode ? *options_.decode : options_;
     for (const Request& r : requests_) {
+      // The pool that holds the whole sequence, and (disaggregated) the prefill pool's prompt.
+      const SchedulerSpec& sc = last.scheduler;
       const std::uint64_t need =
           sc.policy == SchedulerPolicy::kStatic
               ? ceilDiv(r.prompt_tokens + r.output_tokens, sc.block_tokens)
               : ceilDiv(r.prompt_tokens + r.output_tokens - 1, sc.block_tokens);
-      if (need > options_.kv_blocks) {
+      if (need > last.kv_blocks) {
         throw ConfigError(
             Location{}, "requests",
-            fmt::format("request {} needs {} + {} tokens of KV cache; a replica holds {} tokens "
-                        "({} blocks of {})",
-                        r.id, r.prompt_tokens, r.output_tokens, capacity, options_.kv_blocks,
-                        sc.block_tokens));
+            fmt::format("request {} needs {} + {} tokens of KV cache; a {}replica "
+                        "holds {} tokens ({} blocks of {})",
+                        r.id, r.prompt_tokens, r.output_tokens, options_.decode ? "decode " : "",
+                        last.kv_blocks * sc.block_tokens, last.kv_blocks, sc.block_tokens));
       }
-      if (sc.max_batched_tokens > 0 && sc.policy != SchedulerPolicy::kChunked &&
-          r.prompt_tokens > sc.max_batched_tokens) {
+      if (options_.decode &&
+          ceilDiv(r.prompt_tokens, first.scheduler.block_tokens) > first.kv_blocks) {
+        throw ConfigError(
+            Location{}, "requests",
+            fmt::format("request {}'s prompt of {} tokens does not fit a prefill replica's KV "
+                        "cache of {} tokens",
+                        r.id, r.prompt_tokens, first.kv_blocks * first.scheduler.block_tokens));
+      }
+      const SchedulerSpec& fs = first.scheduler;
+      if (fs.max_batched_tokens > 0 && fs.policy != SchedulerPolicy::kChunked &&
+          r.prompt_tokens > fs.max_batched_tokens) {
         throw ConfigError(Location{}, "scheduler.max_batched_tokens",
                           fmt::format("request {}'s prompt of {} tokens exceeds the pass budget of "
                                       "{} tokens (only the chunked scheduler splits prompts)",
-                                      r.id, r.prompt_tokens, sc.max_batched_tokens));
+                                      r.id, r.prompt_tokens, fs.max_batched_tokens));
       }
     }
     for (std::size_t i = 0; i < requests_.size(); ++i)
       sim_.schedule(requests_[i].arrival_ps, Callback::to<&Engine::onArrival>(this), i);
     sim_.run();
     result_.end_ps = sim_.now();
+    if (options_.decode) {
+      for (const auto& r : prefill_)
+        result_.kv_port_busy_ps += r->port().busyTicks();
+    }
     return std::move(result_);
   }
 
   void onArrival(std::uint64_t i) {
     const Request& r = requests_[i];
-    const std::uint32_t to = route();
+    const std::uint32_t to = route(prefill_, options_.router, next_prefill_);
     result_.requests[i].replica = to;
     Seq s;
     s.req = i;
     s.target = r.prompt_tokens;
     s.output = r.output_tokens;
-    replicas_[to]->enqueue(s);
+    prefill_[to]->enqueue(s);
   }
 
-  std::uint32_t route() {
-    const auto n = static_cast<std::uint32_t>(replicas_.size());
+  /// Disaggregated: prefill replica `from` has prefilled `s`; a decode replica takes it.
+  void handOff(const Seq& s, std::uint32_t from) {
+    const std::uint32_t to = route(decode_, options_.decode->router, next_decode_);
+    result_.requests[s.req].decode_replica = to;
+    decode_[to]->receive(s, from);
+  }
+
+  /// Moves `s`'s KV from prefill replica `from` to decode replica `to` (both ports from when both
+  /// are free); onTransferEnd when the last byte has arrived.
+  void startTransfer(const Seq& s, std::uint32_t from, std::uint32_t to) {
+    BandwidthServer& out = prefill_[from]->port();
+    BandwidthServer& in = decode_[to]->port();
+    const std::uint64_t bytes = s.kv * options_.kv_link.bytes_per_token;
+    const Tick start = std::max({sim_.now(), out.busyUntil(), in.busyUntil()});
+    const Tick end = std::max(out.reserveAt(start, bytes), in.reserveAt(start, bytes));
+    RequestRecord& rec = result_.requests[s.req];
+    rec.kv_transfer_start_ps = start;
+    rec.kv_transfer_end_ps = end;
+    ++result_.kv_transfers;
+    result_.kv_transfer_bytes += bytes;
+    result_.kv_transfer_energy_j += static_cast<double>(bytes) * options_.kv_link.energy_j_per_byte;
+    sim_.schedule(end, Callback::to<&Engine::onTransferEnd>(this), s.req);
+  }
+
+  void onTransferEnd(std::uint64_t req) {
+    const RequestRecord& rec = result_.requests[req];
+    prefill_[rec.replica]->releaseHandoff(req);
+    decode_[rec.decode_replica]->onTransferEnd(req);
+  }
+
+  static std::uint32_t route(const std::vector<std::unique_ptr<Replica>>& pool, RouterKind router,
+                             std::uint64_t& next) {
+    const auto n = static_cast<std::uint32_t>(pool.size());
     if (n == 1) return 0;
-    switch (options_.router) {
+    switch (router) {
       case RouterKind::kRoundRobin:
-        return static_cast<std::uint32_t>(next_replica_++ % n);
+        return static_cast<std::uint32_t>(next++ % n);
       case RouterKind::kLeastTokens: {
         std::uint32_t best = 0;
         for (std::uint32_t r = 1; r < n; ++r) {
-          if (replicas_[r]->outstandingTokens() < replicas_[best]->outstandingTokens()) best = r;
+          if (pool[r]->outstandingTokens() < pool[best]->outstandingTokens()) best = r;
         }
         return best;
       }
       case RouterKind::kKvAware: {
         std::uint32_t best = 0;
         for (std::uint32_t r = 1; r < n; ++r) {
-          const std::int64_t a = replicas_[r]->kvHeadroom(), b = replicas_[best]->kvHeadroom();
-          if (a > b || (a == b &&
-                        replicas_[r]->outstandingTokens() < replicas_[best]->outstandingTokens())) {
+          const std::int64_t a = pool[r]->kvHeadroom(), b = pool[best]->kvHeadroom();
+          if (a > b || (a == b && pool[r]->outstandingTokens() < pool[best]->outstandingTokens())) {
             best = r;
           }
         }
@@ -165,22 +246,73 @@ class Engine {
   }
 
   Simulation& sim() { return sim_; }
-  PassTimer& timer() { return timer_; }
   const EngineOptions& options() const { return options_; }
   EngineResult& result() { return result_; }
 
  private:
   const std::vector<Request>& requests_;
   const EngineOptions& options_;
-  PassTimer& timer_;
   Simulation sim_;
-  std::vector<std::unique_ptr<Replica>> replicas_;
-  std::uint64_t next_replica_ = 0;
+  std::vector<std::unique_ptr<Replica>> prefill_;  // every replica when colocated
+  std::vector<std::unique_ptr<Replica>> decode_;
+  std::uint64_t next_prefill_ = 0, next_decode_ = 0;
   EngineResult result_;
 };
 
-Replica::Replica(Engine& engine, std::uint32_t index)
-    : e_(engine), index_(index), free_blocks_(engine.options().kv_blocks) {}
+Replica::Replica(Engine& engine, const PoolOptions& pool, Role role, std::uint32_t index,
+                 PassTimer& timer)
+    : e_(engine),
+      pool_(pool),
+      role_(role),
+      index_(index),
+      timer_(timer),
+      free_blocks_(pool.kv_blocks) {
+  if (role != Role::kColocated) {
+    const KvLinkOptions& link = engine.options().kv_link;
+    port_ = std::make_unique<BandwidthServer>(
+        engine.sim(),
+        fmt::format("{}{}_kv_port", role == Role::kPrefill ? "prefill" : "decode", index),
+        engine.sim().stats(),
+        serverBytesPerSecond(role == Role::kPrefill ? link.prefill_port_bytes_per_s
+                                                    : link.decode_port_bytes_per_s),
+        role == Role::kPrefill ? link.latency_ps : 0);
+  }
+}
+
+void Replica::receive(Seq seq, std::uint32_t from) {
+  incoming_.emplace_back(seq, from);
+  startTransfers();
+}
+
+void Replica::startTransfers() {
+  const SchedulerSpec& sc = pool_.scheduler;
+  while (!incoming_.empty() && running_.size() + moving_.size() < sc.max_sequences) {
+    auto& [s, from] = incoming_.front();
+    const std::uint64_t need = ceilDiv(s.kv + 1, sc.block_tokens);  // with the next token's entry
+    if (need > free_blocks_) break;
+    free_blocks_ -= need;
+    s.blocks = need;
+    e_.startTransfer(s, from, index_);
+    moving_.push_back(s);
+    incoming_.pop_front();
+  }
+}
+
+void Replica::onTransferEnd(std::uint64_t req) {
+  const auto it =
+      std::find_if(moving_.begin(), moving_.end(), [&](const Seq& s) { return s.req == req; });
+  running_.push_back(*it);
+  moving_.erase(it);
+  kick();
+}
+
+void Replica::releaseHandoff(std::size_t req) {
+  const auto it =
+      std::find_if(handoffs_.begin(), handoffs_.end(), [&](const Seq& s) { return s.req == req; });
+  release(*it);
+  handoffs_.erase(it);
+  kick();
+}
 
 void Replica::enqueue(Seq seq) {
   waiting_.push_back(seq);
@@ -207,21 +339,27 @@ std::uint64_t Replica::outstandingTokens() const {
   }
   for (const Seq& s : running_)
     if (!s.finished) n += s.outstandingTokens();
+  for (const auto& [s, from] : incoming_)
+    n += s.outstandingTokens();
+  for (const Seq& s : moving_)
+    n += s.outstandingTokens();
   return n;
 }
 
 std::int64_t Replica::kvHeadroom() const {
   std::int64_t blocks = static_cast<std::int64_t>(free_blocks_);
-  const std::uint64_t b = e_.options().scheduler.block_tokens;
+  const std::uint64_t b = pool_.scheduler.block_tokens;
   for (const Seq& s : waiting_)
     blocks -= static_cast<std::int64_t>(ceilDiv(s.target, b));
   for (const Seq& s : swapped_)
     blocks -= static_cast<std::int64_t>(ceilDiv(s.kv, b));
+  for (const auto& [s, from] : incoming_)
+    blocks -= static_cast<std::int64_t>(ceilDiv(s.kv + 1, b));
   return blocks;
 }
 
 bool Replica::admit(Seq& s, std::uint64_t tokens) {
-  const std::uint64_t need = ceilDiv(tokens, e_.options().scheduler.block_tokens);
+  const std::uint64_t need = ceilDiv(tokens, pool_.scheduler.block_tokens);
   if (need > s.blocks + free_blocks_) return false;
   free_blocks_ -= need - s.blocks;
   s.blocks = need;
@@ -247,14 +385,14 @@ void Replica::finish(Seq& s, Tick now) {
 
 /// Preempts the most recently admitted running sequence; returns the swap-out time.
 Tick Replica::preemptNewest() {
-  const SchedulerSpec& sc = e_.options().scheduler;
+  const SchedulerSpec& sc = pool_.scheduler;
   Seq s = running_.back();
   running_.pop_back();
   ++e_.result().requests[s.req].preemptions;
   ++e_.result().preemptions;
   Tick cost = 0;
   if (sc.preemption == Preemption::kSwap && s.prefillDone()) {
-    cost = swapTicks(s.kv * e_.options().kv_bytes_per_token, sc.swap_bytes_per_s);
+    cost = swapTicks(s.kv * pool_.kv_bytes_per_token, sc.swap_bytes_per_s);
     release(s);
     swapped_.push_back(s);
   } else {
@@ -271,12 +409,12 @@ Tick Replica::preemptNewest() {
 }
 
 Tick Replica::swapInWaiting() {
-  const SchedulerSpec& sc = e_.options().scheduler;
+  const SchedulerSpec& sc = pool_.scheduler;
   Tick cost = 0;
   while (!swapped_.empty() && running_.size() < sc.max_sequences) {
     Seq& s = swapped_.front();
     if (!admit(s, s.kv + 1)) break;
-    cost += swapTicks(s.kv * e_.options().kv_bytes_per_token, sc.swap_bytes_per_s);
+    cost += swapTicks(s.kv * pool_.kv_bytes_per_token, sc.swap_bytes_per_s);
     running_.push_back(s);
     swapped_.pop_front();
   }
@@ -286,7 +424,7 @@ Tick Replica::swapInWaiting() {
 /// Every prefilled running sequence gets a block for its next token, preempting the newest
 /// sequences while none is free.
 Tick Replica::ensureDecodeBlocks() {
-  const std::uint64_t b = e_.options().scheduler.block_tokens;
+  const std::uint64_t b = pool_.scheduler.block_tokens;
   Tick cost = 0;
   for (std::size_t i = 0; i < running_.size(); ++i) {
     if (!running_[i].prefillDone() || ceilDiv(running_[i].kv + 1, b) <= running_[i].blocks)
@@ -315,7 +453,7 @@ void Replica::shapeDecode(PassShape& shape) const {
 }
 
 void Replica::formStatic(PassShape& shape) {
-  const SchedulerSpec& sc = e_.options().scheduler;
+  const SchedulerSpec& sc = pool_.scheduler;
   if (running_.empty()) {
     std::uint64_t tokens = 0;
     while (!waiting_.empty() && running_.size() < sc.max_sequences) {
@@ -342,13 +480,15 @@ void Replica::formStatic(PassShape& shape) {
 }
 
 Tick Replica::formContinuous(PassShape& shape) {
-  const SchedulerSpec& sc = e_.options().scheduler;
+  const SchedulerSpec& sc = pool_.scheduler;
   Tick cost = swapInWaiting();
   std::uint64_t tokens = 0, chunks = 0;
   if (swapped_.empty()) {
     while (!waiting_.empty() && running_.size() < sc.max_sequences) {
       Seq& s = waiting_.front();
-      if (sc.max_batched_tokens > 0 && tokens + s.target > sc.max_batched_tokens) break;
+      // (a recomputed sequence longer than the budget runs alone)
+      if (sc.max_batched_tokens > 0 && tokens > 0 && tokens + s.target > sc.max_batched_tokens)
+        break;
       if (!admit(s, s.target)) break;
       tokens += s.target;
       ++chunks;
@@ -370,7 +510,7 @@ Tick Replica::formContinuous(PassShape& shape) {
 }
 
 Tick Replica::formChunked(PassShape& shape) {
-  const SchedulerSpec& sc = e_.options().scheduler;
+  const SchedulerSpec& sc = pool_.scheduler;
   Tick cost = swapInWaiting();
   cost += ensureDecodeBlocks();
   std::uint64_t budget = sc.max_batched_tokens;
@@ -417,7 +557,7 @@ void Replica::startIfIdle() {
     s.decoding = false;
   }
   Tick extra = 0;
-  switch (e_.options().scheduler.policy) {
+  switch (pool_.scheduler.policy) {
     case SchedulerPolicy::kStatic:
       formStatic(shape_);
       break;
@@ -429,7 +569,7 @@ void Replica::startIfIdle() {
       break;
   }
   if (shape_.decode == 0 && shape_.chunks == 0) return;  // waits for blocks or requests
-  const PassTime t = e_.timer().time(shape_);
+  const PassTime t = timer_.time(shape_);
   pass_energy_ = t.energy_j;
   busy_ = true;
   pass_start_ = e_.sim().now();
@@ -439,7 +579,7 @@ void Replica::startIfIdle() {
 void Replica::onPassEnd() {
   const Tick now = e_.sim().now();
   busy_ = false;
-  const bool is_static = e_.options().scheduler.policy == SchedulerPolicy::kStatic;
+  const bool is_static = pool_.scheduler.policy == SchedulerPolicy::kStatic;
   for (Seq& s : running_) {
     RequestRecord& rec = e_.result().requests[s.req];
     if (s.chunk > 0) {
@@ -471,26 +611,37 @@ void Replica::onPassEnd() {
       if (s.finished) release(s);
     std::erase_if(running_, [](const Seq& s) { return s.finished; });
   }
+  std::vector<Seq> leaving;  // prefilled sequences leave for the decode pool (blocks held)
+  if (role_ == Role::kPrefill) {
+    for (const Seq& s : running_)
+      if (s.prefillDone()) leaving.push_back(s);
+    std::erase_if(running_, [](const Seq& s) { return s.prefillDone(); });
+    handoffs_.insert(handoffs_.end(), leaving.begin(), leaving.end());
+  }
   PassRecord p;
+  p.pool = role_ == Role::kDecode ? 1 : 0;
   p.replica = index_;
   p.start_ps = pass_start_;
   p.end_ps = now;
   p.shape = shape_;
   p.running = running_.size();
   p.waiting = waiting_.size() + swapped_.size();
-  p.blocks_used = e_.options().kv_blocks - free_blocks_;
+  p.blocks_used = pool_.kv_blocks - free_blocks_;
   p.energy_j = pass_energy_;
   EngineResult& r = e_.result();
   r.max_blocks_used = std::max(r.max_blocks_used, p.blocks_used);
   r.passes.push_back(p);
+  for (const Seq& s : leaving)
+    e_.handOff(s, index_);
+  if (role_ == Role::kDecode) startTransfers();
   startIfIdle();
 }
 
 }  // namespace
 
 EngineResult runEngine(const std::vector<Request>& requests, const EngineOptions& options,
-                       PassTimer& timer) {
-  return Engine(requests, options, timer).run();
+                       PassTimer& timer, PassTimer* decode_timer) {
+  return Engine(requests, options, timer, decode_timer).run();
 }
 
 }  // namespace archsim::serve

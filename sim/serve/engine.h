@@ -20,12 +20,25 @@
 // prompt and generated tokens again) or by swap (its KV moved to host memory at the swap
 // bandwidth and back when blocks free up; the transfers lengthen the passes that make them).
 //
+// Prefill/decode disaggregation (DistServe, Splitwise): a prefill pool's replicas run only prompt
+// passes; a prompt's pass yields the first token, and the sequence's KV cache then moves to a
+// decode replica (chosen by the decode pool's router) over the link between the pools. The
+// sequence holds its prefill-side blocks until its transfer ends; the transfer starts when the
+// decode replica has blocks (and a sequence slot) for it, in arrival order, so a full decode pool
+// holds prefill blocks back and slows admissions there. Each replica has one port each way onto
+// the link; a transfer occupies the prefill replica's egress port and the decode replica's ingress
+// port from the moment both are free (cut-through: it ends when the slower of them has
+// serialized its bytes, plus the link latency), so transfers contend with one another for the
+// ports. A decode replica preempts as a colocated one does (a recomputed sequence prefills again
+// on the decode replica).
+//
 // Determinism: events are ordered by (time, insertion), requests are handled in id order, and
 // every tie (router, admission) is broken by index, so the same inputs give the same records.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,7 +96,10 @@ class PassTimer {
 /// What happened to one request.
 struct RequestRecord {
   Request request;
-  std::uint32_t replica = 0;
+  std::uint32_t replica = 0;         // the (prefill) replica that took it
+  std::uint32_t decode_replica = 0;  // disaggregated: the decode replica its KV moved to
+  Tick kv_transfer_start_ps = 0;     // disaggregated: its KV started to move (0: it did not)
+  Tick kv_transfer_end_ps = 0;
   Tick first_scheduled_ps = 0;  // its first pass began
   Tick first_token_ps = 0;      // its prompt's pass ended
   Tick finish_ps = 0;           // its last token's pass ended
@@ -95,6 +111,7 @@ struct RequestRecord {
 
 /// One pass of one replica.
 struct PassRecord {
+  std::uint32_t pool = 0;  // 0: the colocated or prefill pool; 1: the decode pool
   std::uint32_t replica = 0;
   Tick start_ps = 0, end_ps = 0;
   PassShape shape;
@@ -104,26 +121,48 @@ struct PassRecord {
   double energy_j = 0.0;
 };
 
-struct EngineOptions {
+/// The replicas of one pool: every replica of a colocated run, or the prefill or the decode pool
+/// of a disaggregated one.
+struct PoolOptions {
   SchedulerSpec scheduler;
   std::uint32_t replicas = 1;
   RouterKind router = RouterKind::kRoundRobin;
   std::uint64_t kv_blocks = 0;           // per replica
-  std::uint64_t kv_bytes_per_token = 0;  // per replica (swap transfers)
+  std::uint64_t kv_bytes_per_token = 0;  // per chip of a replica (what a swap moves per chip)
+};
+
+/// The link between a disaggregated run's pools, as each replica sees it.
+struct KvLinkOptions {
+  double prefill_port_bytes_per_s = 0.0;  // a prefill replica's port onto the link (> 0)
+  double decode_port_bytes_per_s = 0.0;   // a decode replica's (> 0)
+  Tick latency_ps = 0;
+  std::uint64_t bytes_per_token = 0;  // the KV bytes of one token that move (the whole model's)
+  double energy_j_per_byte = 0.0;
+};
+
+struct EngineOptions : PoolOptions {
+  std::optional<PoolOptions> decode;  // set: disaggregated, these options are the prefill pool's
+  KvLinkOptions kv_link;
 };
 
 struct EngineResult {
   std::vector<RequestRecord> requests;  // by id
   std::vector<PassRecord> passes;       // in the order they ended
   std::uint64_t preemptions = 0;
-  std::uint64_t max_blocks_used = 0;  // over replicas and time
+  std::uint64_t max_blocks_used = 0;  // over replicas (of both pools) and time
   Tick end_ps = 0;                    // the last pass ended
+  // Disaggregated: KV moved between the pools.
+  std::uint64_t kv_transfers = 0;
+  std::uint64_t kv_transfer_bytes = 0;
+  double kv_transfer_energy_j = 0.0;
+  Tick kv_port_busy_ps = 0;  // the prefill replicas' ports, summed
 };
 
-/// Serves `requests` (in arrival order) with `timers[r]` timing replica r's passes (one timer may
-/// serve every replica: pass the same one). Throws ConfigError when a request can never fit a
-/// replica's KV blocks or the token budget (the reader names the keys).
+/// Serves `requests` (in arrival order) with `timer` timing the passes of every replica (of the
+/// prefill pool when disaggregated) and `decode_timer` those of the decode pool (required when
+/// `options.decode` is set). Throws ConfigError when a request can never fit a replica's KV blocks
+/// or the token budget (the reader names the keys).
 EngineResult runEngine(const std::vector<Request>& requests, const EngineOptions& options,
-                       PassTimer& timer);
+                       PassTimer& timer, PassTimer* decode_timer = nullptr);
 
 }  // namespace archsim::serve

@@ -36,7 +36,11 @@ struct Series {
   std::vector<double> t_s, running, waiting, kv_used, tokens_per_s;
 };
 
-Series timeSeries(const EngineResult& r, std::uint64_t kv_blocks, std::uint32_t replicas) {
+Series timeSeries(const ServingSpec& spec, const EngineResult& r, const ServeContext& c) {
+  // KV use on the pool that decodes (disaggregated: the decode pool).
+  const std::uint32_t kv_pool = c.decode ? 1 : 0;
+  const std::uint64_t kv_blocks = c.decode ? c.decode->kv_blocks : c.kv_blocks;
+  const std::uint32_t replicas = c.decode ? spec.disaggregation->decode.replicas : spec.replicas;
   Series s;
   const double end = std::max(seconds(r.end_ps), 1e-12);
   const double bin = end / kSeriesBins;
@@ -57,8 +61,10 @@ Series timeSeries(const EngineResult& r, std::uint64_t kv_blocks, std::uint32_t 
       const double w = (hi - lo) / bin;
       s.running[i] += w * static_cast<double>(p.running);
       s.waiting[i] += w * static_cast<double>(p.waiting);
-      s.kv_used[i] += w * static_cast<double>(p.blocks_used) /
-                      static_cast<double>(std::max<std::uint64_t>(kv_blocks, 1) * replicas);
+      if (p.pool == kv_pool) {
+        s.kv_used[i] += w * static_cast<double>(p.blocks_used) /
+                        static_cast<double>(std::max<std::uint64_t>(kv_blocks, 1) * replicas);
+      }
     }
     // Decode tokens out at the pass's end (a prompt's first token is not counted: the pass record
     // does not keep which chunks ended their prompts).
@@ -68,36 +74,70 @@ Series timeSeries(const EngineResult& r, std::uint64_t kv_blocks, std::uint32_t 
   return s;
 }
 
-std::string csv(const EngineResult& r) {
+/// One row per request; disaggregated runs add the decode replica and the KV move (first token
+/// to arrival on the decode replica; empty when the request ended at its first token).
+std::string csv(const EngineResult& r, bool split) {
   std::string out =
-      "id,arrival_s,prompt_tokens,output_tokens,replica,queue_s,ttft_s,tpot_s,e2e_s,preemptions\n";
+      "id,arrival_s,prompt_tokens,output_tokens,replica,queue_s,ttft_s,tpot_s,e2e_s,preemptions";
+  out += split ? ",decode_replica,kv_transfer_s\n" : "\n";
   for (const RequestRecord& q : r.requests) {
     const auto tpot = tpotOf(q);
     out += fmt::format(
-        "{},{:.9g},{},{},{},{:.9g},{:.9g},{},{:.9g},{}\n", q.request.id,
+        "{},{:.9g},{},{},{},{:.9g},{:.9g},{},{:.9g},{}", q.request.id,
         seconds(q.request.arrival_ps), q.request.prompt_tokens, q.request.output_tokens, q.replica,
         seconds(q.first_scheduled_ps - q.request.arrival_ps),
         seconds(q.first_token_ps - q.request.arrival_ps), tpot ? fmt::format("{:.9g}", *tpot) : "",
         seconds(q.finish_ps - q.request.arrival_ps), q.preemptions);
+    if (split) {
+      const bool moved = q.kv_transfer_end_ps > 0;
+      out += fmt::format(
+          ",{},{}", moved ? fmt::format("{}", q.decode_replica) : "",
+          moved ? fmt::format("{:.9g}", seconds(q.kv_transfer_end_ps - q.first_token_ps)) : "");
+    }
+    out += "\n";
   }
   return out;
 }
 
 std::string traceJson(const ServingSpec& spec, const EngineResult& r) {
   ordered_json events = ordered_json::array();
-  for (std::uint32_t rep = 0; rep < spec.replicas; ++rep) {
-    events.push_back({{"ph", "M"},
-                      {"name", "process_name"},
-                      {"pid", rep},
-                      {"args", {{"name", fmt::format("replica {}", rep)}}}});
+  // Disaggregated: the decode replicas' processes follow the prefill replicas'.
+  const bool split = spec.disaggregation.has_value();
+  auto pidOf = [&](std::uint32_t pool, std::uint32_t replica) {
+    return pool == 0 ? replica : spec.replicas + replica;
+  };
+  for (std::uint32_t pool = 0; pool < (split ? 2u : 1u); ++pool) {
+    const std::uint32_t n = pool == 0 ? spec.replicas : spec.disaggregation->decode.replicas;
+    for (std::uint32_t rep = 0; rep < n; ++rep) {
+      events.push_back({{"ph", "M"},
+                        {"name", "process_name"},
+                        {"pid", pidOf(pool, rep)},
+                        {"args",
+                         {{"name", fmt::format("{}replica {}",
+                                               !split      ? ""
+                                               : pool == 0 ? "prefill "
+                                                           : "decode ",
+                                               rep)}}}});
+    }
+  }
+  for (const RequestRecord& q : r.requests) {
+    if (q.kv_transfer_end_ps == 0) continue;
+    events.push_back({{"ph", "X"},
+                      {"name", fmt::format("KV of request {}", q.request.id)},
+                      {"pid", pidOf(1, q.decode_replica)},
+                      {"tid", 1},
+                      {"ts", seconds(q.kv_transfer_start_ps) * 1e6},
+                      {"dur", seconds(q.kv_transfer_end_ps - q.kv_transfer_start_ps) * 1e6},
+                      {"args", {{"from_prefill_replica", q.replica}}}});
   }
   for (const PassRecord& p : r.passes) {
+    const std::uint32_t pid = pidOf(p.pool, p.replica);
     const double ts = seconds(p.start_ps) * 1e6, dur = seconds(p.end_ps - p.start_ps) * 1e6;
     events.push_back({{"ph", "X"},
                       {"name", p.shape.chunks > 0 && p.shape.decode > 0 ? "mixed"
                                : p.shape.chunks > 0                     ? "prefill"
                                                                         : "decode"},
-                      {"pid", p.replica},
+                      {"pid", pid},
                       {"tid", 0},
                       {"ts", ts},
                       {"dur", dur},
@@ -109,16 +149,31 @@ std::string traceJson(const ServingSpec& spec, const EngineResult& r) {
                         {"chunk_prior", p.shape.chunk_prior}}}});
     events.push_back({{"ph", "C"},
                       {"name", "requests"},
-                      {"pid", p.replica},
+                      {"pid", pid},
                       {"ts", seconds(p.end_ps) * 1e6},
                       {"args", {{"running", p.running}, {"waiting", p.waiting}}}});
     events.push_back({{"ph", "C"},
                       {"name", "kv blocks"},
-                      {"pid", p.replica},
+                      {"pid", pid},
                       {"ts", seconds(p.end_ps) * 1e6},
                       {"args", {{"used", p.blocks_used}}}});
   }
   return ordered_json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() + "\n";
+}
+
+ordered_json schedulerJson(const SchedulerSpec& sc) {
+  return {{"policy", nameOf(kSchedulerNames, sc.policy)},
+          {"max_sequences", sc.max_sequences},
+          {"max_batched_tokens", sc.max_batched_tokens},
+          {"block_tokens", sc.block_tokens},
+          {"preemption", nameOf(kPreemptionNames, sc.preemption)}};
+}
+
+ordered_json kvJson(const PoolContext& c) {
+  return {{"level", c.kv.level},
+          {"tokens_per_replica", c.kv.tokens},
+          {"blocks_per_replica", c.kv_blocks},
+          {"bytes_per_token_per_chip", c.kv.bytes_per_token}};
 }
 
 std::vector<std::pair<double, double>> cdf(std::vector<double> v) {
@@ -192,6 +247,21 @@ std::string html(const ServingSpec& spec, const EngineResult& r, const ServeMetr
       c.timing.passes, c.timing.simulated, c.timing.probes, c.timing.max_error * 100,
       c.timing.mean_error * 100, c.exact ? " (exact: every pass shape simulated)" : "", c.kv.tokens,
       report::svg::escape(c.kv.level), c.kv_blocks, spec.scheduler.block_tokens);
+  if (c.decode) {
+    const PoolSpec& dp = spec.disaggregation->decode;
+    body += fmt::format(
+        "<p>Disaggregated: the replicas above run prompts only; {} decode replica(s) of {} on {} "
+        "({} scheduler, {} tokens of KV cache each) take each sequence after its first token. "
+        "Its KV cache moves over the {}: {} transfers, {:.4g} GB; first token to arrival mean "
+        "{:.4g} ms, p99 {:.4g} ms; the prefill replicas' ports {:.3g} % busy. The charts' KV "
+        "use is the decode pool's. Decode passes: {} timed, {} shapes simulated.</p>\n",
+        dp.replicas, report::svg::escape(c.decode->plan), report::svg::escape(c.decode->system),
+        nameOf(kSchedulerNames, dp.scheduler.policy), c.decode->kv.tokens,
+        report::svg::escape(c.link->via), r.kv_transfers,
+        static_cast<double>(r.kv_transfer_bytes) / 1e9, m.kv_transfer_s.mean * 1e3,
+        m.kv_transfer_s.p99 * 1e3, m.kv_link_utilization * 100, c.decode->timing.passes,
+        c.decode->timing.simulated);
+  }
   return report::htmlPage(spec.name + " — serving", body);
 }
 
@@ -220,7 +290,7 @@ Percentiles summarize(const std::vector<double>& values) {
 }
 
 ServeMetrics computeServeMetrics(const ServingSpec& spec, const EngineResult& r,
-                                 std::uint64_t kv_blocks) {
+                                 const ServeContext& c) {
   ServeMetrics m;
   std::vector<double> ttft, tpot, e2e, queue;
   Tick first = kMaxTick, last = 0;
@@ -265,16 +335,31 @@ ServeMetrics computeServeMetrics(const ServingSpec& spec, const EngineResult& r,
     if (slo.e2e_ps && percentile(e2e, slo.percentile) > seconds(*slo.e2e_ps)) met = false;
     m.slo_met = met;
   }
+  // Batch and KV use on the pool that decodes (disaggregated: the decode pool).
+  const std::uint32_t kv_pool = c.decode ? 1 : 0;
   double busy = 0, batch = 0, kv = 0;
-  const double blocks = static_cast<double>(std::max<std::uint64_t>(kv_blocks, 1));
+  const double blocks =
+      static_cast<double>(std::max<std::uint64_t>(c.decode ? c.decode->kv_blocks : c.kv_blocks, 1));
   for (const PassRecord& p : r.passes) {
+    m.energy_j += p.energy_j;
+    if (p.pool != kv_pool) continue;
     const double len = seconds(p.end_ps - p.start_ps);
     busy += len;
     batch += len * static_cast<double>(p.shape.decode);
     kv += len * static_cast<double>(p.blocks_used) / blocks;
     m.max_decode_batch = std::max(m.max_decode_batch, p.shape.decode);
     m.max_kv_used = std::max(m.max_kv_used, static_cast<double>(p.blocks_used) / blocks);
-    m.energy_j += p.energy_j;
+  }
+  if (c.decode) {
+    std::vector<double> moves;
+    for (const RequestRecord& q : r.requests)
+      if (q.done && q.kv_transfer_end_ps > 0)
+        moves.push_back(seconds(q.kv_transfer_end_ps - q.first_token_ps));
+    m.kv_transfer_s = summarize(moves);
+    m.kv_transfer_bytes = static_cast<double>(r.kv_transfer_bytes);
+    m.energy_j += r.kv_transfer_energy_j;
+    const double span_all = seconds(r.end_ps) * static_cast<double>(std::max(spec.replicas, 1u));
+    m.kv_link_utilization = span_all > 0 ? seconds(r.kv_port_busy_ps) / span_all : 0.0;
   }
   if (busy > 0) {
     m.mean_decode_batch = batch / busy;
@@ -288,8 +373,7 @@ ServeMetrics computeServeMetrics(const ServingSpec& spec, const EngineResult& r,
 std::vector<std::pair<std::string, std::string>> serveRecordFiles(
     const ServingSpec& spec, const EngineResult& r, const ServeMetrics& m, const ServeContext& c,
     const std::string& resolved_yaml) {
-  const Series s = timeSeries(r, c.kv_blocks, spec.replicas);
-  const SchedulerSpec& sc = spec.scheduler;
+  const Series s = timeSeries(spec, r, c);
   ordered_json slo = ordered_json::object();
   if (spec.slo.ttft_ps) slo["ttft_s"] = seconds(*spec.slo.ttft_ps);
   if (spec.slo.tpot_ps) slo["tpot_s"] = seconds(*spec.slo.tpot_ps);
@@ -321,17 +405,8 @@ std::vector<std::pair<std::string, std::string>> serveRecordFiles(
                    {"plan", c.plan},
                    {"replicas", spec.replicas},
                    {"router", nameOf(kRouterNames, spec.router)},
-                   {"scheduler",
-                    {{"policy", nameOf(kSchedulerNames, sc.policy)},
-                     {"max_sequences", sc.max_sequences},
-                     {"max_batched_tokens", sc.max_batched_tokens},
-                     {"block_tokens", sc.block_tokens},
-                     {"preemption", nameOf(kPreemptionNames, sc.preemption)}}},
-                   {"kv",
-                    {{"level", c.kv.level},
-                     {"tokens_per_replica", c.kv.tokens},
-                     {"blocks_per_replica", c.kv_blocks},
-                     {"bytes_per_token_per_chip", c.kv.bytes_per_token}}},
+                   {"scheduler", schedulerJson(spec.scheduler)},
+                   {"kv", kvJson(c)},
                    {"requests", {{"count", r.requests.size()}, {"completed", m.requests}}},
                    {"slo", slo},
                    {"metrics", metrics},
@@ -348,8 +423,41 @@ std::vector<std::pair<std::string, std::string>> serveRecordFiles(
                      {"waiting", s.waiting},
                      {"kv_used", s.kv_used},
                      {"decode_tokens_per_s", s.tokens_per_s}}}};
+  if (c.decode) {
+    const PoolSpec& dp = spec.disaggregation->decode;
+    auto pool = [&](const PoolContext& pc, std::uint32_t replicas, const SchedulerSpec& ps,
+                    RouterKind router) {
+      return ordered_json{{"system", pc.system},
+                          {"plan", pc.plan},
+                          {"replicas", replicas},
+                          {"router", nameOf(kRouterNames, router)},
+                          {"scheduler", schedulerJson(ps)},
+                          {"kv", kvJson(pc)},
+                          {"passes",
+                           {{"count", pc.timing.passes},
+                            {"simulated", pc.timing.simulated},
+                            {"probes", pc.timing.probes},
+                            {"max_interpolation_error", pc.timing.max_error}}}};
+    };
+    const KvLinkContext& k = *c.link;
+    doc["disaggregation"] = {{"prefill", pool(c, spec.replicas, spec.scheduler, spec.router)},
+                             {"decode", pool(*c.decode, dp.replicas, dp.scheduler, dp.router)},
+                             {"link",
+                              {{"via", k.via},
+                               {"prefill_port_bytes_per_s", k.prefill_port_bytes_per_s},
+                               {"decode_port_bytes_per_s", k.decode_port_bytes_per_s},
+                               {"latency_s", seconds(k.latency_ps)},
+                               {"energy_j_per_byte", k.energy_j_per_byte},
+                               {"kv_bytes_per_token", k.bytes_per_token}}},
+                             {"kv_transfers",
+                              {{"count", r.kv_transfers},
+                               {"bytes", r.kv_transfer_bytes},
+                               {"first_token_to_arrival_s", toJson(m.kv_transfer_s)},
+                               {"port_utilization", m.kv_link_utilization},
+                               {"energy_j", r.kv_transfer_energy_j}}}};
+  }
   return {{"serve.json", doc.dump(2) + "\n"},
-          {"requests.csv", csv(r)},
+          {"requests.csv", csv(r, c.decode.has_value())},
           {"report.html", html(spec, r, m, c, s)},
           {"trace.json", traceJson(spec, r)},
           {"config.resolved.yaml", resolved_yaml}};
@@ -357,11 +465,11 @@ std::vector<std::pair<std::string, std::string>> serveRecordFiles(
 
 std::string serveSummary(const ServingSpec& spec, const ServeMetrics& m, const ServeContext& c) {
   std::string out = fmt::format(
-      "serve {} on {}: {} replica(s) of {}, {} scheduler, {} router\n"
+      "serve {} on {}: {} {}replica(s) of {}, {} scheduler, {} router\n"
       "  KV cache: {} tokens a replica in {} ({} blocks of {})\n",
-      spec.name, c.system, spec.replicas, c.plan, nameOf(kSchedulerNames, spec.scheduler.policy),
-      nameOf(kRouterNames, spec.router), c.kv.tokens, c.kv.level, c.kv_blocks,
-      spec.scheduler.block_tokens);
+      spec.name, c.system, spec.replicas, c.decode ? "prefill " : "", c.plan,
+      nameOf(kSchedulerNames, spec.scheduler.policy), nameOf(kRouterNames, spec.router),
+      c.kv.tokens, c.kv.level, c.kv_blocks, spec.scheduler.block_tokens);
   auto row = [&](std::string_view label, const Percentiles& p) {
     out +=
         fmt::format("  {:<6} mean {:>9.3f} ms  p50 {:>9.3f} ms  p90 {:>9.3f} ms  p99 {:>9.3f} ms\n",
@@ -384,6 +492,17 @@ std::string serveSummary(const ServingSpec& spec, const ServeMetrics& m, const S
         spec.slo.percentile, *m.slo_met ? "met" : "missed", m.slo_attainment * 100,
         m.goodput_requests_per_s);
   }
+  if (c.decode) {
+    const PoolSpec& dp = spec.disaggregation->decode;
+    out += fmt::format(
+        "  decode pool: {} replica(s) of {} on {}, {} scheduler; KV cache {} tokens a replica\n"
+        "  KV moves over the {} ({:.4g} GB/s a prefill replica, {:.4g} GB/s a decode replica): "
+        "first token to arrival mean {:.3f} ms, p99 {:.3f} ms; ports {:.1f} % busy\n",
+        dp.replicas, c.decode->plan, c.decode->system, nameOf(kSchedulerNames, dp.scheduler.policy),
+        c.decode->kv.tokens, c.link->via, c.link->prefill_port_bytes_per_s / 1e9,
+        c.link->decode_port_bytes_per_s / 1e9, m.kv_transfer_s.mean * 1e3,
+        m.kv_transfer_s.p99 * 1e3, m.kv_link_utilization * 100);
+  }
   out += fmt::format("  energy {:.4g} J, {:.4g} J per output token\n", m.energy_j,
                      m.energy_per_output_token_j);
   out += fmt::format(
@@ -391,6 +510,14 @@ std::string serveSummary(const ServingSpec& spec, const ServeMetrics& m, const S
       "{:.3f} %)\n",
       c.timing.passes, c.timing.simulated, c.exact ? " (exact)" : "", c.timing.probes,
       c.timing.max_error * 100);
+  if (c.decode) {
+    out = out.substr(0, out.size() - 1) +
+          fmt::format(
+              " on the prefill pool; {} timed, {} simulated, checked at {} (largest error "
+              "{:.3f} %) on the decode pool\n",
+              c.decode->timing.passes, c.decode->timing.simulated, c.decode->timing.probes,
+              c.decode->timing.max_error * 100);
+  }
   return out;
 }
 

@@ -43,20 +43,41 @@ struct ServeMetrics {
   double mean_kv_used = 0, max_kv_used = 0;  // fractions of the blocks, time-weighted / peak
   std::uint64_t preemptions = 0;
   double energy_j = 0, energy_per_output_token_j = 0;
+  // Disaggregated: first token to KV arrival on the decode replica (waiting for its blocks and the
+  // ports, then moving), and the ports' busy fraction over the run.
+  Percentiles kv_transfer_s;
+  double kv_transfer_bytes = 0;
+  double kv_link_utilization = 0;  // mean over the prefill replicas' egress ports
 };
 
-ServeMetrics computeServeMetrics(const ServingSpec& spec, const EngineResult& result,
-                                 std::uint64_t kv_blocks);
-
-/// Everything the record shows besides the engine's result.
-struct ServeContext {
+/// One pool as it ran: where, one replica's plan, its KV capacity and how its passes were timed.
+struct PoolContext {
   std::string system;
   std::string plan;  // one replica's layout
   KvCapacity kv;
   std::uint64_t kv_blocks = 0;
   SimulatedPassTimer::Stats timing;
-  bool exact = false;
 };
+
+/// A disaggregated run's link between the pools.
+struct KvLinkContext {
+  std::string via;  // the system level that joins the pools, or "serving file"
+  double prefill_port_bytes_per_s = 0, decode_port_bytes_per_s = 0;  // a replica's, each way
+  Tick latency_ps = 0;
+  double energy_j_per_byte = 0;
+  std::uint64_t bytes_per_token = 0;
+};
+
+/// Everything the record shows besides the engine's result: the (colocated or prefill) pool, and
+/// the decode pool and the link when disaggregated.
+struct ServeContext : PoolContext {
+  bool exact = false;
+  std::optional<PoolContext> decode;
+  std::optional<KvLinkContext> link;
+};
+
+ServeMetrics computeServeMetrics(const ServingSpec& spec, const EngineResult& result,
+                                 const ServeContext& context);
 
 /// The record's files, in writing order.
 std::vector<std::pair<std::string, std::string>> serveRecordFiles(const ServingSpec& spec,

@@ -18,7 +18,8 @@ using spec::Need;
 // What a pass computes: read as a scenario (spec/scenario_reader.h) from these keys.
 const std::vector<std::string> kScenarioKeys{"model",    "dtypes",    "attention", "fusion",
                                              "parallel", "placement", "software"};
-const std::vector<std::string> kServingKeys{"scheduler", "router", "requests", "slo"};
+const std::vector<std::string> kServingKeys{"scheduler", "router", "requests", "slo",
+                                            "disaggregation"};
 
 constexpr std::int64_t kMaxTokens = std::int64_t{1} << 30;
 
@@ -72,6 +73,7 @@ LengthSpec readLength(MapReader& parent, std::string_view key) {
 void readScheduler(MapReader& top, SchedulerSpec& s) {
   auto r = top.child("scheduler", Need::kOptional);
   if (!r) return;
+  s = SchedulerSpec{};
   s.policy = r->choice<SchedulerPolicy>("policy", kSchedulerNames, Need::kOptional)
                  .value_or(SchedulerPolicy::kContinuous);
   s.max_sequences = static_cast<std::uint64_t>(
@@ -136,6 +138,41 @@ void readSlo(MapReader& top, SloSpec& slo) {
   r->finish();
 }
 
+/// The plan's replicas (its dp; the pass's scenario was read without it) after the checks a
+/// serving plan needs; errors at `key` of `r`.
+std::uint32_t servingReplicas(MapReader& r, std::string_view key,
+                              const spec::ScenarioSpec& scenario) {
+  if (scenario.parallel.automatic) {
+    r.error(key,
+            "a serving run needs one replica's plan {tp, pp, dp} (a searched plan would change "
+            "with every pass)");
+  }
+  if (scenario.parallel.microbatches != 1)
+    r.error(key, "a serving replica runs one microbatch per pass (microbatches: 1)");
+  std::uint32_t replicas = 1;
+  const spec::ConfigNode* plan = r.node(key, Need::kOptional);
+  if (plan != nullptr && plan->isMap() && plan->find("dp") != nullptr) {
+    if (auto p = r.child(key, Need::kOptional))
+      replicas =
+          static_cast<std::uint32_t>(p->integer("dp", Need::kOptional, 1, 1 << 16).value_or(1));
+  }
+  return replicas;
+}
+
+/// A pool's own system: a preset name, or a file (relative to the serving file).
+std::optional<spec::SystemSpec> readPoolSystem(const spec::Catalog& catalog, MapReader& pool,
+                                               const fs::path& dir,
+                                               std::vector<Diagnostic>& warnings) {
+  const auto ref = pool.text("system", Need::kOptional);
+  if (!ref) return std::nullopt;
+  std::error_code ec;
+  const fs::path local = dir / *ref;
+  spec::LoadedSystem sys = fs::is_regular_file(local, ec) ? spec::loadSystemFile(catalog, local)
+                                                          : spec::loadSystem(catalog, *ref);
+  warnings.insert(warnings.end(), sys.warnings.begin(), sys.warnings.end());
+  return std::move(sys.spec);
+}
+
 /// Requests longer than the model's context are errors at the key (or trace) that made them.
 void checkLengths(const ServingSpec& s, const spec::ConfigNode& doc) {
   const std::uint64_t context = s.scenario.model.max_positions;
@@ -176,12 +213,15 @@ LoadedServing loadServing(const spec::Catalog& catalog, const fs::path& file,
     Diagnostics diags;
     for (const std::string& set : assignments) {
       const std::string key = set.substr(0, set.find_first_of(".="));
-      if (std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
+      // (a plan is this document's: its dp is the replica count, the pass's plan has dp 1)
+      if (key != "parallel" &&
+          std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
         scenario_sets.push_back(set);
         continue;
       }
       const Location at{"--set " + set, 0, 0};
-      if (std::find(kServingKeys.begin(), kServingKeys.end(), key) == kServingKeys.end()) {
+      if (key != "parallel" &&
+          std::find(kServingKeys.begin(), kServingKeys.end(), key) == kServingKeys.end()) {
         std::vector<std::string> all = kScenarioKeys;
         all.insert(all.end(), kServingKeys.begin(), kServingKeys.end());
         diags.error(
@@ -210,12 +250,30 @@ LoadedServing loadServing(const spec::Catalog& catalog, const fs::path& file,
   for (const std::string& key : kScenarioKeys) {
     if (const spec::ConfigNode* n = doc.find(key)) sc.set(key, *n, n->location());
   }
-  if (doc.find("parallel") == nullptr) {  // one chip per replica unless a plan is given
-    spec::ConfigNode plan = spec::ConfigNode::makeMap(where);
-    plan.set("tp", spec::ConfigNode::makeScalar("1", where), where);
-    sc.set("parallel", std::move(plan), where);
-  }
+  // One chip per replica unless a plan is given; disaggregated, each pool's plan. The pass's plan
+  // is one replica's: dp (the replica count) is read from this document.
+  auto planOf = [&](const spec::ConfigNode* holder) {
+    const spec::ConfigNode* plan = holder && holder->isMap() ? holder->find("parallel") : nullptr;
+    if (plan != nullptr && plan->isMap()) {
+      spec::ConfigNode one = *plan;
+      one.erase("dp");
+      return one;
+    }
+    if (plan != nullptr) return *plan;  // the scenario reader reports it
+    spec::ConfigNode one = spec::ConfigNode::makeMap(where);
+    one.set("tp", spec::ConfigNode::makeScalar("1", where), where);
+    return one;
+  };
+  const spec::ConfigNode* split = doc.find("disaggregation");
+  if (split != nullptr && !split->isMap()) split = nullptr;  // the reader reports it
+  const spec::ConfigNode* prefill_node = split ? split->find("prefill") : &doc;
+  sc.set("parallel", planOf(prefill_node), where);
   spec::LoadedScenario scenario = spec::loadScenarioDocument(catalog, sc, file, scenario_sets);
+  std::optional<spec::LoadedScenario> decode_scenario;
+  if (split != nullptr) {
+    sc.set("parallel", planOf(split->find("decode")), where);
+    decode_scenario = spec::loadScenarioDocument(catalog, sc, file, scenario_sets);
+  }
 
   LoadedServing out;
   ServingSpec& s = out.spec;
@@ -234,21 +292,72 @@ LoadedServing loadServing(const spec::Catalog& catalog, const fs::path& file,
                  .value_or(RouterKind::kRoundRobin);
   readRequests(r, file.parent_path(), s);
   readSlo(r, s.slo);
-  if (s.scenario.parallel.automatic) {
-    r.error("parallel",
-            "a serving run needs one replica's plan {tp, pp, dp} (a searched plan would change "
-            "with every pass)");
+  if (auto d = r.child("disaggregation", Need::kOptional)) {
+    DisaggregationSpec ds;
+    ds.location = d->location();
+    if (doc.find("parallel") != nullptr) {
+      r.error("parallel",
+              "a disaggregated run gives each pool its plan (disaggregation.prefill.parallel "
+              "and disaggregation.decode.parallel)");
+    }
+    PoolSpec& dp = ds.decode;
+    dp.scheduler = s.scheduler;  // the top-level scheduler and router are both pools' defaults
+    dp.router = s.router;
+    dp.scenario = std::move(decode_scenario->spec);
+    out.warnings.insert(out.warnings.end(), decode_scenario->warnings.begin(),
+                        decode_scenario->warnings.end());
+    auto readPool = [&](std::string_view key, PoolSpec& pool) {
+      auto pr = d->child(key, Need::kRequired);
+      if (!pr) return;
+      pr->has("parallel");
+      readScheduler(*pr, pool.scheduler);
+      pool.router =
+          pr->choice<RouterKind>("router", kRouterNames, Need::kOptional).value_or(pool.router);
+      pool.system = readPoolSystem(catalog, *pr, file.parent_path(), out.warnings);
+      pool.replicas = servingReplicas(*pr, "parallel", pool.scenario);
+      if (pool.scheduler.policy == SchedulerPolicy::kStatic)
+        pr->error("scheduler",
+                  "a disaggregated pool schedules continuously (continuous or chunked)");
+      pr->finish();
+    };
+    PoolSpec pre;  // the prefill pool is the spec's own scenario, scheduler and router
+    pre.scenario = std::move(s.scenario);
+    pre.scheduler = s.scheduler;
+    pre.router = s.router;
+    readPool("prefill", pre);
+    readPool("decode", dp);
+    s.scenario = std::move(pre.scenario);
+    s.scheduler = pre.scheduler;
+    s.router = pre.router;
+    s.replicas = pre.replicas;
+    ds.prefill_system = std::move(pre.system);
+    KvLinkSpec& link = ds.link;
+    link.location = d->location();
+    if (auto lr = d->child("link", Need::kOptional)) {
+      link.location = lr->location();
+      link.bytes_per_s_per_chip =
+          lr->quantity("link_bandwidth", spec::Dimension::kBandwidth, Need::kOptional);
+      link.latency_ps = lr->ticks("latency", Need::kOptional, spec::Bound::kNonNegative);
+      link.energy_j_per_byte = lr->quantity("energy", spec::Dimension::kEnergyPerByte,
+                                            Need::kOptional, spec::Bound::kNonNegative);
+      lr->finish();
+    }
+    if ((ds.prefill_system || dp.system) && !link.bytes_per_s_per_chip) {
+      d->error("link",
+               "pools on systems of their own need the link between them: link: {link_bandwidth, "
+               "latency} (per chip, per direction)");
+    }
+    d->finish();
+    s.disaggregation = std::move(ds);
+  } else {
+    s.replicas = servingReplicas(r, "parallel", s.scenario);
   }
-  if (s.scenario.parallel.microbatches != 1)
-    r.error("parallel", "a serving replica runs one microbatch per pass (microbatches: 1)");
   if (s.scenario.model.isEncoder())
     r.error("model", fmt::format("{} is an encoder: it generates no tokens to serve",
                                  s.scenario.model.name));
   r.finish();
   diags.throwIfAny();
 
-  s.replicas = s.scenario.parallel.dp;
-  s.scenario.parallel.dp = 1;
   s.requests = s.trace ? readTrace(s.trace->string()) : generate(s.stream);
   checkLengths(s, doc);
   out.resolved = std::move(doc);

@@ -20,6 +20,16 @@
 //     seed: 1
 //     # or: trace: traces/azure-code.csv  (arrival_s, prompt_tokens, output_tokens)
 //   slo: {ttft: 2 s, tpot: 100 ms, percentile: 90}
+//
+// Prefill/decode disaggregation replaces `parallel` by two pools, each with its plan (dp: its
+// replicas) and optionally its own system, scheduler and router (the top-level ones are the
+// defaults), and the link the KV caches cross:
+//   disaggregation:
+//     prefill: {parallel: {tp: 4, dp: 1}}
+//     decode: {parallel: {tp: 4, dp: 1}, system: hgx-h200}
+//     link: {link_bandwidth: 50 GB/s, latency: 5 us, energy: 60 pJ/B}   # per chip, per direction
+// Pools on the command's system take disjoint chips (prefill first) and the link is the
+// system's own: the lowest level that joins them; a pool on a system of its own needs `link`.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +43,7 @@
 #include "sim/spec/catalog.h"
 #include "sim/spec/config_node.h"
 #include "sim/spec/scenario_spec.h"
+#include "sim/spec/system_spec.h"
 
 namespace archsim::serve {
 
@@ -44,6 +55,32 @@ struct SloSpec {
   std::optional<Tick> e2e_ps;
   double percentile = 0.0;  // (0, 100]; required with any target
   bool any() const { return ttft_ps || tpot_ps || e2e_ps; }
+};
+
+/// One pool of a disaggregated run.
+struct PoolSpec {
+  spec::ScenarioSpec scenario;  // the pool's plan, dp 1
+  SchedulerSpec scheduler;
+  RouterKind router = RouterKind::kRoundRobin;
+  std::uint32_t replicas = 1;
+  std::optional<spec::SystemSpec> system;  // a system of its own (else the command's)
+};
+
+/// The link between the pools, per chip and direction (each replica's port onto it has its chips'
+/// bandwidth); unset values come from the system's level that joins the pools.
+struct KvLinkSpec {
+  std::optional<double> bytes_per_s_per_chip;
+  std::optional<Tick> latency_ps;
+  std::optional<double> energy_j_per_byte;
+  Location location;
+};
+
+/// The prefill pool is the ServingSpec's own scenario, scheduler, router and replicas.
+struct DisaggregationSpec {
+  std::optional<spec::SystemSpec> prefill_system;  // a system of its own (else the command's)
+  PoolSpec decode;
+  KvLinkSpec link;
+  Location location;
 };
 
 struct ServingSpec {
@@ -59,6 +96,7 @@ struct ServingSpec {
   std::optional<std::filesystem::path> trace;
   std::vector<Request> requests;  // generated or read, in arrival order
   SloSpec slo;
+  std::optional<DisaggregationSpec> disaggregation;  // set: the fields above are the prefill pool
 };
 
 struct LoadedServing {

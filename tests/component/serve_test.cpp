@@ -12,6 +12,8 @@
 #include "sim/map/parallel.h"
 #include "sim/run/system_run.h"
 #include "sim/serve/pass_timer.h"
+#include "sim/serve/serve_run.h"
+#include "sim/serve/serving_spec.h"
 #include "sim/spec/loader.h"
 #include "support.h"
 
@@ -195,5 +197,61 @@ TEST_CASE("archsim serve: a record with percentiles and one CSV row a request, b
   std::ostringstream o, e;
   CHECK(app::run(4, argv, o, e, app::Context{}) == 2);
   CHECK(e.str().find("bad.yaml:4") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "archsim serve, disaggregated: pools on disjoint chips, the KV link from the level "
+    "joining them") {
+  const std::filesystem::path dir = test::freshDir("archsim-serve-split");
+  const std::filesystem::path file = dir / "split.yaml";
+  std::ofstream(file)
+      << "kind: serving\nname: split\nmodel: tiny-llama\nsoftware: vllm\n"
+         "scheduler: {policy: continuous, max_sequences: 64}\n"
+         "disaggregation:\n  prefill: {parallel: {tp: 1, dp: 2}}\n"
+         "  decode: {parallel: {tp: 2, dp: 1}, router: least_tokens}\n"
+         "requests: {arrivals: poisson, rate: 40 requests/s, prompt: {distribution: uniform, "
+         "min: 64, max: 300}, output: {distribution: uniform, min: 1, max: 40}, count: 12, "
+         "seed: 3}\n";
+  serve::LoadedServing loaded = serve::loadServing(presetCatalog(), file);
+  const spec::SystemSpec system = spec::loadSystem(presetCatalog(), "dgx-h100").spec;
+  const serve::ServeOutcome o = serve::serveOnSystem(system, loaded.spec, false);
+  REQUIRE(o.context.decode.has_value());
+  REQUIRE(o.context.link.has_value());
+  // 4 chips of the 8 on one NVSwitch: the node level joins them. A chip's NVLink each way at the
+  // collectives' achievable fraction; a port has its replica's chips.
+  const spec::LinkSpec& nvlink = system.levels.at(0).link;
+  const double per_chip = nvlink.bytesPerSecondPerDirection() * nvlink.achievable_fraction;
+  CHECK(o.context.link->prefill_port_bytes_per_s == doctest::Approx(per_chip));
+  CHECK(o.context.link->decode_port_bytes_per_s == doctest::Approx(2 * per_chip));
+  CHECK(o.context.link->latency_ps == nvlink.latency_ps + system.levels[0].switch_spec->latency_ps);
+  // What moves: every layer's K and V for every KV head, fp16.
+  const spec::ModelSpec& m = loaded.spec.scenario.model;
+  CHECK(o.context.link->bytes_per_token == 2 * m.layers * m.kv_heads * m.head_dim * 2);
+  std::uint64_t moved = 0, bytes = 0;
+  for (const serve::RequestRecord& q : o.result.requests) {
+    CHECK(q.done);
+    if (q.request.output_tokens < 2) {
+      CHECK(q.kv_transfer_end_ps == 0);
+      continue;
+    }
+    ++moved;
+    bytes += q.request.prompt_tokens * o.context.link->bytes_per_token;
+    CHECK(q.kv_transfer_start_ps >= q.first_token_ps);
+    CHECK(q.finish_ps > q.kv_transfer_end_ps);
+  }
+  CHECK(o.result.kv_transfers == moved);
+  CHECK(o.result.kv_transfer_bytes == bytes);
+  for (const serve::PassRecord& p : o.result.passes) {
+    if (p.pool == 0) CHECK(p.shape.decode == 0);  // the prefill pool never decodes
+  }
+  // Pools that do not fit the system together: located error, exit 2.
+  const std::string path = file.string();
+  const char* argv[] = {"archsim",    "serve", "dgx-h100",
+                        path.c_str(), "--set", "disaggregation.decode.parallel.dp=4"};
+  std::ostringstream out, err;
+  CHECK(app::run(6, argv, out, err, app::Context{}) == 2);
+  CHECK(err.str().find("disaggregation.decode.parallel") != std::string::npos);
+  CHECK(err.str().find("taken by the prefill pool") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

@@ -228,3 +228,90 @@ TEST_CASE("serve engine: routers spread requests; the same input gives the same 
   }
   CHECK(span.size() == 3);
 }
+
+namespace {
+
+/// A disaggregated engine: one prefill and `decode_replicas` decode replicas, a link of 1 GB/s a
+/// port (1 ms per MB) with 5 us latency, 1,000 bytes of KV a token.
+EngineOptions split(std::uint64_t decode_blocks = 1'000'000, std::uint32_t decode_replicas = 1) {
+  EngineOptions o = options(SchedulerPolicy::kContinuous, 64);
+  PoolOptions d;
+  d.scheduler.policy = SchedulerPolicy::kContinuous;
+  d.scheduler.max_sequences = 64;
+  d.replicas = decode_replicas;
+  d.kv_blocks = decode_blocks;
+  o.decode = d;
+  o.kv_link.prefill_port_bytes_per_s = 1e9;
+  o.kv_link.decode_port_bytes_per_s = 1e9;
+  o.kv_link.latency_ps = 5'000'000;
+  o.kv_link.bytes_per_token = 1'000;
+  o.kv_link.energy_j_per_byte = 1e-9;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("serve engine, disaggregated: prefill pass, KV move, then decodes on the decode pool") {
+  // Prefill: 1 ms + 10 us a token; 500 prompt tokens take 6 ms. The KV of 500 tokens is 500 kB:
+  // 0.5 ms at 1 GB/s, plus 5 us. Then 7 decode passes of 2 ms on the decode replica.
+  AffineTimer prefill(kMs, kMs / 100);
+  AffineTimer decode(2 * kMs, 0);
+  const EngineResult r = runEngine({{0, 0, 500, 8}}, split(), prefill, &decode);
+  const RequestRecord& q = r.requests.at(0);
+  CHECK(q.done);
+  CHECK(q.first_token_ps == 6 * kMs);
+  CHECK(q.kv_transfer_start_ps == 6 * kMs);
+  const Tick arrival = 6 * kMs + kMs / 2 + 5'000'000;
+  CHECK(q.kv_transfer_end_ps == arrival);
+  CHECK(q.finish_ps == arrival + 7 * 2 * kMs);
+  CHECK(r.kv_transfers == 1);
+  CHECK(r.kv_transfer_bytes == 500'000);
+  CHECK(r.kv_transfer_energy_j == doctest::Approx(500'000e-9));
+  CHECK(r.kv_port_busy_ps == kMs / 2);
+  REQUIRE(r.passes.size() == 8);
+  CHECK(r.passes[0].pool == 0);
+  CHECK(r.passes[0].shape.chunks == 1);
+  for (std::size_t i = 1; i < 8; ++i) {
+    CHECK(r.passes[i].pool == 1);
+    CHECK(r.passes[i].shape.decode == 1);
+    CHECK(r.passes[i].shape.decode_kv == 500 + i);  // the first token's entry, then one a pass
+  }
+  // A request that ends at its first token never moves.
+  const EngineResult one = runEngine({{0, 0, 500, 1}}, split(), prefill, &decode);
+  CHECK(one.kv_transfers == 0);
+  CHECK(one.requests.at(0).finish_ps == 6 * kMs);
+}
+
+TEST_CASE(
+    "serve engine, disaggregated: transfers queue on a shared port; a full decode pool "
+    "holds them back") {
+  AffineTimer prefill(kMs, 0);
+  AffineTimer decode(2 * kMs, 0);
+  // Two 1,000-token prompts prefilled together (1 ms): both KV caches (1 MB, 1 ms each) leave at
+  // once over the one prefill port and the one decode port: the second starts as the first ends.
+  const std::vector<Request> two{{0, 0, 1000, 3}, {1, 0, 1000, 3}};
+  const EngineResult r = runEngine(two, split(), prefill, &decode);
+  const Tick lat = 5'000'000;
+  CHECK(r.requests[0].kv_transfer_start_ps == kMs);
+  CHECK(r.requests[0].kv_transfer_end_ps == 2 * kMs + lat);
+  CHECK(r.requests[1].kv_transfer_start_ps == 2 * kMs);
+  CHECK(r.requests[1].kv_transfer_end_ps == 3 * kMs + lat);
+  // With two decode replicas (round robin) the decode ports differ, but the prefill port is
+  // still shared: the same times.
+  const EngineResult r2 = runEngine(two, split(1'000'000, 2), prefill, &decode);
+  CHECK(r2.requests[0].decode_replica == 0);
+  CHECK(r2.requests[1].decode_replica == 1);
+  CHECK(r2.requests[1].kv_transfer_end_ps == 3 * kMs + lat);
+  // A decode replica of 70 blocks (1,120 tokens) holds one sequence of 1,000 + 3 tokens: the
+  // second transfer starts only when the first sequence has finished (2 decode passes after its
+  // arrival) and its blocks are free.
+  const EngineResult full = runEngine(two, split(70), prefill, &decode);
+  const Tick first_done = 2 * kMs + lat + 2 * 2 * kMs;
+  CHECK(full.requests[0].finish_ps == first_done);
+  CHECK(full.requests[1].kv_transfer_start_ps == first_done);
+  CHECK(full.requests[1].kv_transfer_end_ps == first_done + kMs + lat);
+  for (const PassRecord& p : full.passes)
+    if (p.pool == 1) CHECK(p.blocks_used <= 70);
+  // A request whose whole sequence cannot fit a decode replica is an error, not a hang.
+  CHECK_THROWS_AS(runEngine({{0, 0, 1200, 3}}, split(70), prefill, &decode), ConfigError);
+}
