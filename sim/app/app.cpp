@@ -107,6 +107,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   serve_cmd->add_flag("--exact", serve_opts.exact,
                       "simulate every distinct pass shape (by default passes interpolate "
                       "between simulated grid points)");
+  serve_cmd->add_flag("--find-max-rate", serve_opts.find_max_rate,
+                      "search for the highest arrival rate that meets the file's SLO (the "
+                      "record is the run at that rate)");
 
   FitOptions fit_opts;
   CLI::App* fit_cmd = app.add_subcommand(

@@ -63,7 +63,8 @@ struct ServeOptions {
   std::vector<std::string> sets;
   std::optional<std::string> out_dir;
   bool json = false;
-  bool exact = false;  // simulate every distinct pass shape (no interpolation between them)
+  bool exact = false;          // simulate every distinct pass shape (no interpolation between them)
+  bool find_max_rate = false;  // bisect for the highest arrival rate meeting the SLO
 };
 /// Serves a request stream on replicas of a plan on the system (sim/serve); writes serve.json,
 /// requests.csv, report.html, trace.json and config.resolved.yaml.

@@ -14,28 +14,10 @@
 #include "sim/spec/loader.h"
 
 namespace archsim::app {
-namespace {
-
-/// --set keys of the system (the rest address the serving file).
-bool isSystemKey(const std::string& set) {
-  const std::string key = set.substr(0, set.find_first_of(".="));
-  return key == "system" || key == "chip" || key == "levels" || key == "chips" ||
-         key == "collectives";
-}
-
-}  // namespace
-
 int runServe(const spec::Catalog& catalog, const ServeOptions& options, std::ostream& out,
              std::ostream& err) {
   std::vector<std::string> system_sets, serving_sets;
-  for (const std::string& set : options.sets) {
-    if (set.rfind("system.", 0) == 0)
-      system_sets.push_back(set.substr(7));
-    else if (isSystemKey(set))
-      system_sets.push_back(set);
-    else
-      serving_sets.push_back(set.rfind("serving.", 0) == 0 ? set.substr(8) : set);
-  }
+  serve::splitServingAssignments(options.sets, system_sets, serving_sets);
   const spec::LoadedSystem system = spec::loadSystem(catalog, options.system, system_sets);
   printWarnings(system.warnings, err);
   const std::filesystem::path file(options.serving);
@@ -52,14 +34,22 @@ int runServe(const spec::Catalog& catalog, const ServeOptions& options, std::ost
                       : std::filesystem::path("reports") /
                             safeFileName("serve-" + spec.name + "-on-" + system.spec.name +
                                          overridesSuffix(options.sets));
-  const serve::ServeOutcome o = serve::serveOnSystem(system.spec, spec, options.exact);
+  std::optional<serve::MaxRateSearch> search;
+  serve::ServeOutcome o;
+  if (options.find_max_rate) {
+    search = serve::findMaxRate(system.spec, spec, options.exact);
+    o = std::move(search->outcome);
+  } else {
+    o = serve::serveOnSystem(system.spec, spec, options.exact);
+  }
   const serve::EngineResult& result = o.result;
   const serve::ServeMetrics& metrics = o.metrics;
   const serve::ServeContext& context = o.context;
 
   const std::string resolved =
       "# serving on " + system.spec.name + "\n" + spec::toYaml(loaded.resolved);
-  const auto files = serve::serveRecordFiles(spec, result, metrics, context, resolved);
+  auto files = serve::serveRecordFiles(spec, result, metrics, context, resolved);
+  if (search) files.front().second = serve::withRateSearch(files.front().second, spec, *search);
   try {
     writeDirectoryAtomically(dir, files);
   } catch (const OutputError& e) {
@@ -68,6 +58,7 @@ int runServe(const spec::Catalog& catalog, const ServeOptions& options, std::ost
   if (options.json) {
     out << files.front().second;
   } else {
+    if (search) out << serve::rateSearchSummary(spec, *search);
     out << serve::serveSummary(spec, metrics, context);
     out << "wrote " << dir.string() << "/ (serve.json, requests.csv, report.html, trace.json)\n";
   }

@@ -267,6 +267,35 @@ std::string html(const ServingSpec& spec, const EngineResult& r, const ServeMetr
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>> servingHeadline(const ServeMetrics& m) {
+  std::vector<std::pair<std::string, double>> t{{"requests_per_s", m.requests_per_s},
+                                                {"output_tokens_per_s", m.output_tokens_per_s}};
+  auto latency = [&](const std::string& name, const Percentiles& p, bool mean) {
+    if (mean) t.emplace_back(name + "_mean_s", p.mean);
+    t.emplace_back(name + "_p50_s", p.p50);
+    t.emplace_back(name + "_p90_s", p.p90);
+    t.emplace_back(name + "_p99_s", p.p99);
+  };
+  latency("ttft", m.ttft_s, true);
+  latency("tpot", m.tpot_s, true);
+  latency("e2e", m.e2e_s, false);
+  t.insert(t.end(), {{"queue_mean_s", m.queue_s.mean},
+                     {"slo_attainment", m.slo_attainment},
+                     {"goodput_requests_per_s", m.goodput_requests_per_s},
+                     {"mean_decode_batch", m.mean_decode_batch},
+                     {"mean_kv_used", m.mean_kv_used},
+                     {"preemptions", static_cast<double>(m.preemptions)},
+                     {"energy_per_output_token_j", m.energy_per_output_token_j}});
+  return t;
+}
+
+std::vector<std::string> servingMetricNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : servingHeadline(ServeMetrics{}))
+    names.push_back(name);
+  return names;
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());

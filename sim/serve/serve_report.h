@@ -50,6 +50,11 @@ struct ServeMetrics {
   double kv_link_utilization = 0;  // mean over the prefill replicas' egress ports
 };
 
+/// The serving metrics a sweep row has (name, value), in column order; servingMetricNames() the
+/// names alone.
+std::vector<std::pair<std::string, double>> servingHeadline(const ServeMetrics& m);
+std::vector<std::string> servingMetricNames();
+
 /// One pool as it ran: where, one replica's plan, its KV capacity and how its passes were timed.
 struct PoolContext {
   std::string system;

@@ -192,6 +192,18 @@ void checkLengths(const ServingSpec& s, const spec::ConfigNode& doc) {
 
 }  // namespace
 
+void splitServingAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
+                             std::vector<std::string>& serving) {
+  for (const std::string& set : sets) {
+    if (set.rfind("system.", 0) == 0)
+      system.push_back(set.substr(7));
+    else if (spec::isSystemKey(set.substr(0, set.find_first_of(".="))))
+      system.push_back(set);
+    else
+      serving.push_back(set.rfind("serving.", 0) == 0 ? set.substr(8) : set);
+  }
+}
+
 bool isServingFile(const fs::path& file) {
   std::error_code ec;
   if (file.extension() == ".json" || !fs::is_regular_file(file, ec)) return false;

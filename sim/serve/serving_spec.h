@@ -112,6 +112,11 @@ struct LoadedServing {
 LoadedServing loadServing(const spec::Catalog& catalog, const std::filesystem::path& file,
                           const std::vector<std::string>& assignments = {});
 
+/// Splits --set assignments between the system (`system.` prefix or a system key: chip, levels,
+/// chips, collectives) and the serving file (the rest; a `serving.` prefix is dropped).
+void splitServingAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
+                             std::vector<std::string>& serving);
+
 /// Whether `file` is a serving description (`kind: serving`).
 bool isServingFile(const std::filesystem::path& file);
 

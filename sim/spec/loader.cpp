@@ -222,9 +222,16 @@ LoadedScenario loadScenario(const Catalog& catalog, std::string_view ref,
   unknownPreset(catalog, ref, {DocKind::kScenario}, "a scenario preset");
 }
 
+namespace {
+const std::vector<std::string> kSystemKeys{"chip", "levels", "chips", "collectives"};
+}  // namespace
+
+bool isSystemKey(std::string_view key) {
+  return std::find(kSystemKeys.begin(), kSystemKeys.end(), key) != kSystemKeys.end();
+}
+
 void routeAssignments(const std::vector<std::string>& sets, std::vector<std::string>& system,
                       std::vector<std::string>& scenario) {
-  static const std::vector<std::string> kSystemKeys{"chip", "levels", "chips", "collectives"};
   static const std::vector<std::string> kScenarioKeys{
       "model",  "phase",     "batch",  "prompt_tokens", "output_tokens", "kv_length",
       "dtypes", "attention", "fusion", "parallel",      "placement",     "software"};
@@ -236,7 +243,7 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
     const std::string key = set.substr(0, set.find_first_of(".="));
     if (key == "system" || key == "scenario") {
       (key == "system" ? system : scenario).push_back(set.substr(key.size() + 1));
-    } else if (std::find(kSystemKeys.begin(), kSystemKeys.end(), key) != kSystemKeys.end()) {
+    } else if (isSystemKey(key)) {
       system.push_back(set);
     } else if (std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
       scenario.push_back(set);

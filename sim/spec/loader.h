@@ -66,6 +66,8 @@ LoadedRun loadRunFile(const Catalog& catalog, const std::filesystem::path& file,
 /// The run file of a loaded system and scenario (what config.resolved.yaml holds).
 std::string runFileYaml(const LoadedSystem& system, const LoadedScenario& scenario);
 
+/// Whether a --set path's first key (`chip`, `levels`, `chips`, `collectives`) belongs to a system.
+bool isSystemKey(std::string_view key);
 /// Splits --set assignments between a run's system and scenario by their first key (`chip.`,
 /// `levels.`, `collectives.` go to the system; `batch`, `model.` ... to the scenario); `system.`
 /// and `scenario.` prefixes say it explicitly. Throws ConfigError for a key that fits neither.

@@ -17,6 +17,8 @@
 #include "sim/report/html_report.h"
 #include "sim/report/svg.h"
 #include "sim/run/system_run.h"
+#include "sim/serve/serve_run.h"
+#include "sim/serve/serving_spec.h"
 #include "sim/spec/loader.h"
 #include "sim/spec/units.h"
 
@@ -148,11 +150,28 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
     for (const AxisKey& k : spec.axes[a].keys)
       r.values.push_back(k.values.at(point.at[a]));
   }
-  for (const std::string& m : metricNames())
+  for (const std::string& m : metricNames(spec.serving))
     r.metrics.emplace_back(m, std::nullopt);
   for (const Derived& d : spec.derived)
     r.derived.emplace_back(d.name, std::nullopt);
   try {
+    if (spec.serving) {  // a serving run: its headline metrics
+      std::vector<std::string> system_sets, serving_sets;
+      serve::splitServingAssignments(assignments(spec, point), system_sets, serving_sets);
+      const spec::LoadedSystem system =
+          spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
+      serve::LoadedServing loaded =
+          serve::loadServing(catalog, relativeTo(spec, spec.scenario), serving_sets);
+      const serve::ServeOutcome o = serve::serveOnSystem(system.spec, loaded.spec, false);
+      const auto table = serve::servingHeadline(o.metrics);
+      for (std::size_t i = 0; i < table.size(); ++i)
+        r.metrics[i].second = table[i].second;
+      for (std::size_t i = 0; i < spec.derived.size(); ++i)
+        r.derived[i].second = evaluate(spec.derived[i].expression, r.metrics);
+      r.plan = o.context.plan;
+      r.ok = true;
+      return r;
+    }
     std::vector<std::string> system_sets, scenario_sets;
     spec::routeAssignments(assignments(spec, point), system_sets, scenario_sets);
     const spec::LoadedSystem system =
@@ -201,10 +220,8 @@ PointResult pointFromJson(const ordered_json& j) {
   r.values = j.at("values").get<std::vector<std::string>>();
   r.ok = j.at("status") == "ok";
   r.error = j.at("error").get<std::string>();
-  for (const std::string& m : metricNames()) {
-    const ordered_json& v = j.at("metrics").at(m);
+  for (const auto& [m, v] : j.at("metrics").items())
     r.metrics.emplace_back(m, v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
-  }
   for (const auto& [n, v] : j.at("derived").items()) {
     r.derived.emplace_back(n, v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
   }
@@ -314,7 +331,7 @@ std::string resultsCsv(const SweepSpec& spec, const std::vector<PointResult>& re
   for (const std::string& k : keyColumns(spec))
     csv += "," + report::csvField(k);
   csv += ",status";
-  for (const std::string& m : metricNames())
+  for (const std::string& m : metricNames(spec.serving))
     csv += "," + m;
   for (const Derived& d : spec.derived)
     csv += "," + report::csvField(d.name);

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "sim/run/metrics.h"
+#include "sim/serve/serve_report.h"
+#include "sim/serve/serving_spec.h"
 #include "sim/spec/reader.h"
 #include "sim/spec/suggest.h"
 #include "sim/spec/units.h"
@@ -238,7 +240,8 @@ std::vector<std::string> expressionNames(const std::string& expression) {
   return p.used;
 }
 
-std::vector<std::string> metricNames() {
+std::vector<std::string> metricNames(bool serving) {
+  if (serving) return serve::servingMetricNames();
   std::vector<std::string> names;
   for (const run::MetricDef& m : run::headlineMetrics())
     names.emplace_back(m.key);
@@ -269,10 +272,24 @@ SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& 
   s.system = r.text("system", Need::kRequired).value_or("");
   s.scenario = r.text("scenario", Need::kRequired).value_or("");
   s.sets = r.textList("set", Need::kOptional).value_or(std::vector<std::string>{});
+  // A serving file (kind: serving) in place of the scenario: every point is a serving run.
+  if (spec::Catalog::looksLikePath(s.scenario)) {
+    const std::filesystem::path p = std::filesystem::path(s.scenario).is_absolute()
+                                        ? std::filesystem::path(s.scenario)
+                                        : file.parent_path() / s.scenario;
+    try {
+      s.serving = serve::isServingFile(p);
+    } catch (const ConfigError& e) {
+      diags.absorb(e);
+    }
+  }
+  const std::vector<std::string> known = metricNames(s.serving);
   s.zip = r.choice<bool>("combine", {{"product", false}, {"zip", true}}, Need::kOptional)
               .value_or(false);
   s.plot = r.textList("plot", Need::kOptional)
-               .value_or(std::vector<std::string>{"tokens_per_s_per_user"});
+               .value_or(s.serving ? std::vector<std::string>{"ttft_p90_s", "tpot_p90_s",
+                                                              "output_tokens_per_s"}
+                                   : std::vector<std::string>{"tokens_per_s_per_user"});
   if (const ConfigNode* axes = r.node("axes", Need::kRequired)) {
     if (!axes->isSequence() || axes->children().empty()) {
       r.error("axes", "expected a non-empty list of axes");
@@ -342,10 +359,9 @@ SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& 
       }
       try {
         for (const std::string& n : expressionNames(e.scalar())) {
-          if (run::findMetric(n) == nullptr) {
-            diags.error(
-                e.location(), "derived." + e.key(),
-                fmt::format("unknown metric '{}'{}", n, spec::didYouMean(n, metricNames())));
+          if (std::find(known.begin(), known.end(), n) == known.end()) {
+            diags.error(e.location(), "derived." + e.key(),
+                        fmt::format("unknown metric '{}'{}", n, spec::didYouMean(n, known)));
           }
         }
       } catch (const std::invalid_argument& ex) {
@@ -354,7 +370,7 @@ SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& 
       s.derived.push_back({e.key(), e.scalar()});
     }
   }
-  std::vector<std::string> plottable = metricNames();
+  std::vector<std::string> plottable = known;
   for (const Derived& d : s.derived)
     plottable.push_back(d.name);
   for (const std::string& p : s.plot) {

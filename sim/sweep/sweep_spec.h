@@ -58,6 +58,7 @@ struct SweepSpec {
   std::vector<Axis> axes;
   std::vector<Derived> derived;
   std::vector<std::string> plot;
+  bool serving = false;  // `scenario` names a serving file: points are serving runs
   std::filesystem::path file;
   std::string fingerprint;  // hash of the resolved file: shards of different sweeps do not merge
   std::string yaml;         // the resolved file, kept in each output's manifest
@@ -74,8 +75,9 @@ SweepSpec loadSweep(const std::filesystem::path& file);
 /// The same from the text of a sweep file (as `merge` finds it in a manifest); `file` names it in
 /// locations and is where relative paths in it resolve.
 SweepSpec parseSweep(const std::string& text, const std::filesystem::path& file);
-/// The metric names every row has (and derived columns may use), in column order.
-std::vector<std::string> metricNames();
+/// The metric names every row has (and derived columns may use), in column order: a run's
+/// headline metrics, or a serving run's (serve::servingMetricNames()).
+std::vector<std::string> metricNames(bool serving = false);
 /// The points in row order: the product (last axis fastest) or the zip.
 std::vector<Point> points(const SweepSpec& spec);
 /// The --set assignments of a point (fixed sets first, then each axis key's value).

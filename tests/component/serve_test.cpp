@@ -15,6 +15,8 @@
 #include "sim/serve/serve_run.h"
 #include "sim/serve/serving_spec.h"
 #include "sim/spec/loader.h"
+#include "sim/sweep/sweep_run.h"
+#include "sim/sweep/sweep_spec.h"
 #include "support.h"
 
 using namespace archsim;
@@ -253,5 +255,89 @@ TEST_CASE(
   CHECK(app::run(6, argv, out, err, app::Context{}) == 2);
   CHECK(err.str().find("disaggregation.decode.parallel") != std::string::npos);
   CHECK(err.str().find("taken by the prefill pool") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+/// tiny-llama traffic with a 5 ms TTFT target at p90: cheap passes, an SLO that breaks near 8
+/// requests/s on an H100.
+std::filesystem::path tinySloFile(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / "tiny-slo.yaml";
+  std::ofstream(file) << "kind: serving\nname: tiny-slo\nmodel: tiny-llama\nsoftware: vllm\n"
+                         "scheduler: {policy: chunked, max_batched_tokens: 512}\n"
+                         "requests: {arrivals: poisson, rate: 40 requests/s, prompt: "
+                         "{distribution: uniform, min: 64, max: 300}, output: {distribution: "
+                         "uniform, min: 2, max: 40}, count: 40, seed: 3}\n"
+                         "slo: {ttft: 5 ms, percentile: 90}\n";
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("archsim serve --find-max-rate: a bracket within 2 % around where the SLO breaks") {
+  const std::filesystem::path dir = test::freshDir("archsim-serve-rate");
+  serve::LoadedServing loaded = serve::loadServing(presetCatalog(), tinySloFile(dir));
+  const spec::SystemSpec system = spec::loadSystem(presetCatalog(), "h100-sxm5").spec;
+  // Another rate is the same requests with every gap scaled (the same seed).
+  const std::vector<serve::Request> base = loaded.spec.requests;
+  const std::vector<serve::Request> twice = serve::requestsAtRate(loaded.spec, 80.0);
+  REQUIRE(twice.size() == base.size());
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    CHECK(twice[i].prompt_tokens == base[i].prompt_tokens);
+    CHECK(twice[i].output_tokens == base[i].output_tokens);
+    CHECK(std::llabs(static_cast<long long>(2 * twice[i].arrival_ps) -
+                     static_cast<long long>(base[i].arrival_ps)) <= 2);
+  }
+  const serve::MaxRateSearch s = serve::findMaxRate(system, loaded.spec, false);
+  REQUIRE(s.max_rate_per_s.has_value());
+  REQUIRE(s.missed_rate_per_s.has_value());
+  CHECK(*s.max_rate_per_s < *s.missed_rate_per_s);
+  CHECK(*s.missed_rate_per_s - *s.max_rate_per_s <= 0.02 * *s.max_rate_per_s);
+  CHECK(s.outcome.metrics.slo_met == true);
+  // The record is the run at the rate found: its TTFT at p90 is within the target.
+  CHECK(s.outcome.metrics.ttft_s.p90 <= 5e-3);
+  for (const serve::RateProbe& p : s.probes) {
+    CHECK(p.metrics.slo_met == (p.rate_per_s <= *s.max_rate_per_s));
+  }
+  // Without an SLO there is nothing to search for.
+  std::ofstream(dir / "no-slo.yaml") << "kind: serving\nname: no-slo\nmodel: tiny-llama\n"
+                                        "requests: {arrivals: poisson, rate: 4 requests/s, "
+                                        "prompt: 64, output: 8, count: 4}\n";
+  serve::LoadedServing none = serve::loadServing(presetCatalog(), dir / "no-slo.yaml");
+  CHECK_THROWS_AS(serve::findMaxRate(system, none.spec, false), ConfigError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "archsim sweep over a serving file: one serving run a point, serving metrics as columns") {
+  const std::filesystem::path dir = test::freshDir("archsim-serve-sweep");
+  tinySloFile(dir);
+  std::ofstream(dir / "rates.yaml")
+      << "kind: sweep\nname: rates\nsystem: h100-sxm5\nscenario: tiny-slo.yaml\n"
+         "axes:\n  - {key: requests.rate, values: [4 requests/s, 40 requests/s]}\n"
+         "derived: {tokens_per_request: \"output_tokens_per_s / requests_per_s\"}\n";
+  const sweep::SweepSpec s = sweep::loadSweep(dir / "rates.yaml");
+  CHECK(s.serving);
+  CHECK(s.plot == std::vector<std::string>{"ttft_p90_s", "tpot_p90_s", "output_tokens_per_s"});
+  const auto rows = sweep::runSweep(presetCatalog(), s, {dir / "out", 1, false, {}});
+  REQUIRE(rows.size() == 2);
+  for (const sweep::PointResult& r : rows) {
+    REQUIRE(r.ok);
+    CHECK(r.metrics.at(4).first == "ttft_p90_s");
+  }
+  // Ten times the load: more requests miss the 5 ms TTFT target, the p90 TTFT is longer.
+  const auto metric = [](const sweep::PointResult& r, const std::string& name) {
+    for (const auto& [n, v] : r.metrics)
+      if (n == name) return v.value_or(-1);
+    return -1.0;
+  };
+  CHECK(metric(rows[0], "slo_attainment") > metric(rows[1], "slo_attainment"));
+  CHECK(metric(rows[0], "ttft_p90_s") < metric(rows[1], "ttft_p90_s"));
+  // A run metric is not a serving one: the sweep file is refused, located.
+  std::ofstream(dir / "bad.yaml") << "kind: sweep\nname: bad\nsystem: h100-sxm5\n"
+                                     "scenario: tiny-slo.yaml\naxes:\n  - {key: requests.rate, "
+                                     "values: [4 requests/s]}\nplot: [tokens_per_s_per_user]\n";
+  CHECK_THROWS_AS(sweep::loadSweep(dir / "bad.yaml"), ConfigError);
   std::filesystem::remove_all(dir);
 }
