@@ -130,6 +130,7 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
   if (p.decode == 0) p.decode_kv = 0;
   if (p.chunks == 0) p.chunk_tokens = p.chunk_prior = 0;
   if (exact_) return cached(p);
+  const PassShape own = p;
 
   // The grid cell around the pass; the chunks' prior KV rounded to the nearer grid point.
   const auto r = gridAround(p.chunk_prior, kPriorPerOctave);
@@ -170,8 +171,9 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
     }
     return interpolate(p, d, l, q);
   } catch (const ConfigError&) {
-    // A grid point above the pass does not fit the replica's memory: time the pass itself.
-    return cached(p);
+    // A grid point above the pass (or its prior KV rounded up) does not fit the replica's
+    // memory: time the pass itself.
+    return cached(own);
   }
 }
 
