@@ -257,8 +257,10 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
     throw ConfigError(
         kScenario, "model",
         fmt::format(
-            "the KV cache needs {} beyond the {} of weights, {} holds {} and {} has no DRAM",
-            size(p.kv_bytes_), size(p.weight_bytes_), sram_name, size(sram_bytes), chip.name));
+            "the KV cache needs {} beyond the {} of weights and {} of activations, {} holds {} and "
+            "{} has no DRAM",
+            size(p.kv_bytes_), size(p.weight_bytes_), size(p.activation_bytes_), sram_name,
+            size(sram_bytes), chip.name));
   }
   const bool activations_on_chip =
       sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);

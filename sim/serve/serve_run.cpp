@@ -49,7 +49,11 @@ PoolContext setUpPool(const spec::SystemSpec& system, const spec::ScenarioSpec& 
   c.system = system.name;
   c.plan = layout.describe();
   c.kv = kvCapacity(system, scenario, layout, largest_pass_tokens);
-  c.kv_blocks = c.kv.tokens / scheduler.block_tokens;
+  // The blocks keep a margin of two tokens a sequence: a pass's stand-in lengths (the decode
+  // tokens' mean KV length and the chunks' mean length, each rounded up) may hold up to that many
+  // more KV entries than its sequences do, and the pass must still fit where the KV cache lives.
+  const std::uint64_t margin = 2 * scheduler.max_sequences;
+  c.kv_blocks = c.kv.tokens > margin ? (c.kv.tokens - margin) / scheduler.block_tokens : 0;
   if (c.kv_blocks == 0) {
     throw ConfigError(plan.location, key,
                       fmt::format("{} on {} leaves no room for a KV block of {} tokens in {} "
