@@ -58,6 +58,14 @@ std::uint64_t Workload::finalKvLength() const {
   return 0;
 }
 
+std::pair<std::uint64_t, std::uint64_t> Workload::kvEntries() const {
+  const Shard& s = shard_;
+  if (s.phase != spec::Phase::kDecode || s.chunk_sequences == 0) return {1, 1};
+  const std::uint64_t held =
+      s.kv_sequences * s.kv_length + s.chunk_sequences * (s.chunk_prior_kv + s.chunk_tokens);
+  return {held, (s.kv_sequences + s.chunk_sequences) * finalKvLength()};
+}
+
 std::uint64_t sumOverSteps(const Graph& g, Extent e, std::uint64_t first, std::uint64_t last) {
   return e.fixed * (last - first + 1) + e.per_kv * sumCapped(first, last, g.kvWindow());
 }

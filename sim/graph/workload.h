@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sim/graph/builder.h"
@@ -46,6 +47,11 @@ class Workload {
   std::uint64_t outputTokensPerSequence() const;
   /// KV entries per sequence after the last step.
   std::uint64_t finalKvLength() const;
+  /// The KV entries the caches hold, summed over sequences, and the entries they are laid out for
+  /// (every sequence at finalKvLength()): equal but for a serving pass with prompt chunks, whose
+  /// decode tokens hold their KV length and chunks their prior + chunk entries, while every row
+  /// is laid out at the longest of them.
+  std::pair<std::uint64_t, std::uint64_t> kvEntries() const;
 
  private:
   Shard shard_;

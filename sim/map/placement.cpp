@@ -91,6 +91,14 @@ void Placement::collect(const graph::Workload& workload) {
     if (h.role == TensorRole::kWeight) p.weight_bytes_ += h.bytes;
     if (h.role == TensorRole::kKv) p.kv_bytes_ += h.bytes;
   }
+  // What the KV cache takes is what its sequences hold: a serving pass lays every cache row out
+  // at its longest sequence (rows address alike) but holds each sequence's own entries.
+  const auto [held, laid] = workload.kvEntries();
+  if (held < laid) {
+    const std::uint64_t laid_out = p.kv_bytes_;
+    p.kv_bytes_ = static_cast<std::uint64_t>(static_cast<Uint128>(laid_out) * held / laid);
+    p.kv_unheld_bytes_ = laid_out - p.kv_bytes_;
+  }
 }
 
 Footprint measure(const graph::Workload& workload) {
@@ -293,7 +301,10 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
   by_role[activation_level][TensorRole::kActivation] += arena;
   for (std::size_t i = 0; i < chip.memory.size(); ++i) {
     const std::uint64_t usable = modelBytesOf(chip, i, software);  // the stack's share is not
-    if (p.bytes_per_level_[i] > usable) {
+    // (a paged KV cache takes what its sequences hold, not the rows' laid-out length)
+    const std::uint64_t unheld = std::min(p.kv_unheld_bytes_, by_role[i][TensorRole::kKv]);
+    by_role[i][TensorRole::kKv] -= unheld;
+    if (p.bytes_per_level_[i] - unheld > usable) {
       const std::string holds =
           usable == chip.memory[i].size_bytes
               ? size(usable)
@@ -303,7 +314,7 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
           kScenario, "model",
           fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds "
                       "{}; use a system with more chips or a smaller model",
-                      model.name, size(p.bytes_per_level_[i]), chip.memory[i].name,
+                      model.name, size(p.bytes_per_level_[i] - unheld), chip.memory[i].name,
                       size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
                       size(by_role[i][TensorRole::kActivation]), holds));
     }

@@ -96,7 +96,8 @@ class Placement {
   bool weights_resident_ = false;
   bool kv_on_chip_ = false;
   std::uint64_t weight_bytes_ = 0;
-  std::uint64_t kv_bytes_ = 0;
+  std::uint64_t kv_bytes_ = 0;         // what the sequences hold
+  std::uint64_t kv_unheld_bytes_ = 0;  // laid out beyond that (a serving pass's shorter rows)
   std::uint64_t activation_bytes_ = 0;
   std::uint64_t kv_capacity_ = 0;
   std::vector<std::uint64_t> bytes_per_level_;

@@ -10,6 +10,7 @@
 #include "sim/app/app.h"
 #include "sim/graph/workload.h"
 #include "sim/map/parallel.h"
+#include "sim/map/placement.h"
 #include "sim/run/system_run.h"
 #include "sim/serve/pass_timer.h"
 #include "sim/serve/serve_run.h"
@@ -340,4 +341,21 @@ TEST_CASE(
                                      "values: [4 requests/s]}\nplot: [tokens_per_s_per_user]\n";
   CHECK_THROWS_AS(sweep::loadSweep(dir / "bad.yaml"), ConfigError);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("A mixed pass's KV cache takes what its sequences hold, not every row at the longest") {
+  // 3 decode tokens at 500 entries and 2 chunks of 100 after 600: the caches are laid out at 700
+  // entries a row (rows address alike), but the pass holds 3 x 500 + 2 x 700 entries.
+  spec::ScenarioSpec s = decode7b(3, 500);
+  s.chunk_sequences = 2;
+  s.chunk_tokens = 100;
+  s.chunk_prior_kv = 600;
+  const graph::Workload w(s);
+  CHECK(w.finalKvLength() == 700);
+  CHECK(w.kvEntries() == std::pair<std::uint64_t, std::uint64_t>{3 * 500 + 2 * 700, 5 * 700});
+  const spec::ChipSpec chip = spec::loadSystem(presetCatalog(), "h100-sxm5").spec.chip;
+  const map::Placement p = map::place(chip, w, {}, s.software);
+  const spec::ModelSpec& m = s.model;
+  const std::uint64_t row = 2 * m.kv_heads * m.head_dim * 2;  // K and V of a token, a layer, fp16
+  CHECK(p.kvBytes() == m.layers * row * (3 * 500 + 2 * 700));
 }
