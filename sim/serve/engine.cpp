@@ -49,17 +49,28 @@ class Engine;
 
 enum class Role { kColocated, kPrefill, kDecode };
 
+/// One batch of a replica's pipeline: its running sequences and the pass it has in flight.
+struct Lane {
+  std::vector<Seq> running;  // in admission order
+  bool busy = false;
+  Tick start = 0;
+  PassShape shape;
+  double energy = 0.0;
+};
+
 class Replica {
  public:
   Replica(Engine& engine, const PoolOptions& pool, Role role, std::uint32_t index,
           PassTimer& timer);
   void enqueue(Seq seq);
-  void onPassEnd();
+  void onPassEnd(std::uint64_t lane);
   std::uint64_t outstandingTokens() const;
   /// Free blocks less what the queue will ask for first.
   std::int64_t kvHeadroom() const;
-  void startIfIdle();
+  /// Starts passes on idle lanes while the pipeline's entry is free and they have work.
+  void startPasses();
   void onKick();
+  void onWake();
 
   // Disaggregation.
   /// Decode side: a prefilled sequence whose KV waits to move here from prefill replica `from`.
@@ -74,16 +85,19 @@ class Replica {
 
  private:
   void kick();
-  Tick preemptNewest();
-  Tick swapInWaiting();
+  /// Forms lane `l`'s next pass and starts it; false when it has nothing to run.
+  bool tryStart(std::size_t l);
+  Tick preemptNewest(Lane& lane);
+  Tick swapInWaiting(Lane& lane);
   void release(Seq& s);
   bool admit(Seq& s, std::uint64_t tokens);
-  void formStatic(PassShape& shape);
-  Tick formContinuous(PassShape& shape);
-  Tick formChunked(PassShape& shape);
-  Tick ensureDecodeBlocks();
-  void shapeDecode(PassShape& shape) const;
+  void formStatic(Lane& lane);
+  Tick formContinuous(Lane& lane);
+  Tick formChunked(Lane& lane);
+  Tick ensureDecodeBlocks(Lane& lane);
+  static void shapeDecode(Lane& lane);
   void finish(Seq& s, Tick now);
+  std::uint64_t runningCount() const;
 
   Engine& e_;
   const PoolOptions& pool_;
@@ -96,13 +110,13 @@ class Replica {
   std::vector<Seq> handoffs_;                           // prefill: KV leaving (blocks held)
   std::deque<Seq> waiting_;
   std::deque<Seq> swapped_;
-  std::vector<Seq> running_;  // in admission order
+  std::vector<Lane> lanes_;
+  std::size_t next_lane_ = 0;  // the lane that takes the pipeline's entry first
+  Tick entry_free_ = 0;        // the pass ahead leaves the slowest stage
+  Tick last_end_ = 0;          // the pass ahead leaves the pipeline
   std::uint64_t free_blocks_ = 0;
-  bool busy_ = false;
   bool kick_pending_ = false;
-  Tick pass_start_ = 0;
-  PassShape shape_;
-  double pass_energy_ = 0.0;
+  bool wake_pending_ = false;
 };
 
 class Engine {
@@ -266,6 +280,7 @@ Replica::Replica(Engine& engine, const PoolOptions& pool, Role role, std::uint32
       role_(role),
       index_(index),
       timer_(timer),
+      lanes_(std::max<std::uint32_t>(pool.scheduler.passes_in_flight, 1)),
       free_blocks_(pool.kv_blocks) {
   if (role != Role::kColocated) {
     const KvLinkOptions& link = engine.options().kv_link;
@@ -286,7 +301,7 @@ void Replica::receive(Seq seq, std::uint32_t from) {
 
 void Replica::startTransfers() {
   const SchedulerSpec& sc = pool_.scheduler;
-  while (!incoming_.empty() && running_.size() + moving_.size() < sc.max_sequences) {
+  while (!incoming_.empty() && runningCount() + moving_.size() < sc.max_sequences * lanes_.size()) {
     auto& [s, from] = incoming_.front();
     const std::uint64_t need = ceilDiv(s.kv + 1, sc.block_tokens);  // with the next token's entry
     if (need > free_blocks_) break;
@@ -301,7 +316,11 @@ void Replica::startTransfers() {
 void Replica::onTransferEnd(std::uint64_t req) {
   const auto it =
       std::find_if(moving_.begin(), moving_.end(), [&](const Seq& s) { return s.req == req; });
-  running_.push_back(*it);
+  // The lane with the fewest sequences takes it.
+  Lane* to = &lanes_.front();
+  for (Lane& lane : lanes_)
+    if (lane.running.size() < to->running.size()) to = &lane;
+  to->running.push_back(*it);
   moving_.erase(it);
   kick();
 }
@@ -320,15 +339,27 @@ void Replica::enqueue(Seq seq) {
 }
 
 void Replica::kick() {
-  // The pass forms after every arrival of this tick is queued (last priority), once.
-  if (busy_ || kick_pending_) return;
+  // Passes form after every arrival of this tick is queued (last priority), once.
+  if (kick_pending_) return;
   kick_pending_ = true;
   e_.sim().schedule(e_.sim().now(), Callback::to<&Replica::onKick>(this), 0, Priority::kLast);
 }
 
 void Replica::onKick() {
   kick_pending_ = false;
-  startIfIdle();
+  startPasses();
+}
+
+void Replica::onWake() {
+  wake_pending_ = false;
+  kick();
+}
+
+std::uint64_t Replica::runningCount() const {
+  std::uint64_t n = 0;
+  for (const Lane& lane : lanes_)
+    n += lane.running.size();
+  return n;
 }
 
 std::uint64_t Replica::outstandingTokens() const {
@@ -337,8 +368,10 @@ std::uint64_t Replica::outstandingTokens() const {
     for (const Seq& s : *q)
       n += s.outstandingTokens();
   }
-  for (const Seq& s : running_)
-    if (!s.finished) n += s.outstandingTokens();
+  for (const Lane& lane : lanes_) {
+    for (const Seq& s : lane.running)
+      if (!s.finished) n += s.outstandingTokens();
+  }
   for (const auto& [s, from] : incoming_)
     n += s.outstandingTokens();
   for (const Seq& s : moving_)
@@ -383,11 +416,11 @@ void Replica::finish(Seq& s, Tick now) {
   s.finished = true;
 }
 
-/// Preempts the most recently admitted running sequence; returns the swap-out time.
-Tick Replica::preemptNewest() {
+/// Preempts the lane's most recently admitted running sequence; returns the swap-out time.
+Tick Replica::preemptNewest(Lane& lane) {
   const SchedulerSpec& sc = pool_.scheduler;
-  Seq s = running_.back();
-  running_.pop_back();
+  Seq s = lane.running.back();
+  lane.running.pop_back();
   ++e_.result().requests[s.req].preemptions;
   ++e_.result().preemptions;
   Tick cost = 0;
@@ -408,43 +441,44 @@ Tick Replica::preemptNewest() {
   return cost;
 }
 
-Tick Replica::swapInWaiting() {
+Tick Replica::swapInWaiting(Lane& lane) {
   const SchedulerSpec& sc = pool_.scheduler;
   Tick cost = 0;
-  while (!swapped_.empty() && running_.size() < sc.max_sequences) {
+  while (!swapped_.empty() && lane.running.size() < sc.max_sequences) {
     Seq& s = swapped_.front();
     if (!admit(s, s.kv + 1)) break;
     cost += swapTicks(s.kv * pool_.kv_bytes_per_token, sc.swap_bytes_per_s);
-    running_.push_back(s);
+    lane.running.push_back(s);
     swapped_.pop_front();
   }
   return cost;
 }
 
-/// Every prefilled running sequence gets a block for its next token, preempting the newest
-/// sequences while none is free.
-Tick Replica::ensureDecodeBlocks() {
+/// Every prefilled running sequence of the lane gets a block for its next token, preempting the
+/// lane's newest sequences while none is free (the other lanes' sequences are in their passes).
+Tick Replica::ensureDecodeBlocks(Lane& lane) {
   const std::uint64_t b = pool_.scheduler.block_tokens;
+  std::vector<Seq>& running = lane.running;
   Tick cost = 0;
-  for (std::size_t i = 0; i < running_.size(); ++i) {
-    if (!running_[i].prefillDone() || ceilDiv(running_[i].kv + 1, b) <= running_[i].blocks)
-      continue;
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    if (!running[i].prefillDone() || ceilDiv(running[i].kv + 1, b) <= running[i].blocks) continue;
     while (free_blocks_ == 0) {
-      const bool self = i + 1 == running_.size();
-      cost += preemptNewest();
+      const bool self = i + 1 == running.size();
+      cost += preemptNewest(lane);
       if (self) break;
     }
-    if (i < running_.size()) {
+    if (i < running.size()) {
       --free_blocks_;
-      ++running_[i].blocks;
+      ++running[i].blocks;
     }
   }
   return cost;
 }
 
-void Replica::shapeDecode(PassShape& shape) const {
+void Replica::shapeDecode(Lane& lane) {
+  PassShape& shape = lane.shape;
   std::uint64_t kv_sum = 0;
-  for (const Seq& s : running_) {
+  for (const Seq& s : lane.running) {
     if (!s.decoding) continue;
     ++shape.decode;
     kv_sum += s.kv + (s.finished ? 0 : 1);
@@ -452,39 +486,42 @@ void Replica::shapeDecode(PassShape& shape) const {
   if (shape.decode > 0) shape.decode_kv = ceilDiv(kv_sum, shape.decode);
 }
 
-void Replica::formStatic(PassShape& shape) {
+void Replica::formStatic(Lane& lane) {
   const SchedulerSpec& sc = pool_.scheduler;
-  if (running_.empty()) {
+  std::vector<Seq>& running = lane.running;
+  PassShape& shape = lane.shape;
+  if (running.empty()) {
     std::uint64_t tokens = 0;
-    while (!waiting_.empty() && running_.size() < sc.max_sequences) {
+    while (!waiting_.empty() && running.size() < sc.max_sequences) {
       Seq& s = waiting_.front();
       if (sc.max_batched_tokens > 0 && tokens + s.target > sc.max_batched_tokens) break;
       const RequestRecord& rec = e_.result().requests[s.req];
       if (!admit(s, s.target + rec.request.output_tokens)) break;
       tokens += s.target;
       s.chunk = s.target;
-      running_.push_back(s);
+      running.push_back(s);
       waiting_.pop_front();
     }
   } else {
-    for (Seq& s : running_)
+    for (Seq& s : running)
       s.decoding = true;
-    shapeDecode(shape);
+    shapeDecode(lane);
     return;
   }
   std::uint64_t tokens = 0;
-  for (const Seq& s : running_)
+  for (const Seq& s : running)
     tokens += s.chunk;
-  shape.chunks = running_.size();
+  shape.chunks = running.size();
   if (shape.chunks > 0) shape.chunk_tokens = ceilDiv(tokens, shape.chunks);
 }
 
-Tick Replica::formContinuous(PassShape& shape) {
+Tick Replica::formContinuous(Lane& lane) {
   const SchedulerSpec& sc = pool_.scheduler;
-  Tick cost = swapInWaiting();
+  std::vector<Seq>& running = lane.running;
+  Tick cost = swapInWaiting(lane);
   std::uint64_t tokens = 0, chunks = 0;
   if (swapped_.empty()) {
-    while (!waiting_.empty() && running_.size() < sc.max_sequences) {
+    while (!waiting_.empty() && running.size() < sc.max_sequences) {
       Seq& s = waiting_.front();
       // (a recomputed sequence longer than the budget runs alone)
       if (sc.max_batched_tokens > 0 && tokens > 0 && tokens + s.target > sc.max_batched_tokens)
@@ -493,35 +530,37 @@ Tick Replica::formContinuous(PassShape& shape) {
       tokens += s.target;
       ++chunks;
       s.chunk = s.target;
-      running_.push_back(s);
+      running.push_back(s);
       waiting_.pop_front();
     }
   }
   if (chunks > 0) {  // a pass of the admitted prompts
-    shape.chunks = chunks;
-    shape.chunk_tokens = ceilDiv(tokens, chunks);
+    lane.shape.chunks = chunks;
+    lane.shape.chunk_tokens = ceilDiv(tokens, chunks);
     return cost;
   }
-  cost += ensureDecodeBlocks();
-  for (Seq& s : running_)
+  cost += ensureDecodeBlocks(lane);
+  for (Seq& s : running)
     s.decoding = s.prefillDone();
-  shapeDecode(shape);
+  shapeDecode(lane);
   return cost;
 }
 
-Tick Replica::formChunked(PassShape& shape) {
+Tick Replica::formChunked(Lane& lane) {
   const SchedulerSpec& sc = pool_.scheduler;
-  Tick cost = swapInWaiting();
-  cost += ensureDecodeBlocks();
+  std::vector<Seq>& running = lane.running;
+  PassShape& shape = lane.shape;
+  Tick cost = swapInWaiting(lane);
+  cost += ensureDecodeBlocks(lane);
   std::uint64_t budget = sc.max_batched_tokens;
-  for (Seq& s : running_) {
+  for (Seq& s : running) {
     s.decoding = s.prefillDone() && budget > 0;
     if (s.decoding) --budget;
   }
-  shapeDecode(shape);
+  shapeDecode(lane);
   // Prompt chunks: running sequences still prefilling, then newly admitted ones.
   std::uint64_t tokens = 0, prior = 0;
-  for (Seq& s : running_) {
+  for (Seq& s : running) {
     if (s.prefillDone() || budget == 0) continue;
     s.chunk = std::min(budget, s.target - s.prefilled);
     budget -= s.chunk;
@@ -530,14 +569,14 @@ Tick Replica::formChunked(PassShape& shape) {
     ++shape.chunks;
   }
   if (swapped_.empty()) {
-    while (budget > 0 && !waiting_.empty() && running_.size() < sc.max_sequences) {
+    while (budget > 0 && !waiting_.empty() && running.size() < sc.max_sequences) {
       Seq& s = waiting_.front();
       if (!admit(s, s.target)) break;
       s.chunk = std::min(budget, s.target);
       budget -= s.chunk;
       tokens += s.chunk;
       ++shape.chunks;
-      running_.push_back(s);
+      running.push_back(s);
       waiting_.pop_front();
     }
   }
@@ -548,39 +587,68 @@ Tick Replica::formChunked(PassShape& shape) {
   return cost;
 }
 
-void Replica::startIfIdle() {
-  if (busy_) return;
-  if (waiting_.empty() && running_.empty() && swapped_.empty()) return;
-  shape_ = PassShape{};
-  for (Seq& s : running_) {
+void Replica::startPasses() {
+  const std::size_t n = lanes_.size(), first = next_lane_;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Tick now = e_.sim().now();
+    if (now < entry_free_) {
+      // The pass ahead still holds the slowest stage: try again when it leaves.
+      if (!wake_pending_) {
+        wake_pending_ = true;
+        e_.sim().schedule(entry_free_, Callback::to<&Replica::onWake>(this));
+      }
+      return;
+    }
+    const std::size_t l = (first + i) % n;
+    if (lanes_[l].busy) continue;
+    if (tryStart(l)) next_lane_ = l + 1;
+  }
+}
+
+bool Replica::tryStart(std::size_t l) {
+  Lane& lane = lanes_[l];
+  if (waiting_.empty() && lane.running.empty() && swapped_.empty()) return false;
+  lane.shape = PassShape{};
+  for (Seq& s : lane.running) {
     s.chunk = 0;
     s.decoding = false;
   }
   Tick extra = 0;
   switch (pool_.scheduler.policy) {
     case SchedulerPolicy::kStatic:
-      formStatic(shape_);
+      formStatic(lane);
       break;
     case SchedulerPolicy::kContinuous:
-      extra = formContinuous(shape_);
+      extra = formContinuous(lane);
       break;
     case SchedulerPolicy::kChunked:
-      extra = formChunked(shape_);
+      extra = formChunked(lane);
       break;
   }
-  if (shape_.decode == 0 && shape_.chunks == 0) return;  // waits for blocks or requests
-  const PassTime t = timer_.time(shape_);
-  pass_energy_ = t.energy_j;
-  busy_ = true;
-  pass_start_ = e_.sim().now();
-  e_.sim().scheduleIn(std::max<Tick>(t.ticks + extra, 1), Callback::to<&Replica::onPassEnd>(this));
+  if (lane.shape.decode == 0 && lane.shape.chunks == 0) return false;  // waits for blocks or work
+  const PassTime t = timer_.time(lane.shape);
+  const Tick now = e_.sim().now();
+  const Tick latency = std::max<Tick>(t.ticks + extra, 1);
+  const Tick interval =
+      std::min(latency, t.interval_ticks > 0 ? t.interval_ticks + extra : latency);
+  // Passes leave the pipeline in order: no earlier than the pass ahead plus this pass's interval.
+  const Tick end = std::max(now + latency, last_end_ + interval);
+  lane.energy = t.energy_j;
+  lane.busy = true;
+  lane.start = now;
+  entry_free_ = now + interval;
+  last_end_ = end;
+  e_.sim().schedule(end, Callback::to<&Replica::onPassEnd>(this), l);
+  return true;
 }
 
-void Replica::onPassEnd() {
+void Replica::onPassEnd(std::uint64_t l) {
   const Tick now = e_.sim().now();
-  busy_ = false;
+  Lane& lane = lanes_[l];
+  std::vector<Seq>& running = lane.running;
+  lane.busy = false;
   const bool is_static = pool_.scheduler.policy == SchedulerPolicy::kStatic;
-  for (Seq& s : running_) {
+  for (Seq& s : running) {
     RequestRecord& rec = e_.result().requests[s.req];
     if (s.chunk > 0) {
       s.prefilled += s.chunk;
@@ -601,40 +669,41 @@ void Replica::onPassEnd() {
     if (!s.finished && s.generated >= s.output) finish(s, now);
   }
   if (is_static) {
-    if (std::all_of(running_.begin(), running_.end(), [](const Seq& s) { return s.finished; })) {
-      for (Seq& s : running_)
+    if (std::all_of(running.begin(), running.end(), [](const Seq& s) { return s.finished; })) {
+      for (Seq& s : running)
         release(s);
-      running_.clear();
+      running.clear();
     }
   } else {
-    for (Seq& s : running_)
+    for (Seq& s : running)
       if (s.finished) release(s);
-    std::erase_if(running_, [](const Seq& s) { return s.finished; });
+    std::erase_if(running, [](const Seq& s) { return s.finished; });
   }
   std::vector<Seq> leaving;  // prefilled sequences leave for the decode pool (blocks held)
   if (role_ == Role::kPrefill) {
-    for (const Seq& s : running_)
+    for (const Seq& s : running)
       if (s.prefillDone()) leaving.push_back(s);
-    std::erase_if(running_, [](const Seq& s) { return s.prefillDone(); });
+    std::erase_if(running, [](const Seq& s) { return s.prefillDone(); });
     handoffs_.insert(handoffs_.end(), leaving.begin(), leaving.end());
   }
   PassRecord p;
   p.pool = role_ == Role::kDecode ? 1 : 0;
   p.replica = index_;
-  p.start_ps = pass_start_;
+  p.lane = static_cast<std::uint32_t>(l);
+  p.start_ps = lane.start;
   p.end_ps = now;
-  p.shape = shape_;
-  p.running = running_.size();
+  p.shape = lane.shape;
+  p.running = runningCount();
   p.waiting = waiting_.size() + swapped_.size();
   p.blocks_used = pool_.kv_blocks - free_blocks_;
-  p.energy_j = pass_energy_;
+  p.energy_j = lane.energy;
   EngineResult& r = e_.result();
   r.max_blocks_used = std::max(r.max_blocks_used, p.blocks_used);
   r.passes.push_back(p);
   for (const Seq& s : leaving)
     e_.handOff(s, index_);
   if (role_ == Role::kDecode) startTransfers();
-  startIfIdle();
+  startPasses();
 }
 
 }  // namespace

@@ -32,6 +32,17 @@
 // ports. A decode replica preempts as a colocated one does (a recomputed sequence prefills again
 // on the decode replica).
 //
+// Pipelined replicas (a plan with pp stages; vLLM's virtual engines, Orca's pipeline): a replica
+// keeps up to passes_in_flight passes in its pipeline at once, each carrying a batch of its own
+// (a lane). Each lane schedules as above over its own running sequences, sharing the replica's
+// waiting queue and KV blocks (every stage holds the KV of its layers for every lane's
+// sequences). A lane's next pass starts when its previous pass has ended (its tokens feed the
+// next), and when the pass ahead has left the pipeline's slowest stage (PassTime::interval_ticks;
+// idle lanes take turns). Passes leave the pipeline in the order they entered: a pass ends no
+// earlier than its own latency after its start, nor than its interval after the pass ahead ends.
+// With stages of equal time within a pass this is the flow shop's exact recursion: a pass behind
+// a slower one waits at every stage, one behind a faster one never does.
+//
 // Determinism: events are ordered by (time, insertion), requests are handled in id order, and
 // every tie (router, admission) is broken by index, so the same inputs give the same records.
 #pragma once
@@ -69,7 +80,8 @@ struct SchedulerSpec {
   std::uint64_t max_batched_tokens = 0;  // tokens a pass may hold (0: no limit; chunked: > 0)
   std::uint64_t block_tokens = 16;       // tokens per KV block
   Preemption preemption = Preemption::kRecompute;
-  double swap_bytes_per_s = 0.0;  // host link for swap preemption (> 0 when swapping)
+  double swap_bytes_per_s = 0.0;       // host link for swap preemption (> 0 when swapping)
+  std::uint32_t passes_in_flight = 0;  // passes a replica overlaps (0: its pipeline stages)
 };
 
 /// One forward pass's mix, what a PassTimer times.
@@ -85,6 +97,9 @@ struct PassShape {
 struct PassTime {
   Tick ticks = 0;
   double energy_j = 0.0;  // every chip of the replica over the pass
+  /// How long the pass holds its replica's slowest pipeline stage (or the host thread), the
+  /// earliest the next pass may follow it into the pipeline; 0: the whole pass.
+  Tick interval_ticks = 0;
 };
 
 class PassTimer {
@@ -113,9 +128,10 @@ struct RequestRecord {
 struct PassRecord {
   std::uint32_t pool = 0;  // 0: the colocated or prefill pool; 1: the decode pool
   std::uint32_t replica = 0;
+  std::uint32_t lane = 0;  // the replica's batch the pass carried (pipelined replicas)
   Tick start_ps = 0, end_ps = 0;
   PassShape shape;
-  std::uint64_t running = 0;      // sequences holding KV after the pass
+  std::uint64_t running = 0;      // sequences holding KV after the pass (every lane)
   std::uint64_t waiting = 0;      // requests queued after the pass
   std::uint64_t blocks_used = 0;  // KV blocks held after the pass
   double energy_j = 0.0;

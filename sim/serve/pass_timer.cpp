@@ -86,8 +86,16 @@ PassTime SimulatedPassTimer::simulate(const PassShape& p) {
   const run::SystemRun run(system_, s, layout, nullptr, run::RunOptions{exact_});
   ++stats_.simulated;
   const double seconds = run.metrics().e2e_s;
-  return {static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond))),
-          run.metrics().avg_power_w * seconds};
+  PassTime t{static_cast<Tick>(std::llround(seconds * static_cast<double>(kTicksPerSecond))),
+             run.metrics().avg_power_w * seconds};
+  // The pipeline's interval: the busiest stage's (or the host thread's) time for one step.
+  const exec::PipelineResult& pipe = run.pipeline();
+  Tick busiest = pipe.host_busy;
+  for (Tick b : pipe.stage_busy)
+    busiest = std::max(busiest, b);
+  const auto steps = static_cast<Tick>(std::max<std::size_t>(pipe.finish.size(), 1));
+  t.interval_ticks = std::min(t.ticks, busiest / steps);
+  return t;
 }
 
 PassTime SimulatedPassTimer::cached(const PassShape& p) {
@@ -108,7 +116,7 @@ PassTime SimulatedPassTimer::interpolate(const PassShape& p,
   };
   const double wd = weight(d, p.decode), wl = weight(l, p.decode_kv),
                wq = weight(q, p.chunk_tokens);
-  double ticks = 0.0, energy = 0.0;
+  double ticks = 0.0, energy = 0.0, interval = 0.0;
   for (int c = 0; c < 8; ++c) {
     const int i = c & 1, j = (c >> 1) & 1, k = (c >> 2) & 1;
     const double w = (i ? wd : 1 - wd) * (j ? wl : 1 - wl) * (k ? wq : 1 - wq);
@@ -120,8 +128,10 @@ PassTime SimulatedPassTimer::interpolate(const PassShape& p,
     const PassTime t = cached(corner);
     ticks += w * static_cast<double>(t.ticks);
     energy += w * t.energy_j;
+    interval += w * static_cast<double>(t.interval_ticks);
   }
-  return {static_cast<Tick>(std::llround(ticks)), energy};
+  return {static_cast<Tick>(std::llround(ticks)), energy,
+          static_cast<Tick>(std::llround(interval))};
 }
 
 PassTime SimulatedPassTimer::time(const PassShape& pass) {

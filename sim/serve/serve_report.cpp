@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,8 @@ std::optional<double> tpotOf(const RequestRecord& r) {
 
 /// Time series over [0, end) in kSeriesBins bins: each pass's running, waiting and KV blocks
 /// weighted by its overlap with the bin (summed over replicas), and the output tokens it made.
+/// Passes of a pipelined replica overlap: each counts from its start or the end of the pass ahead,
+/// whichever is later, so a replica's state is counted once at a time.
 struct Series {
   std::vector<double> t_s, running, waiting, kv_used, tokens_per_s;
 };
@@ -51,8 +54,11 @@ Series timeSeries(const ServingSpec& spec, const EngineResult& r, const ServeCon
   s.tokens_per_s.assign(kSeriesBins, 0);
   for (std::size_t i = 0; i < kSeriesBins; ++i)
     s.t_s[i] = (static_cast<double>(i) + 0.5) * bin;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, Tick> ahead;  // (pool, replica): last end
   for (const PassRecord& p : r.passes) {
-    const double a = seconds(p.start_ps), b = seconds(p.end_ps);
+    Tick& prev = ahead[{p.pool, p.replica}];
+    const double a = seconds(std::max(p.start_ps, prev)), b = seconds(p.end_ps);
+    prev = p.end_ps;
     const std::size_t last = std::min(kSeriesBins - 1, static_cast<std::size_t>(b / bin));
     for (auto i = static_cast<std::size_t>(a / bin); i <= last && i < kSeriesBins; ++i) {
       const double lo = std::max(a, static_cast<double>(i) * bin);
@@ -138,7 +144,7 @@ std::string traceJson(const ServingSpec& spec, const EngineResult& r) {
                                : p.shape.chunks > 0                     ? "prefill"
                                                                         : "decode"},
                       {"pid", pid},
-                      {"tid", 0},
+                      {"tid", p.lane == 0 ? 0 : p.lane + 1},  // (tid 1: KV moves)
                       {"ts", ts},
                       {"dur", dur},
                       {"args",
@@ -161,12 +167,18 @@ std::string traceJson(const ServingSpec& spec, const EngineResult& r) {
   return ordered_json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() + "\n";
 }
 
+/// ", 72 passes in flight" for a pipelined replica.
+std::string inFlight(const SchedulerSpec& sc) {
+  return sc.passes_in_flight > 1 ? fmt::format(", {} passes in flight", sc.passes_in_flight) : "";
+}
+
 ordered_json schedulerJson(const SchedulerSpec& sc) {
   return {{"policy", nameOf(kSchedulerNames, sc.policy)},
           {"max_sequences", sc.max_sequences},
           {"max_batched_tokens", sc.max_batched_tokens},
           {"block_tokens", sc.block_tokens},
-          {"preemption", nameOf(kPreemptionNames, sc.preemption)}};
+          {"preemption", nameOf(kPreemptionNames, sc.preemption)},
+          {"passes_in_flight", sc.passes_in_flight}};
 }
 
 ordered_json kvJson(const PoolContext& c) {
@@ -494,11 +506,12 @@ std::vector<std::pair<std::string, std::string>> serveRecordFiles(
 
 std::string serveSummary(const ServingSpec& spec, const ServeMetrics& m, const ServeContext& c) {
   std::string out = fmt::format(
-      "serve {} on {}: {} {}replica(s) of {}, {} scheduler, {} router\n"
+      "serve {} on {}: {} {}replica(s) of {}{}, {} scheduler, {} router\n"
       "  KV cache: {} tokens a replica in {} ({} blocks of {})\n",
       spec.name, c.system, spec.replicas, c.decode ? "prefill " : "", c.plan,
-      nameOf(kSchedulerNames, spec.scheduler.policy), nameOf(kRouterNames, spec.router),
-      c.kv.tokens, c.kv.level, c.kv_blocks, spec.scheduler.block_tokens);
+      inFlight(spec.scheduler), nameOf(kSchedulerNames, spec.scheduler.policy),
+      nameOf(kRouterNames, spec.router), c.kv.tokens, c.kv.level, c.kv_blocks,
+      spec.scheduler.block_tokens);
   auto row = [&](std::string_view label, const Percentiles& p) {
     out +=
         fmt::format("  {:<6} mean {:>9.3f} ms  p50 {:>9.3f} ms  p90 {:>9.3f} ms  p99 {:>9.3f} ms\n",
@@ -524,13 +537,13 @@ std::string serveSummary(const ServingSpec& spec, const ServeMetrics& m, const S
   if (c.decode) {
     const PoolSpec& dp = spec.disaggregation->decode;
     out += fmt::format(
-        "  decode pool: {} replica(s) of {} on {}, {} scheduler; KV cache {} tokens a replica\n"
+        "  decode pool: {} replica(s) of {}{} on {}, {} scheduler; KV cache {} tokens a replica\n"
         "  KV moves over the {} ({:.4g} GB/s a prefill replica, {:.4g} GB/s a decode replica): "
         "first token to arrival mean {:.3f} ms, p99 {:.3f} ms; ports {:.1f} % busy\n",
-        dp.replicas, c.decode->plan, c.decode->system, nameOf(kSchedulerNames, dp.scheduler.policy),
-        c.decode->kv.tokens, c.link->via, c.link->prefill_port_bytes_per_s / 1e9,
-        c.link->decode_port_bytes_per_s / 1e9, m.kv_transfer_s.mean * 1e3,
-        m.kv_transfer_s.p99 * 1e3, m.kv_link_utilization * 100);
+        dp.replicas, c.decode->plan, inFlight(dp.scheduler), c.decode->system,
+        nameOf(kSchedulerNames, dp.scheduler.policy), c.decode->kv.tokens, c.link->via,
+        c.link->prefill_port_bytes_per_s / 1e9, c.link->decode_port_bytes_per_s / 1e9,
+        m.kv_transfer_s.mean * 1e3, m.kv_transfer_s.p99 * 1e3, m.kv_link_utilization * 100);
   }
   out += fmt::format("  energy {:.4g} J, {:.4g} J per output token\n", m.energy_j,
                      m.energy_per_output_token_j);

@@ -25,10 +25,11 @@ std::uint64_t largestPassTokens(const ServingSpec& s) {
 
 namespace {
 
-/// Lays out one pool's replica on `system` and sizes its KV cache. `chips_used`: chips other pools
-/// took on the same system.
+/// Lays out one pool's replica on `system` and sizes its KV cache; a scheduler without
+/// passes_in_flight gets the replica's pipeline stages. `chips_used`: chips other pools took on
+/// the same system.
 PoolContext setUpPool(const spec::SystemSpec& system, const spec::ScenarioSpec& scenario,
-                      const SchedulerSpec& scheduler, std::uint32_t replicas,
+                      SchedulerSpec& scheduler, std::uint32_t replicas,
                       std::uint64_t largest_pass_tokens, std::uint64_t chips_used,
                       std::string_view pool, map::ParallelLayout& layout) {
   const spec::ParallelPlan& plan = scenario.parallel;
@@ -45,6 +46,8 @@ PoolContext setUpPool(const spec::SystemSpec& system, const spec::ScenarioSpec& 
             chips_used > 0 ? fmt::format(" ({} taken by the prefill pool)", chips_used) : ""));
   }
   layout = map::explicitLayout(scenario, system);
+  if (scheduler.passes_in_flight == 0)
+    scheduler.passes_in_flight = static_cast<std::uint32_t>(layout.stages.size());
   PoolContext c;
   c.system = system.name;
   c.plan = layout.describe();

@@ -86,6 +86,8 @@ void readScheduler(MapReader& top, SchedulerSpec& s) {
                      .value_or(Preemption::kRecompute);
   s.swap_bytes_per_s =
       r->quantity("swap_bandwidth", spec::Dimension::kBandwidth, Need::kOptional).value_or(0.0);
+  s.passes_in_flight = static_cast<std::uint32_t>(
+      r->integer("passes_in_flight", Need::kOptional, 1, 1 << 16).value_or(0));
   if (s.policy == SchedulerPolicy::kChunked && s.max_batched_tokens == 0)
     r->error("max_batched_tokens", "the chunked scheduler needs a token budget per pass");
   if (s.preemption == Preemption::kSwap && s.swap_bytes_per_s <= 0)

@@ -126,6 +126,34 @@ TEST_CASE("The pass timer: grid points are simulated passes; between them it int
   CHECK(timer.time({8, 512, 1, 256, 0}).ticks > lo.ticks);
 }
 
+TEST_CASE("A pipelined replica's pass interval is its busiest stage's step (or host) time") {
+  const spec::LoadedSystem sys = spec::loadSystem(presetCatalog(), "dgx-h100");
+  for (std::uint32_t pp : {1u, 4u}) {
+    CAPTURE(pp);
+    spec::ScenarioSpec s = spec::loadScenario(presetCatalog(), "llama2-7b-decode",
+                                              {"parallel={tp: 1, pp: " + std::to_string(pp) + "}"})
+                               .spec;
+    const map::ParallelLayout layout = map::explicitLayout(s, sys.spec);
+    serve::SimulatedPassTimer timer(sys.spec, s, layout, true);
+    const serve::PassTime t = timer.time({8, 512, 0, 0, 0});
+    // The same pass as a run: its stages' step times on their simulated chips.
+    s.batch = 8;
+    s.kv_length = 512;
+    map::ParallelLayout l8 = layout;
+    l8.replica_batch = l8.micro_batch = 8;
+    const run::SystemRun run(sys.spec, s, l8, nullptr, run::RunOptions{true});
+    Tick busiest = run.hostStepTicks(), stages = 0;
+    for (std::size_t st = 0; st < pp; ++st) {
+      const Tick step = run.chip(run.chipOfStage(st)).result().step_ticks.at(0);
+      busiest = std::max(busiest, step);
+      stages += step;
+    }
+    CHECK(t.interval_ticks == busiest);
+    CHECK(t.ticks >= stages + run.hostStepTicks());      // the whole pass: every stage in turn
+    if (pp == 4) CHECK(t.interval_ticks < t.ticks / 3);  // four stages of about equal time
+  }
+}
+
 TEST_CASE("A replica's KV capacity: usable HBM less weights and activations, per token by hand") {
   const spec::LoadedSystem sys = spec::loadSystem(presetCatalog(), "h100-sxm5");
   const spec::ScenarioSpec s = decode7b(1, 1);

@@ -18,18 +18,21 @@ namespace {
 
 constexpr Tick kMs = 1'000'000'000;  // ticks are picoseconds
 
-/// a + b per token of the pass (decode tokens and prompt tokens alike).
+/// a + b per token of the pass (decode tokens and prompt tokens alike), through `stages` equal
+/// pipeline stages (the interval is the pass's time over the stages).
 class AffineTimer : public PassTimer {
  public:
-  AffineTimer(Tick fixed, Tick per_token) : fixed_(fixed), per_token_(per_token) {}
+  AffineTimer(Tick fixed, Tick per_token, Tick stages = 1)
+      : fixed_(fixed), per_token_(per_token), stages_(stages) {}
   PassTime time(const PassShape& p) override {
     shapes.push_back(p);
-    return {fixed_ + per_token_ * (p.decode + p.chunks * p.chunk_tokens), 1.0};
+    const Tick t = fixed_ + per_token_ * (p.decode + p.chunks * p.chunk_tokens);
+    return {t, 1.0, t / stages_};
   }
   std::vector<PassShape> shapes;
 
  private:
-  Tick fixed_, per_token_;
+  Tick fixed_, per_token_, stages_;
 };
 
 std::vector<Request> stream(double rate, std::uint64_t count, LengthSpec prompt, LengthSpec output,
@@ -180,13 +183,18 @@ TEST_CASE("serve engine: KV blocks are never overcommitted; preemption recompute
   const auto reqs = stream(200.0, 2'000, {LengthKind::kUniform, 0, 64, 512},
                            {LengthKind::kUniform, 0, 64, 512}, 5);
   for (auto kind : {Preemption::kRecompute, Preemption::kSwap}) {
-    for (auto policy : {SchedulerPolicy::kContinuous, SchedulerPolicy::kChunked}) {
+    for (auto [policy, lanes] : {std::pair{SchedulerPolicy::kContinuous, 1u},
+                                 {SchedulerPolicy::kChunked, 1u},
+                                 {SchedulerPolicy::kContinuous, 4u},
+                                 {SchedulerPolicy::kChunked, 4u}}) {
+      CAPTURE(lanes);
       EngineOptions o = options(policy, 256, /*kv_blocks=*/200);  // 3,200 tokens
       o.scheduler.preemption = kind;
       o.scheduler.max_batched_tokens = policy == SchedulerPolicy::kChunked ? 512 : 0;
       o.scheduler.swap_bytes_per_s = 64e9;
+      o.scheduler.passes_in_flight = lanes;  // the lanes share the blocks
       o.kv_bytes_per_token = 128 * 1024;
-      AffineTimer t(kMs, kMs / 1000);
+      AffineTimer t(kMs, kMs / 1000, lanes);
       const EngineResult r = runEngine(reqs, o, t);
       CHECK(r.preemptions > 0);
       CHECK(r.max_blocks_used <= 200);
@@ -227,6 +235,52 @@ TEST_CASE("serve engine: routers spread requests; the same input gives the same 
     span[router] = a.end_ps;
   }
   CHECK(span.size() == 3);
+}
+
+TEST_CASE("serve engine, pipelined: passes overlap one interval apart, one per lane") {
+  // Three stages of 1 ms: a pass takes 3 ms and the next may enter 1 ms after it. Three requests
+  // at t = 0 (one sequence a pass), each a prompt and three decodes: on three lanes request i's
+  // passes run at [i, i + 3] + 3k ms — it finishes at 12 + i ms; without overlap, at 12 (i + 1).
+  const std::vector<Request> three{{0, 0, 10, 4}, {1, 0, 10, 4}, {2, 0, 10, 4}};
+  for (std::uint32_t lanes : {3u, 1u}) {
+    CAPTURE(lanes);
+    EngineOptions o = options(SchedulerPolicy::kContinuous, 1);
+    o.scheduler.passes_in_flight = lanes;
+    AffineTimer t(3 * kMs, 0, 3);
+    const EngineResult r = runEngine(three, o, t);
+    REQUIRE(r.passes.size() == 12);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      const RequestRecord& q = r.requests.at(i);
+      CHECK(q.first_scheduled_ps == (lanes == 3 ? i : 12 * i) * kMs);
+      CHECK(q.first_token_ps == (lanes == 3 ? 3 + i : 12 * i + 3) * kMs);
+      CHECK(q.finish_ps == (lanes == 3 ? 12 + i : 12 * (i + 1)) * kMs);
+    }
+    if (lanes == 3) {
+      for (std::size_t k = 0; k < r.passes.size(); ++k) {
+        CHECK(r.passes[k].lane == k % 3);
+        CHECK(r.passes[k].start_ps == k * kMs);
+        CHECK(r.passes[k].end_ps == (k + 3) * kMs);
+      }
+    }
+  }
+}
+
+TEST_CASE("serve engine, pipelined: a pass leaves the pipeline after the pass ahead of it") {
+  // Two lanes, three equal stages, 60 us a token: a 100-token prompt's pass takes 6 ms (2 ms a
+  // stage), a 10-token one's 0.6 ms (0.2 ms a stage).
+  AffineTimer t(0, 3 * kMs / 50, 3);
+  EngineOptions o = options(SchedulerPolicy::kContinuous, 1);
+  o.scheduler.passes_in_flight = 2;
+  // Slow ahead: the short pass enters at 2 ms, waits behind the long one at every stage and
+  // leaves one of its stage times after it: 6 + 0.2 ms (not 2 + 0.6).
+  EngineResult r = runEngine({{0, 0, 100, 1}, {1, 0, 10, 1}}, o, t);
+  CHECK(r.requests.at(1).first_scheduled_ps == 2 * kMs);
+  CHECK(r.requests.at(1).first_token_ps == 6 * kMs + kMs / 5);
+  // Fast ahead: the long pass enters at 0.2 ms and never waits: it leaves at 0.2 + 6 ms.
+  r = runEngine({{0, 0, 10, 1}, {1, 0, 100, 1}}, o, t);
+  CHECK(r.requests.at(0).first_token_ps == 3 * kMs / 5);
+  CHECK(r.requests.at(1).first_scheduled_ps == kMs / 5);
+  CHECK(r.requests.at(1).first_token_ps == 6 * kMs + kMs / 5);
 }
 
 namespace {
