@@ -20,6 +20,7 @@ constexpr std::uint64_t kKvPerOctave = 2;      // decode KV length
 constexpr std::uint64_t kChunkPerOctave = 4;   // chunk length
 constexpr std::uint64_t kPriorPerOctave = 2;   // chunks' prior KV (rounded, not interpolated)
 constexpr double kTolerance = 0.01;            // interpolation error a cell may show at its probe
+constexpr std::uint32_t kTrustAfter = 2;       // passes of a cell simulated before it is probed
 
 }  // namespace
 
@@ -140,6 +141,37 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
   if (p.decode == 0) p.decode_kv = 0;
   if (p.chunks == 0) p.chunk_tokens = p.chunk_prior = 0;
   if (exact_) return cached(p);
+  if (p.decode > 0 && p.chunks > 0) {
+    // A mixed pass's decode tokens reach their KV cache in ops of their own (the decode attention
+    // and its KV reads), apart from the chunks' and from the linear ops, whose work does not
+    // depend on the KV length: so the mixed pass is timed at the nearer KV grid point and moved
+    // by what the decode tokens' own KV length changes in a decode pass of as many tokens.
+    const auto l = gridAround(p.decode_kv, kKvPerOctave);
+    const std::uint64_t ref = p.decode_kv - l.first <= l.second - p.decode_kv ? l.first : l.second;
+    if (ref != p.decode_kv) {
+      try {
+        PassShape at = p;
+        at.decode_kv = ref;
+        const PassTime base = timeOnGrid(at);
+        const PassTime with = timeOnGrid({p.decode, p.decode_kv, 0, 0, 0});
+        const PassTime without = timeOnGrid({p.decode, ref, 0, 0, 0});
+        auto moved = [](Tick b, Tick w, Tick wo) {
+          return static_cast<Tick>(std::max<std::int64_t>(1, static_cast<std::int64_t>(b) +
+                                                                 static_cast<std::int64_t>(w) -
+                                                                 static_cast<std::int64_t>(wo)));
+        };
+        return {moved(base.ticks, with.ticks, without.ticks),
+                std::max(0.0, base.energy_j + with.energy_j - without.energy_j),
+                moved(base.interval_ticks, with.interval_ticks, without.interval_ticks)};
+      } catch (const ConfigError&) {
+        return cached(p);  // the pass at its grid KV length does not fit: time it as it is
+      }
+    }
+  }
+  return timeOnGrid(p);
+}
+
+PassTime SimulatedPassTimer::timeOnGrid(PassShape p) {
   const PassShape own = p;
 
   // The grid cell around the pass; the chunks' prior KV rounded to the nearer grid point.
@@ -150,13 +182,22 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
   auto q = gridAround(p.chunk_tokens, kChunkPerOctave);
   try {
     if (d.first != d.second || q.first != q.second) {
-      // Error control over the token counts: the first pass in a (decode count, chunk length)
-      // cell is also simulated at its own counts (at the lower KV grid point, so that only the
-      // counts are interpolated); when interpolation misses by more than the tolerance (a tiling
-      // regime change inside the cell), the cell's passes are simulated at their own counts.
-      const auto cell = std::make_tuple(d.first, q.first, p.chunks, p.chunk_prior);
-      auto [it, fresh] = cells_.emplace(cell, true);
-      if (fresh) {
+      // Error control over the token counts, per (decode count, chunk length) cell. A cell's first
+      // kTrustAfter passes are simulated at their own shape; the next one checks interpolation: it
+      // is simulated at its own counts (at the lower KV grid point, so that only the counts are
+      // interpolated) and compared with the blend of the cell's corners. Within the tolerance the
+      // cell's passes are interpolated from then on; beyond it (a tiling regime change inside the
+      // cell), each is simulated at its own shape. Cells that see few passes (mixed passes with
+      // their many chunk counts and prior lengths) so cost a simulation a pass, not eight corners.
+      const auto key = std::make_tuple(d.first, q.first, p.chunks, p.chunk_prior);
+      Cell& cell = cells_[key];
+      const std::pair<std::uint64_t, std::uint64_t> own_d{p.decode, p.decode},
+          own_q{p.chunk_tokens, p.chunk_tokens};
+      if (cell.state == CellState::kUnknown && cell.seen < kTrustAfter) {
+        ++cell.seen;
+        return interpolate(p, own_d, l, own_q);
+      }
+      if (cell.state == CellState::kUnknown) {
         PassShape at = p;
         at.decode_kv = l.first;
         const PassTime guess = interpolate(at, d, {l.first, l.first}, q);
@@ -168,16 +209,14 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
         error_sum_ += err;
         stats_.mean_error = error_sum_ / static_cast<double>(stats_.probes);
         if (err > kTolerance) {
-          it->second = false;
+          cell.state = CellState::kExact;
           ++stats_.exact_cells;
         } else {
+          cell.state = CellState::kInterpolated;
           stats_.max_error = std::max(stats_.max_error, err);
         }
       }
-      if (!it->second) {
-        d = {p.decode, p.decode};
-        q = {p.chunk_tokens, p.chunk_tokens};
-      }
+      if (cell.state == CellState::kExact) return interpolate(p, own_d, l, own_q);
     }
     return interpolate(p, d, l, q);
   } catch (const ConfigError&) {

@@ -10,9 +10,16 @@
 // - KV length: always interpolated. A pass's decode tokens stand in at their mean KV length, but
 //   their lengths spread over hundreds of tokens, so the steps a single length shows (flash-
 //   decoding splits every 256 tokens) are smoothed in a real batch; interpolation smooths them.
-// - Token counts (decode count, chunk length): error-controlled. The first pass in a cell is also
-//   simulated at its own counts; when interpolation misses that by more than 1 % (a tiling
-//   regime change inside the cell), every pass of the cell is simulated at its own counts.
+// - Token counts (decode count, chunk length): error-controlled. A cell's first two passes are
+//   simulated at their own shape; the third is also simulated at its own counts and compared with
+//   the interpolation; when that misses by more than 1 % (a tiling regime change inside the
+//   cell), every pass of the cell is simulated at its own shape, else they are interpolated.
+//   (Mixed passes spread over many cells — chunk counts, prior lengths — that see a few passes
+//   each: a simulation a pass is cheaper there than a cell's eight corners.)
+// - A mixed pass (decode tokens and chunks) off the KV grid is timed at the nearer KV grid point
+//   and moved by what its decode tokens' KV length changes in a decode pass of as many tokens:
+//   their attention and KV reads are ops of their own, and the linear ops' work does not depend on
+//   the KV length (half the simulations of interpolating mixed passes in KV).
 // The probes' errors are reported. `exact` simulates every distinct pass shape instead.
 #pragma once
 
@@ -62,6 +69,8 @@ class SimulatedPassTimer : public PassTimer {
 
  private:
   PassTime simulate(const PassShape& shape);
+  /// A pass from the grid: its cell's interpolation (or its own counts), KV interpolated.
+  PassTime timeOnGrid(PassShape p);
   PassTime cached(const PassShape& shape);
   /// Multilinear between the grid points d, l, q (decode count, decode KV, chunk length) of p.
   PassTime interpolate(const PassShape& p, std::pair<std::uint64_t, std::uint64_t> d,
@@ -75,9 +84,14 @@ class SimulatedPassTimer : public PassTimer {
   std::map<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>,
            PassTime>
       memo_;
+  enum class CellState { kUnknown, kInterpolated, kExact };
+  struct Cell {
+    CellState state = CellState::kUnknown;
+    std::uint32_t seen = 0;  // passes simulated at their own shape while unknown
+  };
   /// (decode count, chunk length) cells, by their lower grid points, chunk count and prior KV:
   /// whether interpolation holds in them.
-  std::map<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>, bool> cells_;
+  std::map<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>, Cell> cells_;
   double error_sum_ = 0.0;
   Stats stats_;
 };

@@ -116,14 +116,44 @@ TEST_CASE("The pass timer: grid points are simulated passes; between them it int
             .epsilon(1e-9));
   CHECK(hi.ticks > lo.ticks);  // more KV to read
 
-  // A decode count between grid points is checked against its own simulation once.
+  // A decode count between grid points: the cell's first two passes are simulated at their own
+  // counts, the third is checked against the interpolation of the cell's corners.
   const std::uint64_t probes = timer.stats().probes;
-  timer.time({13, 512, 0, 0, 0});
+  direct.batch = 13;
+  l8.replica_batch = l8.micro_batch = 13;
+  const run::SystemRun run13(sys.spec, direct, l8);
+  CHECK(static_cast<double>(timer.time({13, 512, 0, 0, 0}).ticks) ==
+        doctest::Approx(run13.metrics().e2e_s * 1e12).epsilon(1e-9));
+  timer.time({13, 520, 0, 0, 0});
+  CHECK(timer.stats().probes == probes);
+  timer.time({13, 530, 0, 0, 0});
   CHECK(timer.stats().probes == probes + 1);
   CHECK(timer.stats().max_error <= 0.01);
 
   // A pass with a prompt chunk takes longer than the decode tokens alone.
   CHECK(timer.time({8, 512, 1, 256, 0}).ticks > lo.ticks);
+}
+
+TEST_CASE("A mixed pass off the KV grid: at the nearer grid point, moved as a decode pass moves") {
+  const spec::LoadedSystem sys = spec::loadSystem(presetCatalog(), "h100-sxm5");
+  const spec::ScenarioSpec s = decode7b(1, 1);
+  const map::ParallelLayout layout = map::explicitLayout(s, sys.spec);
+  serve::SimulatedPassTimer timer(sys.spec, s, layout, false);
+  // KV 600 lies between the grid points 512 and 768: the nearer is 512.
+  const serve::PassTime mixed = timer.time({8, 600, 1, 256, 0});
+  const serve::PassTime base = timer.time({8, 512, 1, 256, 0});
+  const serve::PassTime with = timer.time({8, 600, 0, 0, 0});
+  const serve::PassTime without = timer.time({8, 512, 0, 0, 0});
+  CHECK(mixed.ticks == base.ticks + with.ticks - without.ticks);
+  CHECK(mixed.energy_j == doctest::Approx(base.energy_j + with.energy_j - without.energy_j));
+  // The decode attention is an op of its own: the simulated mixed pass agrees.
+  serve::SimulatedPassTimer exact(sys.spec, s, layout, true);
+  for (std::uint64_t kv : {600u, 700u}) {
+    CAPTURE(kv);
+    const double truth = static_cast<double>(exact.time({8, kv, 1, 256, 0}).ticks);
+    CHECK(static_cast<double>(timer.time({8, kv, 1, 256, 0}).ticks) ==
+          doctest::Approx(truth).epsilon(0.005));
+  }
 }
 
 TEST_CASE("A pipelined replica's pass interval is its busiest stage's step (or host) time") {
