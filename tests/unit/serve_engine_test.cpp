@@ -183,10 +183,12 @@ TEST_CASE("serve engine: KV blocks are never overcommitted; preemption recompute
   const auto reqs = stream(200.0, 2'000, {LengthKind::kUniform, 0, 64, 512},
                            {LengthKind::kUniform, 0, 64, 512}, 5);
   for (auto kind : {Preemption::kRecompute, Preemption::kSwap}) {
-    for (auto [policy, lanes] : {std::pair{SchedulerPolicy::kContinuous, 1u},
-                                 {SchedulerPolicy::kChunked, 1u},
-                                 {SchedulerPolicy::kContinuous, 4u},
-                                 {SchedulerPolicy::kChunked, 4u}}) {
+    for (const auto& pl : {std::pair{SchedulerPolicy::kContinuous, 1u},
+                           {SchedulerPolicy::kChunked, 1u},
+                           {SchedulerPolicy::kContinuous, 4u},
+                           {SchedulerPolicy::kChunked, 4u}}) {
+      const SchedulerPolicy policy = pl.first;
+      const std::uint32_t lanes = pl.second;
       CAPTURE(lanes);
       EngineOptions o = options(policy, 256, /*kv_blocks=*/200);  // 3,200 tokens
       o.scheduler.preemption = kind;
