@@ -4,6 +4,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -495,16 +496,32 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
                                                      : std::filesystem::path("reports") / "compare";
   std::vector<report::ComparisonRow> rows;
   std::vector<std::pair<std::string, std::string>> files;
+  bool failed = false;
   for (const Pair& p : loaded) {
     ProgressBar progress(err, options.quiet);
-    const run::SystemRun run(p.system.spec, p.scenario.spec, &progress);
+    std::optional<run::SystemRun> run;
+    try {
+      run.emplace(p.system.spec, p.scenario.spec, &progress);
+    } catch (const ConfigError& e) {
+      // A pair that cannot run (it does not fit, no plan) keeps its column, with the reason.
+      progress.finish();
+      failed = true;
+      report::ComparisonRow row;
+      row.system = p.system.spec.name;
+      row.chip = p.system.spec.chip.name;
+      row.scenario = p.scenario.spec.name;
+      row.model = p.scenario.spec.model.name;
+      row.error = e.diagnostics().empty() ? e.what() : e.diagnostics().front().message;
+      rows.push_back(std::move(row));
+      continue;
+    }
     progress.finish();
-    for (const std::string& w : run.result().warnings)
+    for (const std::string& w : run->result().warnings)
       err << "warning: " << p.system.spec.name << ": " << w << '\n';
     files.emplace_back(
         "runs/" + safeFileName(p.scenario.spec.name + "-on-" + p.system.spec.name) + "/stats.json",
-        report::statsJson(run).dump(2) + "\n");
-    rows.push_back(report::comparisonRow(run));
+        report::statsJson(*run).dump(2) + "\n");
+    rows.push_back(report::comparisonRow(*run));
   }
   const report::ComparisonOutput tables = report::renderComparison(rows);
   files.emplace_back("comparison.txt", tables.text);
@@ -528,7 +545,7 @@ int runCompare(const spec::Catalog& catalog, const CompareOptions& options, std:
     out << "wrote " << (root / "comparison.html").string()
         << " (and comparison.md, .csv, .json; runs/*/stats.json)\n";
   }
-  return 0;
+  return failed ? 1 : 0;  // some pairs could not run: the table shows why
 }
 
 int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ostream& out,

@@ -37,6 +37,11 @@ std::string number(const std::optional<double>& v) {
   return v ? fmt::format("{:.6g}", *v) : "";
 }
 
+/// A metric of a row; none for a run that failed.
+std::optional<double> valueOf(const run::MetricDef& m, const ComparisonRow& r) {
+  return r.error.empty() ? m.value(r.metrics) : std::nullopt;
+}
+
 }  // namespace
 
 std::string csvField(const std::string& text) {
@@ -48,9 +53,10 @@ std::string csvField(const std::string& text) {
 }
 
 ComparisonRow comparisonRow(const run::SystemRun& run) {
-  return {run.system().name,         run.system().chip.name,  run.scenario().name,
-          run.scenario().model.name, run.layout().describe(), run.metrics(),
-          run.bindingResource()};
+  return {run.system().name,       run.system().chip.name,
+          run.scenario().name,     run.scenario().model.name,
+          run.layout().describe(), run.metrics(),
+          run.bindingResource(),   ""};
 }
 
 ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
@@ -69,14 +75,18 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     table.push_back(head);
     std::vector<std::string> plan{"plan"};
     for (const ComparisonRow* r : group)
-      plan.push_back(r->plan);
+      plan.push_back(r->error.empty() ? r->plan : "failed (below)");
     table.push_back(plan);
     for (const run::MetricDef& m : ms) {
       std::vector<std::string> row{std::string(m.label)};
       for (std::size_t i = 0; i < group.size(); ++i) {
+        if (!group[i]->error.empty()) {
+          row.emplace_back("-");
+          continue;
+        }
         std::string cell = run::formatMetric(m, group[i]->metrics);
         if (i > 0) {
-          const std::string x = ratio(m.value(group[i]->metrics), m.value(first.metrics));
+          const std::string x = ratio(valueOf(m, *group[i]), valueOf(m, first));
           if (!x.empty()) cell += " (" + x + ")";
         }
         row.push_back(cell);
@@ -85,8 +95,11 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     }
     std::vector<std::string> bound{"binding resource"};
     for (const ComparisonRow* r : group)
-      bound.push_back(r->binding_resource);
+      bound.push_back(r->error.empty() ? r->binding_resource : "-");
     table.push_back(bound);
+    std::vector<std::string> failures;  // "system: reason", below the table
+    for (const ComparisonRow* r : group)
+      if (!r->error.empty()) failures.push_back(r->system + " failed: " + r->error);
 
     // Terminal: padded columns.
     std::vector<std::size_t> width(table.front().size(), 0);
@@ -102,6 +115,8 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
       }
       out.text += line + "\n";
     }
+    for (const std::string& f : failures)
+      out.text += f + "\n";
     out.text += "\n";
     // Markdown.
     out.markdown += fmt::format("## {} ({})\n\n", first.scenario, first.model);
@@ -117,6 +132,8 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
         out.markdown += "\n";
       }
     }
+    for (const std::string& f : failures)
+      out.markdown += "\n" + f + "\n";
     out.markdown += "\n";
     // HTML table and charts.
     html_body += fmt::format("<h2>{} <small>({})</small></h2>\n<table>\n",
@@ -131,11 +148,13 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
       html_body += "</tr>\n";
     }
     html_body += "</table>\n";
+    for (const std::string& f : failures)
+      html_body += "<p>" + svg::escape(f) + "</p>\n";
     for (const char* key : {"tokens_per_s_per_user", "energy_per_token_j", "memory_bytes"}) {
       const run::MetricDef& m = *run::findMetric(key);
       std::vector<svg::Bar> bars;
       for (const ComparisonRow* r : group)
-        bars.push_back({r->system, {m.value(r->metrics).value_or(0.0)}});
+        bars.push_back({r->system, {valueOf(m, *r).value_or(0.0)}});
       const std::string unit(m.unit);
       html_body +=
           "<figure class=\"chart\">" +
@@ -152,7 +171,7 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
   out.csv = "scenario,model,system,chip,plan,binding_resource";
   for (const run::MetricDef& m : ms)
     out.csv += fmt::format(",{0},{0}_ratio", m.key);
-  out.csv += "\n";
+  out.csv += ",error\n";
   nlohmann::ordered_json json = nlohmann::ordered_json::array();
   for (const auto& group : groups(rows)) {
     for (const ComparisonRow* r : group) {
@@ -164,8 +183,8 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
           {"system", r->system},     {"chip", r->chip},
           {"plan", r->plan},         {"binding_resource", r->binding_resource}};
       for (const run::MetricDef& m : ms) {
-        const auto v = m.value(r->metrics);
-        const auto base = m.value(group.front()->metrics);
+        const auto v = valueOf(m, *r);
+        const auto base = valueOf(m, *group.front());
         const std::optional<double> x =
             v && base && *base != 0 ? std::optional<double>(*v / *base) : std::nullopt;
         out.csv += "," + number(v) + "," + number(x);
@@ -175,7 +194,9 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
             x ? nlohmann::ordered_json(std::strtod(number(x).c_str(), nullptr))
               : nlohmann::ordered_json(nullptr);
       }
-      out.csv += "\n";
+      out.csv += "," + csvField(r->error) + "\n";
+      j["error"] =
+          r->error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r->error);
       json.push_back(std::move(j));
     }
   }

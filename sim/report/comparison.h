@@ -19,6 +19,7 @@ struct ComparisonRow {
   std::string plan;
   run::Metrics metrics;
   std::string binding_resource;
+  std::string error;  // why the run failed (its cells are empty); "" when it ran
 };
 
 ComparisonRow comparisonRow(const run::SystemRun& run);

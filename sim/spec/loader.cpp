@@ -92,9 +92,21 @@ void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assi
     const auto more = catalog.presetNames(k);
     names.insert(names.end(), more.begin(), more.end());
   }
-  throw ConfigError(
-      kCommandLine, "",
-      fmt::format("'{}' is neither a file nor {}{}", ref, what, didYouMean(ref, names)));
+  std::string hint = didYouMean(ref, names);
+  if (hint.empty()) {
+    // A family name short of its variant ('h100' for 'h100-sxm5', 'h100-pcie'): the presets it
+    // begins.
+    std::vector<std::string> family;
+    for (const std::string& n : names) {
+      if (n.size() > ref.size() && n.compare(0, ref.size(), ref) == 0 && n[ref.size()] == '-')
+        family.push_back("'" + n + "'");
+    }
+    std::sort(family.begin(), family.end());
+    if (!family.empty() && family.size() <= 4)
+      hint = fmt::format("; did you mean {}?", fmt::join(family, " or "));
+  }
+  throw ConfigError(kCommandLine, "",
+                    fmt::format("'{}' is neither a file nor {}{}", ref, what, hint));
 }
 
 LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
@@ -248,12 +260,27 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
     } else if (std::find(kScenarioKeys.begin(), kScenarioKeys.end(), key) != kScenarioKeys.end()) {
       scenario.push_back(set);
     } else {
+      // The chip's own keys live under chip. in a system.
+      static const std::vector<std::string> kChipKeys{"clock",        "compute",   "memory",
+                                                      "interconnect", "execution", "power"};
+      if (std::find(kChipKeys.begin(), kChipKeys.end(), key) != kChipKeys.end()) {
+        throw ConfigError(Location{"--set " + set, 0, 0}, key,
+                          fmt::format("'{}' is a key of the chip: write --set chip.{}", key, set));
+      }
       std::vector<std::string> all = kSystemKeys;
       all.insert(all.end(), kScenarioKeys.begin(), kScenarioKeys.end());
+      std::string hint = didYouMean(key, all);
+      if (hint.empty()) {  // a shortened key: kv_len for kv_length
+        for (const std::string& k : all) {
+          if (k.size() > key.size() && k.compare(0, key.size(), key) == 0) {
+            hint = fmt::format("; did you mean '{}'?", k);
+            break;
+          }
+        }
+      }
       throw ConfigError(
           Location{"--set " + set, 0, 0}, key,
-          "not a key of the system or the scenario (prefix it with system. or scenario.)" +
-              didYouMean(key, all));
+          "not a key of the system or the scenario (prefix it with system. or scenario.)" + hint);
     }
   }
 }

@@ -19,6 +19,12 @@ using Result = test::CliResult;
 Result run(std::vector<std::string> args) {
   return test::runCli(std::move(args));
 }
+std::string readFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 }  // namespace
 
 TEST_CASE("--version and --help succeed; usage errors exit 2") {
@@ -280,6 +286,27 @@ TEST_CASE("compare: SYSTEM... --scenario runs the product; pairs mix in; bad for
   CHECK(bad_pair.err.find("expected SYSTEM or SYSTEM:SCENARIO") != std::string::npos);
   const Result bad_format = run({"compare", "--format", "xml"});
   CHECK(bad_format.code == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("compare: a pair that cannot run keeps its column with the reason; exit 1") {
+  const auto dir = test::freshDir("archsim-compare3");
+  const Result r = run({"compare", "dgx-h100:llama2-70b-decode", "groqchip:llama2-70b-decode",
+                        "--quiet", "--out", dir.string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("failed (below)") != std::string::npos);
+  CHECK(r.out.find("GroqChip1 failed: llama2-70b's weights need 138 GB") != std::string::npos);
+  CHECK(r.out.find("DGX-H100") != std::string::npos);
+  // The other formats keep the row: empty cells and the reason.
+  const std::string csv = readFile(dir / "comparison.csv");
+  CHECK(csv.find(",error\n") != std::string::npos);
+  CHECK(csv.find("sram holds 220 MiB") != std::string::npos);
+  const auto json = nlohmann::json::parse(readFile(dir / "comparison.json"));
+  REQUIRE(json.size() == 2);
+  CHECK(json[0]["error"].is_null());
+  CHECK(json[1]["tpot_s"].is_null());
+  CHECK(json[1]["error"].get<std::string>().find("weights need") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "runs" / "llama2-70b-decode-on-GroqChip1"));
   std::filesystem::remove_all(dir);
 }
 
