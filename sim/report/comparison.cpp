@@ -1,5 +1,6 @@
 #include "sim/report/comparison.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 
@@ -77,7 +78,14 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     for (const ComparisonRow* r : group)
       plan.push_back(r->error.empty() ? r->plan : "failed (below)");
     table.push_back(plan);
+    // A metric no run of the scenario defines (TTFT of a decode step, per-output-token rates of
+    // a prefill) has no row or chart.
+    auto defined = [&](const run::MetricDef& m) {
+      return std::any_of(group.begin(), group.end(),
+                         [&](const ComparisonRow* r) { return valueOf(m, *r).has_value(); });
+    };
     for (const run::MetricDef& m : ms) {
+      if (!defined(m)) continue;
       std::vector<std::string> row{std::string(m.label)};
       for (std::size_t i = 0; i < group.size(); ++i) {
         if (!group[i]->error.empty()) {
@@ -150,8 +158,11 @@ ComparisonOutput renderComparison(const std::vector<ComparisonRow>& rows) {
     html_body += "</table>\n";
     for (const std::string& f : failures)
       html_body += "<p>" + svg::escape(f) + "</p>\n";
-    for (const char* key : {"tokens_per_s_per_user", "energy_per_token_j", "memory_bytes"}) {
+    // Per output token for generation, per prompt token for a prefill (whichever the runs have).
+    for (const char* key : {"tokens_per_s_per_user", "prompt_tokens_per_s", "energy_per_token_j",
+                            "energy_per_prompt_token_j", "memory_bytes"}) {
       const run::MetricDef& m = *run::findMetric(key);
+      if (!defined(m)) continue;
       std::vector<svg::Bar> bars;
       for (const ComparisonRow* r : group)
         bars.push_back({r->system, {valueOf(m, *r).value_or(0.0)}});

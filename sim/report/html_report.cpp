@@ -188,6 +188,7 @@ std::string reportHtml(const run::SystemRun& run, const Breakdown& b,
       escape(run.bindingResource()));
   body += "<table>\n<tr><th class=\"l\">metric</th><th>value</th><th>80% interval</th></tr>\n";
   for (const run::MetricDef& def : run::headlineMetrics()) {
+    if (!def.value(m)) continue;  // not defined for this phase
     body += fmt::format(
         "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n", escape(def.key),
         escape(run::formatMetric(def, m)),

@@ -46,6 +46,7 @@ std::string summaryMarkdown(const run::SystemRun& run, const Breakdown& b,
       q(static_cast<double>(run.memoryBytes()), spec::Dimension::kSize), run.bindingResource());
   out += "| metric | value | 80% interval |\n|---|---:|---|\n";
   for (const run::MetricDef& def : run::headlineMetrics()) {
+    if (!def.value(m)) continue;  // not defined for this phase
     out += fmt::format("| {} | {} | {} |\n", def.key, run::formatMetric(def, m),
                        run::formatInterval(def, intervals ? intervals->find(def.key) : nullptr));
   }

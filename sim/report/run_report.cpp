@@ -308,9 +308,11 @@ void printRunSummary(const run::SystemRun& run, std::ostream& out,
   for (const std::string& d : run.chip(0).placement().decisions())
     out << "  " << d << '\n';
   out << "metrics:\n";
+  // The metrics this phase defines (stats.json keeps the others as null).
   for (const run::MetricDef& def : run::headlineMetrics()) {
+    if (!def.value(m)) continue;
     const run::MetricInterval* i = intervals ? intervals->find(def.key) : nullptr;
-    out << fmt::format("  {:<22} {}{}\n", def.key, run::formatMetric(def, m),
+    out << fmt::format("  {:<25} {}{}\n", def.key, run::formatMetric(def, m),
                        i ? fmt::format("   [80%: {}]", run::formatInterval(def, i)) : "");
   }
   if (intervals != nullptr) out << "  (" << intervals->note << ")\n";

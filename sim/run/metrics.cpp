@@ -13,7 +13,7 @@ std::string time(double s) {
   return spec::formatQuantity(s, spec::Dimension::kTime);
 }
 std::string tokensPerSecond(double v) {
-  return fmt::format("{:.4g} tokens/s", v);
+  return v >= 1e4 ? fmt::format("{:.0f} tokens/s", v) : fmt::format("{:.4g} tokens/s", v);
 }
 std::string energy(double j) {
   return spec::formatQuantity(j, spec::Dimension::kEnergy);
@@ -34,7 +34,7 @@ std::string percent(double f) {
   return fmt::format("{:.1f}%", 100 * f);
 }
 
-constexpr std::array<MetricDef, 11> kMetrics{{
+constexpr std::array<MetricDef, 13> kMetrics{{
     {"ttft_s", "TTFT", "s", Better::kLower, false, [](const Metrics& m) { return m.ttft_s; }, time},
     {"tpot_s", "TPOT", "s", Better::kLower, false, [](const Metrics& m) { return m.tpot_s; }, time},
     {"e2e_s", "end-to-end time", "s", Better::kLower, false,
@@ -47,6 +47,10 @@ constexpr std::array<MetricDef, 11> kMetrics{{
      [](const Metrics& m) { return m.energy_per_token_j; }, energy},
     {"tokens_per_j", "tokens per joule", "tokens/J", Better::kHigher, false,
      [](const Metrics& m) { return m.tokens_per_j; }, tokensPerJoule},
+    {"prompt_tokens_per_s", "prompt tokens/s", "tokens/s", Better::kHigher, false,
+     [](const Metrics& m) { return m.prompt_tokens_per_s; }, tokensPerSecond},
+    {"energy_per_prompt_token_j", "energy per prompt token", "J", Better::kLower, false,
+     [](const Metrics& m) { return m.energy_per_prompt_token_j; }, energy},
     {"avg_power_w", "average power", "W", Better::kNeither, false,
      [](const Metrics& m) { return std::optional<double>(m.avg_power_w); }, power},
     {"chips", "chips", "", Better::kLower, true,
@@ -82,7 +86,13 @@ Metrics computeMetrics(const spec::ScenarioSpec& s, const Timeline& t) {
         m.tpot_s = (t.e2e_s - *m.ttft_s) / static_cast<double>(s.output_tokens - 1);
       break;
   }
-  if (tokens > 0 && t.e2e_s > 0) {
+  if (s.phase == spec::Phase::kPrefill) {
+    const double prompt = static_cast<double>(s.prompt_tokens) * static_cast<double>(s.batch);
+    if (prompt > 0 && t.e2e_s > 0) {
+      m.prompt_tokens_per_s = prompt / t.e2e_s;
+      m.energy_per_prompt_token_j = t.energy_j / prompt;
+    }
+  } else if (tokens > 0 && t.e2e_s > 0) {
     m.output_tokens_per_s = static_cast<double>(tokens) / t.e2e_s;
     m.tokens_per_s_per_user = static_cast<double>(per_seq) / t.e2e_s;
     m.energy_per_token_j = t.energy_j / static_cast<double>(tokens);

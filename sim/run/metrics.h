@@ -26,6 +26,9 @@ struct Metrics {
   std::optional<double> tokens_per_s_per_user;
   std::optional<double> energy_per_token_j;
   std::optional<double> tokens_per_j;
+  // A prefill run's rates are per prompt token: its one output token per sequence says nothing.
+  std::optional<double> prompt_tokens_per_s;  // prompt tokens of the batch / e2e
+  std::optional<double> energy_per_prompt_token_j;
   double avg_power_w = 0.0;
   std::uint64_t chips = 1;
   std::uint64_t memory_bytes = 0;   // DRAM and weight-holding SRAM of the plan's chips

@@ -287,9 +287,10 @@ SweepSpec sweepFromDocument(const ConfigNode& doc, const std::filesystem::path& 
   s.zip = r.choice<bool>("combine", {{"product", false}, {"zip", true}}, Need::kOptional)
               .value_or(false);
   s.plot = r.textList("plot", Need::kOptional)
-               .value_or(s.serving ? std::vector<std::string>{"ttft_p90_s", "tpot_p90_s",
-                                                              "output_tokens_per_s"}
-                                   : std::vector<std::string>{"tokens_per_s_per_user"});
+               .value_or(
+                   s.serving
+                       ? std::vector<std::string>{"ttft_p90_s", "tpot_p90_s", "output_tokens_per_s"}
+                       : std::vector<std::string>{"tokens_per_s_per_user", "prompt_tokens_per_s"});
   if (const ConfigNode* axes = r.node("axes", Need::kRequired)) {
     if (!axes->isSequence() || axes->children().empty()) {
       r.error("axes", "expected a non-empty list of axes");

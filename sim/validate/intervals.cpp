@@ -23,7 +23,8 @@ Kind kindOfValidationMetric(const std::string& m) {
 
 Kind kindOfHeadline(std::string_view m) {
   if (m == "ttft_s" || m == "tpot_s" || m == "e2e_s") return Kind::kTime;
-  if (m == "output_tokens_per_s" || m == "tokens_per_s_per_user") return Kind::kRate;
+  if (m == "output_tokens_per_s" || m == "tokens_per_s_per_user" || m == "prompt_tokens_per_s")
+    return Kind::kRate;
   return Kind::kNone;
 }
 

@@ -42,8 +42,10 @@ TEST_CASE(
   // striping by a few ns).
   REQUIRE(a.metrics().ttft_s);
   CHECK(*a.metrics().ttft_s == doctest::Approx(4 * *b.metrics().ttft_s).epsilon(1e-4));
-  CHECK(*a.metrics().output_tokens_per_s == doctest::Approx(4 / *a.metrics().ttft_s));
-  CHECK(*a.metrics().tokens_per_s_per_user == doctest::Approx(1 / *a.metrics().ttft_s));
+  REQUIRE(a.metrics().prompt_tokens_per_s);
+  CHECK(*a.metrics().prompt_tokens_per_s ==
+        doctest::Approx(4.0 * static_cast<double>(split.prompt_tokens) / *a.metrics().ttft_s));
+  CHECK_FALSE(a.metrics().output_tokens_per_s);  // a prefill is measured per prompt token
   const nlohmann::json stats = nlohmann::json::parse(report::statsJson(a).dump());
   CHECK(stats["batch"] == 4);
   CHECK(stats["parallel"]["microbatches"] == 4);
