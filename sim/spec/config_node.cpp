@@ -435,17 +435,51 @@ void mergeInto(ConfigNode& base, const ConfigNode& overlay) {
   }
 }
 
-void applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where) {
+std::optional<AssignmentParts> splitAssignment(std::string_view assignment) {
   const auto eq = assignment.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    throw ConfigError(where, "",
-                      fmt::format("'{}' is not of the form path.to.key=value", assignment));
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  AssignmentParts parts;
+  parts.path = std::string(assignment.substr(0, eq));
+  parts.value = std::string(assignment.substr(eq + 1));
+  if (parts.path.back() == '?') {
+    parts.conditional = true;
+    parts.path.pop_back();
+    if (parts.path.empty()) return std::nullopt;
   }
-  const std::string path(assignment.substr(0, eq));
-  const std::string value_text(assignment.substr(eq + 1));
+  return parts;
+}
+
+std::optional<std::string> firstMissingMap(const ConfigNode& root, std::string_view path) {
+  const ConfigNode* node = &root;
+  std::string walked;
+  for (std::size_t start = 0;;) {
+    const auto dot = path.find('.', start);
+    if (dot == std::string_view::npos) return std::nullopt;  // the last key is the value's
+    const std::string key(path.substr(start, dot - start));
+    if (!walked.empty()) walked += '.';
+    walked += key;
+    if (!node->isMap()) return std::nullopt;
+    node = node->find(key);
+    if (node == nullptr) return walked;
+    start = dot + 1;
+  }
+}
+
+bool applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where) {
+  const std::optional<AssignmentParts> parts = splitAssignment(assignment);
+  if (!parts) {
+    throw ConfigError(
+        where, "",
+        fmt::format("'{}' is not of the form path.to.key=value (or path.to.key?=value)",
+                    assignment));
+  }
+  const std::string& path = parts->path;
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    throw ConfigError(where, path, "empty path segment");
+  if (parts->conditional && firstMissingMap(root, path)) return false;
   ConfigNode value;
   try {
-    const std::vector<YAML::Node> documents = loadDocuments(value_text, where.file);
+    const std::vector<YAML::Node> documents = loadDocuments(parts->value, where.file);
     value = convert(documents.empty() ? YAML::Node() : documents.front(), where.file, 0);
   } catch (const YAML::Exception& e) {
     throw ConfigError(where, path, "value is not valid YAML: " + e.msg);
@@ -467,7 +501,7 @@ void applyAssignment(ConfigNode& root, std::string_view assignment, const Locati
     }
     if (dot == std::string_view::npos) {
       node->set(key, std::move(value), where);
-      return;
+      return true;
     }
     ConfigNode* next = node->find(key);
     if (next == nullptr) next = &node->set(key, ConfigNode::makeMap(where), where);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,9 +104,25 @@ ConfigNode loadYamlFile(const std::filesystem::path& path);
 void mergeInto(ConfigNode& base, const ConfigNode& overlay);
 
 /// Applies one "a.b.c=value" assignment: the value is parsed as YAML (so "[1, 2]" is a list and
-/// "40 GB" a string) and placed at the path, creating maps on the way. Throws ConfigError, located
-/// at `where`, for a malformed assignment or a path through a non-map.
-void applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where);
+/// "40 GB" a string) and placed at the path, creating maps on the way. A conditional assignment,
+/// "a.b.c?=value", applies only where the key's parent map (a.b) exists and creates nothing:
+/// returns false, with the tree untouched, where it does not. Throws ConfigError, located at
+/// `where`, for a malformed assignment or a path through a non-map.
+bool applyAssignment(ConfigNode& root, std::string_view assignment, const Location& where);
+
+/// The parts of an assignment: "a.b?=v" -> path "a.b", value "v", conditional.
+struct AssignmentParts {
+  std::string path;
+  std::string value;
+  bool conditional = false;
+};
+/// Splits "path=value" or "path?=value"; nullopt when there is no '=' or no path.
+std::optional<AssignmentParts> splitAssignment(std::string_view assignment);
+
+/// The first map on `path` ("a.b.c") that `root` lacks and an assignment to it would create, as
+/// the path walked so far ("a.b"); nullopt when every map on the way exists (or the walk meets a
+/// non-map, which applyAssignment reports).
+std::optional<std::string> firstMissingMap(const ConfigNode& root, std::string_view path);
 
 /// Serializes the tree back to YAML (block style, document order).
 std::string toYaml(const ConfigNode& node);

@@ -1,8 +1,10 @@
 #include "sim/spec/loader.h"
 
 #include <algorithm>
+#include <span>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sim/spec/chip_reader.h"
 #include "sim/spec/hf_import.h"
@@ -65,19 +67,83 @@ ConfigNode wrapChip(ConfigNode chip) {
   return system;
 }
 
+/// A map whose entries are things of the chip or the system (a memory level, a port, a system
+/// level), not settings: a --set that would create one key by key invents a half-described thing.
+struct NamedCollection {
+  std::string_view path;  // "chip.memory"
+  std::string_view what;  // "memory level"
+};
+constexpr NamedCollection kSystemCollections[] = {
+    {"chip.memory", "memory level"}, {"chip.interconnect", "port"}, {"levels", "system level"}};
+
+/// Refuses an assignment that would create an entry of a named collection by setting a key inside
+/// it ("chip.memory.hbm.achievable_fraction=0.78" on a chip without HBM).
+void refuseImplicitEntry(const ConfigNode& resolved, const AssignmentParts& parts,
+                         std::span<const NamedCollection> collections, const Location& where) {
+  const std::optional<std::string> missing = firstMissingMap(resolved, parts.path);
+  if (!missing) return;
+  for (const NamedCollection& c : collections) {
+    const std::string prefix = std::string(c.path) + ".";
+    if (missing->size() <= prefix.size() || missing->compare(0, prefix.size(), prefix) != 0 ||
+        missing->find('.', prefix.size()) != std::string::npos)
+      continue;
+    const std::string entry = missing->substr(prefix.size());
+    std::vector<std::string> have;
+    const ConfigNode* map = &resolved;
+    for (std::string_view rest = c.path; map != nullptr && map->isMap();) {
+      const auto dot = rest.find('.');
+      map = map->find(rest.substr(0, dot));
+      if (dot == std::string_view::npos) break;
+      rest = rest.substr(dot + 1);
+    }
+    if (map != nullptr && map->isMap()) {
+      for (const ConfigNode& child : map->children())
+        have.push_back(child.key());
+    }
+    auto nameOf = [](const ConfigNode* doc) {
+      const ConfigNode* name = doc != nullptr && doc->isMap() ? doc->find("name") : nullptr;
+      return name != nullptr && name->isScalar() ? name->scalar() : std::string();
+    };
+    const std::string owner = c.path.starts_with("chip.") ? "chip " + nameOf(resolved.find("chip"))
+                                                          : "system " + nameOf(&resolved);
+    const std::string has = have.empty() ? "" : fmt::format(" (it has {})", fmt::join(have, ", "));
+    const std::string hint = didYouMean(entry, have);
+    if (!hint.empty()) {  // a misspelt level: the name is the fix
+      throw ConfigError(where, *missing,
+                        fmt::format("{} has no {} '{}'{}{}", owner, c.what, entry, has, hint));
+    }
+    throw ConfigError(
+        where, *missing,
+        fmt::format("{} has no {} '{}'{}, and a --set does not create one key by key: give it "
+                    "whole (--set '{}={{...}}'), or write {}?={} to set it only where it exists",
+                    owner, c.what, entry, has, *missing, parts.path, parts.value));
+  }
+}
+
 /// Applies the --set assignments that replace a reference key itself (`model=llama2-13b`) when
 /// `references` is true, or all the others (`model.layers=2`) when it is false. References go
-/// first, so the later ones address the document they name.
+/// first, so the later ones address the document they name. A conditional assignment (`?=`) whose
+/// parent is absent is skipped with a warning in `warnings`.
 void applyAssignments(ConfigNode& resolved, const std::vector<std::string>& assignments,
-                      std::initializer_list<std::string_view> reference_keys, bool references) {
+                      std::initializer_list<std::string_view> reference_keys, bool references,
+                      std::span<const NamedCollection> collections, Diagnostics& warnings,
+                      std::vector<std::string>& skipped) {
   Diagnostics diags;
   for (const std::string& assignment : assignments) {
     const bool is_reference = std::any_of(
         reference_keys.begin(), reference_keys.end(),
         [&](std::string_view key) { return assignment.rfind(std::string(key) + "=", 0) == 0; });
     if (is_reference != references) continue;
+    const Location where{"--set " + assignment, 0, 0};
     try {
-      applyAssignment(resolved, assignment, Location{"--set " + assignment, 0, 0});
+      const std::optional<AssignmentParts> parts = splitAssignment(assignment);
+      if (parts && !parts->conditional) refuseImplicitEntry(resolved, *parts, collections, where);
+      if (!applyAssignment(resolved, assignment, where)) {
+        skipped.push_back(assignment);
+        warnings.warn(where, parts->path,
+                      fmt::format("skipped: there is no '{}' here",
+                                  firstMissingMap(resolved, parts->path).value_or(parts->path)));
+      }
     } catch (const ConfigError& e) {
       diags.absorb(e);
     }
@@ -116,19 +182,20 @@ LoadedScenario loadScenarioFile(const Catalog& catalog, const fs::path& file,
 
 LoadedSystem loadSystemDocument(const Catalog& catalog, ConfigNode document, const fs::path& file,
                                 const std::vector<std::string>& assignments) {
+  Diagnostics diags;  // warnings of skipped assignments, then the reader's
+  std::vector<std::string> skipped;
   ConfigNode resolved;
   if (documentKind(document) == DocKind::kChip) {
     resolved = wrapChip(catalog.resolveBase(DocKind::kChip, std::move(document), file));
   } else {
     resolved = catalog.resolveBase(DocKind::kSystem, std::move(document), file);
-    applyAssignments(resolved, assignments, {"chip"}, true);
+    applyAssignments(resolved, assignments, {"chip"}, true, kSystemCollections, diags, skipped);
     inlineReference(catalog, resolved, "chip", DocKind::kChip, file);
   }
-  applyAssignments(resolved, assignments, {"chip"}, false);
-  Diagnostics diags;
+  applyAssignments(resolved, assignments, {"chip"}, false, kSystemCollections, diags, skipped);
   SystemSpec spec = readSystem(resolved, diags);
   diags.throwIfAny();
-  return LoadedSystem{std::move(spec), std::move(resolved), diags.warnings()};
+  return LoadedSystem{std::move(spec), std::move(resolved), diags.warnings(), std::move(skipped)};
 }
 
 /// The `system` or `scenario` mapping of a run file.
@@ -152,15 +219,16 @@ ConfigNode runPart(const ConfigNode& document, std::string_view key, std::string
 LoadedScenario loadScenarioDocument(const Catalog& catalog, ConfigNode document,
                                     const fs::path& file,
                                     const std::vector<std::string>& assignments) {
+  Diagnostics diags;  // warnings of skipped assignments, then the reader's
+  std::vector<std::string> skipped;
   ConfigNode resolved = catalog.resolveBase(DocKind::kScenario, std::move(document), file);
-  applyAssignments(resolved, assignments, {"model", "software"}, true);
+  applyAssignments(resolved, assignments, {"model", "software"}, true, {}, diags, skipped);
   inlineReference(catalog, resolved, "model", DocKind::kModel, file);
   inlineReference(catalog, resolved, "software", DocKind::kSoftware, file);
-  applyAssignments(resolved, assignments, {"model", "software"}, false);
-  Diagnostics diags;
+  applyAssignments(resolved, assignments, {"model", "software"}, false, {}, diags, skipped);
   ScenarioSpec spec = readScenario(resolved, diags);
   diags.throwIfAny();
-  return LoadedScenario{std::move(spec), std::move(resolved), diags.warnings()};
+  return LoadedScenario{std::move(spec), std::move(resolved), diags.warnings(), std::move(skipped)};
 }
 
 bool isRunFile(const fs::path& file) {
@@ -252,7 +320,7 @@ void routeAssignments(const std::vector<std::string>& sets, std::vector<std::str
       throw ConfigError(Location{"--set " + set, 0, 0}, set,
                         "expected key=value (e.g. --set chip.memory.hbm.channels=40)");
     }
-    const std::string key = set.substr(0, set.find_first_of(".="));
+    const std::string key = set.substr(0, set.find_first_of(".?="));
     if (key == "system" || key == "scenario") {
       (key == "system" ? system : scenario).push_back(set.substr(key.size() + 1));
     } else if (isSystemKey(key)) {

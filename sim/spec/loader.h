@@ -18,6 +18,7 @@ struct LoadedSystem {
   /// The system after bases, the chip reference and --set overrides: feeding it back reproduces it.
   ConfigNode resolved;
   std::vector<Diagnostic> warnings;
+  std::vector<std::string> skipped;  // conditional --set (path?=value) with no such key here
 };
 
 struct LoadedScenario {
@@ -25,12 +26,15 @@ struct LoadedScenario {
   /// The scenario after bases, the model reference and --set overrides.
   ConfigNode resolved;
   std::vector<Diagnostic> warnings;
+  std::vector<std::string> skipped;  // conditional --set (path?=value) with no such key here
 };
 
 /// Loads a system from a system or chip file path, or a system or chip preset name (systems are
 /// searched first). A chip on its own becomes a one-chip system named after it. `assignments` are
 /// --set "path.to.key=value" overrides applied to the resolved system tree (a chip is under
-/// `chip.`). Throws ConfigError with every problem found.
+/// `chip.`); one that would create a memory level, a port or a system level key by key is an
+/// error naming the chip, and "path.to.key?=value" applies only where the key's parent exists
+/// (skipped, with a warning, elsewhere). Throws ConfigError with every problem found.
 LoadedSystem loadSystem(const Catalog& catalog, std::string_view ref,
                         const std::vector<std::string>& assignments = {});
 /// Same, for a file known to exist (a system or a chip description).

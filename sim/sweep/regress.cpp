@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/core/atomic_file.h"
@@ -189,7 +190,10 @@ std::vector<RegressRow> regress(const spec::Catalog& catalog, const RegressManif
         ok = d <= w.tolerance.absolute || d <= w.tolerance.relative * std::fabs(*old);
       }
       if (!ok) failed = true;
-      rows.push_back({e.name, w.name, old, now, ok ? "ok" : "DRIFT", toleranceText(w.tolerance)});
+      std::string note = toleranceText(w.tolerance);
+      if (&w == &e.metrics.front() && !r.skipped.empty())  // once an entry
+        note += fmt::format("; skipped {}", fmt::join(r.skipped, ", "));
+      rows.push_back({e.name, w.name, old, now, ok ? "ok" : "DRIFT", note});
     }
   }
   return rows;

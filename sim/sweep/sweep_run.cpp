@@ -160,6 +160,7 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
       serve::splitServingAssignments(assignments(spec, point), system_sets, serving_sets);
       const spec::LoadedSystem system =
           spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
+      r.skipped = system.skipped;
       serve::LoadedServing loaded =
           serve::loadServing(catalog, relativeTo(spec, spec.scenario), serving_sets);
       const serve::ServeOutcome o = serve::serveOnSystem(system.spec, loaded.spec, false);
@@ -178,6 +179,8 @@ PointResult runPoint(const spec::Catalog& catalog, const SweepSpec& spec, const 
         spec::loadSystem(catalog, relativeTo(spec, spec.system), system_sets);
     const spec::LoadedScenario scenario =
         spec::loadScenario(catalog, relativeTo(spec, spec.scenario), scenario_sets);
+    r.skipped = system.skipped;
+    r.skipped.insert(r.skipped.end(), scenario.skipped.begin(), scenario.skipped.end());
     const run::SystemRun run(system.spec, scenario.spec);
     const std::span<const run::MetricDef> table = run::headlineMetrics();
     for (std::size_t i = 0; i < table.size(); ++i)
@@ -204,14 +207,16 @@ ordered_json pointJson(const PointResult& r) {
   ordered_json derived = ordered_json::object();
   for (const auto& [n, v] : r.derived)
     derived[n] = v ? ordered_json(*v) : ordered_json(nullptr);
-  return {{"index", r.index},
-          {"values", r.values},
-          {"status", r.ok ? "ok" : "failed"},
-          {"error", r.error},
-          {"metrics", metrics},
-          {"derived", derived},
-          {"binding_resource", r.binding_resource},
-          {"plan", r.plan}};
+  ordered_json out = {{"index", r.index},
+                      {"values", r.values},
+                      {"status", r.ok ? "ok" : "failed"},
+                      {"error", r.error},
+                      {"metrics", metrics},
+                      {"derived", derived},
+                      {"binding_resource", r.binding_resource},
+                      {"plan", r.plan}};
+  if (!r.skipped.empty()) out["skipped"] = r.skipped;
+  return out;
 }
 
 PointResult pointFromJson(const ordered_json& j) {
@@ -220,6 +225,7 @@ PointResult pointFromJson(const ordered_json& j) {
   r.values = j.at("values").get<std::vector<std::string>>();
   r.ok = j.at("status") == "ok";
   r.error = j.at("error").get<std::string>();
+  if (j.contains("skipped")) r.skipped = j.at("skipped").get<std::vector<std::string>>();
   for (const auto& [m, v] : j.at("metrics").items())
     r.metrics.emplace_back(m, v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
   for (const auto& [n, v] : j.at("derived").items()) {

@@ -28,6 +28,7 @@ struct PointResult {
   std::vector<std::pair<std::string, std::optional<double>>> derived;
   std::string binding_resource;
   std::string plan;
+  std::vector<std::string> skipped;  // conditional overrides (path?=value) this point lacks
 };
 
 /// Runs one point; a bad point (does not fit, invalid override) becomes a failed row, not a throw.

@@ -260,6 +260,36 @@ entries:
   fs::remove_all(dir);
 }
 
+TEST_CASE(
+    "regress --set: an override inventing a memory level fails its entry; ?= skips it there") {
+  const fs::path dir = temp("regress-where");
+  fs::create_directories(dir);
+  std::ofstream(dir / "m.yaml") << R"(kind: regress
+name: m
+baselines: base
+entries:
+  - {name: h100, system: h100-sxm5, scenario: tiny-llama-decode, metrics: [tpot_s]}
+  - {name: groq, system: groqchip, scenario: tiny-llama-decode, metrics: [tpot_s]}
+)";
+  const std::string manifest = (dir / "m.yaml").string();
+  REQUIRE(test::runCli({"regress", manifest, "--update"}).code == 0);
+  const auto invented =
+      test::runCli({"regress", manifest, "--set", "chip.memory.hbm.latency=400 ns"});
+  CHECK(invented.code == 1);
+  CHECK(invented.out.find("run failed  key 'chip.memory.hbm': chip GroqChip1 has no memory "
+                          "level 'hbm'") != std::string::npos);
+  // Only where the chip has HBM: the H100 entry runs with it, GroqChip's without (and says so).
+  const auto where =
+      test::runCli({"regress", manifest, "--set", "chip.memory.hbm.latency?=400 ns"});
+  CHECK(where.out.find("run failed") == std::string::npos);
+  CHECK(where.out.find("skipped chip.memory.hbm.latency?=400 ns") != std::string::npos);
+  std::istringstream lines(where.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("groq ", 0) == 0) CHECK(line.find(" ok ") != std::string::npos);
+    if (line.rfind("h100 ", 0) == 0) CHECK(line.find("skipped") == std::string::npos);
+  }
+}
+
 TEST_CASE("archsim diff compares two runs metric by metric") {
   const fs::path dir = temp("diff");
   REQUIRE(

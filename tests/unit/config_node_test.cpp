@@ -82,3 +82,27 @@ TEST_CASE("toYaml round-trips a tree") {
   CHECK(again.findPath("b.c")->quoted());
   CHECK(again.findPath("b.e")->isNull());
 }
+
+TEST_CASE("a conditional assignment (path?=value) applies only where the key's parent exists") {
+  ConfigNode root = parseYaml("chip:\n  memory:\n    hbm: {channels: 80}\n", "t.yaml");
+  const Location where{"--set", 0, 0};
+  CHECK(applyAssignment(root, "chip.memory.hbm.channels?=40", where));
+  CHECK(applyAssignment(root, "chip.memory.hbm.size?=40 GB", where));  // a new key, parent there
+  CHECK_FALSE(applyAssignment(root, "chip.memory.l2.size?=50 MB", where));
+  CHECK(root.findPath("chip.memory.hbm.channels")->scalar() == "40");
+  CHECK(root.findPath("chip.memory.hbm.size")->scalar() == "40 GB");
+  CHECK(root.findPath("chip.memory.l2") == nullptr);  // nothing created
+  CHECK_THROWS_AS(applyAssignment(root, "chip..x?=1", where), ConfigError);
+  CHECK_THROWS_AS(applyAssignment(root, "?=1", where), ConfigError);
+
+  CHECK(firstMissingMap(root, "chip.memory.l2.size") == "chip.memory.l2");
+  CHECK(firstMissingMap(root, "chip.other.a.b") == "chip.other");
+  CHECK_FALSE(firstMissingMap(root, "chip.memory.hbm.latency"));
+  CHECK_FALSE(firstMissingMap(root, "top"));
+  const auto parts = splitAssignment("a.b?=x=y");
+  REQUIRE(parts);
+  CHECK(parts->path == "a.b");
+  CHECK(parts->value == "x=y");
+  CHECK(parts->conditional);
+  CHECK_FALSE(splitAssignment("a.b"));
+}
