@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/app/describe.h"
@@ -287,8 +288,9 @@ int runFit(const spec::Catalog& catalog, const FitOptions& options, std::ostream
   out << fmt::format("  fewest chips: {} — plan tp {} x pp {}", fit.chips, layout.plan.tp,
                      layout.plan.pp);
   if (layout.plan.pp > 1) {
-    out << fmt::format(" (stages of {}{} layers; the embedding on the first, the head on the last)",
-                       fewest == most ? "" : fmt::format("{}-", fewest), most);
+    out << fmt::format(
+        " (stages of {}{} layer{}; the embedding on the first, the head on the last)",
+        fewest == most ? "" : fmt::format("{}-", fewest), most, most == 1 ? "" : "s");
   }
   out << '\n';
   out << fmt::format("  fullest chip: {} of {} ({:.1f}%)\n",
@@ -432,8 +434,10 @@ int runRun(const spec::Catalog& catalog, const RunOptions& options, std::ostream
     out << files.front().second;  // stats.json
   } else {
     report::printRunSummary(run, out, info.intervals ? &*info.intervals : nullptr);
-    out << "wrote " << dir.string()
-        << "/ (report.html, trace.json, stats.json, summary.md, config.resolved.yaml)\n";
+    std::vector<std::string> names;
+    for (const auto& f : files)
+      names.push_back(f.first);
+    out << fmt::format("wrote {}/ ({})\n", dir.string(), fmt::join(names, ", "));
   }
   return 0;
 }
@@ -603,10 +607,11 @@ int runSweep(const spec::Catalog& catalog, const SweepOptions& options, std::ost
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out << fmt::format(
-      "sweep {}: {} points{} ({} ok, {} failed, {} resumed) on {} threads in {:.2f} s\n", spec.name,
-      results.size(),
+      "sweep {}: {} points{} ({} ok, {} failed, {} resumed) on {} thread{} in {:.2f} s\n",
+      spec.name, results.size(),
       run.shard.n > 1 ? fmt::format(" of shard {}/{}", run.shard.k, run.shard.n) : std::string(),
-      results.size() - failed, failed, results.size() - finished, run.jobs, wall);
+      results.size() - failed, failed, results.size() - finished, run.jobs,
+      run.jobs == 1 ? "" : "s", wall);
   out << "wrote " << (run.out / "results.csv").string() << " (and results.json, results.html)\n";
   return failed > 0 ? 1 : 0;  // the points that ran are written; the failures are in their rows
 }
@@ -774,10 +779,10 @@ int runValidate(const spec::Catalog& catalog, const ValidateOptions& options, st
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out << fmt::format(
-      "\nvalidate: {} cases ({} ran, {} failed) on {} threads in {:.2f} s (per case: median "
+      "\nvalidate: {} cases ({} ran, {} failed) on {} thread{} in {:.2f} s (per case: median "
       "{:.3f} s, max {:.2f} s)\n",
-      total, total - failed, failed, run.jobs, wall, walls.empty() ? 0.0 : walls[walls.size() / 2],
-      walls.empty() ? 0.0 : walls.back());
+      total, total - failed, failed, run.jobs, run.jobs == 1 ? "" : "s", wall,
+      walls.empty() ? 0.0 : walls[walls.size() / 2], walls.empty() ? 0.0 : walls.back());
   out << "wrote " << (dir / "validation.csv").string()
       << " (and validation.json, validation.html)\n";
   bool drifted = false;

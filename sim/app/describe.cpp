@@ -30,7 +30,7 @@ void describeCompute(const char* title, const spec::ComputeSpec& c, double clock
     out << fmt::format(", structured sparsity x{:g}", c.sparsity_speedup);
   out << '\n';
   for (const auto& [t, peak] : c.peak_ops_per_s) {
-    out << fmt::format("    {:<5} {:>14}   {:>10.6g} MAC/cycle/unit   {:.0f}% achievable\n",
+    out << fmt::format("    {:<5} {:>14}   {:>8.4g} MAC/cycle/unit   {:.0f}% achievable\n",
                        spec::dtypeName(t), ops(peak, t), c.macsPerCyclePerUnit(t, clock_hz),
                        100.0 * c.achievable(t));
   }
@@ -114,8 +114,8 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
   if (!chip.ports.empty()) out << "  interconnect ports:\n";
   for (const auto& p : chip.ports) {
     out << fmt::format(
-        "    {:<10} {:<15} {:>3} links x {} per direction = {} per direction, latency {}\n", p.name,
-        spec::portKindName(p.kind), p.links,
+        "    {:<10} {:<15} {:>3} link{} x {} per direction = {} per direction, latency {}\n",
+        p.name, spec::portKindName(p.kind), p.links, p.links == 1 ? " " : "s",
         formatQuantity(p.link_bytes_per_s, Dimension::kBandwidth),
         formatQuantity(p.bytesPerSecondPerDirection(), Dimension::kBandwidth),
         formatQuantity(ticksToSeconds(p.latency_ps), Dimension::kTime));

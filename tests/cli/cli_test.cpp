@@ -46,6 +46,10 @@ TEST_CASE("describe H100: the bf16 knee against HBM is 989.4 TFLOPS / 3.35 TB/s 
   REQUIRE(r.code == 0);
   CHECK(r.out.find("bf16") != std::string::npos);
   CHECK(r.out.find("295.3 [340.6]") != std::string::npos);  // peak [achievable 86.7 %]
+  // 989.4 TFLOPS / (2 x 132 units x 1.83 GHz) = 2047.9: four digits, as the datasheet's 2048.
+  CHECK(r.out.find("989.4 TFLOPS       2048 MAC/cycle/unit") != std::string::npos);
+  CHECK(r.out.find(" 1 link  x 64 GB/s") != std::string::npos);  // PCIe: one link, not "1 links"
+  CHECK(r.out.find("18 links x 25 GB/s") != std::string::npos);
   const Result jp = run({"describe", "--json", "h100-sxm5"});
   REQUIRE(jp.code == 0);
   const auto doc = nlohmann::json::parse(jp.out);
@@ -234,6 +238,9 @@ TEST_CASE(
   CHECK(level.code == 2);
   CHECK(level.err.find("has no memory level 'hmb'") != std::string::npos);
   CHECK(level.err.find("did you mean 'hbm'?") != std::string::npos);
+  // 80 one-layer stages of 64 chips in 50 MB of L2 each: "1 layer", not "1 layers".
+  const Result l2 = run({"fit", "h100-sxm5", "llama2-70b-decode", "--level", "l2"});
+  CHECK(l2.out.find("tp 64 x pp 80 (stages of 1 layer;") != std::string::npos);
 }
 
 TEST_CASE("compare: the canonical SRAM-vs-HBM tables in five formats and a stats.json per run") {
@@ -316,6 +323,7 @@ TEST_CASE("sweep: points that fail are written with their reasons and the sweep 
   const Result r = run({"sweep", file, "--quiet", "--jobs", "1", "--out", dir.string()});
   CHECK(r.code == 1);
   CHECK(r.out.find("16 points (8 ok, 8 failed") != std::string::npos);
+  CHECK(r.out.find("on 1 thread in") != std::string::npos);  // not "1 threads"
   std::ifstream csv(dir / "results.csv");
   std::string line;
   int rows = 0, failed = 0;
