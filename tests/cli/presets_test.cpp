@@ -150,3 +150,34 @@ TEST_CASE("Cited calibration records exist, and figures that cite one agree with
   MESSAGE("compared ", compared, " preset figures with their calibration records");
   CHECK(compared >= 40);
 }
+
+TEST_CASE("DGX-B200, GB200 NVL72 and a TPU v5e pod slice, against their datasheet figures") {
+  const spec::Catalog catalog = presetCatalog();
+  // DGX-B200: 8 x B200 on NVLink5 switches, 18 links x 50 GB/s = 900 GB/s per GPU per direction.
+  const spec::SystemSpec dgx = spec::loadSystem(catalog, "dgx-b200").spec;
+  CHECK(dgx.chipCount() == 8);
+  REQUIRE(dgx.levels.size() == 1);
+  CHECK(dgx.levels[0].topology == spec::TopologyKind::kSwitch);
+  CHECK(dgx.levels[0].link.bytesPerSecondPerDirection() == doctest::Approx(900e9));
+  CHECK(dgx.chip.name == "B200-180GB");
+  // GB200 NVL72: 72 GPUs in one NVLink domain (130 TB/s = 72 x 1.8 TB/s both ways); each GPU at
+  // 1.2 kW: 2.5 PFLOPS dense bf16 at 2 x 148 SMs x 4096 MAC x 2.062 GHz, 186 GB of HBM3e.
+  const spec::SystemSpec nvl = spec::loadSystem(catalog, "gb200-nvl72").spec;
+  CHECK(nvl.chipCount() == 72);
+  REQUIRE(nvl.levels.size() == 1);
+  CHECK(nvl.levels[0].size == 72);
+  CHECK(72 * 2 * nvl.levels[0].link.bytesPerSecondPerDirection() == doctest::Approx(129.6e12));
+  CHECK(nvl.chip.matrix.peak_ops_per_s.at(spec::DType::kBf16) == doctest::Approx(2.5e15));
+  CHECK(nvl.chip.matrix.macsPerCyclePerUnit(spec::DType::kBf16, nvl.chip.clock_hz) ==
+        doctest::Approx(4096).epsilon(1e-3));
+  REQUIRE(nvl.chip.mainMemory() != nullptr);
+  CHECK(nvl.chip.mainMemory()->size_bytes == 186'000'000'000ULL);
+  CHECK(nvl.chip.power.tdp_w == 1200.0);
+  // TPU v5e-16: a 4 x 4 ICI mesh (no wraparound below a full 16-chip axis), 4 links a chip.
+  const spec::SystemSpec tpu = spec::loadSystem(catalog, "tpu-v5e-16").spec;
+  CHECK(tpu.chipCount() == 16);
+  REQUIRE(tpu.levels.size() == 1);
+  CHECK(tpu.levels[0].topology == spec::TopologyKind::kMesh);
+  CHECK(tpu.levels[0].dims == std::vector<std::uint32_t>{4, 4});
+  CHECK(tpu.levels[0].link.links_per_chip == 4);
+}

@@ -71,6 +71,8 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
   const std::map<std::string, std::pair<std::string, std::vector<std::string>>> plan = {
       {"cs3-4", {"llama2-70b-decode", {"parallel=auto"}}},
       {"dgx-a100", {"llama2-70b-decode", {"parallel.tp=8"}}},
+      {"dgx-b200", {"llama2-70b-decode", {"parallel.tp=8"}}},
+      {"gb200-nvl72", {"llama2-70b-decode", {"parallel={tp: 8, dp: 9}", "batch=9"}}},
       {"dgx-h100", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"dgx-h100-x4",
        {"llama2-70b-decode", {"batch=2", "parallel.tp=8", "parallel.pp=2", "parallel.dp=2"}}},
@@ -79,6 +81,7 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
       {"hgx-h200", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"l40s-8", {"llama2-70b-decode", {"parallel.tp=8"}}},
       {"mi300x-8", {"llama2-70b-decode", {"parallel.tp=8", "parallel.pp=1"}}},
+      {"tpu-v5e-16", {"llama2-70b-decode", {"parallel={tp: 16}"}}},
   };
   std::size_t presets = 0;
   for (const auto& entry :
