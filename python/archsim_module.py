@@ -161,16 +161,29 @@ def _frame(rows):
     return pandas.DataFrame(rows)
 
 
+def _flat_point(row):
+    """A sweep point as one flat row, the columns of results.csv: index, the axis keys (as
+    written), status, error, the metrics, the derived columns, binding_resource, plan."""
+    flat = {"index": row["index"]}
+    flat.update(row.get("values", {}))
+    flat["status"], flat["error"] = row.get("status"), row.get("error")
+    flat.update(row.get("metrics", {}))
+    flat.update(row.get("derived", {}))
+    flat["binding_resource"], flat["plan"] = row.get("binding_resource"), row.get("plan")
+    return flat
+
+
 def sweep(file, jobs=1, out=None):
-    """Runs a sweep file; returns its points (a pandas DataFrame when pandas is installed, else a
-    list of dicts). Failed points are rows with their error."""
+    """Runs a sweep file; returns its points, one flat row each with the columns of results.csv
+    (a pandas DataFrame when pandas is installed, else a list of dicts). Failed points are rows
+    with their error."""
     with _Call() as c:
         folder = c.out(out)
         c.run(["sweep", c.config(file), "--quiet", "-j", jobs, "--out", folder],
               ok=(0, 1))
         with open(_os.path.join(folder, "results.json")) as f:
             doc = _json.load(f)
-        return _frame(doc["rows"])
+        return _frame([_flat_point(r) for r in doc["rows"]])
 
 
 def validate(*suites, jobs=1, set=None, exact=False, out=None):

@@ -19,6 +19,12 @@ except ImportError as e:
           "pybind11-dev (scripts/install-deps)")
     sys.exit(77)
 
+try:
+    import pandas  # noqa: F401
+    HAVE_PANDAS = True
+except ImportError:
+    HAVE_PANDAS = False
+
 SCENARIO = {  # workloads/scenarios/llama2-7b-decode.yaml as a dict
     "kind": "scenario", "name": "llama2-7b-decode", "model": "llama2-7b", "phase": "decode",
     "batch": 1, "kv_length": 2048, "dtypes": {"weights": "bf16", "activations": "bf16", "kv": "bf16"},
@@ -100,6 +106,16 @@ class Module(unittest.TestCase):
     def test_sweep_and_validate_tables(self):
         rows = archsim.sweep(os.path.join(SOURCE, "tests", "data", "sweep", "small.yaml"), jobs=2)
         self.assertEqual(len(rows), 16)
+        if HAVE_PANDAS:  # DataFrames with pandas, lists of dicts without
+            import pandas
+            self.assertIsInstance(rows, pandas.DataFrame)
+            rows = rows.to_dict("records")
+        # One flat row a point, as results.csv: the axis keys, the metrics, the derived columns.
+        for key in ("chip.memory.hbm.channels", "batch", "model.layers", "tpot_s", "half_tpot"):
+            self.assertIn(key, rows[0])
+        ok = [r for r in rows if r["status"] == "ok"]
+        self.assertEqual(len(ok), 8)
+        self.assertTrue(all(r["tpot_s"] > 0 for r in ok))
         suite = {"kind": "validation", "name": "two", "cases": [
             {"id": f"gemm-m{m}", "system": "a100-sxm4", "software": "pytorch-eager",
              "microbench": {"op": "gemm", "m": m, "n": 12288, "k": 12288, "dtype": "fp16",
@@ -107,6 +123,8 @@ class Module(unittest.TestCase):
              "metric": "achieved_flops_per_s", "measured": f"{t} TFLOPS"}
             for m, t in ((64, 101.7124), (128, 193.0114))]}
         cases = archsim.validate(suite)
+        if HAVE_PANDAS:
+            cases = cases.to_dict("records")
         self.assertEqual([c["id"] for c in cases], ["gemm-m64", "gemm-m128"])
 
     def test_threads_give_the_same_results(self):
@@ -125,12 +143,15 @@ class Module(unittest.TestCase):
         self.assertEqual(results[0], archsim.run("h100-sxm5", "tiny-llama-decode"))
 
     def test_to_pandas(self):
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
+        if not HAVE_PANDAS:
             self.skipTest("pandas is not installed")
-        tables = archsim.to_pandas(archsim.run("h100-sxm5", "tiny-llama-decode"))
+        doc = archsim.run("h100-sxm5", "tiny-llama-decode")
+        tables = archsim.to_pandas(doc)
         self.assertEqual(len(tables["metrics"]), 1)
+        self.assertEqual(tables["metrics"]["tpot_s"][0], doc["metrics"]["tpot_s"])
+        self.assertEqual(len(tables["ops"]), len(doc["ops"]))  # one row per op
+        self.assertEqual(list(tables["ops"]["name"]), [op["name"] for op in doc["ops"]])
+        self.assertEqual(len(tables["resources"]), len(doc["resources"]))
 
 
 if __name__ == "__main__":

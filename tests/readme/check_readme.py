@@ -10,6 +10,10 @@ A fenced block is handled by what it holds and by an optional marker on the line
   <!-- readme-test: illustrative -->     commands run and must succeed; shown output not compared
   <!-- readme-test: file PATH -->        the block is written to PATH in the working directory
   <!-- readme-test: setup COMMAND -->    a shell command run before the block (may repeat)
+  <!-- readme-test: python-module -->    needs the Python module: skipped when it was not built
+
+Python blocks run with the module's build directory on PYTHONPATH (and matplotlib, when present,
+drawing off screen); they need the module, so they are skipped, said, when it was not built.
 
 Blocks with "$ " prompts: each command runs (a trailing backslash continues it) and the lines shown
 after it must appear in its output (stdout and stderr together): consecutive shown lines on
@@ -27,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 
-MARK = re.compile(r"^<!--\s*readme-test:\s*(\w+)\s*(.*?)\s*-->\s*$")
+MARK = re.compile(r"^<!--\s*readme-test:\s*([\w-]+)\s*(.*?)\s*-->\s*$")
 FENCE = re.compile(r"^\s*```(\S*)")
 TIMEOUT_S = 120
 
@@ -65,7 +69,7 @@ def parse(readme):
         i += 1
     for b in blocks:
         for kind, _ in b.marks:
-            if kind not in ("skip", "illustrative", "file", "setup"):
+            if kind not in ("skip", "illustrative", "file", "setup", "python-module"):
                 sys.exit(f"{readme}:{b.line - 1}: unknown readme-test marker '{kind}'")
     return blocks
 
@@ -161,10 +165,16 @@ def main():
         os.symlink(build, os.path.join(work, "build"))
         os.makedirs(os.path.join(work, "bin"))
         os.symlink(os.path.join(build, "archsim"), os.path.join(work, "bin", "archsim"))
+        # python3 is the interpreter running this check (the one the module was built for).
+        os.symlink(sys.executable, os.path.join(work, "bin", "python3"))
         env = dict(os.environ)
         env["PATH"] = os.path.join(work, "bin") + os.pathsep + env.get("PATH", "")
         env["COLUMNS"] = "100"
-        failures, ran = [], 0
+        env["PYTHONPATH"] = build + os.pathsep + env.get("PYTHONPATH", "")
+        env["MPLBACKEND"] = "Agg"
+        have_module = subprocess.run([sys.executable, "-c", "import archsim"], env=env,
+                                     capture_output=True).returncode == 0
+        failures, ran, skipped = [], 0, []
 
         def fail(block, message):
             failures.append(f"README.md:{block.line}: {message}")
@@ -173,6 +183,9 @@ def main():
             if b.mark("skip"):
                 continue
             if only is not None and b.line != only and not b.mark("file"):
+                continue
+            if (b.lang == "python" or b.mark("python-module")) and not have_module:
+                skipped.append(b.line)
                 continue
             for setup in b.mark("setup"):
                 code, out = run(setup, work, env)
@@ -209,6 +222,14 @@ def main():
                     code, out = run(cmd, work, env)
                     if code != 0:
                         fail(b, f"'{cmd}' exited {code}: " + "\n".join(out[-5:]))
+            elif b.lang == "python":
+                ran += 1
+                path = os.path.join(work, f"readme-block-{b.line}.py")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write("\n".join(b.body) + "\n")
+                code, out = run(f"python3 {path}", work, env)
+                if code != 0:
+                    fail(b, "the Python example failed:\n" + "\n".join(out[-10:]))
             elif b.lang == "yaml" and b.body and b.body[0].startswith("kind:"):
                 ran += 1
                 path = os.path.join(work, f"readme-block-{b.line}.yaml")
@@ -219,6 +240,9 @@ def main():
                     fail(b, "the YAML example fails archsim check:\n" + "\n".join(out))
         for f in failures:
             print(f, file=sys.stderr)
+        if skipped:
+            print(f"README: the Python module was not built; skipped the blocks at lines "
+                  f"{', '.join(map(str, skipped))}")
         print(f"README: {ran} commands and examples checked, {len(failures)} failed")
         return 1 if failures else 0
     finally:
