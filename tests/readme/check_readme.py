@@ -222,22 +222,18 @@ def main():
                     code, out = run(cmd, work, env)
                     if code != 0:
                         fail(b, f"'{cmd}' exited {code}: " + "\n".join(out[-5:]))
-            elif b.lang == "python":
+            elif b.lang == "python" or (b.lang == "yaml" and b.body and
+                                        b.body[0].startswith("kind:")):
+                # A script that must run, or an example file that must pass `archsim check`.
                 ran += 1
-                path = os.path.join(work, f"readme-block-{b.line}.py")
+                python = b.lang == "python"
+                path = os.path.join(work, f"readme-block-{b.line}.{'py' if python else 'yaml'}")
                 with open(path, "w", encoding="utf-8") as f:
                     f.write("\n".join(b.body) + "\n")
-                code, out = run(f"python3 {path}", work, env)
+                code, out = run(f"{'python3' if python else 'archsim check'} {path}", work, env)
                 if code != 0:
-                    fail(b, "the Python example failed:\n" + "\n".join(out[-10:]))
-            elif b.lang == "yaml" and b.body and b.body[0].startswith("kind:"):
-                ran += 1
-                path = os.path.join(work, f"readme-block-{b.line}.yaml")
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write("\n".join(b.body) + "\n")
-                code, out = run(f"archsim check {path}", work, env)
-                if code != 0:
-                    fail(b, "the YAML example fails archsim check:\n" + "\n".join(out))
+                    what = "the Python example failed" if python else "the YAML example fails check"
+                    fail(b, f"{what}:\n" + "\n".join(out[-10:]))
         for f in failures:
             print(f, file=sys.stderr)
         if skipped:
