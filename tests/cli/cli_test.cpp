@@ -179,6 +179,45 @@ TEST_CASE("run writes stats.json with the stable metric keys; --json prints the 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE(
+    "run records: the default folder names the overrides; another run is kept unless --force") {
+  const std::filesystem::path dir = test::freshDir("archsim-run-folders");
+  struct Cwd {  // the default folder is relative to the working directory
+    std::filesystem::path old = std::filesystem::current_path();
+    ~Cwd() { std::filesystem::current_path(old); }
+  } cwd;
+  std::filesystem::current_path(dir);
+  REQUIRE(run({"run", "h100-sxm5", "tiny-llama-decode", "--quiet"}).code == 0);
+  REQUIRE(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=2", "--quiet"}).code == 0);
+  std::vector<std::string> folders;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "reports"))
+    folders.push_back(e.path().filename().string());
+  std::sort(folders.begin(), folders.end());
+  REQUIRE(folders.size() == 2);
+  CHECK(folders[0] == "tiny-llama-decode-on-H100-SXM5-80GB");
+  CHECK(folders[1].rfind("tiny-llama-decode-on-H100-SXM5-80GB-set-", 0) == 0);
+  CHECK(folders[1].size() == folders[0].size() + 13);  // "-set-" and 8 hex digits
+  // A different run into an existing record's folder is refused (exit 2) and changes nothing.
+  const std::filesystem::path first = dir / "reports" / folders[0];
+  const std::string stats = readFile(first / "stats.json");
+  const Result other = run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--out",
+                            first.string(), "--quiet"});
+  CHECK(other.code == 2);
+  CHECK(other.err.find("holds the record of a different run") != std::string::npos);
+  CHECK(other.err.find("pass --force") != std::string::npos);
+  CHECK(readFile(first / "stats.json") == stats);
+  // The same run again refreshes its record; --force replaces a different one.
+  CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--out", first.string(), "--quiet"}).code ==
+        0);
+  CHECK(readFile(first / "stats.json") == stats);
+  CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--out", first.string(),
+             "--quiet", "--force"})
+            .code == 0);
+  CHECK(readFile(first / "stats.json") != stats);
+  std::filesystem::current_path(cwd.old);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits 2") {
   const auto dir = test::freshDir("archsim-run2");
   CHECK(run({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--set",
