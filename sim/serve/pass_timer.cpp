@@ -67,6 +67,11 @@ std::pair<std::uint64_t, std::uint64_t> SimulatedPassTimer::gridAround(std::uint
   return {lo, lo == x ? lo : lo + step};
 }
 
+std::uint64_t SimulatedPassTimer::nearerGridPoint(std::uint64_t x, std::uint64_t per_octave) {
+  const auto [lo, hi] = gridAround(x, per_octave);
+  return x - lo <= hi - x ? lo : hi;
+}
+
 SimulatedPassTimer::SimulatedPassTimer(const spec::SystemSpec& system,
                                        const spec::ScenarioSpec& scenario,
                                        map::ParallelLayout layout, bool exact)
@@ -146,8 +151,7 @@ PassTime SimulatedPassTimer::time(const PassShape& pass) {
     // and its KV reads), apart from the chunks' and from the linear ops, whose work does not
     // depend on the KV length: so the mixed pass is timed at the nearer KV grid point and moved
     // by what the decode tokens' own KV length changes in a decode pass of as many tokens.
-    const auto l = gridAround(p.decode_kv, kKvPerOctave);
-    const std::uint64_t ref = p.decode_kv - l.first <= l.second - p.decode_kv ? l.first : l.second;
+    const std::uint64_t ref = nearerGridPoint(p.decode_kv, kKvPerOctave);
     if (ref != p.decode_kv) {
       try {
         PassShape at = p;
@@ -175,8 +179,7 @@ PassTime SimulatedPassTimer::timeOnGrid(PassShape p) {
   const PassShape own = p;
 
   // The grid cell around the pass; the chunks' prior KV rounded to the nearer grid point.
-  const auto r = gridAround(p.chunk_prior, kPriorPerOctave);
-  p.chunk_prior = p.chunk_prior - r.first <= r.second - p.chunk_prior ? r.first : r.second;
+  p.chunk_prior = nearerGridPoint(p.chunk_prior, kPriorPerOctave);
   auto d = gridAround(p.decode, kDecodePerOctave);
   const auto l = gridAround(p.decode_kv, kKvPerOctave);
   auto q = gridAround(p.chunk_tokens, kChunkPerOctave);

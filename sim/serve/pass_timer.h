@@ -66,6 +66,8 @@ class SimulatedPassTimer : public PassTimer {
   /// The grid points around x: (lo, hi), lo <= x <= hi, equal when x is on the grid.
   static std::pair<std::uint64_t, std::uint64_t> gridAround(std::uint64_t x,
                                                             std::uint64_t per_octave = 8);
+  /// The grid point nearer x (the lower one on a tie).
+  static std::uint64_t nearerGridPoint(std::uint64_t x, std::uint64_t per_octave = 8);
 
  private:
   PassTime simulate(const PassShape& shape);

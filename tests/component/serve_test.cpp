@@ -106,6 +106,9 @@ TEST_CASE("The pass timer: grid points are simulated passes; between them it int
         std::pair<std::uint64_t, std::uint64_t>{12, 14});
   CHECK(serve::SimulatedPassTimer::gridAround(700, 2) ==
         std::pair<std::uint64_t, std::uint64_t>{512, 768});
+  CHECK(serve::SimulatedPassTimer::nearerGridPoint(700, 2) == 768);  // 188 above 512, 68 below
+  CHECK(serve::SimulatedPassTimer::nearerGridPoint(640, 2) == 512);  // a tie goes down
+  CHECK(serve::SimulatedPassTimer::nearerGridPoint(13, 4) == 12);
 
   // Between KV grid points the pass time is the linear blend of its neighbours.
   const serve::PassTime lo = timer.time({8, 512, 0, 0, 0});
