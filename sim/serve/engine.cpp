@@ -342,8 +342,7 @@ void Replica::kick() {
   // Passes form after every arrival of this tick is queued (last priority), once. With every
   // lane's pass in flight there is nothing to start: the next pass end starts passes itself.
   if (kick_pending_) return;
-  if (std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return lane.busy; }))
-    return;
+  if (std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return lane.busy; })) return;
   kick_pending_ = true;
   e_.sim().schedule(e_.sim().now(), Callback::to<&Replica::onKick>(this), 0, Priority::kLast);
 }
