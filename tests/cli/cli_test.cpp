@@ -233,6 +233,12 @@ TEST_CASE("run: --set routes keys to the system or the scenario; bad input exits
       run({"run", "groqchip", "llama2-7b-decode", "--out", dir.string(), "--force"});
   CHECK(groq.code == 2);
   CHECK(groq.err.find("weights need 13.48 GB, sram holds 220 MiB") != std::string::npos);
+  // An override that would invent a memory level: exit 2, naming the chip (before any writing).
+  const Result invent = run({"run", "groqchip", "tiny-llama-decode", "--set",
+                             "chip.memory.hbm.latency=400 ns", "--out", dir.string(), "--force"});
+  CHECK(invent.code == 2);
+  CHECK(invent.err.find("--set chip.memory.hbm.latency=400 ns: error: key 'chip.memory.hbm': chip "
+                        "GroqChip1 has no memory level 'hbm'") != std::string::npos);
   // A plan bigger than the system, an explicit plan too small for the model, and a model no plan
   // of the system holds.
   const Result multi = run({"run", "dgx-h100", "llama2-7b-decode", "--set", "parallel.tp=16",
