@@ -31,6 +31,17 @@ inline spec::Catalog presetCatalog() {
 
 /// A new, empty directory of its own under the system temp directory (mkdtemp): a test never meets
 /// the leftovers of an earlier run that had the same pid. The test removes it when done.
+/// A system and a scenario loaded from presets (or files) with --set assignments for the scenario.
+struct Loaded {
+  spec::LoadedSystem system;
+  spec::LoadedScenario scenario;
+};
+inline Loaded load(const std::string& system, const std::string& scenario,
+                   const std::vector<std::string>& sets = {}) {
+  const spec::Catalog catalog = presetCatalog();
+  return {spec::loadSystem(catalog, system), spec::loadScenario(catalog, scenario, sets)};
+}
+
 inline std::filesystem::path freshDir(const std::string& prefix) {
   std::string name = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   REQUIRE_MESSAGE(::mkdtemp(name.data()) != nullptr, "mkdtemp failed for " << name);

@@ -16,10 +16,6 @@ namespace {
 
 constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
 
-std::string size(std::uint64_t b) {
-  return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
-}
-
 /// Min-max contiguous partition of layers 0..L-1 into k stages, built one k at a time:
 /// best[k][b] is the smallest possible largest cost of k stages covering layers [0, b); cut[k][b]
 /// where the last of them starts. cost(a, b) is the cost of one stage holding layers [a, b).
@@ -247,8 +243,8 @@ FitResult fit(const spec::ChipSpec& chip, const spec::ScenarioSpec& scenario,
         scenario.parallel.location, "",
         fmt::format("no plan{} holds {} ({} on one chip) in {}'s {} of {} per chip ({})",
                     max_chips > 0 ? fmt::format(" of at most {} chips", max_chips) : "",
-                    scenario.model.name, size(r.model_bytes), chip.name, r.level,
-                    size(r.level_bytes), tried));
+                    scenario.model.name, spec::formatSize(r.model_bytes), chip.name, r.level,
+                    spec::formatSize(r.level_bytes), tried));
   }
   r.layout.plan.tp = best_tp;
   r.layout.plan.pp = static_cast<std::uint32_t>(best_stages.size());

@@ -13,10 +13,6 @@ namespace {
 
 using graph::TensorRole;
 
-std::string size(std::uint64_t b) {
-  return spec::formatQuantity(static_cast<double>(b), spec::Dimension::kSize);
-}
-
 constexpr std::uint64_t kAlignment = 4096;
 std::uint64_t align(std::uint64_t x) {
   return (x + kAlignment - 1) / kAlignment * kAlignment;
@@ -211,10 +207,11 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
                 chip.name, spec::executionStyleName(chip.execution.style)));
       }
       if (!fit_weights) {
-        throw ConfigError(kScenario, "placement.weights",
-                          fmt::format("weights need {} (plus {} of activations), {} holds {}",
-                                      size(p.weight_bytes_), size(p.activation_bytes_), sram_name,
-                                      size(sram_bytes)));
+        throw ConfigError(
+            kScenario, "placement.weights",
+            fmt::format("weights need {} (plus {} of activations), {} holds {}",
+                        spec::formatSize(p.weight_bytes_), spec::formatSize(p.activation_bytes_),
+                        sram_name, spec::formatSize(sram_bytes)));
       }
       p.weights_resident_ = true;
       break;
@@ -232,8 +229,9 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
         kScenario, "model",
         fmt::format("{}'s weights need {}, {} holds {} and {} has no HBM/DRAM to stream them from; "
                     "use a system with more chips or a smaller model",
-                    model.name, size(p.weight_bytes_), sram_name.empty() ? "the chip" : sram_name,
-                    size(sram_bytes), chip.name));
+                    model.name, spec::formatSize(p.weight_bytes_),
+                    sram_name.empty() ? "the chip" : sram_name, spec::formatSize(sram_bytes),
+                    chip.name));
   }
 
   // KV cache: on chip when it fits beside what is already there.
@@ -248,9 +246,10 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
       if (!kv_fits) {
         throw ConfigError(
             kScenario, "placement.kv",
-            fmt::format("the KV cache needs {}, {} has {} left", size(p.kv_bytes_),
-                        sram_name.empty() ? chip.name + " has no persistent SRAM and" : sram_name,
-                        size(sram_bytes > on_chip_used ? sram_bytes - on_chip_used : 0)));
+            fmt::format(
+                "the KV cache needs {}, {} has {} left", spec::formatSize(p.kv_bytes_),
+                sram_name.empty() ? chip.name + " has no persistent SRAM and" : sram_name,
+                spec::formatSize(sram_bytes > on_chip_used ? sram_bytes - on_chip_used : 0)));
       }
       p.kv_on_chip_ = true;
       break;
@@ -267,8 +266,9 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
         fmt::format(
             "the KV cache needs {} beyond the {} of weights and {} of activations, {} holds {} and "
             "{} has no DRAM",
-            size(p.kv_bytes_), size(p.weight_bytes_), size(p.activation_bytes_), sram_name,
-            size(sram_bytes), chip.name));
+            spec::formatSize(p.kv_bytes_), spec::formatSize(p.weight_bytes_),
+            spec::formatSize(p.activation_bytes_), sram_name, spec::formatSize(sram_bytes),
+            chip.name));
   }
   const bool activations_on_chip =
       sram && (!dram || on_chip_used + (p.kv_on_chip_ ? p.kv_bytes_ : 0) <= sram_bytes);
@@ -305,25 +305,26 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
     const std::uint64_t unheld = std::min(p.kv_unheld_bytes_, by_role[i][TensorRole::kKv]);
     by_role[i][TensorRole::kKv] -= unheld;
     if (p.bytes_per_level_[i] - unheld > usable) {
-      const std::string holds =
-          usable == chip.memory[i].size_bytes
-              ? size(usable)
-              : fmt::format("{} of which the software stack '{}' leaves {}",
-                            size(chip.memory[i].size_bytes), software.name, size(usable));
+      const std::string holds = usable == chip.memory[i].size_bytes
+                                    ? spec::formatSize(usable)
+                                    : fmt::format("{} of which the software stack '{}' leaves {}",
+                                                  spec::formatSize(chip.memory[i].size_bytes),
+                                                  software.name, spec::formatSize(usable));
       throw ConfigError(
           kScenario, "model",
           fmt::format("{} needs {} in {} (weights {}, KV cache {}, activations {}), which holds "
                       "{}; use a system with more chips or a smaller model",
-                      model.name, size(p.bytes_per_level_[i] - unheld), chip.memory[i].name,
-                      size(by_role[i][TensorRole::kWeight]), size(by_role[i][TensorRole::kKv]),
-                      size(by_role[i][TensorRole::kActivation]), holds));
+                      model.name, spec::formatSize(p.bytes_per_level_[i] - unheld),
+                      chip.memory[i].name, spec::formatSize(by_role[i][TensorRole::kWeight]),
+                      spec::formatSize(by_role[i][TensorRole::kKv]),
+                      spec::formatSize(by_role[i][TensorRole::kActivation]), holds));
     }
   }
   if (dram) {
     const std::uint64_t usable = modelBytesOf(chip, *dram, software);
     if (usable < chip.memory[*dram].size_bytes) {
       p.decisions_.push_back(fmt::format("software '{}' keeps {} of {} for itself", software.name,
-                                         size(chip.memory[*dram].size_bytes - usable),
+                                         spec::formatSize(chip.memory[*dram].size_bytes - usable),
                                          chip.memory[*dram].name));
     }
     // The stack's KV pool bounds how many sequences it keeps at once (the same charge plan
@@ -337,19 +338,19 @@ Placement place(const spec::ChipSpec& chip, const graph::Workload& workload,
       p.decisions_.push_back(fmt::format(
           "KV cache {} is more than the {} pool software '{}' would allocate ({:.3g}% of what "
           "weights and activations leave): it would keep fewer sequences at once",
-          size(p.kv_bytes_), size(static_cast<std::uint64_t>(pool)), software.name,
-          100.0 * software.kv_cache_fraction));
+          spec::formatSize(p.kv_bytes_), spec::formatSize(static_cast<std::uint64_t>(pool)),
+          software.name, 100.0 * software.kv_cache_fraction));
     }
   }
-  p.decisions_.push_back(
-      fmt::format("weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
-                  size(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
+  p.decisions_.push_back(fmt::format(
+      "weights {} ({}): {}", p.weights_resident_ ? "resident" : "streamed",
+      spec::formatSize(p.weight_bytes_), chip.memory[p.weights_resident_ ? *sram : *dram].name));
   if (!model.isEncoder()) {
-    p.decisions_.push_back(fmt::format("KV cache ({}): {}", size(p.kv_bytes_),
+    p.decisions_.push_back(fmt::format("KV cache ({}): {}", spec::formatSize(p.kv_bytes_),
                                        chip.memory[p.kv_on_chip_ ? *sram : *dram].name));
   }
   p.decisions_.push_back(fmt::format("activations (peak working set {}): {}",
-                                     size(p.activation_bytes_),
+                                     spec::formatSize(p.activation_bytes_),
                                      chip.memory[activations_on_chip ? *sram : *dram].name));
   return p;
 }

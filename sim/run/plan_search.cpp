@@ -68,10 +68,6 @@ map::ParallelLayout oneChipLayout(const spec::ScenarioSpec& s) {
   return layout;
 }
 
-std::string size(std::uint64_t bytes) {
-  return spec::formatQuantity(static_cast<double>(bytes), spec::Dimension::kSize);
-}
-
 }  // namespace
 
 spec::PlanObjective objectiveOf(const spec::ScenarioSpec& s) {
@@ -99,7 +95,8 @@ PlanChoice searchPlan(const spec::SystemSpec& system, const spec::ScenarioSpec& 
             "auto: no plan of at most {} chip{} of {} holds {} ({} on one chip; {} holds {} "
             "per chip): {}",
             choice.max_chips, choice.max_chips == 1 ? "" : "s", system.chip.name, s.model.name,
-            size(one), space.level, size(space.level_bytes), fmt::join(choice.rejected, "; ")));
+            spec::formatSize(one), space.level, spec::formatSize(space.level_bytes),
+            fmt::join(choice.rejected, "; ")));
   }
   const spec::PlanObjective obj = choice.objective;
   auto boundScore = [&](const map::PlanOption& o) {

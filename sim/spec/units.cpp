@@ -288,6 +288,10 @@ std::string formatQuantity(double value, Dimension d, int digits) {
   return fmt::format("{:.{}g}", value, digits);
 }
 
+std::string formatSize(std::uint64_t bytes) {
+  return formatQuantity(static_cast<double>(bytes), Dimension::kSize);
+}
+
 std::string formatSi(double value, std::string_view unit, int digits) {
   static constexpr std::pair<double, std::string_view> kPrefixes[] = {
       {1e18, "E"}, {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};

@@ -8,6 +8,7 @@
 // case-sensitive; there are no alternative spellings, and an unknown unit gets a did-you-mean.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,6 +60,8 @@ double parseQuantityAs(std::string_view text, Dimension expected);
 /// Human-readable form with an SI prefix (binary prefixes for sizes that are whole MiB/GiB):
 /// formatQuantity(3.35e12, kBandwidth) == "3.35 TB/s".
 std::string formatQuantity(double base_value, Dimension d, int significant_digits = 4);
+/// A byte count as formatQuantity() writes sizes: formatSize(230686720) == "220 MiB".
+std::string formatSize(std::uint64_t bytes);
 
 /// Any count with an SI prefix: formatSi(1.386e11, "FLOP") == "138.6 GFLOP".
 std::string formatSi(double value, std::string_view unit, int significant_digits = 4);

@@ -12,16 +12,8 @@ using namespace archsim;
 
 namespace {
 
-struct Loaded {
-  spec::SystemSpec system;
-  spec::ScenarioSpec scenario;
-};
-
-Loaded load(const std::string& system, const std::string& scenario,
-            const std::vector<std::string>& sets = {}) {
-  const spec::Catalog catalog = test::presetCatalog();
-  return {spec::loadSystem(catalog, system).spec, spec::loadScenario(catalog, scenario, sets).spec};
-}
+using test::load;
+using test::Loaded;
 
 /// Seconds the simulated chips spent in collective ops (summed over stages, one microbatch).
 double networkSeconds(const run::SystemRun& run) {
@@ -42,13 +34,13 @@ TEST_CASE(
   for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
     const Loaded d = load("dgx-h100", "llama2-7b-decode",
                           {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
-    const run::SystemRun rd(d.system, d.scenario);
+    const run::SystemRun rd(d.system.spec, d.scenario.spec);
     decode[tp] = *rd.result().metrics.tpot_s;
     network[tp] = networkSeconds(rd);
     weights[tp] = static_cast<double>(rd.chip(0).placement().weightBytes());
     const Loaded p = load("dgx-h100", "llama2-7b-prefill",
                           {"model=llama2-13b", fmt::format("parallel.tp={}", tp)});
-    const run::SystemRun rp(p.system, p.scenario);
+    const run::SystemRun rp(p.system.spec, p.scenario.spec);
     prefill[tp] = *rp.result().metrics.ttft_s;
     MESSAGE(fmt::format(
         "tp {}: decode tpot {:.3f} ms (network {:.3f} ms), prefill 2048 tokens {:.3f} ms, "
@@ -92,12 +84,12 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
     REQUIRE(plan.count(name) == 1);
     const auto& [scenario, sets] = plan.at(name);
     const Loaded l = load(name, scenario, sets);
-    const run::SystemRun run(l.system, l.scenario);
+    const run::SystemRun run(l.system.spec, l.scenario.spec);
     const run::Metrics& m = run.result().metrics;
     REQUIRE(m.tpot_s);
     CHECK(*m.tpot_s > 0);
     CHECK(m.chips > 1);
-    CHECK(m.chips <= l.system.chipCount());
+    CHECK(m.chips <= l.system.spec.chipCount());
     CHECK(*m.energy_per_token_j > 0);
     MESSAGE(
         fmt::format("{:<10} {:<26} {:>4} chips ({}), tpot {:.3f} ms, {:.3g} J/token, bound by {}",
@@ -109,8 +101,8 @@ TEST_CASE("archsim run works on every system preset with a scenario that fits it
 
 TEST_CASE("A multi-chip run is deterministic: byte-identical stats.json") {
   const Loaded l = load("groqrack", "llama2-7b-decode", {"dtypes.weights=int8", "parallel=auto"});
-  const std::string a = report::statsJson(run::SystemRun(l.system, l.scenario)).dump();
-  const std::string b = report::statsJson(run::SystemRun(l.system, l.scenario)).dump();
+  const std::string a = report::statsJson(run::SystemRun(l.system.spec, l.scenario.spec)).dump();
+  const std::string b = report::statsJson(run::SystemRun(l.system.spec, l.scenario.spec)).dump();
   CHECK(a == b);
   const auto j = nlohmann::json::parse(a);
   CHECK(j["parallel"]["chips"] == j["metrics"]["chips"]);
@@ -135,7 +127,7 @@ TEST_CASE(
       "binding\n";
   for (const Case& c : cases) {
     const Loaded l = load(c.system, c.scenario);
-    const run::SystemRun run(l.system, l.scenario);
+    const run::SystemRun run(l.system.spec, l.scenario.spec);
     const std::string key = c.system + "/" + c.scenario;
     m[key] = run.result().metrics;
     bound[key] = run.bindingResource();

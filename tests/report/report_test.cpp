@@ -33,16 +33,8 @@ json schema() {
   return json::parse(in);
 }
 
-struct Loaded {
-  spec::LoadedSystem system;
-  spec::LoadedScenario scenario;
-};
-
-Loaded load(const std::string& system, const std::string& scenario,
-            const std::vector<std::string>& sets = {}) {
-  const spec::Catalog catalog = test::presetCatalog();
-  return {spec::loadSystem(catalog, system), spec::loadScenario(catalog, scenario, sets)};
-}
+using test::load;
+using test::Loaded;
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
