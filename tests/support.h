@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -40,6 +41,12 @@ inline Loaded load(const std::string& system, const std::string& scenario,
                    const std::vector<std::string>& sets = {}) {
   const spec::Catalog catalog = presetCatalog();
   return {spec::loadSystem(catalog, system), spec::loadScenario(catalog, scenario, sets)};
+}
+
+/// A file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 inline std::filesystem::path freshDir(const std::string& prefix) {

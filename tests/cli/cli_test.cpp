@@ -19,12 +19,6 @@ using Result = test::CliResult;
 Result cli(std::vector<std::string> args) {
   return test::runCli(std::move(args));
 }
-std::string readFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 }  // namespace
 
 TEST_CASE("--version and --help succeed; usage errors exit 2") {
@@ -199,21 +193,21 @@ TEST_CASE(
   CHECK(folders[1].size() == folders[0].size() + 13);  // "-set-" and 8 hex digits
   // A different run into an existing record's folder is refused (exit 2) and changes nothing.
   const std::filesystem::path first = dir / "reports" / folders[0];
-  const std::string stats = readFile(first / "stats.json");
+  const std::string stats = test::slurp(first / "stats.json");
   const Result other = cli({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--out",
                             first.string(), "--quiet"});
   CHECK(other.code == 2);
   CHECK(other.err.find("holds the record of a different run") != std::string::npos);
   CHECK(other.err.find("pass --force") != std::string::npos);
-  CHECK(readFile(first / "stats.json") == stats);
+  CHECK(test::slurp(first / "stats.json") == stats);
   // The same run again refreshes its record; --force replaces a different one.
   CHECK(cli({"run", "h100-sxm5", "tiny-llama-decode", "--out", first.string(), "--quiet"}).code ==
         0);
-  CHECK(readFile(first / "stats.json") == stats);
+  CHECK(test::slurp(first / "stats.json") == stats);
   CHECK(cli({"run", "h100-sxm5", "tiny-llama-decode", "--set", "batch=4", "--out", first.string(),
              "--quiet", "--force"})
             .code == 0);
-  CHECK(readFile(first / "stats.json") != stats);
+  CHECK(test::slurp(first / "stats.json") != stats);
   std::filesystem::current_path(cwd.old);
   std::filesystem::remove_all(dir);
 }
@@ -350,10 +344,10 @@ TEST_CASE("compare: a pair that cannot run keeps its column with the reason; exi
   CHECK(r.out.find("GroqChip1 failed: llama2-70b's weights need 138 GB") != std::string::npos);
   CHECK(r.out.find("DGX-H100") != std::string::npos);
   // The other formats keep the row: empty cells and the reason.
-  const std::string csv = readFile(dir / "comparison.csv");
+  const std::string csv = test::slurp(dir / "comparison.csv");
   CHECK(csv.find(",error\n") != std::string::npos);
   CHECK(csv.find("sram holds 220 MiB") != std::string::npos);
-  const auto json = nlohmann::json::parse(readFile(dir / "comparison.json"));
+  const auto json = nlohmann::json::parse(test::slurp(dir / "comparison.json"));
   REQUIRE(json.size() == 2);
   CHECK(json[0]["error"].is_null());
   CHECK(json[1]["tpot_s"].is_null());

@@ -36,12 +36,7 @@ json schema() {
 using test::load;
 using test::Loaded;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 using Result = test::CliResult;
 using test::runCli;

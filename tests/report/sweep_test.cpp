@@ -20,12 +20,7 @@ namespace {
 fs::path data(const std::string& name) {
   return test::sourceDir() / "tests" / "data" / "sweep" / name;
 }
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 /// The directories the tests here made, removed when the test program ends.
 struct Made {
   std::vector<fs::path> dirs;
