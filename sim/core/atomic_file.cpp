@@ -7,13 +7,15 @@
 #include <string>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 namespace archsim {
 
 void writeFileAtomically(const std::filesystem::path& path, std::string_view content) {
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const std::filesystem::path temp =
-      dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
+      dir / fmt::format(".{}.tmp{}", path.filename().string(), ::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out)
@@ -90,8 +92,8 @@ void writeDirectoryAtomically(const std::filesystem::path& dir,
   checkOwnable(target);
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string tag = std::to_string(::getpid());
-  const fs::path staging = parent / ("." + target.filename().string() + ".staging" + tag);
-  const fs::path aside = parent / ("." + target.filename().string() + ".old" + tag);
+  const fs::path staging = parent / fmt::format(".{}.staging{}", target.filename().string(), tag);
+  const fs::path aside = parent / fmt::format(".{}.old{}", target.filename().string(), tag);
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) throw OutputError("cannot create '" + parent.string() + "': " + ec.message());

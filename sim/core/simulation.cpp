@@ -45,7 +45,7 @@ std::vector<std::pair<std::string, Activity*>> namedActivities(
     c->activities(mine);
     for (const auto& [name, activity] : mine) {
       std::string key = c->name() + "/" + name;
-      if (const int k = seen[key]++; k > 0) key += "#" + std::to_string(k);
+      if (const int k = seen[key]++; k > 0) key += fmt::format("#{}", k);
       out.emplace_back(std::move(key), activity);
     }
   }
