@@ -492,8 +492,7 @@ bool applyAssignment(ConfigNode& root, std::string_view assignment, const Locati
   std::string walked;
   while (true) {
     const auto dot = rest.find('.');
-    const std::string key(rest.substr(0, dot));
-    if (key.empty()) throw ConfigError(where, path, "empty path segment");
+    const std::string key(rest.substr(0, dot));  // not empty: checked above
     if (!walked.empty()) walked += '.';
     walked += key;
     if (!node->isMap()) {

@@ -89,13 +89,7 @@ void refuseImplicitEntry(const ConfigNode& resolved, const AssignmentParts& part
       continue;
     const std::string entry = missing->substr(prefix.size());
     std::vector<std::string> have;
-    const ConfigNode* map = &resolved;
-    for (std::string_view rest = c.path; map != nullptr && map->isMap();) {
-      const auto dot = rest.find('.');
-      map = map->find(rest.substr(0, dot));
-      if (dot == std::string_view::npos) break;
-      rest = rest.substr(dot + 1);
-    }
+    const ConfigNode* map = resolved.findPath(c.path);
     if (map != nullptr && map->isMap()) {
       for (const ConfigNode& child : map->children())
         have.push_back(child.key());
