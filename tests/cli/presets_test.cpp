@@ -19,20 +19,25 @@ struct Record {
   std::string unit;
 };
 
-/// id -> (value, unit) from ../shared/calibration/measurements.yaml; empty when the file is absent.
+/// id -> (value, unit) from ../shared/calibration/measurements.yaml and the project's own records
+/// (configs/calibration/measurements.yaml); empty when the shared file is absent.
 std::map<std::string, Record> calibrationRecords() {
   std::map<std::string, Record> records;
-  const std::filesystem::path file =
+  const std::filesystem::path shared =
       std::filesystem::path(ARCHSIM_SHARED_DIR) / "calibration/measurements.yaml";
-  if (!std::filesystem::exists(file)) return records;
-  const spec::ConfigNode root = spec::loadYamlFile(file);
-  for (const auto& r : root.children()) {
-    const spec::ConfigNode* id = r.find("id");
-    const spec::ConfigNode* value = r.find("value");
-    const spec::ConfigNode* unit = r.find("unit");
-    if (id == nullptr) continue;
-    records[id->scalar()] = {value && value->isScalar() ? value->scalar() : "",
-                             unit && unit->isScalar() ? unit->scalar() : ""};
+  if (!std::filesystem::exists(shared)) return records;
+  for (const auto& file : {shared, sourceDir() / "configs/calibration/measurements.yaml"}) {
+    const spec::ConfigNode root = spec::loadYamlFile(file);
+    for (const auto& r : root.children()) {
+      const spec::ConfigNode* id = r.find("id");
+      const spec::ConfigNode* value = r.find("value");
+      const spec::ConfigNode* unit = r.find("unit");
+      if (id == nullptr) continue;
+      CAPTURE(id->scalar());
+      REQUIRE_MESSAGE(records.count(id->scalar()) == 0, "a record id appears twice");
+      records[id->scalar()] = {value && value->isScalar() ? value->scalar() : "",
+                               unit && unit->isScalar() ? unit->scalar() : ""};
+    }
   }
   return records;
 }
