@@ -470,6 +470,7 @@ class Builder {
     const TensorId hidden_act =
         activation(prefix + "act.out", l, rows, f, TensorRole::kActivation, expert);
     Op& a = op(OpKind::kActivation, prefix + "act", l, expert);
+    a.own_kernel = gated && !shard_.fuse_gated_activation;
     const std::uint64_t per_element = gated                                ? flops::kSiluMul
                                       : m_.activation == Activation::kRelu ? flops::kRelu
                                                                            : flops::kGelu;

@@ -25,7 +25,7 @@ void fuseElementwise(std::vector<Op>& ops, const std::vector<Tensor>& tensors) {
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op& x = ops[i];
     std::optional<std::size_t> target;
-    if (isElementwiseKind(x.kind)) {
+    if (isElementwiseKind(x.kind) && !x.own_kernel) {
       for (const TensorUse& r : x.reads) {
         if (tensors[r.tensor].role == TensorRole::kActivation && producer[r.tensor]) {
           target = std::max(target.value_or(0), *producer[r.tensor]);

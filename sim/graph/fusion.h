@@ -1,5 +1,6 @@
 // The elementwise fusion pass: folds RoPE, KV-cache writes, activations and residual adds into the
-// op that produces their input, as fused-epilogue kernels do.
+// op that produces their input, as fused-epilogue kernels do. An op marked `own_kernel` (a gated
+// MLP activation on a stack that runs it separately) stays a kernel of its own.
 #pragma once
 
 #include <vector>

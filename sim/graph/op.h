@@ -103,6 +103,7 @@ struct Op {
   std::vector<TensorUse> reads;
   std::vector<TensorUse> writes;
   std::vector<std::string> fused;  // names of elementwise ops folded into this one
+  bool own_kernel = false;         // an elementwise op the fusion pass leaves as its own kernel
 
   Extent bytesRead() const;
   Extent bytesWritten() const;

@@ -48,6 +48,7 @@ Shard wholeModel(const spec::ScenarioSpec& s) {
   shard.dtypes = s.dtypes;
   shard.attention = s.attention;
   shard.fusion = s.fusion;
+  shard.fuse_gated_activation = s.software.gated_activation == spec::GatedActivation::kFused;
   return shard;
 }
 

@@ -57,6 +57,9 @@ struct Shard {
   spec::ScenarioDTypes dtypes;
   spec::AttentionImpl attention = spec::AttentionImpl::kFused;
   spec::FusionLevel fusion = spec::FusionLevel::kElementwise;
+  /// With elementwise fusion: the gated MLP's activation joins the gate/up GEMM (false: the
+  /// stack runs it as a kernel of its own, SoftwareSpec::gated_activation).
+  bool fuse_gated_activation = true;
 
   std::uint64_t layers() const { return end_layer - first_layer; }
   bool sequenceParallel() const { return sequence_parallel && tp > 1; }

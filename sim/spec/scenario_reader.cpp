@@ -122,6 +122,9 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
   sw.decode_attention =
       r.choice<DecodeAttention>("decode_attention", kDecodeAttentionNames, Need::kOptional)
           .value_or(DecodeAttention::kGrouped);
+  sw.gated_activation =
+      r.choice<GatedActivation>("gated_activation", kGatedActivationNames, Need::kOptional)
+          .value_or(GatedActivation::kFused);
   sw.sources = readSources(r, node);
   r.finish();
   return sw;

@@ -28,6 +28,11 @@ enum class FusionLevel { kNone, kElementwise };
 /// one pass over the KV head's cache for the whole group (FlashDecoding, TensorRT-LLM's XQA), or
 /// one pass per query head, each reading the cache itself (masked multi-head attention kernels).
 enum class DecodeAttention { kGrouped, kPerHead };
+/// Where a stack computes a gated MLP's activation (SiLU(gate) x up): in the epilogue of the
+/// gate/up GEMM, which then writes only the activated half (a fused GEMM-SwiGLU kernel), or as a
+/// kernel of its own that reads the GEMM's whole gate/up output back from memory (vLLM's and
+/// SGLang's SiluAndMul, TensorRT-LLM's default). Only gated MLPs have the choice.
+enum class GatedActivation { kFused, kSeparate };
 
 inline constexpr NameTable<Phase, 3> kPhaseNames{
     {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}}};
@@ -37,6 +42,8 @@ inline constexpr NameTable<FusionLevel, 2> kFusionNames{
     {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}}};
 inline constexpr NameTable<DecodeAttention, 2> kDecodeAttentionNames{
     {{"grouped", DecodeAttention::kGrouped}, {"per_head", DecodeAttention::kPerHead}}};
+inline constexpr NameTable<GatedActivation, 2> kGatedActivationNames{
+    {{"fused", GatedActivation::kFused}, {"separate", GatedActivation::kSeparate}}};
 
 std::string_view phaseName(Phase p);
 std::string_view attentionName(AttentionImpl a);
@@ -126,6 +133,8 @@ struct SoftwareSpec {
   /// given batch beyond it still runs, with a note in the placement decisions.
   double kv_cache_fraction = 1.0;
   DecodeAttention decode_attention = DecodeAttention::kGrouped;
+  /// With `fusion: elementwise`, whether the gated MLP's activation joins its GEMM's epilogue.
+  GatedActivation gated_activation = GatedActivation::kFused;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 
   /// What of a main memory of `size_bytes` the model may use (0 when the stack keeps it all).

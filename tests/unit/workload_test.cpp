@@ -194,6 +194,38 @@ TEST_CASE("Elementwise fusion keeps FLOPs, removes ops and the intermediates' tr
         plain.bytes_by_role.at(TensorRole::kActivation));
 }
 
+TEST_CASE("A stack that runs the gated activation on its own reads the gate/up output back") {
+  // Llama-2-7B decode at batch 64 in bf16: with the activation in the gate/up GEMM's epilogue the
+  // GEMM writes only SiLU(gate) x up ([64, 11008]); run separately, the GEMM writes [64, 2 x 11008]
+  // and the activation kernel reads all of it back: 4 x 11008 x 64 x 2 B more per layer.
+  const std::vector<std::string> batch{"batch=64"};
+  std::vector<std::string> separate_sets = batch;
+  separate_sets.push_back("software.gated_activation=separate");
+  const Workload fused_w(scenario("llama2-7b-decode", batch));
+  const Workload separate_w(scenario("llama2-7b-decode", separate_sets));
+  const WorkloadSummary fused = summarize(fused_w);
+  const WorkloadSummary separate = summarize(separate_w);
+  CHECK(fused.by_kind.count(OpKind::kActivation) == 0);
+  CHECK(separate.by_kind.at(OpKind::kActivation).ops == 32);
+  CHECK(separate.total.ops == fused.total.ops + 32);
+  CHECK(separate.total.matrix_flops == fused.total.matrix_flops);
+  CHECK(separate.total.vector_flops == fused.total.vector_flops);
+  const std::uint64_t per_layer = 4ull * 11008 * 64 * 2;
+  CHECK(separate.bytes_by_role.at(TensorRole::kActivation) ==
+        fused.bytes_by_role.at(TensorRole::kActivation) + 32 * per_layer);
+  CHECK(separate.bytes_by_role.at(TensorRole::kWeight) ==
+        fused.bytes_by_role.at(TensorRole::kWeight));
+  // The other elementwise ops still fuse (no RoPE or residual-add kernels), and a model without a
+  // gated MLP (GELU) has no choice to make.
+  CHECK(separate.by_kind.count(OpKind::kRope) == 0);
+  CHECK(separate.by_kind.count(OpKind::kElementwise) == 0);
+  std::vector<std::string> gelu = separate_sets;
+  gelu.push_back("model=gpt2");
+  CHECK(
+      summarize(Workload(scenario("llama2-7b-decode", gelu))).by_kind.count(OpKind::kActivation) ==
+      0);
+}
+
 TEST_CASE("Materialized attention writes and reads the score matrix; fused attention does not") {
   const WorkloadSummary fused = summarize(Workload(scenario("llama2-7b-prefill")));
   const WorkloadSummary mat =
