@@ -64,7 +64,10 @@ std::optional<std::vector<std::vector<std::uint32_t>>> CollectiveEngine::nodeGro
 }
 
 bool CollectiveEngine::oneHopApart(const std::vector<std::uint32_t>& ranks) const {
-  if (sharedReducingSwitch(ranks, false)) return true;
+  return sharedReducingSwitch(ranks, false) || directlyLinked(ranks);
+}
+
+bool CollectiveEngine::directlyLinked(const std::vector<std::uint32_t>& ranks) const {
   for (std::uint32_t a : ranks) {
     for (std::uint32_t b : ranks) {
       if (a != b && topology_.bandwidth().coeff(static_cast<int>(a), static_cast<int>(b)) == 0.0)
@@ -98,8 +101,11 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
     step.rank_reduce_bytes = reducing ? (n - 1) * bytes : 0;
     steps.push_back(std::move(step));
   };
-  // Small messages among ranks that reach each other in one hop (or through one switch) go direct.
-  const bool direct = S <= spec_.small_message_bytes && oneHopApart(ranks);
+  // Small messages among ranks that reach each other in one hop (or through one switch) go direct;
+  // so does every message among ranks joined pairwise by links of their own (a full mesh), as the
+  // libraries spread their rings' channels over all of a rank's links.
+  const bool mesh = !sharedReducingSwitch(ranks, false) && directlyLinked(ranks);
+  const bool direct = (S <= spec_.small_message_bytes && oneHopApart(ranks)) || mesh;
   switch (r.kind) {
     case CollectiveKind::kAllGather:
     case CollectiveKind::kReduceScatter:
@@ -129,6 +135,7 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
     } else {
       algo = reducing            ? AllReduceAlgorithm::kInSwitch
              : nodeGroups(ranks) ? AllReduceAlgorithm::kHierarchical
+             : mesh              ? AllReduceAlgorithm::kTwoShot
                                  : AllReduceAlgorithm::kRing;
     }
   }

@@ -91,6 +91,8 @@ class CollectiveEngine {
                                                  bool need_reducer) const;
   /// Every pair of ranks is joined by a direct link or one shared switch.
   bool oneHopApart(const std::vector<std::uint32_t>& ranks) const;
+  /// Whether every two of `ranks` share a direct link of their own (a full mesh, no switch).
+  bool directlyLinked(const std::vector<std::uint32_t>& ranks) const;
   /// The ranks grouped by their innermost topology group (node), when every group holds the same
   /// number of them and there are at least two groups of two or more.
   std::optional<std::vector<std::vector<std::uint32_t>>> nodeGroups(

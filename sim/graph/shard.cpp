@@ -49,7 +49,14 @@ Shard wholeModel(const spec::ScenarioSpec& s) {
   shard.attention = s.attention;
   shard.fusion = s.fusion;
   shard.fuse_gated_activation = s.software.gated_activation == spec::GatedActivation::kFused;
+  shard.max_tokens_per_pass = s.software.max_tokens_per_pass;
   return shard;
+}
+
+std::pair<std::uint64_t, std::uint64_t> Shard::prefillActivationShare() const {
+  const std::uint64_t tokens = sequences * prompt_tokens;
+  if (max_tokens_per_pass == 0 || tokens <= max_tokens_per_pass) return {1, 1};
+  return {max_tokens_per_pass, tokens};
 }
 
 std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) {

@@ -1,6 +1,8 @@
 #include "sim/map/placement.h"
 
 #include <array>
+#include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -46,6 +48,50 @@ std::size_t modelLevel(const spec::ChipSpec& chip) {
   ARCHSIM_PANIC("chip " + chip.name + " has neither DRAM nor SRAM to hold a model");
 }
 
+namespace {
+/// What of an op's `live` activation bytes the stack's buffers hold at once: all of it, except in
+/// a prefill longer than the stack's token budget per pass, which runs in passes of that many
+/// tokens (Shard::prefillActivationShare).
+std::uint64_t heldLive(const graph::Workload& workload, const graph::Run& run, std::uint64_t live) {
+  if (run.phase != graph::GraphPhase::kPrefill) return live;
+  const auto [budget, tokens] = workload.shard().prefillActivationShare();
+  return static_cast<std::uint64_t>(static_cast<Uint128>(live) * budget / tokens);
+}
+
+/// The activation bytes live while each op of `g` runs (indexed by op id, ops in program order):
+/// a tensor from the first op that writes it (from the start when no op does: a pass input) to
+/// the last op that reads or writes it.
+std::vector<std::uint64_t> liveActivationBytes(const graph::Graph& g, std::uint64_t kv) {
+  const std::size_t n = g.ops().size();
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> first(g.tensors().size(), kNone), last(g.tensors().size(), 0);
+  for (std::size_t k = 0; k < n; ++k) {
+    const graph::Op& op = g.ops()[k];
+    for (const graph::TensorUse& u : op.writes)
+      first[u.tensor] = std::min(first[u.tensor], k);
+    for (const auto* uses : {&op.reads, &op.writes}) {
+      for (const graph::TensorUse& u : *uses)
+        last[u.tensor] = std::max(last[u.tensor], k + 1);
+    }
+  }
+  std::vector<std::int64_t> delta(n + 1, 0);
+  for (const graph::Tensor& t : g.tensors()) {
+    if (t.role != TensorRole::kActivation || last[t.id] == 0) continue;
+    const std::size_t from = first[t.id] == kNone ? 0 : first[t.id];
+    const auto bytes = static_cast<std::int64_t>(t.bytes.at(kv));
+    delta[from] += bytes;
+    delta[last[t.id]] -= bytes;
+  }
+  std::vector<std::uint64_t> live(n);
+  std::int64_t running = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    running += delta[k];
+    live[k] = static_cast<std::uint64_t>(running);
+  }
+  return live;
+}
+}  // namespace
+
 /// Stable ids by name (in graph order), each tensor's footprint at the largest KV length, and the
 /// activation peak: what place() and measure() share.
 void Placement::collect(const graph::Workload& workload) {
@@ -69,19 +115,12 @@ void Placement::collect(const graph::Workload& workload) {
       ids.push_back(it->second);
     }
   }
-  // Activations: the largest working set of one op (its inputs and outputs), double-buffered.
+  // Activations: the most bytes of activation tensors live at once as the ops run in order, what
+  // a memory planner reusing buffers needs.
   for (const graph::Run& run : workload.runs()) {
     const graph::Graph& g = *run.graph;
-    const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
-    for (const graph::Op& op : g.ops()) {
-      std::uint64_t live = 0;
-      for (const auto* uses : {&op.reads, &op.writes}) {
-        for (const graph::TensorUse& u : *uses) {
-          if (g.tensor(u.tensor).role == TensorRole::kActivation) live += u.bytes.at(kv);
-        }
-      }
-      p.activation_bytes_ = std::max(p.activation_bytes_, 2 * live);
-    }
+    for (const std::uint64_t live : liveActivationBytes(g, g.effectiveKv(p.kv_capacity_)))
+      p.activation_bytes_ = std::max(p.activation_bytes_, heldLive(workload, run, live));
   }
   for (const TensorHome& h : p.homes_) {
     if (h.role == TensorRole::kWeight) p.weight_bytes_ += h.bytes;
@@ -133,16 +172,14 @@ PartFootprints measureParts(const graph::Workload& workload) {
     const graph::Graph& g = *run.graph;
     const std::uint64_t kv = g.effectiveKv(p.kv_capacity_);
     const std::vector<ModelPart> parts = opParts(g);
+    const std::vector<std::uint64_t> live = liveActivationBytes(g, kv);
     for (const graph::Op& op : g.ops()) {
       const std::size_t part = static_cast<std::size_t>(parts[op.id]);
-      std::uint64_t live = 0;
       for (const auto* uses : {&op.reads, &op.writes}) {
-        for (const graph::TensorUse& u : *uses) {
+        for (const graph::TensorUse& u : *uses)
           touched[p.stable(g, u.tensor)][part] = true;
-          if (g.tensor(u.tensor).role == TensorRole::kActivation) live += u.bytes.at(kv);
-        }
       }
-      arena[part] = std::max(arena[part], 2 * live);
+      arena[part] = std::max(arena[part], heldLive(workload, run, live[op.id]));
     }
   }
   const std::uint64_t layers = std::max<std::uint64_t>(1, workload.shard().layers());

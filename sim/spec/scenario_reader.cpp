@@ -125,6 +125,8 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
   sw.gated_activation =
       r.choice<GatedActivation>("gated_activation", kGatedActivationNames, Need::kOptional)
           .value_or(GatedActivation::kFused);
+  sw.max_tokens_per_pass = static_cast<std::uint64_t>(
+      r.integer("max_tokens_per_pass", Need::kOptional, 0, kMaxTokens).value_or(0));
   sw.sources = readSources(r, node);
   r.finish();
   return sw;

@@ -135,6 +135,11 @@ struct SoftwareSpec {
   DecodeAttention decode_attention = DecodeAttention::kGrouped;
   /// With `fusion: elementwise`, whether the gated MLP's activation joins its GEMM's epilogue.
   GatedActivation gated_activation = GatedActivation::kFused;
+  /// The most tokens the stack puts in one forward pass (TensorRT-LLM's max_num_tokens): its
+  /// activation buffers are sized for that many, so a longer prefill runs in passes of at most
+  /// this many tokens. archsim times a prefill as one pass (the same GEMM and attention work)
+  /// and charges memory for the stack's buffers. 0: no bound.
+  std::uint64_t max_tokens_per_pass = 0;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 
   /// What of a main memory of `size_bytes` the model may use (0 when the stack keeps it all).

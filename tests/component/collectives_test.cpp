@@ -125,6 +125,24 @@ TEST_CASE("Two collectives sharing a link take longer than one alone, by the for
   CHECK(done2.at[1] == transferTicks(S, kB) + kAlpha);
 }
 
+TEST_CASE("On a full mesh every rank uses all its links: two-shot all-reduce, direct gathers") {
+  // Four ranks, a link of their own between every two (three per rank, 100 GB/s each): the
+  // reduce-scatter sends S/4 to each peer at once, the all-gather the same, so an all-reduce takes
+  // 2 x (S/4 / B + alpha) where a ring over one link per rank took 6 x (S/4 / B + alpha).
+  const spec::SystemSpec mesh = test::systemFromYaml(
+      "kind: system\nname: mesh\nchip: h100-sxm5\nlevels:\n  node: {size: 4, topology: "
+      "fully_connected, link: {kind: c2c, links: 3, link_bandwidth: 100 GB/s, latency: 1 us}}\n");
+  const std::uint64_t S = 64'000'000, n = 4;
+  const Tick per_step = transferTicks(S / n, kB) + kAlpha;
+  CHECK(runOne(mesh, {exec::CollectiveKind::kAllReduce, {0, 1, 2, 3}, S}) == 2 * per_step);
+  CHECK(runOne(mesh, {exec::CollectiveKind::kAllGather, {0, 1, 2, 3}, S}) == per_step);
+  CHECK(runOne(mesh, {exec::CollectiveKind::kReduceScatter, {0, 1, 2, 3}, S}) == per_step);
+  spec::SystemSpec ring = mesh;
+  ring.collectives.all_reduce = spec::AllReduceAlgorithm::kRing;
+  CHECK(runOne(ring, {exec::CollectiveKind::kAllReduce, {0, 1, 2, 3}, S}) ==
+        2 * (n - 1) * per_step);
+}
+
 TEST_CASE(
     "Calibration: 8xH100 all-reduce bus bandwidth (>= 256 MB) within 15% of the measured plateau; "
     "2xA100 32 B latency within 30%") {
