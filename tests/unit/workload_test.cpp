@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/graph/microbench.h"
 #include "sim/graph/summary.h"
+#include "sim/map/placement.h"
 #include "support.h"
 
 using namespace archsim;
@@ -224,6 +226,33 @@ TEST_CASE("A stack that runs the gated activation on its own reads the gate/up o
   CHECK(
       summarize(Workload(scenario("llama2-7b-decode", gelu))).by_kind.count(OpKind::kActivation) ==
       0);
+}
+
+TEST_CASE(
+    "Activation memory is the peak live in program order; a token budget bounds a prefill's") {
+  // One GEMM C[m, n] = A[m, k] B[k, n]: A and C are live together while it runs, and nothing else.
+  const spec::ScenarioSpec s = scenario("llama2-7b-prefill");
+  const Workload gemm(wholeModel(s), gemmGraph(64, 128, 256, s.dtypes.weights));
+  std::uint64_t a_and_c = 0;
+  for (const Tensor& t : gemm.runs().front().graph->tensors()) {
+    if (t.role == TensorRole::kActivation) a_and_c += t.bytes.at(0);
+  }
+  CHECK(a_and_c == (64 * 256 + 64 * 128) * 2);            // bf16
+  CHECK(map::measure(gemm).activation_bytes == a_and_c);  // a multiple of the 4 KiB alignment
+
+  // Llama-2-7B prefill of 4 x 2048 tokens: a stack that takes 2048 tokens a pass holds a quarter
+  // of the whole prefill's activations (to the 4 KiB alignment); one that takes more holds it all.
+  const std::uint64_t whole =
+      map::measure(Workload(scenario("llama2-7b-prefill", {"batch=4"}))).activation_bytes;
+  const std::uint64_t budget =
+      map::measure(
+          Workload(scenario("llama2-7b-prefill", {"batch=4", "software.max_tokens_per_pass=2048"})))
+          .activation_bytes;
+  CHECK(budget >= whole / 4 - 4096);
+  CHECK(budget <= whole / 4 + 4096);
+  CHECK(map::measure(Workload(scenario("llama2-7b-prefill",
+                                       {"batch=4", "software.max_tokens_per_pass=8192"})))
+            .activation_bytes == whole);
 }
 
 TEST_CASE("Materialized attention writes and reads the score matrix; fused attention does not") {
