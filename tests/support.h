@@ -30,8 +30,6 @@ inline spec::Catalog presetCatalog() {
   return spec::Catalog({sourceDir()});
 }
 
-/// A new, empty directory of its own under the system temp directory (mkdtemp): a test never meets
-/// the leftovers of an earlier run that had the same pid. The test removes it when done.
 /// A system and a scenario loaded from presets (or files) with --set assignments for the scenario.
 struct Loaded {
   spec::LoadedSystem system;
@@ -49,6 +47,8 @@ inline std::string slurp(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+/// A new, empty directory of its own under the system temp directory (mkdtemp): a test never meets
+/// the leftovers of an earlier run that had the same pid. The test removes it when done.
 inline std::filesystem::path freshDir(const std::string& prefix) {
   std::string name = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   REQUIRE_MESSAGE(::mkdtemp(name.data()) != nullptr, "mkdtemp failed for " << name);

@@ -63,10 +63,6 @@ std::optional<std::vector<std::vector<std::uint32_t>>> CollectiveEngine::nodeGro
   return groups;
 }
 
-bool CollectiveEngine::oneHopApart(const std::vector<std::uint32_t>& ranks) const {
-  return sharedReducingSwitch(ranks, false) || directlyLinked(ranks);
-}
-
 bool CollectiveEngine::directlyLinked(const std::vector<std::uint32_t>& ranks) const {
   for (std::uint32_t a : ranks) {
     for (std::uint32_t b : ranks) {
@@ -101,11 +97,12 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
     step.rank_reduce_bytes = reducing ? (n - 1) * bytes : 0;
     steps.push_back(std::move(step));
   };
-  // Small messages among ranks that reach each other in one hop (or through one switch) go direct;
-  // so does every message among ranks joined pairwise by links of their own (a full mesh), as the
-  // libraries spread their rings' channels over all of a rank's links.
-  const bool mesh = !sharedReducingSwitch(ranks, false) && directlyLinked(ranks);
-  const bool direct = (S <= spec_.small_message_bytes && oneHopApart(ranks)) || mesh;
+  // Every message among ranks joined pairwise by links of their own (a full mesh) goes direct, as
+  // the libraries spread their rings' channels over all of a rank's links; among ranks that share
+  // a switch, small messages do.
+  const auto on_switch = sharedReducingSwitch(ranks, false);
+  const bool mesh = !on_switch && directlyLinked(ranks);
+  const bool direct = mesh || (S <= spec_.small_message_bytes && on_switch);
   switch (r.kind) {
     case CollectiveKind::kAllGather:
     case CollectiveKind::kReduceScatter:
@@ -125,13 +122,12 @@ std::string_view CollectiveEngine::plan(const CollectiveRequest& r, std::vector<
       break;
   }
   AllReduceAlgorithm algo = spec_.all_reduce;
-  const auto on_switch = sharedReducingSwitch(ranks, false);
   const auto reducing = sharedReducingSwitch(ranks, true);
   if (algo == AllReduceAlgorithm::kAuto) {
     if (S <= spec_.small_message_bytes) {
-      algo = on_switch || direct ? AllReduceAlgorithm::kOneShot
-             : powerOfTwo(n)     ? AllReduceAlgorithm::kRecursiveDoubling
-                                 : AllReduceAlgorithm::kRing;
+      algo = direct          ? AllReduceAlgorithm::kOneShot
+             : powerOfTwo(n) ? AllReduceAlgorithm::kRecursiveDoubling
+                             : AllReduceAlgorithm::kRing;
     } else {
       algo = reducing            ? AllReduceAlgorithm::kInSwitch
              : nodeGroups(ranks) ? AllReduceAlgorithm::kHierarchical

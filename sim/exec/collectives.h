@@ -89,8 +89,6 @@ class CollectiveEngine {
   std::string_view plan(const CollectiveRequest& r, std::vector<Step>& steps);
   std::optional<hw::NodeId> sharedReducingSwitch(const std::vector<std::uint32_t>& ranks,
                                                  bool need_reducer) const;
-  /// Every pair of ranks is joined by a direct link or one shared switch.
-  bool oneHopApart(const std::vector<std::uint32_t>& ranks) const;
   /// Whether every two of `ranks` share a direct link of their own (a full mesh, no switch).
   bool directlyLinked(const std::vector<std::uint32_t>& ranks) const;
   /// The ranks grouped by their innermost topology group (node), when every group holds the same

@@ -53,12 +53,6 @@ Shard wholeModel(const spec::ScenarioSpec& s) {
   return shard;
 }
 
-std::pair<std::uint64_t, std::uint64_t> Shard::prefillActivationShare() const {
-  const std::uint64_t tokens = sequences * prompt_tokens;
-  if (max_tokens_per_pass == 0 || tokens <= max_tokens_per_pass) return {1, 1};
-  return {max_tokens_per_pass, tokens};
-}
-
 std::uint64_t sequenceShare(std::uint64_t rows, std::uint64_t ways) {
   return (rows + ways - 1) / ways;
 }

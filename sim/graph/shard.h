@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "sim/spec/model_spec.h"
 #include "sim/spec/scenario_spec.h"
@@ -63,9 +62,6 @@ struct Shard {
   bool fuse_gated_activation = true;
   /// The stack's token budget per forward pass (SoftwareSpec::max_tokens_per_pass; 0: none).
   std::uint64_t max_tokens_per_pass = 0;
-  /// The share of a prefill pass's activations the stack's buffers hold at once: budget over the
-  /// pass's tokens, at most 1 (as budget / tokens; {1, 1} when there is no bound).
-  std::pair<std::uint64_t, std::uint64_t> prefillActivationShare() const;
 
   std::uint64_t layers() const { return end_layer - first_layer; }
   bool sequenceParallel() const { return sequence_parallel && tp > 1; }

@@ -1,5 +1,6 @@
 #include "sim/map/placement.h"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <vector>
@@ -22,40 +23,17 @@ std::uint64_t align(std::uint64_t x) {
 
 const Location kScenario{"<scenario placement>", 0, 0};
 
-}  // namespace
-
-std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
-  const bool persists =
-      chip.execution.style == spec::ExecutionStyle::kDataflow || chip.mainMemory() == nullptr;
-  if (!persists) return std::nullopt;
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
-    if (chip.memory[i].kind != spec::MemoryKind::kSram) continue;
-    if (!best || chip.memory[i].size_bytes > chip.memory[*best].size_bytes) best = i;
-  }
-  return best;
-}
-
-std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
-                           const spec::SoftwareSpec& software) {
-  return chip.mainMemoryIndex() == level ? software.usableBytes(chip.memory[level].size_bytes)
-                                         : chip.memory[level].size_bytes;
-}
-
-std::size_t modelLevel(const spec::ChipSpec& chip) {
-  if (const auto sram = persistentSram(chip)) return *sram;
-  if (const auto dram = chip.mainMemoryIndex()) return *dram;
-  ARCHSIM_PANIC("chip " + chip.name + " has neither DRAM nor SRAM to hold a model");
-}
-
-namespace {
 /// What of an op's `live` activation bytes the stack's buffers hold at once: all of it, except in
 /// a prefill longer than the stack's token budget per pass, which runs in passes of that many
-/// tokens (Shard::prefillActivationShare).
+/// tokens (Shard::max_tokens_per_pass).
 std::uint64_t heldLive(const graph::Workload& workload, const graph::Run& run, std::uint64_t live) {
-  if (run.phase != graph::GraphPhase::kPrefill) return live;
-  const auto [budget, tokens] = workload.shard().prefillActivationShare();
-  return static_cast<std::uint64_t>(static_cast<Uint128>(live) * budget / tokens);
+  const graph::Shard& s = workload.shard();
+  const std::uint64_t tokens = s.sequences * s.prompt_tokens;
+  if (run.phase != graph::GraphPhase::kPrefill || s.max_tokens_per_pass == 0 ||
+      tokens <= s.max_tokens_per_pass) {
+    return live;
+  }
+  return static_cast<std::uint64_t>(static_cast<Uint128>(live) * s.max_tokens_per_pass / tokens);
 }
 
 /// The activation bytes live while each op of `g` runs (indexed by op id, ops in program order):
@@ -92,6 +70,30 @@ std::vector<std::uint64_t> liveActivationBytes(const graph::Graph& g, std::uint6
 }
 }  // namespace
 
+std::optional<std::size_t> persistentSram(const spec::ChipSpec& chip) {
+  const bool persists =
+      chip.execution.style == spec::ExecutionStyle::kDataflow || chip.mainMemory() == nullptr;
+  if (!persists) return std::nullopt;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < chip.memory.size(); ++i) {
+    if (chip.memory[i].kind != spec::MemoryKind::kSram) continue;
+    if (!best || chip.memory[i].size_bytes > chip.memory[*best].size_bytes) best = i;
+  }
+  return best;
+}
+
+std::uint64_t modelBytesOf(const spec::ChipSpec& chip, std::size_t level,
+                           const spec::SoftwareSpec& software) {
+  return chip.mainMemoryIndex() == level ? software.usableBytes(chip.memory[level].size_bytes)
+                                         : chip.memory[level].size_bytes;
+}
+
+std::size_t modelLevel(const spec::ChipSpec& chip) {
+  if (const auto sram = persistentSram(chip)) return *sram;
+  if (const auto dram = chip.mainMemoryIndex()) return *dram;
+  ARCHSIM_PANIC("chip " + chip.name + " has neither DRAM nor SRAM to hold a model");
+}
+
 /// Stable ids by name (in graph order), each tensor's footprint at the largest KV length, and the
 /// activation peak: what place() and measure() share.
 void Placement::collect(const graph::Workload& workload) {
@@ -119,8 +121,12 @@ void Placement::collect(const graph::Workload& workload) {
   // a memory planner reusing buffers needs.
   for (const graph::Run& run : workload.runs()) {
     const graph::Graph& g = *run.graph;
-    for (const std::uint64_t live : liveActivationBytes(g, g.effectiveKv(p.kv_capacity_)))
-      p.activation_bytes_ = std::max(p.activation_bytes_, heldLive(workload, run, live));
+    const std::vector<std::uint64_t> live = liveActivationBytes(g, g.effectiveKv(p.kv_capacity_));
+    if (!live.empty()) {
+      p.activation_bytes_ =
+          std::max(p.activation_bytes_,
+                   heldLive(workload, run, *std::max_element(live.begin(), live.end())));
+    }
   }
   for (const TensorHome& h : p.homes_) {
     if (h.role == TensorRole::kWeight) p.weight_bytes_ += h.bytes;
