@@ -12,7 +12,8 @@ ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
                           .exact = exact,
                           .timed_warmup = timed_warmup,
                           .per_head_decode_attention =
-                              shape.software.decode_attention == spec::DecodeAttention::kPerHead},
+                              shape.software.decode_attention == spec::DecodeAttention::kPerHead,
+                          .matrix_efficiency = shape.software.matrix_efficiency},
               progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,

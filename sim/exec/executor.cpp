@@ -130,8 +130,8 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   const graph::Shard& s = workload.shard();
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
-  matrix_macs_per_cycle_ =
-      c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) * c.matrix.achievable(matrix_dtype_);
+  matrix_macs_per_cycle_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) *
+                           c.matrix.achievable(matrix_dtype_) * options.matrix_efficiency;
   vector_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
                            c.vector.units / static_cast<double>(kTicksPerSecond);
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *

@@ -46,6 +46,8 @@ struct ExecOptions {
   bool timed_warmup = false;
   /// The stack's decode attention reads a KV head's cache once per query head of its group.
   bool per_head_decode_attention = false;
+  /// The stack's share of the chip's achievable matrix rate (SoftwareSpec::matrix_efficiency).
+  double matrix_efficiency = 1.0;
 };
 
 /// Generations with at least this many decode steps reuse steps (unless exact).

@@ -117,6 +117,7 @@ Rates rates(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
     for (const auto& [dtype, ops] : chip.matrix.peak_ops_per_s)
       r.matrix_flops_per_s = std::max(r.matrix_flops_per_s, ops * chip.matrix.achievable(dtype));
   }
+  r.matrix_flops_per_s *= s.software.matrix_efficiency;
   for (const auto& [dtype, peak] : chip.vector.peak_ops_per_s)
     r.vector_flops_per_s = std::max(r.vector_flops_per_s, peak * chip.vector.achievable_fraction);
   if (chip.execution.style == spec::ExecutionStyle::kKernel) {

@@ -127,6 +127,7 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
           .value_or(GatedActivation::kFused);
   sw.max_tokens_per_pass = static_cast<std::uint64_t>(
       r.integer("max_tokens_per_pass", Need::kOptional, 0, kMaxTokens).value_or(0));
+  sw.matrix_efficiency = r.fraction("matrix_efficiency", Need::kOptional).value_or(1.0);
   sw.sources = readSources(r, node);
   r.finish();
   return sw;

@@ -140,6 +140,11 @@ struct SoftwareSpec {
   /// this many tokens. archsim times a prefill as one pass (the same GEMM and attention work)
   /// and charges memory for the stack's buffers. 0: no bound.
   std::uint64_t max_tokens_per_pass = 0;
+  /// The share of the chip's calibrated matrix rate (compute.matrix.achievable_fraction, fitted on
+  /// library GEMM microbenchmarks) that the stack's kernels sustain in a serving run: its GEMM
+  /// tactics are picked once per engine for a range of token counts, with fused epilogues, over a
+  /// run long enough to hold the board at its power limit. Fitted per stack on the public suite.
+  double matrix_efficiency = 1.0;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 
   /// What of a main memory of `size_bytes` the model may use (0 when the stack keeps it all).

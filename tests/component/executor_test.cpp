@@ -62,6 +62,30 @@ TEST_CASE("One GEMM tile on one idle unit ends at exactly the formula tick") {
 }
 
 TEST_CASE(
+    "A stack's matrix_efficiency e stretches a tile's compute to exactly its MACs / (rate e)") {
+  // The tile above with half the matrix rate (SoftwareSpec::matrix_efficiency 0.5, as a stack's
+  // kernels sustain it): 16*32*64 MACs / (1024 x 0.5) per cycle = 64 cycles; fetch unchanged.
+  const spec::SystemSpec sys = inlineSystem(testChip(kOneChannelDram));
+  const spec::ScenarioSpec s = gemmScenario();
+  const Tick launch = 1'000'000, fetch = 6144 + 100'000;
+  for (const double e : {1.0, 0.5, 0.25}) {
+    CAPTURE(e);
+    exec::ChipRun run(sys,
+                      std::make_unique<graph::Workload>(
+                          graph::wholeModel(s), graph::gemmGraph(16, 32, 64, s.dtypes.weights)),
+                      exec::ExecOptions{.matrix_efficiency = e});
+    const Tick compute = static_cast<Tick>(32'000 / e);
+    CHECK(run.windowSeconds() ==
+          doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
+  }
+  // The software key reaches the executor: the same GEMM scenario file with the key set.
+  const spec::ScenarioSpec half =
+      spec::loadScenario(presetCatalog(), "llama2-7b-prefill", {"software.matrix_efficiency=0.5"})
+          .spec;
+  CHECK(half.software.matrix_efficiency == 0.5);
+}
+
+TEST_CASE(
     "A streamed weight tile's fetch ends at the channel group's formula tick; a cache hit is "
     "cheaper by the formula") {
   const std::string memory =
