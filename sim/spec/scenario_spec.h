@@ -141,9 +141,10 @@ struct SoftwareSpec {
   /// and charges memory for the stack's buffers. 0: no bound.
   std::uint64_t max_tokens_per_pass = 0;
   /// The share of the chip's calibrated matrix rate (compute.matrix.achievable_fraction, fitted on
-  /// library GEMM microbenchmarks) that the stack's kernels sustain in a serving run: its GEMM
-  /// tactics are picked once per engine for a range of token counts, with fused epilogues, over a
-  /// run long enough to hold the board at its power limit. Fitted per stack on the public suite.
+  /// library GEMM microbenchmarks) that the stack's kernels sustain in a serving run. Candidate
+  /// causes, none measured apart: GEMM tactics picked once per engine for a range of token counts,
+  /// fused epilogues, a board held at its power limit for minutes. Fitted per stack on the public
+  /// suite (configs/calibration/software-overhead.yaml).
   double matrix_efficiency = 1.0;
   std::vector<std::pair<std::string, std::vector<std::string>>> sources;
 

@@ -78,7 +78,7 @@ TEST_CASE(
     CHECK(run.windowSeconds() ==
           doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
   }
-  // The software key reaches the executor: the same GEMM scenario file with the key set.
+  // The key as a scenario's software states it (ChipRun hands it to the executor's options).
   const spec::ScenarioSpec half =
       spec::loadScenario(presetCatalog(), "llama2-7b-prefill", {"software.matrix_efficiency=0.5"})
           .spec;
