@@ -100,6 +100,24 @@ TEST_CASE("A software stack's step overhead adds exactly h + sequences x per-seq
   CHECK(*g1.metrics().ttft_s - *g0.metrics().ttft_s == doctest::Approx(1e-3).epsilon(1e-9));
 }
 
+TEST_CASE("A stack's matrix_efficiency slows compute-bound work and leaves memory-bound work") {
+  // Direction: a 4096-token prefill on an H100 is bound by its GEMMs, so half the matrix rate
+  // costs it most of a factor 2 (at most exactly 2: only matrix work stretches); a batch-1 decode
+  // step is bound by streaming the weights and barely moves.
+  const std::vector<std::string> prefill = {"prompt_tokens=4096"};
+  std::vector<std::string> prefill_half = prefill;
+  prefill_half.push_back("software.matrix_efficiency=0.5");
+  const double p1 = *runOn("h100-sxm5", "llama2-7b-prefill", prefill).metrics().ttft_s;
+  const double p2 = *runOn("h100-sxm5", "llama2-7b-prefill", prefill_half).metrics().ttft_s;
+  CHECK(p2 / p1 > 1.6);
+  CHECK(p2 / p1 <= 2.0 + 1e-9);
+  const double d1 = *runOn("h100-sxm5", "llama2-7b-decode", {}).metrics().tpot_s;
+  const double d2 =
+      *runOn("h100-sxm5", "llama2-7b-decode", {"software.matrix_efficiency=0.5"}).metrics().tpot_s;
+  CHECK(d2 >= d1);
+  CHECK(d2 / d1 < 1.02);
+}
+
 TEST_CASE("The breakdown's bounds add up to the step time on every kernel-style chip preset") {
   // One chip, one stage, one microbatch: a step is its ops back to back, each after its launch
   // gap, after the host's step overhead. (Dataflow chips overlap their ops: there the op times
