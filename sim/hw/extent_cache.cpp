@@ -27,8 +27,8 @@ std::uint64_t ExtentTileCache::accessRange(std::uint32_t tensor, std::uint64_t o
   std::uint64_t writeback = 0;
   const std::uint32_t slot = slotFor(tensor);
   for (std::uint64_t block = first; block <= last;) {
-    const std::uint64_t part = blockPart(block, offset, end);
-    if (part == block_bytes_) {
+    const auto [lo, hi] = blockPart(block, offset, end);
+    if (hi - lo == block_bytes_) {
       const auto [e, next] = locate(by_tensor_[slot], block, full_end);
       if (e == kNone) {
         const std::uint64_t count = next - block;
@@ -46,8 +46,8 @@ std::uint64_t ExtentTileCache::accessRange(std::uint32_t tensor, std::uint64_t o
         continue;
       }
     }
-    const bool hit = accessBlock(tensor, slot, block, part, write, writeback);
-    emit(runs, block, 1, part, hit);
+    const bool hit = accessBlock(tensor, slot, block, lo, hi, write, writeback);
+    emit(runs, block, 1, hi - lo, hit);
     ++block;
   }
   return writeback;
@@ -217,7 +217,7 @@ std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint32_t slot,
   while (count > 0) {
     const std::uint64_t n = std::min(count, per_chunk);
     writeback += makeRoom(n * block_bytes_);
-    insert(tensor, slot, block, n, block_bytes_, write);
+    insert(tensor, slot, block, n, 0, block_bytes_, write);
     block += n;
     count -= n;
   }
@@ -225,37 +225,39 @@ std::uint64_t ExtentTileCache::missRun(std::uint32_t tensor, std::uint32_t slot,
 }
 
 bool ExtentTileCache::accessBlock(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
-                                  std::uint64_t bytes, bool write, std::uint64_t& writeback) {
+                                  std::uint64_t lo, std::uint64_t hi, bool write,
+                                  std::uint64_t& writeback) {
   const std::uint32_t found = locate(by_tensor_[slot], block, block).first;
   if (found == kNone) {
-    writeback += makeRoom(bytes);
-    insert(tensor, slot, block, 1, bytes, write);
+    writeback += makeRoom(hi - lo);
+    insert(tensor, slot, block, 1, lo, hi - lo, write);
     return write;  // a write is absorbed by the cache either way
   }
-  const std::uint64_t held = extents_[found].bytes;
-  const std::uint64_t wanted = write ? std::min(block_bytes_, held + bytes) : std::max(held, bytes);
-  const std::uint64_t dirty =
-      write ? std::min(wanted, extents_[found].dirty + bytes) : extents_[found].dirty;
-  const bool hit = write || held >= bytes;
-  if (wanted == held) {
-    hitRun(found, block, block + 1, dirty);
+  Held held{extents_[found].lo, extents_[found].bytes, extents_[found].dirty};
+  const std::uint64_t before = held.bytes;
+  const bool hit = applyAccess(held, lo, hi, write, writeback);
+  if (held.lo == extents_[found].lo && held.bytes == before) {
+    hitRun(found, block, block + 1, held.dirty);
     return hit;
   }
-  // Grows: out of the eviction order while room is made (still counted in what is used; it fits
-  // alone, since a block is never larger than the cache), then the newest.
+  // Changes its run: out of the eviction order while room is made (still counted in what is
+  // used; it fits alone, since a block is never larger than the cache), then the newest.
   const std::uint32_t e = carve(found, block, block + 1);
   unlink(e);
-  writeback += makeRoom(wanted - held);
-  used_ += wanted - held;
-  extents_[e].bytes = wanted;
-  extents_[e].dirty = dirty;
+  if (held.bytes > before) writeback += makeRoom(held.bytes - before);
+  used_ = used_ + held.bytes - before;
+  extents_[e].lo = held.lo;
+  extents_[e].bytes = held.bytes;
+  extents_[e].dirty = held.dirty;
   append(e);
   return hit;
 }
 
 void ExtentTileCache::insert(std::uint32_t tensor, std::uint32_t slot, std::uint64_t first,
-                             std::uint64_t count, std::uint64_t bytes, bool write) {
+                             std::uint64_t count, std::uint64_t lo, std::uint64_t bytes,
+                             bool write) {
   Extent x;
+  x.lo = lo;
   x.tensor = tensor;
   x.slot = slot;
   x.first = first;
@@ -312,8 +314,8 @@ void ExtentTileCache::append(std::uint32_t e) {
   if (tail_ != kNone) {
     Extent& t = extents_[tail_];
     const Extent& x = extents_[e];
-    if (t.tensor == x.tensor && t.first + t.count == x.first && t.bytes == x.bytes &&
-        t.dirty == x.dirty) {
+    if (t.tensor == x.tensor && t.first + t.count == x.first && t.lo == x.lo &&
+        t.bytes == x.bytes && t.dirty == x.dirty) {
       t.count += x.count;
       release(e);
       return;

@@ -12,8 +12,9 @@
 //     same bytes and eviction order does not depend on what is inserted at the tail), then
 //     appends one extent — in chunks no larger than the cache, so a run longer than the cache
 //     evicts its own first blocks as block-by-block access would;
-//   - or does anything else (a partial block at a range's end, an entry that grows) one block at
-//     a time with the block-by-block rules, on the block split out into an extent of its own.
+//   - or does anything else (a partial block at a range's end, an entry whose run grows or is
+//     replaced) one block at a time with the block-by-block rules, on the block split out into
+//     an extent of its own.
 // Appending merges into the tail when it continues it, so a stream read in order stays a few
 // extents. Every operation is O(extents) at worst (index insertion), O(log extents) typically.
 #pragma once
@@ -45,6 +46,7 @@ class ExtentTileCache final : public TileCache {
     std::uint32_t slot = 0;   // of the tensor's index in by_tensor_
     std::uint64_t first = 0;  // block
     std::uint64_t count = 0;  // blocks
+    std::uint64_t lo = 0;     // first byte held in each block
     std::uint64_t bytes = 0;  // held per block
     std::uint64_t dirty = 0;  // written per block, not yet written back
     std::uint32_t prev = kNone;
@@ -138,12 +140,12 @@ class ExtentTileCache final : public TileCache {
   std::uint64_t missRun(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
                         std::uint64_t count, bool write);
   /// One block with the block-by-block rules; returns whether it hit.
-  bool accessBlock(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block,
-                   std::uint64_t bytes, bool write, std::uint64_t& writeback);
-  /// Blocks [first, first + count) of `tensor`, none held, each now holding `bytes` (all dirty
-  /// when written), as the newest: the room must have been made.
+  bool accessBlock(std::uint32_t tensor, std::uint32_t slot, std::uint64_t block, std::uint64_t lo,
+                   std::uint64_t hi, bool write, std::uint64_t& writeback);
+  /// Blocks [first, first + count) of `tensor`, none held, each now holding bytes [lo, lo + bytes)
+  /// (all dirty when written), as the newest: the room must have been made.
   void insert(std::uint32_t tensor, std::uint32_t slot, std::uint64_t first, std::uint64_t count,
-              std::uint64_t bytes, bool write);
+              std::uint64_t lo, std::uint64_t bytes, bool write);
   /// Evicts head blocks until `bytes` more fit; returns their dirty bytes.
   std::uint64_t makeRoom(std::uint64_t bytes);
 

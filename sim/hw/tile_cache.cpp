@@ -39,9 +39,29 @@ void TileCache::emit(std::vector<Run>& runs, std::uint64_t first_block, std::uin
   run.hit = hit;
 }
 
-std::uint64_t TileCache::blockPart(std::uint64_t block, std::uint64_t offset,
-                                   std::uint64_t end) const {
-  return std::min(end, (block + 1) * block_bytes_) - std::max(offset, block * block_bytes_);
+std::pair<std::uint64_t, std::uint64_t> TileCache::blockPart(std::uint64_t block,
+                                                             std::uint64_t offset,
+                                                             std::uint64_t end) const {
+  const std::uint64_t base = block * block_bytes_;
+  return {std::max(offset, base) - base, std::min(end, base + block_bytes_) - base};
+}
+
+bool TileCache::applyAccess(Held& held, std::uint64_t lo, std::uint64_t hi, bool write,
+                            std::uint64_t& dropped_dirty) {
+  const std::uint64_t held_hi = held.lo + held.bytes;
+  const bool covered = held.lo <= lo && hi <= held_hi;
+  if (!covered) {
+    if (lo <= held_hi && held.lo <= hi) {  // touches the run: their union
+      const std::uint64_t new_lo = std::min(lo, held.lo);
+      held.bytes = std::max(hi, held_hi) - new_lo;
+      held.lo = new_lo;
+    } else {  // elsewhere in the block: the access's bytes replace the run
+      dropped_dirty += held.dirty;
+      held = Held{lo, hi - lo, 0};
+    }
+  }
+  if (write) held.dirty = std::min(held.bytes, held.dirty + (hi - lo));
+  return write || covered;
 }
 
 namespace {
@@ -59,10 +79,10 @@ class BlockTileCache final : public TileCache {
     const std::uint64_t end = offset + bytes;
     std::uint64_t writeback = 0;
     for (std::uint64_t block = offset / block_bytes_; block * block_bytes_ < end; ++block) {
-      const std::uint64_t part = blockPart(block, offset, end);
+      const auto [lo, hi] = blockPart(block, offset, end);
       const bool hit =
-          accessBlock(TileKey{tensor, static_cast<std::uint32_t>(block)}, part, write, writeback);
-      emit(runs, block, 1, part, hit);
+          accessBlock(TileKey{tensor, static_cast<std::uint32_t>(block)}, lo, hi, write, writeback);
+      emit(runs, block, 1, hi - lo, hit);
     }
     return writeback;
   }
@@ -78,35 +98,37 @@ class BlockTileCache final : public TileCache {
  private:
   struct Entry {
     TileKey key;
+    std::uint64_t lo = 0;     // first byte held, in the block
     std::uint64_t bytes = 0;  // held
     std::uint64_t dirty = 0;  // of which written and not yet written back
     bool live = false;
   };
 
-  bool accessBlock(TileKey key, std::uint64_t bytes, bool write, std::uint64_t& writeback) {
+  bool accessBlock(TileKey key, std::uint64_t lo, std::uint64_t hi, bool write,
+                   std::uint64_t& writeback) {
     if (block_bytes_ > capacity_) return false;  // streams through without allocating
     if (const std::uint32_t slot = index_.find(packKey(key)); slot != FlatIndex::kMissing) {
-      Entry& e = slots_[slot];
       policy_->touched(slot);
-      const std::uint64_t wanted =
-          write ? std::min(block_bytes_, e.bytes + bytes) : std::max(e.bytes, bytes);
-      const bool hit = write || e.bytes >= bytes;
-      if (wanted > e.bytes) {
-        // Grow: the entry itself is out of the eviction order while room is made (it fits
-        // alone, since a block is never larger than the cache).
+      Held held{slots_[slot].lo, slots_[slot].bytes, slots_[slot].dirty};
+      const std::uint64_t before = held.bytes;
+      const bool hit = applyAccess(held, lo, hi, write, writeback);
+      if (held.lo != slots_[slot].lo || held.bytes != before) {
+        // A new run: the entry itself is out of the eviction order while room is made (it fits
+        // alone, since a block is never larger than the cache), then the newest.
         policy_->removed(slot);
-        writeback += makeRoom(wanted - e.bytes);
+        if (held.bytes > before) writeback += makeRoom(held.bytes - before);
         policy_->inserted(slot);
-        used_ += wanted - e.bytes;
-        slots_[slot].bytes = wanted;
       }
-      if (write) slots_[slot].dirty = std::min(slots_[slot].bytes, slots_[slot].dirty + bytes);
+      used_ = used_ + held.bytes - before;
+      slots_[slot].lo = held.lo;
+      slots_[slot].bytes = held.bytes;
+      slots_[slot].dirty = held.dirty;
       return hit;
     }
-    writeback += makeRoom(bytes);
+    writeback += makeRoom(hi - lo);
     const std::uint32_t slot = allocateSlot();
-    slots_[slot] = Entry{key, bytes, write ? bytes : 0, true};
-    used_ += bytes;
+    slots_[slot] = Entry{key, lo, hi - lo, write ? hi - lo : 0, true};
+    used_ += hi - lo;
     index_.insert(packKey(key), slot);
     policy_->inserted(slot);
     return write;  // a write is absorbed by the cache either way

@@ -2,12 +2,14 @@
 // move through a chip.
 //
 // Keys are (tensor, block) pairs; a block is `block_bytes` of a tensor (64 KiB on every chip). An
-// entry holds the bytes of its block that were actually brought in or written (at most the block
-// size): a read that needs more than an entry holds is a miss that grows the entry; a small write
-// allocates only what it writes. Capacity is in bytes; growing or inserting evicts victims (policy
-// order) until the bytes fit. Written bytes are dirty; evicting an entry reports its dirty bytes
-// so the caller writes them back. A block larger than the cache streams through: every access
-// misses and nothing is allocated. Pure data structure: no time.
+// entry holds one contiguous run of its block's bytes, the ones actually brought in or written: a
+// read hits when the run covers the bytes it wants; otherwise it misses, and the run grows to
+// their union when they touch it or is replaced by them when they do not (its dirty bytes written
+// back). So two tiles reading the two halves of a block both miss, as each fetches its own bytes;
+// a small write allocates only what it writes. Capacity is in bytes; growing or inserting evicts
+// victims (policy order) until the bytes fit. Written bytes are dirty; evicting an entry reports
+// its dirty bytes so the caller writes them back. A block larger than the cache streams through:
+// every access misses and nothing is allocated. Pure data structure: no time.
 //
 // Ranges: accessRange() touches the blocks of a byte range in block order, exactly as one access
 // per block would, and reports the maximal runs of blocks that hit or missed. Two
@@ -21,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "sim/spec/chip_spec.h"
@@ -58,9 +61,9 @@ class TileCache {
 
   /// Touches bytes [offset, offset + bytes) of `tensor`, block by block in order: a block's read
   /// hits when its entry already holds the range's bytes of it, otherwise misses and the entry
-  /// grows to hold them; a write always lands (allocating what it writes) and marks those bytes
-  /// dirty. Appends the hit and miss runs to `runs` (adjacent runs differ in `hit`) and returns
-  /// the dirty bytes evicted. bytes == 0 touches nothing.
+  /// comes to hold them (applyAccess); a write always lands (allocating what it writes) and marks
+  /// those bytes dirty. Appends the hit and miss runs to `runs` (adjacent runs differ in `hit`) and
+  /// returns the dirty bytes evicted. bytes == 0 touches nothing.
   virtual std::uint64_t accessRange(std::uint32_t tensor, std::uint64_t offset, std::uint64_t bytes,
                                     bool write, std::vector<Run>& runs) = 0;
   /// One block: the first `bytes` (at most a block) of block `key.tile`.
@@ -78,8 +81,20 @@ class TileCache {
   /// Appends a run of blocks, merged into the last one when it continues it.
   static void emit(std::vector<Run>& runs, std::uint64_t first_block, std::uint64_t blocks,
                    std::uint64_t bytes, bool hit);
-  /// Bytes of [offset, end) that fall in `block`.
-  std::uint64_t blockPart(std::uint64_t block, std::uint64_t offset, std::uint64_t end) const;
+  /// Bytes [lo, hi) of [offset, end) that fall in `block`, as offsets in it.
+  std::pair<std::uint64_t, std::uint64_t> blockPart(std::uint64_t block, std::uint64_t offset,
+                                                    std::uint64_t end) const;
+  /// What one block's entry holds: bytes [lo, lo + bytes) of it, `dirty` of them written.
+  struct Held {
+    std::uint64_t lo = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t dirty = 0;
+  };
+  /// The block rule for an entry holding `held` accessed at bytes [lo, hi) of its block: updates
+  /// `held` and returns whether the access hit (a write always lands); `dropped_dirty` gets the
+  /// dirty bytes of a run the access replaced.
+  static bool applyAccess(Held& held, std::uint64_t lo, std::uint64_t hi, bool write,
+                          std::uint64_t& dropped_dirty);
 
   std::uint64_t capacity_;
   std::uint64_t block_bytes_;

@@ -1,7 +1,7 @@
 // The tile cache on its own: hand-derived cases (hits, LRU vs FIFO order, partial blocks that
-// grow, dirty bytes written back on eviction, ranges as runs, a stream kept as few extents), and
-// differential tests against a naive reference written from the header's contract (a list of
-// blocks in eviction order) over random block and range sequences, for both representations
+// grow or are replaced, dirty bytes written back on eviction, ranges as runs, a stream kept as few
+// extents), and differential tests against a naive reference written from the header's contract (a
+// list of blocks in eviction order) over random block and range sequences, for both representations
 // (extents for LRU/FIFO, one entry per block for any policy).
 #include "sim/hw/tile_cache.h"
 
@@ -36,30 +36,39 @@ class ReferenceCache {
       : capacity_(capacity), move_on_hit_(move_on_hit) {}
 
   TileCache::Access access(TileKey key, std::uint64_t bytes, bool write) {
+    return access(key, 0, std::min(bytes, kBlock), write);
+  }
+  /// Bytes [lo, hi) of one block.
+  TileCache::Access access(TileKey key, std::uint64_t lo, std::uint64_t hi, bool write) {
     constexpr std::uint64_t block = kBlock;
     TileCache::Access r;
-    bytes = std::min(bytes, block);
     if (block > capacity_) return r;
     auto it =
         std::find_if(order_.begin(), order_.end(), [&](const Entry& e) { return e.key == key; });
     if (it != order_.end()) {
-      Entry e = *it;
-      const bool move = move_on_hit_;
-      const std::uint64_t wanted =
-          write ? std::min(block, e.bytes + bytes) : std::max(e.bytes, bytes);
-      r.hit = write || e.bytes >= bytes;
-      if (wanted > e.bytes) {  // grows: out of the order while room is made, then at the back
+      const Entry e = *it;
+      const std::uint64_t e_hi = e.lo + e.bytes;
+      const bool covered = e.lo <= lo && hi <= e_hi;
+      r.hit = write || covered;
+      Entry n = e;
+      if (!covered && lo <= e_hi && e.lo <= hi) {  // touches the run: their union
+        n.lo = std::min(lo, e.lo);
+        n.bytes = std::max(hi, e_hi) - n.lo;
+      } else if (!covered) {  // elsewhere: replaces it, its dirty bytes written back
+        r.writeback_bytes += e.dirty;
+        n = Entry{key, lo, hi - lo, 0};
+      }
+      if (write) n.dirty = std::min(n.bytes, n.dirty + (hi - lo));
+      if (n.lo != e.lo || n.bytes != e.bytes) {  // out of the order while room is made, then last
         order_.erase(it);
         used_ -= e.bytes;
-        r.writeback_bytes += makeRoom(wanted);
-        e.bytes = wanted;
-        used_ += e.bytes;
-        if (write) e.dirty = std::min(e.bytes, e.dirty + bytes);
-        order_.push_back(e);
+        r.writeback_bytes += makeRoom(n.bytes);
+        used_ += n.bytes;
+        order_.push_back(n);
         return r;
       }
-      if (write) it->dirty = std::min(it->bytes, it->dirty + bytes);
-      if (move) {
+      it->dirty = n.dirty;
+      if (move_on_hit_) {
         const Entry moved = *it;
         order_.erase(it);
         order_.push_back(moved);
@@ -67,9 +76,9 @@ class ReferenceCache {
       return r;
     }
     r.hit = write;
-    r.writeback_bytes += makeRoom(bytes);
-    order_.push_back(Entry{key, bytes, write ? bytes : 0});
-    used_ += bytes;
+    r.writeback_bytes += makeRoom(hi - lo);
+    order_.push_back(Entry{key, lo, hi - lo, write ? hi - lo : 0});
+    used_ += hi - lo;
     return r;
   }
   std::uint64_t used() const { return used_; }
@@ -80,6 +89,7 @@ class ReferenceCache {
  private:
   struct Entry {
     TileKey key;
+    std::uint64_t lo;  // first byte held in the block
     std::uint64_t bytes;
     std::uint64_t dirty;
   };
@@ -109,6 +119,22 @@ TEST_CASE("tile cache: a read misses once, then hits; a partial entry grows on a
   CHECK_FALSE(c.access({1, 1}, 5000, false).hit);  // needs more: a miss that grows it
   CHECK(c.used() == kBlock + 5000);
   CHECK(c.access({1, 1}, 4000, false).hit);
+  // Another part of a block misses though the entry holds as many bytes: two tiles reading the
+  // halves of a block each fetch their own. Touching the run, the entry grows to the union;
+  // elsewhere in the block, it is replaced.
+  std::vector<TileCache::Run> runs;
+  c.accessRange(1, 2 * kBlock + kBlock / 2, kBlock / 2, false, runs);  // block 2, upper half
+  c.accessRange(1, 2 * kBlock, kBlock / 2, false, runs);               // block 2, lower half
+  REQUIRE(runs.size() == 2);
+  CHECK_FALSE(runs[0].hit);
+  CHECK_FALSE(runs[1].hit);
+  CHECK(c.used() == 2 * kBlock + 5000);
+  c.accessRange(1, 2 * kBlock, kBlock, false, runs);
+  CHECK(runs.back().hit);                               // the union is the whole block
+  c.accessRange(1, kBlock + 20000, 1000, false, runs);  // block 1 held [0, 5000): replaced
+  CHECK_FALSE(runs.back().hit);
+  CHECK(c.used() == 2 * kBlock + 1000);
+  CHECK_FALSE(c.access({1, 1}, 1000, false).hit);  // its first bytes are gone
 }
 
 TEST_CASE("tile cache: LRU evicts the least recently used block, FIFO the first inserted") {
@@ -132,7 +158,9 @@ TEST_CASE("tile cache: written bytes are dirty and come back as write-back when 
   const TileCache::Access w = c.access({7, 0}, 3000, true);
   CHECK(w.hit);  // a write is absorbed
   CHECK(c.used() == 3000);
-  c.access({7, 0}, 2000, true);  // 5000 B held, all dirty
+  std::vector<TileCache::Run> runs;
+  c.accessRange(7, 3000, 2000, true, runs);  // the next 2000 B: 5000 B held, all dirty
+  c.access({7, 0}, 1000, true);              // rewrites bytes it holds: still 5000 B dirty
   c.access({8, 0}, kBlock, false);
   const TileCache::Access evicting = c.access({8, 1}, kBlock, false);
   CHECK(evicting.writeback_bytes == 5000);
@@ -257,8 +285,10 @@ void compareRange(TileCache& cache, ReferenceCache& ref, std::uint32_t tensor, s
   std::uint64_t ref_writeback = 0;
   const std::uint64_t end = offset + bytes;
   for (std::uint64_t b = offset / kBlock; b * kBlock < end; ++b) {
-    const std::uint64_t part = std::min(end, (b + 1) * kBlock) - std::max(offset, b * kBlock);
-    const TileCache::Access a = ref.access({tensor, static_cast<std::uint32_t>(b)}, part, write);
+    const std::uint64_t lo = std::max(offset, b * kBlock) - b * kBlock;
+    const std::uint64_t hi = std::min(end, (b + 1) * kBlock) - b * kBlock;
+    const std::uint64_t part = hi - lo;
+    const TileCache::Access a = ref.access({tensor, static_cast<std::uint32_t>(b)}, lo, hi, write);
     ref_writeback += a.writeback_bytes;
     if (!expected.empty() && expected.back().hit == a.hit) {
       ++expected.back().blocks;
