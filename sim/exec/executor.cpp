@@ -209,7 +209,8 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   measured_ = measured;
   ctx_ = std::make_unique<map::PlanContext>(map::PlanContext{
       chip_.spec(), placement_, *graph_, kv_length, options_.per_head_decode_attention,
-      vector_flops_per_tick_ * static_cast<double>(kTicksPerSecond)});
+      vector_flops_per_tick_ * static_cast<double>(kTicksPerSecond),
+      matrix_macs_per_cycle_ * chip_.spec().clock_hz, &matmul_memo_});
   ops_.clear();
   ops_.resize(graph_->ops().size());
   for (OpState& st : ops_)

@@ -179,6 +179,7 @@ class Executor {
   const graph::Graph* graph_ = nullptr;
   std::size_t run_ = 0;
   std::unique_ptr<map::PlanContext> ctx_;
+  map::MatmulMemo matmul_memo_;  // weight matmuls' tilings, across steps
   std::vector<OpState> ops_;
   std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_

@@ -90,7 +90,36 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     n_ = op.matmul->n.at(kv);
     k_ = op.matmul->k.at(kv);
     findMatmulOperands();
-    mm_ = tileMatmul(ctx.chip, m_, n_, k_);
+    MatmulCosts costs;
+    const auto per_element = [](std::uint64_t bytes, std::uint64_t a, std::uint64_t b) {
+      return static_cast<double>(bytes) /
+             static_cast<double>(std::max<std::uint64_t>(a, 1) * std::max<std::uint64_t>(b, 1));
+    };
+    costs.input_bytes = per_element(op.reads[input_].bytes.at(kv), m_, k_);
+    costs.weight_bytes = per_element(op.reads[weight_].bytes.at(kv), k_, n_);
+    costs.output_bytes =
+        op.writes.empty() ? costs.input_bytes : per_element(op.writes[0].bytes.at(kv), m_, n_);
+    costs.unit_macs_per_s = ctx.matrix_unit_macs_per_s;
+    for (const spec::MemoryLevelSpec& level : ctx.chip.memory) {
+      if (level.kind == spec::MemoryKind::kCache) {
+        costs.cache_bytes_per_s = level.achievableBandwidth();
+        break;
+      }
+    }
+    if (const spec::MemoryLevelSpec* main = ctx.chip.mainMemory()) {
+      costs.main_bytes_per_s = main->achievableBandwidth();
+      costs.latency_s = ticksToSeconds(main->latency_ps);
+    }
+    const auto key =
+        std::make_tuple(m_, n_, k_, costs.input_bytes, costs.weight_bytes, costs.output_bytes);
+    const auto known = ctx.memo != nullptr ? ctx.memo->find(key) : MatmulMemo::iterator{};
+    if (ctx.memo != nullptr && known != ctx.memo->end()) {
+      mm_ = known->second;
+    } else {
+      mm_ =
+          tileMatmul(ctx.chip, m_, n_, k_, 1, 2, ctx.matrix_unit_macs_per_s > 0 ? &costs : nullptr);
+      if (ctx.memo != nullptr) ctx.memo->emplace(key, mm_);
+    }
     tiles_ = mm_.tiles();
     // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
     const std::uint64_t row_block =
@@ -332,27 +361,40 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
   switch (shape_) {
     case Shape::kWeightMatmul: {
       // Grouped (swizzled) order: kGroupRows row blocks sweep the column blocks together, so each
-      // weight column block is reused by those row blocks while it is still in the cache.
-      const std::uint64_t group = i / (group_rows_ * mm_.tiles_n);
+      // weight column block is reused by those row blocks while it is still in the cache. The K
+      // slices of one output tile are adjacent (they run side by side).
+      const std::uint64_t split = i % mm_.splits;
+      const std::uint64_t out = i / mm_.splits;
+      const std::uint64_t group = out / (group_rows_ * mm_.tiles_n);
       const std::uint64_t first = group * group_rows_;
       const std::uint64_t rows_in_group = std::min(group_rows_, mm_.tiles_m - first);
-      const std::uint64_t local = i % (group_rows_ * mm_.tiles_n);
+      const std::uint64_t local = out % (group_rows_ * mm_.tiles_n);
       const std::uint64_t im = first + local % rows_in_group;
       const std::uint64_t in = local / rows_in_group;
       const std::uint64_t r0 = im * mm_.tm, r1 = std::min(m_, r0 + mm_.tm);
       const std::uint64_t c0 = in * mm_.tn, c1 = std::min(n_, c0 + mm_.tn);
+      const std::uint64_t k0 = mm_.sliceBegin(k_, split), k1 = mm_.sliceEnd(k_, split);
+      const bool last = split + 1 == mm_.splits;
       // The tile's share of an [m, n]-shaped tensor, as elements in tile-major order.
       const std::uint64_t e0 = r0 * n_ + (r1 - r0) * c0;
       const std::uint64_t e1 = e0 + (r1 - r0) * (c1 - c0);
+      // A block of rows (or columns) of an operand, its K slice: slices of a block are
+      // consecutive parts of it (operands laid out in tile blocks).
+      const auto slice = [&](const Use& u, std::uint64_t lo, std::uint64_t hi,
+                             std::uint64_t whole) {
+        addRange(task.reads, u, lo * k_ + (hi - lo) * k0, lo * k_ + (hi - lo) * k1, whole * k_);
+      };
       for (std::size_t j = 0; j < reads_.size(); ++j) {
         const Use& u = reads_[j];
         if (static_cast<int>(j) == input_) {
-          addRange(task.reads, u, r0, r1, m_);
+          slice(u, r0, r1, m_);
           if (stage_inputs_ && in > 0)
             task.reads.back().staged = staging_;  // not the group's first column
         } else if (static_cast<int>(j) == weight_) {
-          addRange(task.reads, u, c0, c1, n_);
+          slice(u, c0, c1, n_);
           if (stage_weights_ && im > first) task.reads.back().staged = staging_;
+        } else if (!last) {
+          continue;  // the epilogue's operands: the last slice's
         } else if (u.weight) {
           addRange(task.reads, u, c0, c1, n_);  // bias: this tile's columns
         } else {
@@ -360,12 +402,18 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
         }
       }
       for (const Use& w : writes_) {
-        if (!w.kv) addRange(task.writes, w, e0, e1, m_ * n_);
+        if (w.kv) continue;
+        if (split > 0) addRange(task.reads, w, e0, e1, m_ * n_);  // the partial sums so far
+        addRange(task.writes, w, e0, e1, m_ * n_);
       }
-      task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * k_;
-      task.vector_flops = scale(op.vector_flops.at(kv), (r1 - r0) * (c1 - c0), m_ * n_);
-      task.k_chunks = mm_.kChunks(k_);
-      task.weight_elements = k_ * (c1 - c0);
+      task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * (k1 - k0);
+      // The epilogue (bias, activation, residual) runs once, in the last slice; every later
+      // slice adds its partial sums to the tile's.
+      task.vector_flops =
+          (last ? scale(op.vector_flops.at(kv), (r1 - r0) * (c1 - c0), m_ * n_) : 0) +
+          (split > 0 ? (r1 - r0) * (c1 - c0) : 0);
+      task.k_chunks = mm_.kChunks(k1 - k0);
+      task.weight_elements = (k1 - k0) * (c1 - c0);
       break;
     }
     case Shape::kSpatialMatmul: {

@@ -5,10 +5,12 @@
 // A tile task names the byte ranges of tensors it reads and writes, the multiply-accumulates it
 // runs on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector
 // unit, and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
-// - weight matmuls: output tiles (tm x tn over the full K) in grouped order — up to 8 row blocks,
-//   as many as fit half the nearest cache, sweep the column blocks together, as swizzled GEMM
-//   kernels do for cache reuse; each tile reads its activation rows and its weight column block;
-//   bias, residual and output ranges are its share;
+// - weight matmuls: output tiles (tm x tn, over the full K or split over K: map/tiling.h) in
+//   grouped order — up to 8 row blocks, as many as fit half the nearest cache, sweep the column
+//   blocks together, as swizzled GEMM kernels do for cache reuse; each tile reads its activation
+//   rows and its weight column block (its K slice of both when split: the weights laid out in
+//   tile blocks, as the stacks' GEMM kernels pack them); bias, residual and output ranges are its
+//   share, a split after the first reading the output tile back;
 // - fused attention: one tile per (sequence, KV head, query block, KV split); each reads the query
 //   rows of its head group and the K/V rows it attends, re-reading K/V per query block. A stack
 //   whose decode kernel works per query head (PlanContext::per_head_decode_attention) gets a
@@ -75,6 +77,12 @@ struct PlanContext {
   /// FLOP/s of one vector unit in the run's format (spatial chips spread a vector op over the
   /// cores that minimize its time).
   double vector_unit_flops_per_s = 0.0;
+  /// MACs/s of one matrix unit in the run's format (weight matmuls' tile choice weighs it
+  /// against the operand bytes; 0: tiles chosen by shape alone).
+  double matrix_unit_macs_per_s = 0.0;
+  /// Weight matmuls' tilings by shape and operand sizes, kept across steps by the caller (the
+  /// layers of a model repeat their shapes); nullptr: none kept.
+  MatmulMemo* memo = nullptr;
 };
 
 class OpPlan {

@@ -5,6 +5,7 @@
 #include "sim/exec/chip_run.h"
 #include "sim/exec/memory_system.h"
 #include "sim/graph/microbench.h"
+#include "sim/map/tiling.h"
 #include "support.h"
 
 using namespace archsim;
@@ -120,12 +121,73 @@ TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
   const std::string memory =
       "  sram: {kind: sram, size: 256 MiB, bandwidth: 1000 TB/s, latency: 1 ns}";
   const spec::SystemSpec sys = inlineSystem(testChip(memory, "{style: dataflow}", 4));
-  // 16 x 32 is the smallest tile, so 16 x 160 cannot split below 5 tiles.
-  const double four = gemmSeconds(sys, 16, 4 * 32, 65536);  // 4 tiles of 16 x 32: one wave
-  const double five = gemmSeconds(sys, 16, 5 * 32, 65536);  // 5 tiles: one waits for a free unit
+  // 16 x 32 is the smallest tile, so 16 x 160 cannot split below 5 tiles; K = 256 is too short
+  // to split (a K slice is at least 4 chunks of 64).
+  const double four = gemmSeconds(sys, 16, 4 * 32, 256);  // 4 tiles of 16 x 32: one wave
+  const double five = gemmSeconds(sys, 16, 5 * 32, 256);  // 5 tiles: one waits for a free unit
   CHECK(five / four == doctest::Approx(2.0).epsilon(0.01));
-  const double eight = gemmSeconds(sys, 16, 8 * 32, 65536);  // 8 tiles: still two waves
+  const double eight = gemmSeconds(sys, 16, 8 * 32, 256);  // 8 tiles: still two waves
   CHECK(eight / five == doctest::Approx(1.0).epsilon(0.01));
+}
+
+TEST_CASE("Split-K: one output tile over two idle units ends at exactly the formula tick") {
+  // C[16,32] = A[16,2048] B[2048,32], bf16, on 2 units, operands in a 1 B/ps SRAM (1 ns latency),
+  // dataflow (no launch). One output tile: unsplit it computes 16*32*2048 / 1024 = 1024 cycles on
+  // one unit; split in two (serial split-K) each unit computes 512 cycles on its K half. Three or
+  // more splits cost as much or more (waves), so the tiler takes two.
+  const std::string memory =
+      "  sram: {kind: sram, size: 256 MiB, bandwidth: 1 TB/s, latency: 1 ns}";
+  const Tick latency = 1000;
+  // Split 0 reads A[:, 0:1024] (32768 B) and B[0:1024, :] (65536 B), then writes C (1024 B);
+  // split 1's reads queue behind them on the one port: its A and B halves and C (the partial
+  // sums), in at 98304 + 1024 + 99328 + latency.
+  const Tick ready1 = 98304 + 1024 + 99328 + latency;
+  // Split 1 adds its 16 x 32 partial sums on the vector side (1 FLOP/ps per unit): 512 ps. Its
+  // fetch streams in 1024 / 64 = 16 chunks under the compute.
+  const Tick split = 512'000 + 512 + ready1 / 16;
+  const spec::SystemSpec two = inlineSystem(testChip(memory, "{style: dataflow}", 2));
+  CHECK(gemmSeconds(two, 16, 32, 2048) == doctest::Approx(ticksToSeconds(split)).epsilon(1e-12));
+  // One unit: no split; A (65536 B) and B (131072 B) in 32 chunks under 1024 cycles.
+  const spec::SystemSpec one = inlineSystem(testChip(memory, "{style: dataflow}", 1));
+  const Tick whole = 1'024'000 + (196608 + latency) / 32;
+  CHECK(gemmSeconds(one, 16, 32, 2048) == doctest::Approx(ticksToSeconds(whole)).epsilon(1e-12));
+}
+
+TEST_CASE("Split-K tiling of a 459-row decode GEMM on an H100: big tiles, K split, estimate") {
+  // Llama-3.1-405B's qkv at batch 459 on one of 8 H100s (tp 8), FP8: m 459, n 2304, k 16384. The
+  // rank rule would take 16-row tiles (29 row blocks, each re-reading the 37.7 MB of weights
+  // from L2); the cost rule takes 256 x 256 tiles over 7 K slices: 2 x 9 x 7 = 126 tiles, one
+  // wave.
+  const spec::ChipSpec chip = spec::loadSystem(presetCatalog(), "dgx-h100").spec.chip;
+  map::MatmulCosts costs;
+  costs.input_bytes = 1;
+  costs.weight_bytes = 1;
+  costs.output_bytes = 2;
+  costs.unit_macs_per_s = 1978.9e12 * 0.84 / 2 / 132;
+  costs.cache_bytes_per_s = 7.3e12;
+  costs.main_bytes_per_s = 3.35e12 * 0.867;
+  costs.latency_s = 500e-9;
+  const map::MatmulTiling t = map::tileMatmul(chip, 459, 2304, 16384, 1, 2, &costs);
+  CHECK(t.tm == 256);
+  CHECK(t.tn == 256);
+  CHECK(t.splits == 7);
+  CHECK(t.tiles() == 126);
+  // The estimate, by hand: one wave; compute 256 x 256 x 2341 MACs at the unit rate; the cache
+  // port carries each tile's (256 + 256) x 2341 B of operands and 2 x 256 x 256 x 2 B of output;
+  // main memory the unique bytes (A, B, and C written once and 6 more times read and written) at
+  // 132 / 126 of the bandwidth. The port binds; one wave adds one HBM latency.
+  const double slice = 2341;  // ceil(16384 / 7)
+  const double compute = 256.0 * 256 * slice / costs.unit_macs_per_s;
+  const double port = (512 * slice + 2.0 * 256 * 256 * 2) * 132 / 7.3e12;
+  const double unique = 459.0 * 16384 + 16384.0 * 2304 + 459.0 * 2304 * 2 * 13;
+  const double main = unique / costs.main_bytes_per_s * 132 / 126;
+  CHECK(map::estimateMatmulSeconds(chip, t, 459, 2304, 16384, 1, costs) ==
+        doctest::Approx(std::max({compute, port, main}) + 500e-9).epsilon(1e-12));
+  CHECK(port > compute);
+  // Without costs (systolic arrays, attention's batched matmuls): the rank rule, unsplit.
+  const map::MatmulTiling rank = map::tileMatmul(chip, 459, 2304, 16384);
+  CHECK(rank.splits == 1);
+  CHECK(rank.tm == 16);
 }
 
 TEST_CASE("Simulation::resetStats starts a new window") {
