@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim/core/checked.h"
 #include "sim/core/error.h"
 
 namespace archsim {
@@ -37,26 +37,13 @@ void Counter::dump(nlohmann::ordered_json& out) const {
   dumpCommon(*this, out);
 }
 
-namespace {
-
-/// A replayed count, rounded, clamped to what a counter holds: a run whose replayed work overflows
-/// the tick range saturates here and is refused by the executor's time limit, not wrapped.
-std::uint64_t countFrom(double value) {
-  const double next = std::round(value);
-  if (next <= 0) return 0;
-  if (next >= 18446744073709551616.0) return std::numeric_limits<std::uint64_t>::max();
-  return static_cast<std::uint64_t>(next);
-}
-
-}  // namespace
-
 std::size_t Counter::accumulate(const double* delta) {
-  count_ = countFrom(static_cast<double>(count_) + delta[0]);
+  count_ = roundToCount(static_cast<double>(count_) + delta[0]);
   return 1;
 }
 
 std::size_t Distribution::accumulate(const double* delta) {
-  count_ = countFrom(static_cast<double>(count_) + delta[0]);
+  count_ = roundToCount(static_cast<double>(count_) + delta[0]);
   sum_ += delta[1];
   return 2;
 }

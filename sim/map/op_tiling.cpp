@@ -100,12 +100,15 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     costs.output_bytes =
         op.writes.empty() ? costs.input_bytes : per_element(op.writes[0].bytes.at(kv), m_, n_);
     costs.unit_macs_per_s = ctx.matrix_unit_macs_per_s;
-    for (const spec::MemoryLevelSpec& level : ctx.chip.memory) {
-      if (level.kind == spec::MemoryKind::kCache) {
-        costs.cache_bytes_per_s = level.achievableBandwidth();
-        break;
-      }
+    // The nearest cache (operand re-reads, swizzle groups) and SRAM (staging on cacheless chips).
+    const spec::MemoryLevelSpec* cache = nullptr;
+    int sram = -1;
+    for (std::size_t l = 0; l < ctx.chip.memory.size(); ++l) {
+      const spec::MemoryLevelSpec& level = ctx.chip.memory[l];
+      if (level.kind == spec::MemoryKind::kCache && cache == nullptr) cache = &level;
+      if (level.kind == spec::MemoryKind::kSram && sram < 0) sram = static_cast<int>(l);
     }
+    if (cache != nullptr) costs.cache_bytes_per_s = cache->achievableBandwidth();
     if (const spec::MemoryLevelSpec* main = ctx.chip.mainMemory()) {
       costs.main_bytes_per_s = main->achievableBandwidth();
       costs.latency_s = ticksToSeconds(main->latency_ps);
@@ -124,18 +127,13 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
     const std::uint64_t row_block =
         op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
-    std::uint64_t cache = 0;
-    int sram = -1;
-    for (std::size_t l = 0; l < ctx.chip.memory.size(); ++l) {
-      const spec::MemoryLevelSpec& level = ctx.chip.memory[l];
-      if (level.kind == spec::MemoryKind::kCache && cache == 0) cache = level.size_bytes;
-      if (level.kind == spec::MemoryKind::kSram && sram < 0) sram = static_cast<int>(l);
-    }
     // A chip without a cache stages DRAM operands in its SRAM as its compiler does (XLA on a
     // TPU's VMEM): a weight column block is loaded by the first row block of a group and reused
     // by the others, a group's input rows by the first column block; each staging half the SRAM.
-    const std::uint64_t staging = cache == 0 && sram >= 0 ? ctx.chip.memory[sram].size_bytes : 0;
-    const std::uint64_t buffer = cache > 0 ? cache : staging;
+    const std::uint64_t cache_bytes = cache != nullptr ? cache->size_bytes : 0;
+    const std::uint64_t staging =
+        cache_bytes == 0 && sram >= 0 ? ctx.chip.memory[sram].size_bytes : 0;
+    const std::uint64_t buffer = cache_bytes > 0 ? cache_bytes : staging;
     group_rows_ = buffer == 0
                       ? kGroupRows
                       : std::clamp<std::uint64_t>(
