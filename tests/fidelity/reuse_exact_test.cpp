@@ -125,10 +125,11 @@ TEST_CASE(
     "An exact decode warms its caches up without timing a step, and measures the same step as "
     "after a timed warm-up") {
   // LRU (H100, with KV writes at batch 8), FIFO and random replacement (MI210), two cache levels
-  // (MI300X's L2 and Infinity Cache), and a tensor-parallel chip with collectives.
-  compareWarmups("h100-sxm5", {}, "llama2-7b-decode", {"batch=8"});
-  compareWarmups("mi210", {"chip.memory.l2.policy=fifo"}, "llama2-7b-decode", {});
-  compareWarmups("mi210", {"chip.memory.l2.policy=random"}, "llama2-7b-decode", {});
-  compareWarmups("mi300x", {}, "llama2-7b-decode", {});
-  compareWarmups("dgx-h100", {}, "llama2-70b-w8-decode-tp8", {});
+  // (MI300X's L2 and Infinity Cache), and a tensor-parallel chip with collectives. Eight layers:
+  // each step's weights still overflow every cache, as the whole models' do.
+  compareWarmups("h100-sxm5", {}, "llama2-7b-decode", {"batch=8", "model.layers=8"});
+  compareWarmups("mi210", {"chip.memory.l2.policy=fifo"}, "llama2-7b-decode", {"model.layers=8"});
+  compareWarmups("mi210", {"chip.memory.l2.policy=random"}, "llama2-7b-decode", {"model.layers=8"});
+  compareWarmups("mi300x", {}, "llama2-7b-decode", {"model.layers=8"});
+  compareWarmups("dgx-h100", {}, "llama2-70b-w8-decode-tp8", {"model.layers=8"});
 }
