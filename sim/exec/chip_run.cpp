@@ -13,6 +13,8 @@ ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
                           .timed_warmup = timed_warmup,
                           .per_head_decode_attention =
                               shape.software.decode_attention == spec::DecodeAttention::kPerHead,
+                          .vector_decode_attention = shape.software.decode_attention_units ==
+                                                     spec::DecodeAttentionUnits::kVector,
                           .matrix_efficiency = shape.software.matrix_efficiency},
               progress, index, count) {}
 

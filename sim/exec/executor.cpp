@@ -141,6 +141,8 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   // converted on the vector units at every use, at the vector throughput beside each matrix unit;
   // a same-width stand-in (bf16 weights on an fp16-only unit) is converted once, at load. Weights
   // enter a matrix unit at the chip's weight feed bandwidth over its units, in its format.
+  conversions_per_tick_ = c.vector.conversions_per_cycle * c.clock_hz *
+                          c.vector.achievable_fraction / static_cast<double>(kTicksPerSecond);
   convert_weights_ =
       s.dtypes.weights.bitsPerElement() < spec::TensorFormat{matrix_dtype_}.bitsPerElement();
   convert_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
@@ -170,12 +172,24 @@ Tick Executor::computeTicks(const map::TileTask& task) const {
         ceilTicks(static_cast<double>(task.macs) / (matrix_macs_per_cycle_ * lanes)));
     ticks = addTicks(ticks, chip_.clock().cyclesToTicks(cycles));
   }
+  Tick vector = 0;
   if (task.vector_flops > 0) {
     // Vector units are described by their FLOPS rate: whole picoseconds at that rate.
     const double rate = task.fp32_vector ? fp32_flops_per_tick_ : vector_flops_per_tick_;
-    ticks = addTicks(ticks, ceilTicks(static_cast<double>(task.vector_flops) / (rate * lanes)));
+    vector = ceilTicks(static_cast<double>(task.vector_flops) / (rate * lanes));
   }
-  return ticks;
+  if (task.conversions > 0) {
+    // Format conversions run in their own pipe beside the FMAs (overlapping them); a chip that
+    // states no conversion rate converts at one FLOP an element, in the FMA pipe.
+    if (conversions_per_tick_ > 0) {
+      vector = std::max(vector, ceilTicks(static_cast<double>(task.conversions) /
+                                          (conversions_per_tick_ * lanes)));
+    } else {
+      vector = addTicks(vector, ceilTicks(static_cast<double>(task.conversions) /
+                                          (fp32_flops_per_tick_ * lanes)));
+    }
+  }
+  return addTicks(ticks, vector);
 }
 
 Tick Executor::convertTicks(const map::TileTask& task) const {
@@ -207,10 +221,11 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   graph_ = r.graph;
   run_ = run;
   measured_ = measured;
-  ctx_ = std::make_unique<map::PlanContext>(map::PlanContext{
-      chip_.spec(), placement_, *graph_, kv_length, options_.per_head_decode_attention,
-      vector_flops_per_tick_ * static_cast<double>(kTicksPerSecond),
-      matrix_macs_per_cycle_ * chip_.spec().clock_hz, &matmul_memo_});
+  ctx_ = std::make_unique<map::PlanContext>(
+      map::PlanContext{chip_.spec(), placement_, *graph_, kv_length,
+                       options_.per_head_decode_attention, options_.vector_decode_attention,
+                       vector_flops_per_tick_ * static_cast<double>(kTicksPerSecond),
+                       matrix_macs_per_cycle_ * chip_.spec().clock_hz, &matmul_memo_});
   ops_.clear();
   ops_.resize(graph_->ops().size());
   for (OpState& st : ops_)
@@ -665,7 +680,9 @@ void Executor::record(OpId op, bool reused) {
   r.last_end = st.end;
   addSpan({run_, op, st.first_activity, st.end, reused});
   r.busy += st.end - st.first_activity;
-  r.matrix = st.counters.matrix_busy_ps > 0 || graph_->op(op).matrix_flops.at(kv) > 0;
+  // Matrix work done on the vector units (a CUDA-core decode attention) is vector-unit time.
+  r.matrix = st.counters.matrix_busy_ps > 0 ||
+             (st.counters.vector_busy_ps == 0 && graph_->op(op).matrix_flops.at(kv) > 0);
   r.matrix_flops += graph_->op(op).matrix_flops.at(kv);
   r.vector_flops += graph_->op(op).vector_flops.at(kv);
   r.counters.add(st.counters);

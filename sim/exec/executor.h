@@ -46,6 +46,8 @@ struct ExecOptions {
   bool timed_warmup = false;
   /// The stack's decode attention reads a KV head's cache once per query head of its group.
   bool per_head_decode_attention = false;
+  /// The stack's decode attention computes on the vector units (fp32 FMAs, KV converted).
+  bool vector_decode_attention = false;
   /// The stack's share of the chip's achievable matrix rate (SoftwareSpec::matrix_efficiency).
   double matrix_efficiency = 1.0;
 };
@@ -163,7 +165,8 @@ class Executor {
   spec::DType vector_dtype_;
   double matrix_macs_per_cycle_ = 0;  // per unit, at the achievable fraction
   double vector_flops_per_tick_ = 0;
-  double fp32_flops_per_tick_ = 0;  // vector units at fp32 (attention softmax)
+  double fp32_flops_per_tick_ = 0;   // vector units at fp32 (attention softmax)
+  double conversions_per_tick_ = 0;  // per vector unit (0: conversions cost fp32 FLOPs)
   double matrix_j_per_mac_ = 0;
   bool convert_weights_ = false;       // weights are stored in a format the matrix units lack
   double convert_flops_per_tick_ = 0;  // per matrix unit, on the vector units

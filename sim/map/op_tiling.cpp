@@ -167,6 +167,11 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       // A per-head kernel gives each query head of a group its own tiles, each reading the KV
       // head's rows itself; a grouped one serves the group from one read.
       per_kv_head_ = ctx.per_head_decode_attention ? std::max<std::uint64_t>(group_, 1) : 1;
+      // A CUDA-core kernel (masked MHA, paged attention v1/v2) runs on the vector units.
+      if (ctx.vector_decode_attention && !spatial) {
+        matrix_ = false;
+        convert_kv_ = g.tensor(op.reads[k_use_].tensor).format.bitsPerElement() < 32;
+      }
       // Split the KV span (flash-decoding) until every unit has work, in blocks of >= 256 tokens.
       // A spatial chip spreads a head's span over as many cores as give each the MACs of its
       // share of resident data, and combines the splits' partial softmax along a chain of cores.
@@ -473,6 +478,11 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       const std::uint64_t total_pairs = batch_ * kv_heads_ * r * geo_.pairs(0, q_rows_, span_);
       task.vector_flops =
           scale(op.vector_flops.at(kv), pairs, std::max<std::uint64_t>(total_pairs, 1));
+      if (!matrix_) {  // vector-unit decode: a MAC is an fp32 FMA (2 FLOP)
+        task.vector_flops += 2 * task.macs;
+        task.macs = 0;
+        if (convert_kv_) task.conversions = 2 * pairs * head_dim_;  // its K and V rows, once
+      }
       task.k_chunks = ceilDiv(std::max<std::uint64_t>(t1 - t0, 1), kAttentionKChunk);
       task.fp32_vector = true;
       break;

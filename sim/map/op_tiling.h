@@ -53,11 +53,12 @@ struct TileTask {
   std::uint64_t lanes = 1;            // units working the tile in lockstep (a spatial chip's cores)
   std::uint32_t passes = 1;  // times the reads are made (2: a softmax too wide to hold on chip)
   bool fp32_vector = false;  // vector work runs at the fp32 rate (attention keeps softmax in fp32)
+  std::uint64_t conversions = 0;  // elements the vector units convert to fp32 (their own pipe)
   std::vector<RangeRef> reads;
   std::vector<RangeRef> writes;
 
   void clear() {
-    macs = vector_flops = weight_elements = 0;
+    macs = vector_flops = weight_elements = conversions = 0;
     k_chunks = lanes = 1;
     passes = 1;
     fp32_vector = false;
@@ -74,6 +75,9 @@ struct PlanContext {
   /// Decode attention reads a KV head's cache once per query head of its group (the stack's
   /// kernel, SoftwareSpec::decode_attention), not once for the group.
   bool per_head_decode_attention = false;
+  /// Decode attention computes on the vector units (SoftwareSpec::decode_attention_units): each
+  /// MAC an fp32 FMA, each KV element a tile reads converted to fp32 (kernel-style chips only).
+  bool vector_decode_attention = false;
   /// FLOP/s of one vector unit in the run's format (spatial chips spread a vector op over the
   /// cores that minimize its time).
   double vector_unit_flops_per_s = 0.0;
@@ -168,6 +172,7 @@ class OpPlan {
   std::uint64_t batch_ = 0, kv_heads_ = 0, group_ = 0, head_dim_ = 0;
   std::uint64_t q_rows_ = 0, q_block_ = 0, q_blocks_ = 0, splits_ = 0, span_ = 0;
   std::uint64_t per_kv_head_ = 1;  // decode tiles per (sequence, KV head, split): 1, or the group
+  bool convert_kv_ = false;  // vector decode attention converts the KV elements it reads to fp32
   int q_use_ = -1, k_use_ = -1, v_use_ = -1;
   // rows
   std::uint64_t rows_ = 0, rows_per_tile_ = 1, columns_ = 0;

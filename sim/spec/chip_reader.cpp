@@ -103,10 +103,14 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, bool matrix, Diagnostics&
         }
       }
     }
+    if (r.has("conversions_per_cycle"))
+      r.error("conversions_per_cycle", "applies only to compute.vector");
   } else {
     for (std::string_view key : {"weight_feed", "sparse_peak"}) {
       if (r.has(key)) r.error(key, "applies only to compute.matrix");
     }
+    c.conversions_per_cycle =
+        r.number("conversions_per_cycle", Need::kOptional, 0.0, 1e6).value_or(0.0);
   }
   if (auto array = r.child("array", Need::kOptional)) {
     c.array_rows = static_cast<std::uint32_t>(

@@ -45,6 +45,10 @@ struct ComputeSpec {
   /// Matrix units: a vendor peak that counts sparsity, per dtype. Shown, never used: dense work
   /// runs at `peak`.
   std::map<DType, double> sparse_peak_ops_per_s;
+  /// Vector units: format conversions (fp16/bf16/fp8 -> fp32) one unit completes per cycle, in a
+  /// pipe of their own beside the FMAs (NVIDIA SMs: 16, the CUDA programming guide's "all other
+  /// type conversions"); 0: not a separate limit (a conversion costs one FLOP at the fp32 rate).
+  double conversions_per_cycle = 0.0;
 
   /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
   double macsPerCyclePerUnit(DType t, double clock_hz) const;

@@ -122,6 +122,10 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
   sw.decode_attention =
       r.choice<DecodeAttention>("decode_attention", kDecodeAttentionNames, Need::kOptional)
           .value_or(DecodeAttention::kGrouped);
+  sw.decode_attention_units =
+      r.choice<DecodeAttentionUnits>("decode_attention_units", kDecodeAttentionUnitsNames,
+                                     Need::kOptional)
+          .value_or(DecodeAttentionUnits::kMatrix);
   sw.gated_activation =
       r.choice<GatedActivation>("gated_activation", kGatedActivationNames, Need::kOptional)
           .value_or(GatedActivation::kFused);

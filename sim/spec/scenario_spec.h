@@ -28,6 +28,11 @@ enum class FusionLevel { kNone, kElementwise };
 /// one pass over the KV head's cache for the whole group (FlashDecoding, TensorRT-LLM's XQA), or
 /// one pass per query head, each reading the cache itself (masked multi-head attention kernels).
 enum class DecodeAttention { kGrouped, kPerHead };
+/// Which units a stack's decode attention kernel computes on: the matrix units (tensor-core
+/// kernels: FlashAttention/FlashInfer decode, TensorRT-LLM's XQA) or the vector units (the masked
+/// multi-head attention kernels of TensorRT-LLM before XQA and vLLM's paged attention v1/v2:
+/// FP32 FMAs on CUDA cores, each KV element converted to FP32 as it is used).
+enum class DecodeAttentionUnits { kMatrix, kVector };
 /// Where a stack computes a gated MLP's activation (SiLU(gate) x up): in the epilogue of the
 /// gate/up GEMM, which then writes only the activated half (a fused GEMM-SwiGLU kernel), or as a
 /// kernel of its own that reads the GEMM's whole gate/up output back from memory (vLLM's and
@@ -42,6 +47,8 @@ inline constexpr NameTable<FusionLevel, 2> kFusionNames{
     {{"none", FusionLevel::kNone}, {"elementwise", FusionLevel::kElementwise}}};
 inline constexpr NameTable<DecodeAttention, 2> kDecodeAttentionNames{
     {{"grouped", DecodeAttention::kGrouped}, {"per_head", DecodeAttention::kPerHead}}};
+inline constexpr NameTable<DecodeAttentionUnits, 2> kDecodeAttentionUnitsNames{
+    {{"matrix", DecodeAttentionUnits::kMatrix}, {"vector", DecodeAttentionUnits::kVector}}};
 inline constexpr NameTable<GatedActivation, 2> kGatedActivationNames{
     {{"fused", GatedActivation::kFused}, {"separate", GatedActivation::kSeparate}}};
 
@@ -133,6 +140,7 @@ struct SoftwareSpec {
   /// given batch beyond it still runs, with a note in the placement decisions.
   double kv_cache_fraction = 1.0;
   DecodeAttention decode_attention = DecodeAttention::kGrouped;
+  DecodeAttentionUnits decode_attention_units = DecodeAttentionUnits::kMatrix;
   /// With `fusion: elementwise`, whether the gated MLP's activation joins its GEMM's epilogue.
   GatedActivation gated_activation = GatedActivation::kFused;
   /// The most tokens the stack puts in one forward pass (TensorRT-LLM's max_num_tokens): its

@@ -222,3 +222,48 @@ TEST_CASE(
   CHECK(per_head[0] == query + 3 * kv);
   CHECK(per_head[1] == 3 * grouped[1]);
 }
+
+TEST_CASE(
+    "A CUDA-core decode attention kernel: fp32 FMAs and a conversion of every KV element it "
+    "reads, in the conversion pipe, exactly") {
+  // tiny-llama (6 query heads of dim 64 in 2 groups of 3), batch 4, a 128-token bf16 cache, per
+  // head on the vector units (TensorRT-LLM's masked MHA): 4 x 2 x 3 = 24 tiles a layer, one KV
+  // split. Each tile converts its K and V rows once, 2 x 128 x 64 = 16,384 elements, at the H100's
+  // 16 conversions a cycle a unit; its FMAs (2 x 128 x 64 MACs, 2 FLOP each, plus its share of
+  // the softmax) at the fp32 rate take far less, so each tile holds its unit for exactly
+  // ceil(16,384 / conversions a tick) ps, and no matrix unit works.
+  const std::vector<std::string> sets = {"model.kv_heads=2", "batch=4", "kv_length=128",
+                                         "software.decode_attention=per_head",
+                                         "software.decode_attention_units=vector"};
+  const spec::Catalog catalog = presetCatalog();
+  const spec::SystemSpec h100 = spec::loadSystem(catalog, "h100-sxm5").spec;
+  const run::SystemRun run(h100, spec::loadScenario(catalog, "tiny-llama-decode", sets).spec);
+  const spec::ComputeSpec& v = h100.chip.vector;
+  REQUIRE(v.conversions_per_cycle == 16);
+  const double per_tick =
+      v.conversions_per_cycle * h100.chip.clock_hz * v.achievable_fraction / kTicksPerSecond;
+  const Tick tile = ceilTicks(16384 / per_tick);
+  const double fp32_per_tick =
+      *v.peak(spec::DType::kFp32) * v.achievable_fraction / v.units / kTicksPerSecond;
+  CHECK(static_cast<double>(tile) > 2.0 * (2 * 2 * 128 * 64) / fp32_per_tick);  // FMAs hidden
+  int layers = 0;
+  for (const exec::OpRecord& op : run.result().ops) {
+    if (op.kind != graph::OpKind::kAttention) continue;
+    ++layers;
+    CHECK(op.counters.tiles == 24);
+    CHECK(op.counters.matrix_busy_ps == 0);
+    CHECK(op.counters.vector_busy_ps == 24 * tile);
+    CHECK(op.last_end - op.first_start >= tile);  // 24 tiles on 132 units: one wave
+  }
+  CHECK(layers == 6);
+  // Without a conversion pipe (a chip that states none) a conversion is one fp32 FLOP in the FMA
+  // pipe: 16,384 more FLOPs at 8x the rate, so the same tiles hold their units for less time.
+  const run::SystemRun no_pipe(
+      spec::loadSystem(catalog, "h100-sxm5", {"chip.compute.vector.conversions_per_cycle=0"}).spec,
+      spec::loadScenario(catalog, "tiny-llama-decode", sets).spec);
+  for (const exec::OpRecord& op : no_pipe.result().ops) {
+    if (op.kind != graph::OpKind::kAttention) continue;
+    CHECK(op.counters.vector_busy_ps < 24 * tile);
+    CHECK(op.counters.vector_busy_ps >= 24 * ceilTicks(16384 / fp32_per_tick));
+  }
+}
