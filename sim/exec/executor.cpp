@@ -137,12 +137,13 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
   fp32_flops_per_tick_ = c.vector.peak(spec::DType::kFp32).value_or(*c.vector.peak(vector_dtype_)) *
                          c.vector.achievable_fraction / c.vector.units /
                          static_cast<double>(kTicksPerSecond);
+  // A vector unit's conversion pipe (KV elements a CUDA-core decode attention converts to fp32).
+  conversions_per_tick_ = c.vector.conversions_per_cycle * c.clock_hz *
+                          c.vector.achievable_fraction / static_cast<double>(kTicksPerSecond);
   // Weights stored narrower than the format the matrix units take (quantized to save memory) are
   // converted on the vector units at every use, at the vector throughput beside each matrix unit;
   // a same-width stand-in (bf16 weights on an fp16-only unit) is converted once, at load. Weights
   // enter a matrix unit at the chip's weight feed bandwidth over its units, in its format.
-  conversions_per_tick_ = c.vector.conversions_per_cycle * c.clock_hz *
-                          c.vector.achievable_fraction / static_cast<double>(kTicksPerSecond);
   convert_weights_ =
       s.dtypes.weights.bitsPerElement() < spec::TensorFormat{matrix_dtype_}.bitsPerElement();
   convert_flops_per_tick_ = *c.vector.peak(vector_dtype_) * c.vector.achievable_fraction /
@@ -574,7 +575,8 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
       convert > 0 ? static_cast<double>(scratch_.weight_elements * graph::flops::kConvert) : 0.0;
   const double compute_j =
       static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
-      (static_cast<double>(scratch_.vector_flops) + convert_flops) * vector_j_per_flop_;
+      (static_cast<double>(scratch_.vector_flops + scratch_.conversions) + convert_flops) *
+          vector_j_per_flop_;
   st.counters.energy_j += compute_j;
   st.counters.compute_energy_j += compute_j;
   chargeHeld(st, mulTicks(done - t0, lanes));

@@ -176,12 +176,22 @@ Fit levenbergMarquardt(Problem& problem, const Calibration& cal, const std::vect
       const Eigen::VectorXd r = Problem::residuals(cases, problem.run(cases, next));
       if (r.squaredNorm() < cost) {
         const double gain = cost - r.squaredNorm();
+        // Converged when the cost stops falling (relative gain below 1e-6) or no parameter moved
+        // by a tenth of its finite-difference step (1e-4 of its range): simulated times come in
+        // whole ticks and tiles, so the objective is flat below that and further steps only
+        // chase its steps (a 1e-10 rule ran one-parameter fits for over half an hour).
+        bool moved = false;
+        for (std::size_t p = 0; p < cal.parameters.size(); ++p) {
+          const auto i = static_cast<Eigen::Index>(p);
+          const Parameter& par = cal.parameters[p];
+          moved |= std::abs(next[i] - f.theta[i]) >= 1e-4 * (par.max - par.min);
+        }
         f.theta = next;
         f.residuals = r;
         cost = r.squaredNorm();
         lambda = std::max(lambda / 3, 1e-9);
         improved = true;
-        if (gain < 1e-10 * std::max(cost, 1e-30)) return f;
+        if (gain < 1e-6 * std::max(cost, 1e-30) || !moved) return f;
       } else {
         lambda *= 4;
       }
