@@ -181,13 +181,15 @@ Tick Executor::computeTicks(const map::TileTask& task) const {
   }
   if (task.conversions > 0) {
     // Format conversions run in their own pipe beside the FMAs (overlapping them); a chip that
-    // states no conversion rate converts at one FLOP an element, in the FMA pipe.
+    // states no conversion rate converts in the FMA pipe at kConvert FLOPs an element, as weight
+    // dequantization does (convertTicks).
     if (conversions_per_tick_ > 0) {
       vector = std::max(vector, ceilTicks(static_cast<double>(task.conversions) /
                                           (conversions_per_tick_ * lanes)));
     } else {
-      vector = addTicks(vector, ceilTicks(static_cast<double>(task.conversions) /
-                                          (fp32_flops_per_tick_ * lanes)));
+      vector = addTicks(vector,
+                        ceilTicks(static_cast<double>(task.conversions * graph::flops::kConvert) /
+                                  (fp32_flops_per_tick_ * lanes)));
     }
   }
   return addTicks(ticks, vector);
@@ -575,7 +577,8 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
       convert > 0 ? static_cast<double>(scratch_.weight_elements * graph::flops::kConvert) : 0.0;
   const double compute_j =
       static_cast<double>(scratch_.macs) * matrix_j_per_mac_ +
-      (static_cast<double>(scratch_.vector_flops + scratch_.conversions) + convert_flops) *
+      (static_cast<double>(scratch_.vector_flops + scratch_.conversions * graph::flops::kConvert) +
+       convert_flops) *
           vector_j_per_flop_;
   st.counters.energy_j += compute_j;
   st.counters.compute_energy_j += compute_j;
