@@ -100,7 +100,7 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
     costs.output_bytes =
         op.writes.empty() ? costs.input_bytes : per_element(op.writes[0].bytes.at(kv), m_, n_);
     costs.unit_macs_per_s = ctx.matrix_unit_macs_per_s;
-    // The nearest cache (operand re-reads, swizzle groups) and SRAM (staging on cacheless chips).
+    // The nearest cache (operand re-reads) and SRAM (staging on cacheless chips).
     const spec::MemoryLevelSpec* cache = nullptr;
     int sram = -1;
     for (std::size_t l = 0; l < ctx.chip.memory.size(); ++l) {
@@ -124,13 +124,16 @@ OpPlan::OpPlan(const PlanContext& ctx, const graph::Op& op) : ctx_(&ctx), op_(&o
       if (ctx.memo != nullptr) ctx.memo->emplace(key, mm_);
     }
     tiles_ = mm_.tiles();
-    // Rows per swizzle group: as many activation row blocks as fit in half the nearest cache.
+    // Rows per swizzle group: as many activation row blocks as fit in half the caches (a farther
+    // cache, such as a memory-side one, holds what the nearest cannot).
     const std::uint64_t row_block =
         op.reads[input_].bytes.at(kv) / std::max<std::uint64_t>(m_, 1) * mm_.tm;
     // A chip without a cache stages DRAM operands in its SRAM as its compiler does (XLA on a
     // TPU's VMEM): a weight column block is loaded by the first row block of a group and reused
     // by the others, a group's input rows by the first column block; each staging half the SRAM.
-    const std::uint64_t cache_bytes = cache != nullptr ? cache->size_bytes : 0;
+    std::uint64_t cache_bytes = 0;
+    for (const spec::MemoryLevelSpec& level : ctx.chip.memory)
+      if (level.kind == spec::MemoryKind::kCache) cache_bytes += level.size_bytes;
     const std::uint64_t staging =
         cache_bytes == 0 && sram >= 0 ? ctx.chip.memory[sram].size_bytes : 0;
     const std::uint64_t buffer = cache_bytes > 0 ? cache_bytes : staging;

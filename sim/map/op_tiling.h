@@ -6,7 +6,7 @@
 // runs on a matrix unit (rows padded to the unit's granularity) and the FLOPs it runs on a vector
 // unit, and how many K chunks its operands stream in (for fetch/compute overlap). Plans by op kind:
 // - weight matmuls: output tiles (tm x tn, over the full K or split over K: map/tiling.h) in
-//   grouped order — up to 8 row blocks, as many as fit half the nearest cache, sweep the column
+//   grouped order — up to 8 row blocks, as many as fit half the caches, sweep the column
 //   blocks together, as swizzled GEMM kernels do for cache reuse; each tile reads its activation
 //   rows and its weight column block (its K slice of both when split: the weights laid out in
 //   tile blocks, as the stacks' GEMM kernels pack them); bias, residual and output ranges are its

@@ -5,6 +5,8 @@
 #include "sim/exec/chip_run.h"
 #include "sim/exec/memory_system.h"
 #include "sim/graph/microbench.h"
+#include "sim/map/op_tiling.h"
+#include "sim/map/placement.h"
 #include "sim/map/tiling.h"
 #include "support.h"
 
@@ -128,6 +130,36 @@ TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
   CHECK(five / four == doctest::Approx(2.0).epsilon(0.01));
   const double eight = gemmSeconds(sys, 16, 8 * 32, 256);  // 8 tiles: still two waves
   CHECK(eight / five == doctest::Approx(1.0).epsilon(0.01));
+}
+
+TEST_CASE("Swizzle groups count every cache level: a memory-side cache holds a group's rows") {
+  // C[512,1024] = A[512,256] B[256,1024], bf16, one unit, no SRAM (192 KiB of staging): 256 x 256
+  // tiles, 2 row blocks x 4 column blocks; a row block of A is 256 x 256 x 2 B = 128 KiB. A group
+  // takes as many row blocks as fit half the caches: with a 64 KiB cache alone, none (so one, and
+  // tile 1 is row 0's second column block, reading A from offset 0); with a 1 MiB memory-side
+  // cache behind it, (64 + 1024) / 2 / 128 = 4 (so both rows, and tile 1 is row 1's first block,
+  // reading A from 128 KiB).
+  const std::string near =
+      "  l2: {kind: cache, size: 64 KiB, line: 128 B, bandwidth: 1 TB/s, latency: 10 ns}\n";
+  const std::string far =
+      "  llc: {kind: cache, size: 1 MiB, line: 128 B, bandwidth: 1 TB/s, latency: 50 ns}\n";
+  const spec::ScenarioSpec s = gemmScenario();
+  graph::Workload w(graph::wholeModel(s), graph::gemmGraph(512, 1024, 256, s.dtypes.weights));
+  auto secondTileInputOffset = [&](const std::string& caches) {
+    const spec::SystemSpec sys = inlineSystem(testChip(caches + kOneChannelDram));
+    const map::Placement placement = map::place(sys.chip, w);
+    const map::PlanContext ctx{sys.chip, placement, *w.prefillGraph(), 1};
+    const graph::Op& op = w.prefillGraph()->op(0);
+    const map::OpPlan plan(ctx, op);
+    REQUIRE(plan.tiles() == 8);
+    map::TileTask task;
+    plan.tile(0, task);
+    REQUIRE(task.reads.front().bytes == 128 * 1024);  // tile 0's A rows: one row block
+    plan.tile(1, task);
+    return task.reads.front().offset;
+  };
+  CHECK(secondTileInputOffset(near) == 0);
+  CHECK(secondTileInputOffset(near + far) == 128 * 1024);
 }
 
 TEST_CASE("Split-K: one output tile over two idle units ends at exactly the formula tick") {
