@@ -535,11 +535,22 @@ Tick Executor::runPass(OpState& st, const map::TileTask& task, Tick t0, Tick com
                        bool skip_staged_weights, std::uint64_t tile, bool write, Tick convert,
                        Tick feed) {
   Tick ready = t0;
+  const hw::MemoryLevel* dram = chip_.dram();
+  const std::uint64_t dram_before = dram != nullptr ? st.counters.level[dram->index()].read : 0;
   for (const map::RangeRef& r : task.reads) {
     if (skip_staged_weights && r.weight) continue;
     ready = std::max(ready, r.staged >= 0 ? memory_.readStaged(static_cast<std::size_t>(r.staged),
                                                                r.tensor, r.bytes, st.counters)
                                           : memory_.read(r.tensor, r.offset, r.bytes, st.counters));
+  }
+  // Little's law: the tile's units keep at most bytes_in_flight each outstanding, each byte for
+  // the DRAM's latency, so what the tile reads from DRAM takes at least bytes x latency / in
+  // flight.
+  const std::uint64_t in_flight =
+      (task.matrix ? chip_.spec().matrix : chip_.spec().vector).bytes_in_flight * task.lanes;
+  if (dram != nullptr && in_flight > 0) {
+    const std::uint64_t from_dram = st.counters.level[dram->index()].read - dram_before;
+    ready = std::max(ready, addTicks(t0, mulDivCeil(from_dram, dram->latency(), in_flight)));
   }
   if (skip_staged_weights) ready = std::max(ready, st.prefetched[tile]);
   Tick done = t0 + pipelined({ready - t0, convert, feed, compute}, task.k_chunks);

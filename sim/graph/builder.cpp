@@ -592,8 +592,9 @@ class Builder {
         matmul(OpKind::kLmHead, "lm_head", -1, part(x, Extent::constant(samples * m_.hidden)),
                samples, w, m_.hidden, slice_.vocab, b, "logits", -1, TensorRole::kOutput);
     if (tp_ == 1) {
+      // One token per sequence, a row each: sampling kernels work a sequence per thread block.
       const TensorId next =
-          tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(samples)},
+          tensor("next_tokens", TensorRole::kOutput, -1, {static_cast<std::int64_t>(samples), 1},
                  kTokenFormat, Extent::constant(samples));
       Op& s = op(OpKind::kSampling, "sample", -1);
       s.vector_flops = Extent::constant(flops::kSample * samples * slice_.vocab);

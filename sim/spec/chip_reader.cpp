@@ -112,6 +112,7 @@ ComputeSpec readCompute(MapReader& r, double clock_hz, bool matrix, Diagnostics&
     c.conversions_per_cycle =
         r.number("conversions_per_cycle", Need::kOptional, 0.0, 1e6).value_or(0.0);
   }
+  c.bytes_in_flight = r.bytes("bytes_in_flight", Need::kOptional).value_or(0);
   if (auto array = r.child("array", Need::kOptional)) {
     c.array_rows = static_cast<std::uint32_t>(
         array->integer("rows", Need::kRequired, 1, 1'000'000).value_or(0));

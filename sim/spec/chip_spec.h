@@ -49,6 +49,10 @@ struct ComputeSpec {
   /// pipe of their own beside the FMAs (NVIDIA SMs: 16, the CUDA programming guide's "all other
   /// type conversions"); 0: not a separate limit (a conversion costs one FLOP at the fp32 rate).
   double conversions_per_cycle = 0.0;
+  /// Bytes one unit can have requested from main memory and not yet received (its outstanding
+  /// misses). By Little's law a unit then streams from DRAM at most bytes_in_flight / latency, so
+  /// work on few units does not reach the channels' bandwidth; 0: not a separate limit.
+  std::uint64_t bytes_in_flight = 0;
 
   /// Multiply-accumulates per cycle of one unit (peak / (2 x units x clock)).
   double macsPerCyclePerUnit(DType t, double clock_hz) const;

@@ -132,6 +132,54 @@ TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
   CHECK(eight / five == doctest::Approx(1.0).epsilon(0.01));
 }
 
+/// testChip's chip with `bytes_in_flight` on both kinds of unit.
+std::string mlpChip(const std::string& memory, const std::string& in_flight, int units = 1) {
+  std::string chip = testChip(memory, "{style: kernel, launch_overhead: 1 us}", units);
+  for (const char* block : {"matrix: {", "vector: {"}) {
+    const std::size_t at = chip.find(block) + std::string(block).size();
+    chip.insert(at, "bytes_in_flight: " + in_flight + ", ");
+  }
+  return chip;
+}
+
+TEST_CASE("Little's law: a unit with B bytes in flight reads DRAM at B / latency, to the tick") {
+  // The one-tile GEMM above (A 2048 B + B 4096 B from a 1 B/ps channel, 100 ns latency: in at
+  // 6144 + 1e5 ps), on a unit that keeps at most 1 KiB outstanding: 6144 B x 1e5 ps / 1024 B =
+  // 600,000 ps before its operands are in, then the 32 ns of compute (one K chunk).
+  const spec::SystemSpec sys = inlineSystem(mlpChip(kOneChannelDram, "1 KiB"));
+  CHECK(sys.chip.matrix.bytes_in_flight == 1024);
+  const Tick launch = 1'000'000, fetch = 6144 * 100'000 / 1024, compute = 32'000;
+  CHECK(gemmSeconds(sys, 16, 32, 64) ==
+        doctest::Approx(ticksToSeconds(launch + fetch + compute)).epsilon(1e-12));
+  // 64 KiB in flight is more than the tile reads: the channel's time again.
+  const spec::SystemSpec wide = inlineSystem(mlpChip(kOneChannelDram, "64 KiB"));
+  CHECK(gemmSeconds(wide, 16, 32, 64) ==
+        doctest::Approx(ticksToSeconds(launch + 6144 + 100'000 + compute)).epsilon(1e-12));
+}
+
+TEST_CASE("Little's law: more units in flight stream faster until the channels bind") {
+  // A 4 MiB copy spread over U vector units (one tile each), each unit keeping 8 KiB outstanding
+  // for 100 ns: its reads arrive no sooner than 4 MiB / U x 1e5 ps / 8 KiB = 51.2 us / U, while
+  // the channel moves the reads and then the writes (8 MiB at 1 B/ps) by 8,388,608 + 1e5 ps. One,
+  // two and four units are bound by what they keep in flight (the time halves as units double);
+  // from eight on by the channel, exactly as without the limit.
+  const std::uint64_t bytes = 4 << 20;
+  const spec::ScenarioSpec s = gemmScenario();
+  auto copyTicks = [&](const std::string& chip) {
+    exec::ChipRun run(inlineSystem(chip), std::make_unique<graph::Workload>(
+                                              graph::wholeModel(s), graph::copyGraph(bytes)));
+    return roundTicks(run.windowSeconds() * 1e12) - 1'000'000;  // less the launch
+  };
+  CHECK(copyTicks(mlpChip(kOneChannelDram, "8 KiB", 1)) == 51'200'000);
+  CHECK(copyTicks(mlpChip(kOneChannelDram, "8 KiB", 2)) == 25'600'000);
+  CHECK(copyTicks(mlpChip(kOneChannelDram, "8 KiB", 4)) == 12'800'000);
+  const Tick channel = 8'388'608 + 100'000;
+  CHECK(copyTicks(mlpChip(kOneChannelDram, "8 KiB", 8)) == channel);
+  CHECK(copyTicks(mlpChip(kOneChannelDram, "8 KiB", 16)) == channel);
+  CHECK(copyTicks(testChip(kOneChannelDram, "{style: kernel, launch_overhead: 1 us}", 8)) ==
+        channel);
+}
+
 TEST_CASE("Swizzle groups count every cache level: a memory-side cache holds a group's rows") {
   // C[512,1024] = A[512,256] B[256,1024], bf16, one unit, no SRAM (192 KiB of staging): 256 x 256
   // tiles, 2 row blocks x 4 column blocks; a row block of A is 256 x 256 x 2 B = 128 KiB. A group
