@@ -94,6 +94,18 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
                        formatQuantity(ticksToSeconds(m.latency_ps), Dimension::kTime), detail);
   }
   if (chip.mainMemory() == nullptr) out << "    (no HBM/DRAM level: everything lives on chip)\n";
+  if (const spec::MemoryLevelSpec* main = chip.mainMemory();
+      main != nullptr && chip.matrix.bytes_in_flight > 0 && main->latency_ps > 0) {
+    // Little's law: what a unit keeps outstanding, over the time each byte is outstanding.
+    const double per_unit =
+        static_cast<double>(chip.matrix.bytes_in_flight) / ticksToSeconds(main->latency_ps);
+    out << fmt::format(
+        "  memory-level parallelism: {} in flight a matrix unit = {} a unit from {}, {} over all "
+        "{}\n",
+        formatQuantity(static_cast<double>(chip.matrix.bytes_in_flight), Dimension::kSize),
+        formatQuantity(per_unit, Dimension::kBandwidth), main->name,
+        formatQuantity(per_unit * chip.matrix.units, Dimension::kBandwidth), chip.matrix.units);
+  }
 
   out << "  roofline knee, FLOP/B (OP/B for integer types) at peak [achievable] bandwidth:\n";
   out << fmt::format("    {:<5}", "dtype");
@@ -145,6 +157,7 @@ nlohmann::ordered_json computeJson(const spec::ComputeSpec& c, double clock_hz) 
     j["array"] = {{"rows", c.array_rows}, {"cols", c.array_cols}, {"cell", c.array_cell}};
   }
   j["weight_feed_bytes_per_s"] = c.weight_feed_bytes_per_s;
+  j["bytes_in_flight"] = c.bytes_in_flight;
   return j;
 }
 
