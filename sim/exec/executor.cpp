@@ -546,8 +546,8 @@ Tick Executor::runPass(OpState& st, const map::TileTask& task, Tick t0, Tick com
   // Little's law: the tile's units keep at most bytes_in_flight each outstanding, each byte for
   // the DRAM's latency, so what the tile reads from DRAM takes at least bytes x latency / in
   // flight.
-  const std::uint64_t in_flight =
-      (task.matrix ? chip_.spec().matrix : chip_.spec().vector).bytes_in_flight * task.lanes;
+  const std::uint64_t in_flight = saturatingMul(
+      (task.matrix ? chip_.spec().matrix : chip_.spec().vector).bytes_in_flight, task.lanes);
   if (dram != nullptr && in_flight > 0) {
     const std::uint64_t from_dram = st.counters.level[dram->index()].read - dram_before;
     ready = std::max(ready, addTicks(t0, mulDivCeil(from_dram, dram->latency(), in_flight)));
