@@ -15,22 +15,23 @@ using namespace archsim::test;
 
 namespace {
 
-/// One matrix unit of 1024 bf16 MACs/cycle at 1 GHz; memory as given.
+/// One matrix unit of 1024 bf16 MACs/cycle at 1 GHz; memory as given; `unit_keys` ("key: value, ")
+/// added to both kinds of unit.
 std::string testChip(const std::string& memory,
                      const std::string& style = "{style: kernel, launch_overhead: 1 us}",
-                     int units = 1) {
+                     int units = 1, const std::string& unit_keys = "") {
   return fmt::format(R"(kind: chip
 name: Test
 clock: 1 GHz
 compute:
-  matrix: {{units: {0}, macs_per_cycle: {{bf16: 1024}}}}
-  vector: {{units: {0}, peak: {{bf16: {1} TFLOPS}}}}
+  matrix: {{{4}units: {0}, macs_per_cycle: {{bf16: 1024}}}}
+  vector: {{{4}units: {0}, peak: {{bf16: {1} TFLOPS}}}}
 memory:
 {2}
 execution: {3}
 power: {{tdp: 100 W, static: 10 W}}
 )",
-                     units, units, memory, style);
+                     units, units, memory, style, unit_keys);
 }
 
 const char* kOneChannelDram =
@@ -134,12 +135,8 @@ TEST_CASE("Wave quantization: a GEMM with units + 1 tiles takes two waves") {
 
 /// testChip's chip with `bytes_in_flight` on both kinds of unit.
 std::string mlpChip(const std::string& memory, const std::string& in_flight, int units = 1) {
-  std::string chip = testChip(memory, "{style: kernel, launch_overhead: 1 us}", units);
-  for (const char* block : {"matrix: {", "vector: {"}) {
-    const std::size_t at = chip.find(block) + std::string(block).size();
-    chip.insert(at, "bytes_in_flight: " + in_flight + ", ");
-  }
-  return chip;
+  return testChip(memory, "{style: kernel, launch_overhead: 1 us}", units,
+                  "bytes_in_flight: " + in_flight + ", ");
 }
 
 TEST_CASE("Little's law: a unit with B bytes in flight reads DRAM at B / latency, to the tick") {
