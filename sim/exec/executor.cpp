@@ -276,11 +276,141 @@ bool Executor::warmCaches(std::size_t run, std::uint64_t kv_length) {
     if (graph_->op(op).collective) continue;
     const std::uint64_t tiles = plan(op).tiles();
     if (tiles > 0) checkWorkBudget(op, tiles);
-    // Dirty data evicted here went back to DRAM during the previous step.
-    memory_.skipWriteBack(touchOp(op));
+  }
+  // Usually the step's last ops alone decide what the caches end with; touchFrom() proves it or
+  // gives up, and then every op's accesses are made. The write-backs of either are outside the
+  // measured time (runAll restarts them).
+  const std::size_t from = warmupStart();
+  if (from > 0 && touchFrom(from)) {
+    warmup_ops_skipped_ += from;
+  } else {
+    if (from > 0) memory_.clearCaches();  // empty before, so as before
+    touchFrom(0);
   }
   progress_state_.ops_done += order_.size();
   return true;
+}
+
+std::size_t Executor::warmupStart() const {
+  // The argument of touchFrom() holds for one least-recently-used cache that starts empty.
+  const auto& caches = chip_.caches();
+  if (caches.size() != 1 || caches.front()->cache()->used() != 0 ||
+      caches.front()->spec().cache->policy != spec::ReplacementPolicy::kLru)
+    return 0;
+  // The last ops that move several times the cache's capacity: enough to fill it and to evict
+  // what they touched early on (what touchFrom() then checks).
+  const std::uint64_t enough = saturatingMul(caches.front()->cache()->capacity(), 4);
+  const std::uint64_t kv = graph_->effectiveKv(ctx_->kv_length);
+  std::uint64_t moved = 0;
+  std::size_t from = 0;
+  for (std::size_t i = order_.size(); i > 0 && from == 0; --i) {
+    const graph::Op& o = graph_->op(order_[i - 1]);
+    if (o.collective) continue;
+    for (const auto* uses : {&o.reads, &o.writes}) {
+      for (const graph::TensorUse& u : *uses) {
+        if (chip_.level(placement_.home(placement_.stable(*graph_, u.tensor)).level).isDram())
+          moved = saturatingAdd(moved, u.bytes.at(kv));
+      }
+    }
+    if (moved >= enough) from = i - 1;
+  }
+  if (from == 0) return 0;
+  // With the producers of that op's inputs: an input it reads on every tile (a GEMV's vector)
+  // stays cached to the end, and must have been written within the ops made.
+  const std::size_t first = from;
+  for (auto [it, end] = boost::in_edges(order_[first], graph_->dag()); it != end; ++it)
+    from = std::min(from, position_[boost::source(*it, graph_->dag())]);
+  return from;
+}
+
+bool Executor::touchFrom(std::size_t from) {
+  // Why the accesses of ops from..end, made on an empty cache (this run), leave it as all the
+  // ops' would (the full run; X: what the ops before `from` leave in the cache):
+  //  - An access to a tensor no op before `from` touches finds none of X. Until this run first
+  //    evicts, the full run holds X's untouched entries, the oldest, and this run's; when this
+  //    run first evicts, the full run has more in it, so it evicts all of the untouched X and
+  //    then the same victims. From then on the two hold the same.
+  //  - A block of a tensor the ops before `from` touch (a "shared" block), accessed before this
+  //    run first evicts, may be in X. Its run in the full cache then holds at least what it holds
+  //    here (runs grow by union, or are replaced by the access in both), and the same once it
+  //    holds the block as far as the tensor goes: until then the full run holds more bytes, so no
+  //    access may come near evicting (used + that difference + its bytes within the capacity).
+  //    Whether its bytes are dirty may differ, unless its first access wrote all of them: such a
+  //    block must be gone by the end.
+  //  - The run must evict at least once (else X may still be there at the end).
+  // Write-backs (dirty bytes) do not matter here: runAll restarts them after the warm-up.
+  hw::TileCache* cache = from > 0 ? chip_.caches().front()->cache() : nullptr;
+  const std::uint64_t evictions = cache != nullptr ? cache->evictions() : 0;
+  std::set<map::StableId> shared;  // DRAM-homed tensors the ops before `from` touch
+  for (std::size_t i = 0; i < from; ++i) {
+    const graph::Op& o = graph_->op(order_[i]);
+    ops_[order_[i]].plan.reset();
+    if (o.collective) continue;
+    for (const auto* uses : {&o.reads, &o.writes}) {
+      for (const graph::TensorUse& u : *uses) {
+        const map::StableId id = placement_.stable(*graph_, u.tensor);
+        if (chip_.level(placement_.home(id).level).isDram()) shared.insert(id);
+      }
+    }
+  }
+  std::map<std::uint64_t, std::uint64_t> growing;  // shared block -> the bytes it lacks here
+  std::uint64_t lacking = 0;                       // their sum
+  std::set<std::uint64_t> seen;                    // shared blocks accessed
+  std::vector<hw::TileKey> unsure;                 // ... whose dirty bytes may differ
+  // Makes the access, or returns false where the argument above does not hold.
+  auto access = [&](const map::RangeRef& r, bool write) {
+    if (cache == nullptr || cache->evictions() != evictions || !shared.count(r.tensor)) {
+      if (lacking > 0 && cache->used() + lacking + r.bytes > cache->capacity()) return false;
+      memory_.touch(r.tensor, r.offset, r.bytes, write);
+      return true;
+    }
+    const std::uint64_t block = cache->blockBytes();
+    const std::uint64_t size = placement_.home(r.tensor).bytes;
+    const std::uint64_t first = r.offset / block, last = (r.offset + r.bytes - 1) / block;
+    for (std::uint64_t b = first; b <= last; ++b) {
+      const hw::TileKey key{r.tensor, static_cast<std::uint32_t>(b)};
+      if (!seen.insert(packKey(key)).second) continue;
+      const std::uint64_t full = std::min(block, size - std::min(size, b * block));
+      const bool covered = r.offset <= b * block && r.offset + r.bytes >= b * block + full;
+      if (!(write && covered)) unsure.push_back(key);
+      growing.emplace(packKey(key), full);
+      lacking += full;
+    }
+    if (cache->used() + lacking + r.bytes > cache->capacity()) return false;
+    memory_.touch(r.tensor, r.offset, r.bytes, write);
+    for (std::uint64_t b = first; b <= last; ++b) {
+      const hw::TileKey key{r.tensor, static_cast<std::uint32_t>(b)};
+      auto it = growing.find(packKey(key));
+      if (it == growing.end()) continue;
+      const std::uint64_t now_lacking = it->second - std::min(it->second, cache->heldBytes(key));
+      lacking -= it->second - now_lacking;
+      if (now_lacking == 0) {
+        growing.erase(it);
+      } else {
+        it->second = now_lacking;
+      }
+    }
+    return true;
+  };
+  for (std::size_t i = from; i < order_.size(); ++i) {
+    const OpId op = order_[i];
+    if (graph_->op(op).collective) continue;
+    map::OpPlan& p = plan(op);
+    for (std::uint64_t t = 0; t < p.tiles(); ++t) {
+      p.tile(t, scratch_);
+      for (const map::RangeRef& r : scratch_.reads) {
+        if (r.staged < 0 && r.bytes > 0 && !access(r, false)) return false;
+      }
+      for (const map::RangeRef& w : scratch_.writes) {
+        if (w.bytes > 0 && !access(w, true)) return false;
+      }
+    }
+    ops_[op].plan.reset();
+  }
+  if (cache == nullptr) return true;
+  if (cache->evictions() == evictions || lacking > 0) return false;
+  return std::none_of(unsure.begin(), unsure.end(),
+                      [&](hw::TileKey k) { return cache->contains(k); });
 }
 
 void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) {
@@ -922,6 +1052,7 @@ RunResult Executor::runAll() {
       if (!options_.exact || options_.timed_warmup || !warmCaches(r, runs[r].kv_first))
         runStep(r, runs[r].kv_first, false);
       sim_.resetStats();
+      memory_.restartWriteBacks();
     }
     if (!measuring_started_) {
       measured_start_ = sim_.now();
@@ -993,6 +1124,7 @@ RunResult Executor::finish() {
   out.max_interpolation_error = reuse_.max_error;
   out.layers_simulated = reuse_.layers_simulated;
   out.layers_replayed = reuse_.layers_replayed;
+  out.warmup_ops_skipped = warmup_ops_skipped_;
   out.dynamic_energy_j = out.totals.energy_j;
   out.warnings = warnings_;
   return out;

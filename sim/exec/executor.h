@@ -117,6 +117,14 @@ class Executor {
   /// Brings the caches to the state a step of run `run` at `kv_length` leaves them in, without
   /// timing it; false (nothing done) when that state depends on the step's timing.
   bool warmCaches(std::size_t run, std::uint64_t kv_length);
+  /// The position in the step's order from which an untimed warm-up may make its accesses (0:
+  /// from the first op): where the last ops move several times the cache's capacity, on a chip
+  /// whose one cache is LRU and empty.
+  std::size_t warmupStart() const;
+  /// Makes the cache accesses of ops order_[from..] in order, as issuing them would; with
+  /// from > 0, on empty caches, returns false as soon as it cannot prove that they leave the
+  /// caches as all the step's ops would (then clear them and start from 0).
+  bool touchFrom(std::size_t from);
   /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
   void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;
@@ -194,8 +202,9 @@ class Executor {
   std::vector<int> layer_at_;
   int template_layer_ = -1;
   SimSample template_start_;
-  std::uint64_t pending_writeback_ = 0;  // evicted by replayed layers, written back at the next op
-  std::uint64_t work_estimated_ = 0;     // over the run, for the work budget
+  std::uint64_t pending_writeback_ = 0;   // evicted by replayed layers, written back at the next op
+  std::uint64_t work_estimated_ = 0;      // over the run, for the work budget
+  std::uint64_t warmup_ops_skipped_ = 0;  // RunResult::warmup_ops_skipped
   std::vector<graph::OpId> active_;  // started ops with tiles left to issue, in topological order
   std::uint32_t free_[2] = {0, 0};   // free matrix / vector units
   bool measured_ = false;

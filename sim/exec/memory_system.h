@@ -37,9 +37,10 @@ class MemorySystem {
   std::uint64_t touch(map::StableId tensor, std::uint64_t offset, std::uint64_t bytes, bool write);
   /// Writes `bytes` of evicted dirty blocks back to DRAM now, charged to `counters`.
   Tick writeBack(std::uint64_t bytes, OpCounters& counters);
-  /// Write-backs that happened outside the simulated time (a warm-up without timing): only where
-  /// the next ones go moves.
-  void skipWriteBack(std::uint64_t bytes) { writeback_cursor_ += bytes; }
+  /// The next write-back goes to the start of the write-back area again. The measured steps start
+  /// there, so where their write-backs land does not depend on what a warm-up (timed, untimed or
+  /// from its last ops only) wrote back before them.
+  void restartWriteBacks() { writeback_cursor_ = 0; }
   /// Empties every cache (no write-backs).
   void clearCaches();
 

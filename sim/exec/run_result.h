@@ -57,6 +57,9 @@ struct RunResult {
   /// Every measured execution of every op, in completion order (a chip's own run; a composed
   /// multi-chip result leaves it empty — each simulated chip keeps its own).
   std::vector<OpSpan> spans;
+  /// Ops of untimed warm-up steps whose cache accesses were left out, their effect provably
+  /// overwritten by the ops after them (Executor::warmCaches; not in stats.json).
+  std::uint64_t warmup_ops_skipped = 0;
   double dynamic_energy_j = 0.0;  // compute, memory and the links of its collectives
   std::string matrix_dtype;
   std::string vector_dtype;

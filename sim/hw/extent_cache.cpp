@@ -274,6 +274,7 @@ std::uint64_t ExtentTileCache::makeRoom(std::uint64_t bytes) {
   std::uint64_t dirty = 0;
   while (used_ + bytes > capacity_) {
     if (head_ == kNone) ARCHSIM_PANIC("tile cache: nothing left to evict");
+    ++evictions_;
     const std::uint32_t e = head_;
     Extent& x = extents_[e];
     const std::uint64_t over = used_ + bytes - capacity_;

@@ -35,6 +35,10 @@ class ExtentTileCache final : public TileCache {
   std::uint64_t accessRange(std::uint32_t tensor, std::uint64_t offset, std::uint64_t bytes,
                             bool write, std::vector<Run>& runs) override;
   bool contains(TileKey key) const override { return find(key.tensor, key.tile) != kNone; }
+  std::uint64_t heldBytes(TileKey key) const override {
+    const std::uint32_t e = find(key.tensor, key.tile);
+    return e == kNone ? 0 : extents_[e].bytes;
+  }
   void clear() override;
   /// Extents held (for tests of the representation).
   std::size_t extents() const { return extents_.size() - free_.size(); }

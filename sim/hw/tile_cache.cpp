@@ -89,6 +89,10 @@ class BlockTileCache final : public TileCache {
   bool contains(TileKey key) const override {
     return index_.find(packKey(key)) != FlatIndex::kMissing;
   }
+  std::uint64_t heldBytes(TileKey key) const override {
+    const std::uint32_t slot = index_.find(packKey(key));
+    return slot == FlatIndex::kMissing ? 0 : slots_[slot].bytes;
+  }
   void clear() override {
     for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
       if (slots_[slot].live) evict(slot);
@@ -135,8 +139,10 @@ class BlockTileCache final : public TileCache {
   }
   std::uint64_t makeRoom(std::uint64_t bytes) {
     std::uint64_t dirty = 0;
-    while (used_ + bytes > capacity_)
+    while (used_ + bytes > capacity_) {
+      ++evictions_;
       dirty += evict(policy_->victim());
+    }
     return dirty;
   }
   std::uint32_t allocateSlot() {

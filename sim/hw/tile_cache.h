@@ -69,11 +69,16 @@ class TileCache {
   /// One block: the first `bytes` (at most a block) of block `key.tile`.
   Access access(TileKey key, std::uint64_t bytes, bool write);
   virtual bool contains(TileKey key) const = 0;
+  /// How many bytes of block `key.tile` its entry holds (0 when none).
+  virtual std::uint64_t heldBytes(TileKey key) const = 0;
   /// Drops every entry without writing anything back (work replayed rather than simulated has
   /// already been charged its write-backs).
   virtual void clear() = 0;
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const { return used_; }
+  /// Evictions to make room since the cache was built (a count of victim choices, not of blocks);
+  /// clear() does not count.
+  std::uint64_t evictions() const { return evictions_; }
   std::uint64_t blockBytes() const { return block_bytes_; }
 
  protected:
@@ -99,6 +104,7 @@ class TileCache {
   std::uint64_t capacity_;
   std::uint64_t block_bytes_;
   std::uint64_t used_ = 0;
+  std::uint64_t evictions_ = 0;
 };
 
 /// The representation for `policy` (extents for LRU and FIFO, blocks for random).

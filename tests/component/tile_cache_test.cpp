@@ -10,6 +10,7 @@
 #include <list>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -149,6 +150,30 @@ TEST_CASE("tile cache: LRU evicts the least recently used block, FIFO the first 
     CHECK(c.contains({1, 0}) == is_lru);
     CHECK(c.contains({1, 1}) == !is_lru);
     CHECK(c.contains({1, 2}));
+  }
+}
+
+TEST_CASE("tile cache: held bytes per block, and evictions counted (all three policies)") {
+  for (const spec::ReplacementPolicy policy :
+       {spec::ReplacementPolicy::kLru, spec::ReplacementPolicy::kFifo,
+        spec::ReplacementPolicy::kRandom}) {
+    const std::string name(spec::policyName(policy));
+    CAPTURE(name);
+    auto cache = makeTileCache(2 * kBlock, kBlock, policy);
+    TileCache& c = *cache;
+    std::vector<TileCache::Run> runs;
+    c.accessRange(1, 1000, 3000, false, runs);  // block 0, bytes [1000, 4000)
+    CHECK(c.heldBytes({1, 0}) == 3000);
+    CHECK(c.heldBytes({1, 1}) == 0);
+    c.accessRange(1, 0, 2000, false, runs);  // touches the run: their union [0, 4000)
+    CHECK(c.heldBytes({1, 0}) == 4000);
+    c.accessRange(1, kBlock, kBlock, false, runs);  // block 1, whole: 4000 + 64 KiB held
+    CHECK(c.evictions() == 0);
+    c.accessRange(2, 0, kBlock, false, runs);  // 4000 B too many: one victim
+    CHECK(c.evictions() == 1);
+    c.clear();  // not an eviction
+    CHECK(c.evictions() == 1);
+    CHECK(c.heldBytes({2, 0}) == 0);
   }
 }
 
