@@ -353,10 +353,14 @@ bool Executor::touchFrom(std::size_t from) {
       }
     }
   }
-  std::map<std::uint64_t, std::uint64_t> growing;  // shared block -> the bytes it lacks here
-  std::uint64_t lacking = 0;                       // their sum
-  std::set<std::uint64_t> seen;                    // shared blocks accessed
-  std::vector<hw::TileKey> unsure;                 // ... whose dirty bytes may differ
+  struct Growing {
+    std::uint64_t full = 0;   // the block's bytes, as far as its tensor goes
+    std::uint64_t lacks = 0;  // of which this run's entry does not hold
+  };
+  std::map<std::uint64_t, Growing> growing;  // shared blocks not yet held in full
+  std::uint64_t lacking = 0;                 // their `lacks`, summed
+  std::set<std::uint64_t> seen;              // shared blocks accessed
+  std::vector<hw::TileKey> unsure;           // ... whose dirty bytes may differ
   // Makes the access, or returns false where the argument above does not hold.
   auto access = [&](const map::RangeRef& r, bool write) {
     if (cache == nullptr || cache->evictions() != evictions || !shared.count(r.tensor)) {
@@ -373,7 +377,7 @@ bool Executor::touchFrom(std::size_t from) {
       const std::uint64_t full = std::min(block, size - std::min(size, b * block));
       const bool covered = r.offset <= b * block && r.offset + r.bytes >= b * block + full;
       if (!(write && covered)) unsure.push_back(key);
-      growing.emplace(packKey(key), full);
+      growing.emplace(packKey(key), Growing{full, full});
       lacking += full;
     }
     if (cache->used() + lacking + r.bytes > cache->capacity()) return false;
@@ -382,13 +386,12 @@ bool Executor::touchFrom(std::size_t from) {
       const hw::TileKey key{r.tensor, static_cast<std::uint32_t>(b)};
       auto it = growing.find(packKey(key));
       if (it == growing.end()) continue;
-      const std::uint64_t now_lacking = it->second - std::min(it->second, cache->heldBytes(key));
-      lacking -= it->second - now_lacking;
-      if (now_lacking == 0) {
-        growing.erase(it);
-      } else {
-        it->second = now_lacking;
-      }
+      // A run replaced by a later part of the block holds less than before: it may lack more.
+      Growing& g = it->second;
+      const std::uint64_t lacks = g.full - std::min(g.full, cache->heldBytes(key));
+      lacking = lacking - g.lacks + lacks;
+      g.lacks = lacks;
+      if (lacks == 0) growing.erase(it);
     }
     return true;
   };

@@ -151,6 +151,9 @@ TEST_CASE(
                  true);
   compareWarmups("a100-sxm4", {}, "llama2-7b-decode", {"batch=64", "model.layers=8"}, true);
   compareWarmups("h100-sxm5", {}, "mixtral-8x7b-decode", {"batch=16", "model.layers=4"}, true);
+  // 10 KiB rows over 64 KiB blocks: shared blocks grow by parts before they are held in full.
+  compareWarmups("h100-sxm5", {}, "llama2-7b-decode",
+                 {"model=llama2-13b", "batch=12", "model.layers=6"}, true);
   // Tied embeddings: the LM head streams the table the embedding read a row of, in slices that
   // do not cover its blocks, before the cache first evicts: every op's accesses are made.
   compareWarmups("h100-sxm5", {}, "gpt3-175b-decode", {"model.layers=2"}, false);
