@@ -261,6 +261,32 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   }
 }
 
+template <class Access>
+bool Executor::forEachAccess(OpId op, Access&& access) {
+  map::OpPlan& p = plan(op);
+  for (std::uint64_t t = 0; t < p.tiles(); ++t) {
+    p.tile(t, scratch_);
+    for (const map::RangeRef& r : scratch_.reads) {
+      if (r.staged < 0 && r.bytes > 0 && !access(r, false)) return false;
+    }
+    for (const map::RangeRef& w : scratch_.writes) {
+      if (w.bytes > 0 && !access(w, true)) return false;
+    }
+  }
+  ops_[op].plan.reset();
+  return true;
+}
+
+template <class F>
+void Executor::forEachDramUse(const graph::Op& o, F&& f) const {
+  for (const auto* uses : {&o.reads, &o.writes}) {
+    for (const graph::TensorUse& u : *uses) {
+      const map::StableId id = placement_.stable(*graph_, u.tensor);
+      if (chip_.level(placement_.home(id).level).isDram()) f(id, u);
+    }
+  }
+}
+
 bool Executor::warmCaches(std::size_t run, std::uint64_t kv_length) {
   // A kernel-style step runs its ops one after another and issues each op's tiles in order, every
   // tile making its reads and then its writes when it is issued; so the order of cache accesses,
@@ -306,12 +332,9 @@ std::size_t Executor::warmupStart() const {
   for (std::size_t i = order_.size(); i > 0 && from == 0; --i) {
     const graph::Op& o = graph_->op(order_[i - 1]);
     if (o.collective) continue;
-    for (const auto* uses : {&o.reads, &o.writes}) {
-      for (const graph::TensorUse& u : *uses) {
-        if (chip_.level(placement_.home(placement_.stable(*graph_, u.tensor)).level).isDram())
-          moved = saturatingAdd(moved, u.bytes.at(kv));
-      }
-    }
+    forEachDramUse(o, [&](map::StableId, const graph::TensorUse& u) {
+      moved = saturatingAdd(moved, u.bytes.at(kv));
+    });
     if (moved >= enough) from = i - 1;
   }
   if (from == 0) return 0;
@@ -345,13 +368,8 @@ bool Executor::touchFrom(std::size_t from) {
   for (std::size_t i = 0; i < from; ++i) {
     const graph::Op& o = graph_->op(order_[i]);
     ops_[order_[i]].plan.reset();
-    if (o.collective) continue;
-    for (const auto* uses : {&o.reads, &o.writes}) {
-      for (const graph::TensorUse& u : *uses) {
-        const map::StableId id = placement_.stable(*graph_, u.tensor);
-        if (chip_.level(placement_.home(id).level).isDram()) shared.insert(id);
-      }
-    }
+    if (!o.collective)
+      forEachDramUse(o, [&](map::StableId id, const graph::TensorUse&) { shared.insert(id); });
   }
   struct Growing {
     std::uint64_t full = 0;   // the block's bytes, as far as its tensor goes
@@ -396,19 +414,7 @@ bool Executor::touchFrom(std::size_t from) {
     return true;
   };
   for (std::size_t i = from; i < order_.size(); ++i) {
-    const OpId op = order_[i];
-    if (graph_->op(op).collective) continue;
-    map::OpPlan& p = plan(op);
-    for (std::uint64_t t = 0; t < p.tiles(); ++t) {
-      p.tile(t, scratch_);
-      for (const map::RangeRef& r : scratch_.reads) {
-        if (r.staged < 0 && r.bytes > 0 && !access(r, false)) return false;
-      }
-      for (const map::RangeRef& w : scratch_.writes) {
-        if (w.bytes > 0 && !access(w, true)) return false;
-      }
-    }
-    ops_[op].plan.reset();
+    if (!graph_->op(order_[i]).collective && !forEachAccess(order_[i], access)) return false;
   }
   if (cache == nullptr) return true;
   if (cache->evictions() == evictions || lacking > 0) return false;
@@ -481,15 +487,10 @@ void Executor::leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::
   std::map<graph::TensorId, std::uint64_t> touched;
   const std::uint64_t kv = graph_->effectiveKv(ctx_->kv_length);
   for (std::size_t i = tmpl.begin; i < tmpl.end; ++i) {
-    const graph::Op& o = graph_->op(order_[i]);
-    for (const auto* uses : {&o.reads, &o.writes}) {
-      for (const graph::TensorUse& u : *uses) {
-        const map::TensorHome& home = placement_.home(placement_.stable(*graph_, u.tensor));
-        if (!chip_.level(home.level).isDram()) continue;
-        std::uint64_t& b = touched[u.tensor];
-        b = std::max(b, u.bytes.at(kv));
-      }
-    }
+    forEachDramUse(graph_->op(order_[i]), [&](map::StableId, const graph::TensorUse& u) {
+      std::uint64_t& b = touched[u.tensor];
+      b = std::max(b, u.bytes.at(kv));
+    });
   }
   std::uint64_t footprint = 0;
   for (const auto& [tensor, bytes] : touched)
@@ -515,17 +516,11 @@ void Executor::leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::
 }
 
 std::uint64_t Executor::touchOp(OpId op) {
-  map::OpPlan& p = plan(op);
   std::uint64_t writeback = 0;
-  for (std::uint64_t t = 0; t < p.tiles(); ++t) {
-    p.tile(t, scratch_);
-    for (const map::RangeRef& r : scratch_.reads) {
-      if (r.staged < 0) writeback += memory_.touch(r.tensor, r.offset, r.bytes, false);
-    }
-    for (const map::RangeRef& w : scratch_.writes)
-      writeback += memory_.touch(w.tensor, w.offset, w.bytes, true);
-  }
-  ops_[op].plan.reset();
+  forEachAccess(op, [&](const map::RangeRef& r, bool write) {
+    writeback += memory_.touch(r.tensor, r.offset, r.bytes, write);
+    return true;
+  });
   return writeback;
 }
 

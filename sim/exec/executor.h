@@ -159,6 +159,13 @@ class Executor {
   /// Op `op`'s tiles in order, each touching the caches with its reads then its writes, as issuing
   /// them would, without time or traffic; returns the dirty bytes their evictions write back.
   std::uint64_t touchOp(graph::OpId op);
+  /// Calls access(range, write) for op `op`'s cache accesses in that order (reads from a staged
+  /// copy and empty ranges left out); stops and returns false at the first call that does.
+  template <class Access>
+  bool forEachAccess(graph::OpId op, Access&& access);
+  /// Calls f(stable id, use) for each read and write of `o` whose tensor lives in DRAM.
+  template <class F>
+  void forEachDramUse(const graph::Op& o, F&& f) const;
   /// After replaying layers first..last of template `tmpl`: their effect on the caches' contents.
   void leaveCachesAfter(const LayerRange& tmpl, std::size_t first, std::size_t last);
   RunResult finish();
