@@ -128,6 +128,7 @@ Executor::Executor(Simulation& sim, hw::Chip& chip, const graph::Workload& workl
       memory_(chip, placement) {
   const spec::ChipSpec& c = chip.spec();
   const graph::Shard& s = workload.shard();
+  fixup_level_ = map::splitKFixupLevel(c);
   matrix_dtype_ = resolveMatrixDType(c, s.dtypes.compute, warnings_);
   vector_dtype_ = resolveVectorDType(c, s.dtypes.activations.dtype);
   matrix_macs_per_cycle_ = c.matrix.macsPerCyclePerUnit(matrix_dtype_, c.clock_hz) *
@@ -700,8 +701,9 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   const bool two_pass = scratch_.passes > 1;
   const Tick pass_compute = two_pass ? compute / 2 : compute;
   const Tick convert = convertTicks(scratch_), feed = feedTicks(scratch_);
-  const Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass,
-                            convert, feed);
+  Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass,
+                      convert, feed);
+  if (scratch_.fixup_tile != map::TileTask::kNoFixup) done = fixUp(st, done);
   // Unit-time: a tile of `lanes` units holds each of them.
   const std::uint64_t lanes = scratch_.lanes;
   st.counters.convert_busy_ps += mulTicks(convert, lanes);
@@ -931,6 +933,22 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
     }
     sim_.replay(weighted(sa.work, wa, sb.work, wb), duration);
   }
+}
+
+Tick Executor::fixUp(OpState& st, Tick done) {
+  // Serial split-K (map::splitKFixupSeconds): slice s adds into its output tile after slice s - 1
+  // has, so the slices of a tile finish one after another.
+  const std::uint64_t out = scratch_.fixup_tile;
+  if (st.slice_done.size() <= out) st.slice_done.resize(out + 1, 0);
+  if (scratch_.split > 0) {
+    const Tick fixup =
+        ceilTicks(map::splitKFixupSeconds(chip_.spec(), fixup_level_,
+                                          static_cast<double>(scratch_.fixup_bytes)) *
+                  static_cast<double>(kTicksPerSecond));
+    done = addTicks(std::max(done, st.slice_done[out]), fixup);
+  }
+  st.slice_done[out] = done;
+  return done;
 }
 
 Tick Executor::opOverhead() const {

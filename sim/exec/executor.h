@@ -109,6 +109,7 @@ class Executor {
     Tick first_activity = kMaxTick;  // the earlier of its start and its weight prefetch
     OpCounters counters;
     std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
+    std::vector<Tick> slice_done;  // serial split-K: per output tile, when its last slice ended
   };
 
   /// Sets up the state of a step of run `run` at `kv_length` (no event yet).
@@ -128,6 +129,10 @@ class Executor {
   /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
   void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;
+  /// When a split-K slice (scratch_) whose own work ends at `done` has added its partial sums
+  /// into its output tile: after the slice before it, plus the fix-up (serial split-K).
+  Tick fixUp(OpState& st, Tick done);
+
   void startOp(std::uint64_t op);  // event target (arg = op id)
   void onTileDone(std::uint64_t arg);
   void onPassDone(std::uint64_t arg);  // a two-pass tile finished its first pass
@@ -198,6 +203,8 @@ class Executor {
   std::size_t run_ = 0;
   std::unique_ptr<map::PlanContext> ctx_;
   map::MatmulMemo matmul_memo_;  // weight matmuls' tilings, across steps
+  // Where split-K slices hand on their partial sums (map::splitKFixupLevel).
+  std::size_t fixup_level_ = 0;
   std::vector<OpState> ops_;
   std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_

@@ -409,8 +409,16 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       }
       for (const Use& w : writes_) {
         if (w.kv) continue;
-        if (split > 0) addRange(task.reads, w, e0, e1, m_ * n_);  // the partial sums so far
+        if (split > 0) {
+          addRange(task.reads, w, e0, e1, m_ * n_);  // the partial sums so far
+          task.fixup_bytes += task.reads.back().bytes;
+        }
         addRange(task.writes, w, e0, e1, m_ * n_);
+        if (split > 0) task.fixup_bytes += task.writes.back().bytes;
+      }
+      if (mm_.splits > 1) {
+        task.fixup_tile = out;
+        task.split = split;
       }
       task.macs = mm_.paddedRows(r1 - r0) * (c1 - c0) * (k1 - k0);
       // The epilogue (bias, activation, residual) runs once, in the last slice; every later

@@ -54,6 +54,12 @@ struct TileTask {
   std::uint32_t passes = 1;  // times the reads are made (2: a softmax too wide to hold on chip)
   bool fp32_vector = false;  // vector work runs at the fp32 rate (attention keeps softmax in fp32)
   std::uint64_t conversions = 0;  // elements the vector units convert to fp32 (their own pipe)
+  /// Serial split-K: the output tile this K slice adds into (kNoFixup: not split), its slice
+  /// index, and the bytes of the partial sums it reads back and writes.
+  static constexpr std::uint64_t kNoFixup = ~std::uint64_t{0};
+  std::uint64_t fixup_tile = kNoFixup;
+  std::uint64_t split = 0;
+  std::uint64_t fixup_bytes = 0;
   std::vector<RangeRef> reads;
   std::vector<RangeRef> writes;
 
@@ -62,6 +68,8 @@ struct TileTask {
     k_chunks = lanes = 1;
     passes = 1;
     fp32_vector = false;
+    fixup_tile = kNoFixup;
+    split = fixup_bytes = 0;
     reads.clear();
     writes.clear();
   }

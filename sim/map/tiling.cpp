@@ -15,6 +15,20 @@ std::uint64_t stagingBytesPerUnit(const spec::ChipSpec& chip) {
   return 192 * 1024;
 }
 
+std::size_t splitKFixupLevel(const spec::ChipSpec& chip) {
+  for (std::size_t l = 0; l < chip.memory.size(); ++l) {
+    if (chip.memory[l].kind == spec::MemoryKind::kCache) return l;
+  }
+  return chip.mainMemoryIndex().value_or(0);
+}
+
+double splitKFixupSeconds(const spec::ChipSpec& chip, std::size_t level, double bytes) {
+  if (level >= chip.memory.size()) return 0.0;
+  const spec::MemoryLevelSpec& l = chip.memory[level];
+  const double share = l.achievableBandwidth() / std::max<double>(chip.matrix.units, 1);
+  return 2 * ticksToSeconds(l.latency_ps) + (share > 0 ? bytes / share : 0.0);
+}
+
 double estimateMatmulSeconds(const spec::ChipSpec& chip, const MatmulTiling& t, std::uint64_t m,
                              std::uint64_t n, std::uint64_t k, std::uint64_t batch,
                              const MatmulCosts& costs) {
@@ -41,7 +55,12 @@ double estimateMatmulSeconds(const spec::ChipSpec& chip, const MatmulTiling& t, 
   const double main = costs.main_bytes_per_s > 0
                           ? unique / costs.main_bytes_per_s * units / std::min(tiles, units)
                           : 0.0;
-  return std::max({compute, port, main}) + waves * costs.latency_s;
+  // Serial split-K: in each wave the slices of a tile add into it one after another.
+  const double fixup = t.splits > 1 ? waves * static_cast<double>(t.splits - 1) *
+                                          splitKFixupSeconds(chip, splitKFixupLevel(chip),
+                                                             2 * tm * tn * costs.output_bytes)
+                                    : 0.0;
+  return std::max({compute, port, main}) + waves * costs.latency_s + fixup;
 }
 
 MatmulTiling tileMatmul(const spec::ChipSpec& chip, std::uint64_t m, std::uint64_t n,

@@ -15,10 +15,11 @@
 //   main memory's latency once a wave (a tile computes nothing before its first operands); among
 //   estimates within 5% of the least, the fewest splits, then the largest tile. A split of K
 //   (serial split-K, as CUTLASS and cuBLAS run it) gives each of s tiles a K slice of one output
-//   tile; the first writes the output tile, each later one reads and rewrites it. It pays when
-//   the output tiles are too few for the units or too small for reuse: a 459-row FP8 decode GEMM
-//   on an H100 gets 256 x 256 tiles over 7 K slices instead of 16-row tiles that re-read the
-//   weights 29 times from the cache.
+//   tile; the first writes the output tile, each later one waits for the one before it, then
+//   reads the tile back and rewrites it (splitKFixupSeconds, in the estimate and in the
+//   executor's time). It pays when the output tiles are too few for the units or too small for
+//   reuse: a 459-row FP8 decode GEMM on an H100 gets 256 x 128 tiles over 3 K slices instead of
+//   16-row tiles that re-read the weights 29 times from the cache.
 // - Systolic arrays (and any call without costs): the largest tile that uses at least 80% of the
 //   unit slots across its waves; failing that, the best wave efficiency among shapes that give
 //   every unit a tile; for a GEMV too skinny to fill the units, the most tiles. No split.
@@ -54,6 +55,17 @@ struct MatmulTiling {
 /// Staging SRAM one matrix unit can use for operand tiles: the per-unit share of the nearest SRAM
 /// level (a GPU's shared memory per SM), or 192 KiB when the chip states none.
 std::uint64_t stagingBytesPerUnit(const spec::ChipSpec& chip);
+
+/// The memory level through which serial split-K slices hand on their partial sums (index into
+/// chip.memory): the nearest cache, else main memory, else the first level.
+std::size_t splitKFixupLevel(const spec::ChipSpec& chip);
+
+/// One hand-on of serial split-K (CUTLASS's kSplitKSerial, cuBLAS's in-place reduction): slice
+/// s of an output tile adds into it only once slice s - 1 has (it polls a flag in memory), then
+/// reads the partial sums in the output's own format and writes them back. Its time: a round trip
+/// to `level` to see the flag, then `bytes` (read plus written) at one unit's share of the
+/// level's bandwidth (the slices of a wave finish together and share it).
+double splitKFixupSeconds(const spec::ChipSpec& chip, std::size_t level, double bytes);
 
 /// What the cost-based choice weighs: bytes per element of each operand, and the rates.
 struct MatmulCosts {

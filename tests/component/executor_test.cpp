@@ -220,8 +220,11 @@ TEST_CASE("Split-K: one output tile over two idle units ends at exactly the form
   // sums), in at 98304 + 1024 + 99328 + latency.
   const Tick ready1 = 98304 + 1024 + 99328 + latency;
   // Split 1 adds its 16 x 32 partial sums on the vector side (1 FLOP/ps per unit): 512 ps. Its
-  // fetch streams in 1024 / 64 = 16 chunks under the compute.
-  const Tick split = 512'000 + 512 + ready1 / 16;
+  // fetch streams in 1024 / 64 = 16 chunks under the compute. Then the serial fix-up (it ends
+  // after split 0, which ended first): a round trip to the SRAM (no cache, no DRAM) to see split
+  // 0's flag, 2 x 1 ns, and C's partial sums in and out, 2 x 1024 B, at one unit's share of the
+  // port, 0.5 B/ps: 4096 ps.
+  const Tick split = 512'000 + 512 + ready1 / 16 + 2 * latency + 4096;
   const spec::SystemSpec two = inlineSystem(testChip(memory, "{style: dataflow}", 2));
   CHECK(gemmSeconds(two, 16, 32, 2048) == doctest::Approx(ticksToSeconds(split)).epsilon(1e-12));
   // One unit: no split; A (65536 B) and B (131072 B) in 32 chunks under 1024 cycles.
@@ -233,8 +236,8 @@ TEST_CASE("Split-K: one output tile over two idle units ends at exactly the form
 TEST_CASE("Split-K tiling of a 459-row decode GEMM on an H100: big tiles, K split, estimate") {
   // Llama-3.1-405B's qkv at batch 459 on one of 8 H100s (tp 8), FP8: m 459, n 2304, k 16384. The
   // rank rule would take 16-row tiles (29 row blocks, each re-reading the 37.7 MB of weights
-  // from L2); the cost rule takes 256 x 256 tiles over 7 K slices: 2 x 9 x 7 = 126 tiles, one
-  // wave.
+  // from L2); the cost rule takes 256 x 128 tiles over 3 K slices: 2 x 18 x 3 = 108 tiles, one
+  // wave (more slices would cut the port's bytes but add a serial fix-up each).
   const spec::ChipSpec chip = spec::loadSystem(presetCatalog(), "dgx-h100").spec.chip;
   map::MatmulCosts costs;
   costs.input_bytes = 1;
@@ -246,20 +249,25 @@ TEST_CASE("Split-K tiling of a 459-row decode GEMM on an H100: big tiles, K spli
   costs.latency_s = 500e-9;
   const map::MatmulTiling t = map::tileMatmul(chip, 459, 2304, 16384, 1, 2, &costs);
   CHECK(t.tm == 256);
-  CHECK(t.tn == 256);
-  CHECK(t.splits == 7);
-  CHECK(t.tiles() == 126);
-  // The estimate, by hand: one wave; compute 256 x 256 x 2341 MACs at the unit rate; the cache
-  // port carries each tile's (256 + 256) x 2341 B of operands and 2 x 256 x 256 x 2 B of output;
-  // main memory the unique bytes (A, B, and C written once and 6 more times read and written) at
-  // 132 / 126 of the bandwidth. The port binds; one wave adds one HBM latency.
-  const double slice = 2341;  // ceil(16384 / 7)
-  const double compute = 256.0 * 256 * slice / costs.unit_macs_per_s;
-  const double port = (512 * slice + 2.0 * 256 * 256 * 2) * 132 / 7.3e12;
-  const double unique = 459.0 * 16384 + 16384.0 * 2304 + 459.0 * 2304 * 2 * 13;
-  const double main = unique / costs.main_bytes_per_s * 132 / 126;
+  CHECK(t.tn == 128);
+  CHECK(t.splits == 3);
+  CHECK(t.tiles() == 108);
+  // The estimate, by hand: one wave; compute 256 x 128 x 5462 MACs at the unit rate; the cache
+  // port carries each tile's (256 + 128) x 5462 B of operands and 2 x 256 x 128 x 2 B of output;
+  // main memory the unique bytes (A, B, and C written once and 2 more times read and written) at
+  // 132 / 108 of the bandwidth. The port binds; one wave adds one HBM latency, and the two later
+  // slices of a tile their fix-ups one after another: each a round trip to the L2 (150 ns) and
+  // the tile's bf16 partial sums in and out (2 x 256 x 128 x 2 B) at a 132nd of 7.3 TB/s.
+  const double slice = 5462;  // ceil(16384 / 3)
+  const double compute = 256.0 * 128 * slice / costs.unit_macs_per_s;
+  const double port = (384 * slice + 2.0 * 256 * 128 * 2) * 132 / 7.3e12;
+  const double unique = 459.0 * 16384 + 16384.0 * 2304 + 459.0 * 2304 * 2 * 5;
+  const double main = unique / costs.main_bytes_per_s * 132 / 108;
+  const double fixup = 2 * 150e-9 + 2.0 * 256 * 128 * 2 * 132 / 7.3e12;
+  CHECK(map::splitKFixupSeconds(chip, map::splitKFixupLevel(chip), 2.0 * 256 * 128 * 2) ==
+        doctest::Approx(fixup).epsilon(1e-12));
   CHECK(map::estimateMatmulSeconds(chip, t, 459, 2304, 16384, 1, costs) ==
-        doctest::Approx(std::max({compute, port, main}) + 500e-9).epsilon(1e-12));
+        doctest::Approx(std::max({compute, port, main}) + 500e-9 + 2 * fixup).epsilon(1e-12));
   CHECK(port > compute);
   // Without costs (systolic arrays, attention's batched matmuls): the rank rule, unsplit.
   const map::MatmulTiling rank = map::tileMatmul(chip, 459, 2304, 16384);
