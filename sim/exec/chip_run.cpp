@@ -15,7 +15,8 @@ ChipRun::ChipRun(const spec::SystemSpec& system, const map::StageShape& shape,
                               shape.software.decode_attention == spec::DecodeAttention::kPerHead,
                           .vector_decode_attention = shape.software.decode_attention_units ==
                                                      spec::DecodeAttentionUnits::kVector,
-                          .matrix_efficiency = shape.software.matrix_efficiency},
+                          .matrix_efficiency = shape.software.matrix_efficiency,
+                          .grouped_moe = shape.software.moe_kernels == spec::MoeKernels::kGrouped},
               progress, index, count) {}
 
 ChipRun::ChipRun(const spec::SystemSpec& system, std::unique_ptr<graph::Workload> workload,

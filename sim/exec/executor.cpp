@@ -238,6 +238,10 @@ void Executor::beginStep(std::size_t run, std::uint64_t kv_length, bool measured
   position_.assign(order_.size(), 0);
   for (std::size_t i = 0; i < order_.size(); ++i)
     position_[order_[i]] = i;
+  // A grouped MoE kernel runs every expert's GEMM (or activation) of a layer: the layer's first
+  // expert op of each kind launches it, the others of that kind ride in it.
+  grouped_ = options_.grouped_moe && !dataflow_ ? graph::groupedExpertOps(*graph_)
+                                                : std::vector<bool>(order_.size(), false);
   active_.clear();
   free_[kMatrixPool] = chip_.spec().matrix.units;
   free_[kVectorPool] = chip_.spec().vector.units;
@@ -798,7 +802,8 @@ void Executor::finishOp(OpId op) {
         sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), next);
     }
   } else if (next_in_order_ < order_.size()) {
-    sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[next_in_order_++]);
+    const OpId next = order_[next_in_order_++];
+    sim_.scheduleIn(grouped_[next] ? 0 : overhead, Callback::to<&Executor::startOp>(this), next);
   }
   st.plan.reset();  // plans are per step; free their memory as soon as the op is done
 }
@@ -813,6 +818,7 @@ void Executor::record(OpId op, bool reused) {
       r.name = o.name;
       r.kind = o.kind;
       r.layer = o.layer;
+      r.grouped = grouped_[o.id];
       r.counters = OpCounters(chip_.levels().size());
     }
   }

@@ -50,6 +50,9 @@ struct ExecOptions {
   bool vector_decode_attention = false;
   /// The stack's share of the chip's achievable matrix rate (SoftwareSpec::matrix_efficiency).
   double matrix_efficiency = 1.0;
+  /// The stack runs a MoE layer's expert GEMMs of a kind as one kernel (SoftwareSpec::moe_kernels):
+  /// an expert op after the layer's first of its kind launches with it, without a gap of its own.
+  bool grouped_moe = false;
 };
 
 /// Generations with at least this many decode steps reuse steps (unless exact).
@@ -208,7 +211,8 @@ class Executor {
   std::vector<OpState> ops_;
   std::vector<graph::OpId> order_;     // topological order
   std::vector<std::size_t> position_;  // op -> index in order_
-  std::size_t next_in_order_ = 0;      // kernel style: the next op to launch
+  std::vector<bool> grouped_;      // op -> runs in an earlier op's grouped MoE kernel (no launch)
+  std::size_t next_in_order_ = 0;  // kernel style: the next op to launch
   // Layer reuse (kernel style): the current graph's layers, which layer starts at each position
   // (-1: none), and the template layer being simulated with the state at its start.
   std::map<const graph::Graph*, std::vector<LayerRange>> layer_cache_;

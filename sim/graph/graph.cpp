@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 
 #include <boost/graph/topological_sort.hpp>
 #include <fmt/format.h>
@@ -177,6 +178,21 @@ std::vector<OpId> Graph::successors(OpId id) const {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::vector<bool> groupedExpertOps(const Graph& g) {
+  std::vector<bool> grouped(g.ops().size(), false);
+  std::set<std::pair<int, std::string>> launched;
+  for (OpId id : g.topologicalOrder()) {
+    const Op& o = g.op(id);
+    if (o.expert < 0) continue;
+    // The kind: what follows the expert's "E<n>." part of the name.
+    const std::size_t e = o.name.find(".E");
+    const std::size_t dot = e == std::string::npos ? std::string::npos : o.name.find('.', e + 2);
+    const std::string kind = dot == std::string::npos ? o.name : o.name.substr(dot + 1);
+    grouped[id] = !launched.emplace(o.layer, kind).second;
+  }
+  return grouped;
 }
 
 }  // namespace archsim::graph

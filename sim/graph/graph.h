@@ -59,4 +59,9 @@ class Graph {
   std::vector<OpId> topo_;
 };
 
+/// Per op (by id): whether it runs inside an earlier op's kernel when the stack runs a MoE
+/// layer's expert ops of a kind as one grouped kernel (SoftwareSpec::moe_kernels): every expert
+/// op but the first, in topological order, of its layer and kind ("L3.E5.gate_up": "gate_up").
+std::vector<bool> groupedExpertOps(const Graph& g);
+
 }  // namespace archsim::graph

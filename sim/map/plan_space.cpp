@@ -14,7 +14,7 @@ namespace {
 
 /// What one part of the model costs a chip over one run of a workload (summed over its steps).
 struct PartCost {
-  std::uint64_t ops = 0;          // op executions
+  std::uint64_t ops = 0;          // op launches (a grouped MoE kernel's ops launch once)
   std::uint64_t bytes = 0;        // weights and KV cache read
   std::uint64_t collectives = 0;  // collective executions
   double network_bytes = 0;       // the least each rank must send for them
@@ -36,7 +36,7 @@ double leastSent(std::uint64_t bytes, std::uint32_t n) {
   return n <= 1 ? 0.0 : static_cast<double>(bytes) * (n - 1) / n;
 }
 
-Costs measureCosts(const graph::Workload& w) {
+Costs measureCosts(const graph::Workload& w, bool grouped_moe) {
   Costs c;
   const std::uint64_t layers = std::max<std::uint64_t>(1, w.shard().layers());
   const std::uint32_t ranks = w.shard().tp;
@@ -46,9 +46,11 @@ Costs measureCosts(const graph::Workload& w) {
     std::array<PartCost, 3> cost{};
     for (PartCost& p : cost)
       p.steps = run.steps();
+    const std::vector<bool> grouped =
+        grouped_moe ? graph::groupedExpertOps(g) : std::vector<bool>(g.ops().size(), false);
     for (const graph::Op& op : g.ops()) {
       PartCost& p = cost[static_cast<std::size_t>(parts[op.id])];
-      p.ops += run.steps();
+      if (!grouped[op.id]) p.ops += run.steps();  // launches: a grouped MoE kernel's once
       if (op.collective) {
         p.collectives += run.steps();
         p.network_bytes += leastSent(graph::sumOverRun(run, op.collective->bytes), ranks);
@@ -188,7 +190,8 @@ std::uint32_t microbatchesFor(std::uint64_t sequences, std::uint64_t depth) {
 }
 
 Costs costsOf(const spec::ScenarioSpec& s, const ParallelLayout& layout) {
-  return measureCosts(graph::Workload(stageShard(s, layout, {0, 1, true, true})));
+  return measureCosts(graph::Workload(stageShard(s, layout, {0, 1, true, true})),
+                      s.software.moe_kernels == spec::MoeKernels::kGrouped);
 }
 
 }  // namespace

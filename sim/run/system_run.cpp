@@ -189,8 +189,10 @@ std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
   for (std::size_t s = 0; s < layout().stages.size(); ++s) {
     const exec::RunResult& r = chip(chipOfStage(s)).result();
     if (r.op_overhead_ps == 0) continue;
-    for (const exec::OpRecord& op : r.ops)
-      by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
+    for (const exec::OpRecord& op : r.ops) {
+      if (!op.grouped)
+        by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
+    }
   }
   // The software stack's host time per step (one microbatch's passes).
   const Tick host = hostStepTicks();

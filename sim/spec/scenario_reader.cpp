@@ -129,6 +129,8 @@ SoftwareSpec readSoftware(const ConfigNode& node, const std::string& path, Diagn
   sw.gated_activation =
       r.choice<GatedActivation>("gated_activation", kGatedActivationNames, Need::kOptional)
           .value_or(GatedActivation::kFused);
+  sw.moe_kernels = r.choice<MoeKernels>("moe_kernels", kMoeKernelsNames, Need::kOptional)
+                       .value_or(MoeKernels::kGrouped);
   sw.max_tokens_per_pass = static_cast<std::uint64_t>(
       r.integer("max_tokens_per_pass", Need::kOptional, 0, kMaxTokens).value_or(0));
   sw.matrix_efficiency = r.fraction("matrix_efficiency", Need::kOptional).value_or(1.0);

@@ -38,6 +38,11 @@ enum class DecodeAttentionUnits { kMatrix, kVector };
 /// kernel of its own that reads the GEMM's whole gate/up output back from memory (vLLM's and
 /// SGLang's SiluAndMul, TensorRT-LLM's default). Only gated MLPs have the choice.
 enum class GatedActivation { kFused, kSeparate };
+/// How a stack runs a mixture-of-experts layer's expert GEMMs: one kernel for all experts' GEMMs
+/// of a kind (a grouped GEMM: TensorRT-LLM's MoE plugin, vLLM's and SGLang's fused_moe), so the
+/// layer launches its gate/up, activation and down once each; or a kernel per expert (a loop over
+/// the experts, as Hugging Face transformers runs Mixtral eagerly).
+enum class MoeKernels { kGrouped, kPerExpert };
 
 inline constexpr NameTable<Phase, 3> kPhaseNames{
     {{"prefill", Phase::kPrefill}, {"decode", Phase::kDecode}, {"generate", Phase::kGenerate}}};
@@ -51,6 +56,8 @@ inline constexpr NameTable<DecodeAttentionUnits, 2> kDecodeAttentionUnitsNames{
     {{"matrix", DecodeAttentionUnits::kMatrix}, {"vector", DecodeAttentionUnits::kVector}}};
 inline constexpr NameTable<GatedActivation, 2> kGatedActivationNames{
     {{"fused", GatedActivation::kFused}, {"separate", GatedActivation::kSeparate}}};
+inline constexpr NameTable<MoeKernels, 2> kMoeKernelsNames{
+    {{"grouped", MoeKernels::kGrouped}, {"per_expert", MoeKernels::kPerExpert}}};
 
 std::string_view phaseName(Phase p);
 std::string_view attentionName(AttentionImpl a);
@@ -143,6 +150,7 @@ struct SoftwareSpec {
   DecodeAttentionUnits decode_attention_units = DecodeAttentionUnits::kMatrix;
   /// With `fusion: elementwise`, whether the gated MLP's activation joins its GEMM's epilogue.
   GatedActivation gated_activation = GatedActivation::kFused;
+  MoeKernels moe_kernels = MoeKernels::kGrouped;
   /// The most tokens the stack puts in one forward pass (TensorRT-LLM's max_num_tokens): its
   /// activation buffers are sized for that many, so a longer prefill runs in passes of at most
   /// this many tokens. archsim times a prefill as one pass (the same GEMM and attention work)
