@@ -181,15 +181,15 @@ std::vector<OpId> Graph::successors(OpId id) const {
 }
 
 std::vector<bool> groupedExpertOps(const Graph& g) {
+  // An expert op's kind: its position in its expert's chain (gate/up, activation, down), as the
+  // builder makes every expert's ops alike.
   std::vector<bool> grouped(g.ops().size(), false);
-  std::set<std::pair<int, std::string>> launched;
+  std::map<std::pair<int, int>, int> position;  // (layer, expert) -> expert ops seen
+  std::set<std::pair<int, int>> launched;       // (layer, position) of a kernel launched
   for (OpId id : g.topologicalOrder()) {
     const Op& o = g.op(id);
     if (o.expert < 0) continue;
-    // The kind: what follows the expert's "E<n>." part of the name.
-    const std::size_t e = o.name.find(".E");
-    const std::size_t dot = e == std::string::npos ? std::string::npos : o.name.find('.', e + 2);
-    const std::string kind = dot == std::string::npos ? o.name : o.name.substr(dot + 1);
+    const int kind = position[{o.layer, o.expert}]++;
     grouped[id] = !launched.emplace(o.layer, kind).second;
   }
   return grouped;

@@ -61,7 +61,8 @@ class Graph {
 
 /// Per op (by id): whether it runs inside an earlier op's kernel when the stack runs a MoE
 /// layer's expert ops of a kind as one grouped kernel (SoftwareSpec::moe_kernels): every expert
-/// op but the first, in topological order, of its layer and kind ("L3.E5.gate_up": "gate_up").
+/// op but the first, in topological order, of its layer and kind (its place in its expert's
+/// chain: gate/up, activation, down).
 std::vector<bool> groupedExpertOps(const Graph& g);
 
 }  // namespace archsim::graph
