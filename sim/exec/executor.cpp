@@ -707,7 +707,7 @@ void Executor::issueTile(OpId op, std::uint64_t tile) {
   const Tick convert = convertTicks(scratch_), feed = feedTicks(scratch_);
   Tick done = runPass(st, scratch_, t0, pass_compute, !st.prefetched.empty(), tile, !two_pass,
                       convert, feed);
-  if (scratch_.fixup_tile != map::TileTask::kNoFixup) done = fixUp(st, done);
+  if (scratch_.fixup_tile != map::TileTask::kNoFixup) done = fixUp(st, scratch_, done);
   // Unit-time: a tile of `lanes` units holds each of them.
   const std::uint64_t lanes = scratch_.lanes;
   st.counters.convert_busy_ps += mulTicks(convert, lanes);
@@ -941,16 +941,15 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
   }
 }
 
-Tick Executor::fixUp(OpState& st, Tick done) {
+Tick Executor::fixUp(OpState& st, const map::TileTask& task, Tick done) {
   // Serial split-K (map::splitKFixupSeconds): slice s adds into its output tile after slice s - 1
   // has, so the slices of a tile finish one after another.
-  const std::uint64_t out = scratch_.fixup_tile;
+  const std::uint64_t out = task.fixup_tile;
   if (st.slice_done.size() <= out) st.slice_done.resize(out + 1, 0);
-  if (scratch_.split > 0) {
-    const Tick fixup =
-        ceilTicks(map::splitKFixupSeconds(chip_.spec(), fixup_level_,
-                                          static_cast<double>(scratch_.fixup_bytes)) *
-                  static_cast<double>(kTicksPerSecond));
+  if (task.split > 0) {
+    const Tick fixup = ceilTicks(
+        map::splitKFixupSeconds(chip_.spec(), fixup_level_, static_cast<double>(task.fixup_bytes)) *
+        static_cast<double>(kTicksPerSecond));
     done = addTicks(std::max(done, st.slice_done[out]), fixup);
   }
   st.slice_done[out] = done;

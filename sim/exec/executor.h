@@ -132,10 +132,9 @@ class Executor {
   /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
   void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;
-  /// When a split-K slice (scratch_) whose own work ends at `done` has added its partial sums
-  /// into its output tile: after the slice before it, plus the fix-up (serial split-K).
-  Tick fixUp(OpState& st, Tick done);
-
+  /// When split-K slice `task` of op state `st`, whose own work ends at `done`, has added its
+  /// partial sums into its output tile: after the slice before it, plus the fix-up.
+  Tick fixUp(OpState& st, const map::TileTask& task, Tick done);
   void startOp(std::uint64_t op);  // event target (arg = op id)
   void onTileDone(std::uint64_t arg);
   void onPassDone(std::uint64_t arg);  // a two-pass tile finished its first pass

@@ -409,12 +409,11 @@ void OpPlan::tile(std::uint64_t i, TileTask& task) const {
       }
       for (const Use& w : writes_) {
         if (w.kv) continue;
+        addRange(task.writes, w, e0, e1, m_ * n_);
         if (split > 0) {
           addRange(task.reads, w, e0, e1, m_ * n_);  // the partial sums so far
-          task.fixup_bytes += task.reads.back().bytes;
+          task.fixup_bytes += task.reads.back().bytes + task.writes.back().bytes;
         }
-        addRange(task.writes, w, e0, e1, m_ * n_);
-        if (split > 0) task.fixup_bytes += task.writes.back().bytes;
       }
       if (mm_.splits > 1) {
         task.fixup_tile = out;
