@@ -95,6 +95,11 @@ const MetricKind* findMetricKind(const std::string& key) {
   return nullptr;
 }
 
+bool wavesApply(const std::string& metric) {
+  return metric == "output_tokens_per_s" || metric == "output_tokens_per_s_per_chip" ||
+         metric == "total_tokens_per_s";
+}
+
 std::map<std::string, std::string> readLabels(spec::MapReader& r, std::string_view key,
                                               spec::Diagnostics& diags) {
   std::map<std::string, std::string> out;
@@ -165,6 +170,8 @@ Suite loadSuite(const std::filesystem::path& file) {
         k.sets = c.textList("set", Need::kOptional).value_or(std::vector<std::string>{});
         if (auto cap = c.integer("max_batch", Need::kOptional, 1, 1 << 20))
           k.batch_cap = static_cast<std::uint64_t>(*cap);
+        if (auto n = c.integer("requests", Need::kOptional, 1, std::int64_t{1} << 40))
+          k.requests = static_cast<std::uint64_t>(*n);
         k.software = c.text("software", Need::kOptional).value_or("default");
         k.software_location = c.locationOf("software");
         k.trust = c.text("trust", Need::kOptional).value_or("");
@@ -178,6 +185,13 @@ Suite loadSuite(const std::filesystem::path& file) {
             (scenario != nullptr || has_bench)) {
           c.error("metric", fmt::format("metric '{}' is measured on {}", k.metric,
                                         kind->microbench ? "a microbench" : "a scenario's run"));
+        }
+        if (k.requests && kind != nullptr && !wavesApply(k.metric)) {
+          c.error("requests",
+                  fmt::format("requests (waves of a benchmark's request count) apply to the "
+                              "throughput metrics (output_tokens_per_s, "
+                              "output_tokens_per_s_per_chip, total_tokens_per_s), not '{}'",
+                              k.metric));
         }
         if (kind != nullptr) {
           if (auto v = c.quantity("measured", kind->dimension, Need::kRequired)) {

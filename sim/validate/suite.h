@@ -29,6 +29,11 @@
 // stack fed at an infinite request rate reaches), capped by
 // `max_batch` (the serving stack's batch limit, a property of the software: default 256).
 //
+// `requests` (throughput metrics of a generate run) is the benchmark's request count, every request
+// queued at t = 0 and all of the same lengths: the system holds `batch` of them at a time, so the
+// run is floor(requests / batch) full waves and a last wave of the remainder, which runs at its own
+// (smaller) batch. Throughput = requests x tokens / (full waves x e2e(batch) + e2e(remainder)).
+//
 // A run case's `software` names the software stack the measurement ran on (a preset of
 // configs/software or a file, relative to the suite): it replaces the scenario's. On a
 // microbenchmark it is only a label (the microbenchmark gives its own `op_overhead`).
@@ -71,6 +76,8 @@ struct MetricKind {
 /// Every metric a case may name.
 const std::vector<MetricKind>& metricKinds();
 const MetricKind* findMetricKind(const std::string& key);
+/// Whether a case's `requests` (its benchmark's waves) apply to `metric`: the run's throughput.
+bool wavesApply(const std::string& metric);
 
 struct Case {
   std::string id;
@@ -82,7 +89,8 @@ struct Case {
   std::vector<std::string> sets;
   bool max_batch = false;  // scenario batch: max
   std::uint64_t batch_cap = 256;
-  std::string software = "default";  // "default": none given
+  std::optional<std::uint64_t> requests;  // the benchmark's request count (throughput metrics)
+  std::string software = "default";       // "default": none given
   Location software_location;
   std::string metric;
   double measured = 0.0;  // in the metric's base SI unit

@@ -130,6 +130,32 @@ double runMetric(const run::SystemRun& run, const spec::ScenarioSpec& s, const C
   return need(def->value(m));
 }
 
+/// How a benchmark's request count changes a run's throughput (Case::requests): `requests`
+/// requests queued at t = 0 on a system that holds `run`'s batch b at a time run as floor(n / b)
+/// full waves and one wave of the remainder at its own batch, on the same plan (the engine does
+/// not change). The factor is n x e2e(b) / (b x (waves x e2e(b) + e2e(rest))): the one-wave
+/// throughput over all the requests' tokens in the whole run's time.
+double wavesFactor(const spec::SystemSpec& system, const spec::ScenarioSpec& s,
+                   const run::SystemRun& run, std::uint64_t requests, const Options& options) {
+  const std::uint64_t batch = s.batch;
+  const std::uint64_t waves = requests / batch;
+  const std::uint64_t rest = requests % batch;
+  const double full_s = run.metrics().e2e_s;
+  double rest_s = 0.0;
+  if (rest > 0) {
+    spec::ScenarioSpec tail = s;
+    tail.parallel = run.layout().plan;
+    tail.parallel.pp_auto = false;
+    // Replicas and microbatches split the last wave as they split a full one: the fullest sets
+    // its time.
+    const std::uint64_t lanes = std::uint64_t{tail.parallel.dp} * tail.parallel.microbatches;
+    tail.batch = std::min(batch, (rest + lanes - 1) / lanes * lanes);
+    rest_s = run::SystemRun(system, tail, nullptr, run::RunOptions{options.exact}).metrics().e2e_s;
+  }
+  return static_cast<double>(requests) * full_s /
+         (static_cast<double>(batch) * (static_cast<double>(waves) * full_s + rest_s));
+}
+
 }  // namespace
 
 double quantile(std::vector<double> v, double q) {
@@ -259,10 +285,25 @@ CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case&
                             "batch: max — not even one sequence fits the plan's chips");
         }
       }
+      if (c.requests) {
+        if (s.phase != spec::Phase::kGenerate) {
+          throw ConfigError(c.location, "requests",
+                            fmt::format("requests (waves of a benchmark's request count) apply "
+                                        "to a generate run, not a {} run",
+                                        spec::phaseName(s.phase)));
+        }
+        s.batch = std::min(s.batch, *c.requests);  // fewer requests than the batch: one wave
+      }
       groups.emplace("batch", batchClass(s.batch));
       const run::SystemRun run(system.spec, s, nullptr, run::RunOptions{options.exact});
       r.predicted = runMetric(run, s, c);
+      if (c.requests) *r.predicted *= wavesFactor(system.spec, s, run, *c.requests, options);
       r.message = fmt::format("{}, batch {}", run.layout().describe(), s.batch);
+      if (c.requests) {
+        r.message +=
+            fmt::format(", {} requests: {} wave{} + {}", *c.requests, *c.requests / s.batch,
+                        *c.requests / s.batch == 1 ? "" : "s", *c.requests % s.batch);
+      }
     }
     r.error = *r.predicted / c.measured - 1.0;
     r.status = "ok";

@@ -207,3 +207,52 @@ TEST_CASE("a run case's software stack replaces its scenario's, and calibrate fi
   const std::string y((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(y.find("scenario.software.step_overhead=700") != std::string::npos);
 }
+
+TEST_CASE("a case's request count runs as whole waves of the batch plus the remainder's wave") {
+  const spec::Catalog catalog = test::presetCatalog();
+  const TempDir dir;
+  const auto scenario = dir.write("gen.yaml",
+                                  "kind: scenario\nname: gen\nmodel: tiny-llama\nphase: generate\n"
+                                  "prompt_tokens: 32\noutput_tokens: 8\nbatch: 4\n");
+  const std::string draft =
+      "kind: validation\nname: waves\ncases:\n"
+      "  - {id: one, system: h100-sxm5, scenario: gen.yaml, metric: output_tokens_per_s, "
+      "measured: 1 tokens/s}\n"
+      "  - {id: ten, system: h100-sxm5, scenario: gen.yaml, requests: 10, "
+      "metric: total_tokens_per_s, measured: 1 tokens/s}\n"
+      "  - {id: three, system: h100-sxm5, scenario: gen.yaml, requests: 3, "
+      "metric: output_tokens_per_s, measured: 1 tokens/s}\n";
+  const validate::Suite suite = validate::loadSuite(dir.write("waves.yaml", draft));
+  const spec::SystemSpec system = spec::loadSystem(catalog, "h100-sxm5").spec;
+  auto e2e = [&](int batch) {
+    const spec::ScenarioSpec s =
+        spec::loadScenario(catalog, scenario.string(), {fmt::format("batch={}", batch)}).spec;
+    return run::SystemRun(system, s).metrics().e2e_s;
+  };
+  const double e4 = e2e(4), e2 = e2e(2), e3 = e2e(3);
+  REQUIRE(e2 < e4);
+  // No request count: one wave of the batch, 4 x 8 tokens.
+  const validate::CaseResult one = validate::runCase(catalog, suite, suite.cases[0], {});
+  REQUIRE(one.predicted);
+  CHECK(*one.predicted == doctest::Approx(4.0 * 8.0 / e4).epsilon(1e-12));
+  // 10 requests at batch 4: two full waves and a wave of 2, every request's 32 + 8 tokens.
+  const validate::CaseResult ten = validate::runCase(catalog, suite, suite.cases[1], {});
+  REQUIRE(ten.predicted);
+  CHECK(*ten.predicted == doctest::Approx(10.0 * 40.0 / (2.0 * e4 + e2)).epsilon(1e-12));
+  CHECK(ten.message.find("10 requests: 2 waves + 2") != std::string::npos);
+  // Fewer requests than the batch: one wave of them.
+  const validate::CaseResult three = validate::runCase(catalog, suite, suite.cases[2], {});
+  REQUIRE(three.predicted);
+  CHECK(*three.predicted == doctest::Approx(3.0 * 8.0 / e3).epsilon(1e-12));
+  // A request count with a latency metric is refused when the suite is read, at its key.
+  try {
+    validate::loadSuite(dir.write("bad.yaml",
+                                  "kind: validation\nname: bad\ncases:\n"
+                                  "  - {id: t, system: h100-sxm5, scenario: gen.yaml, "
+                                  "requests: 10, metric: tpot_s, measured: 1 ms}\n"));
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.diagnostics().front().key_path == "cases[0].requests");
+    CHECK(e.diagnostics().front().message.find("throughput metrics") != std::string::npos);
+  }
+}
