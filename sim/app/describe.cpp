@@ -85,6 +85,7 @@ void describeChip(const spec::ChipSpec& chip, std::ostream& out) {
       detail += fmt::format("{} {} channels x {}", m.dram->technology, m.dram->channels,
                             formatQuantity(m.dram->channel_bytes_per_s, Dimension::kBandwidth));
       if (m.dram->stacks > 0) detail += fmt::format(" ({} stacks)", m.dram->stacks);
+      if (m.dram->ecc == spec::Ecc::kInline) detail += ", inline ECC (15/16 of it data)";
     }
     out << fmt::format("    {:<8} {:<6} {:>11} {:>12} {:>10.1f}% {:>10}  {}\n", m.name,
                        spec::memoryKindName(m.kind),

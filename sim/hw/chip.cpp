@@ -11,7 +11,8 @@ MemoryLevel::MemoryLevel(Simulation& sim, const spec::MemoryLevelSpec& spec, std
     const spec::DramSpec& d = *spec.dram;
     channels_ = &sim.add<ChannelGroup>(
         spec.name, parent, d.channels, d.interleave_bytes,
-        serverBytesPerSecond(d.channel_bytes_per_s * spec.achievable_fraction), spec.latency_ps);
+        serverBytesPerSecond(d.channel_bytes_per_s * spec.achievable_fraction * d.dataShare()),
+        spec.latency_ps);
   } else {
     port_ = &sim.add<BandwidthServer>(
         spec.name, parent, serverBytesPerSecond(spec.achievableBandwidth()), spec.latency_ps);

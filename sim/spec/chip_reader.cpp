@@ -185,6 +185,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
     d.channels =
         static_cast<std::uint32_t>(r.integer("channels", Need::kRequired, 1, 65536).value_or(0));
     d.interleave_bytes = r.bytes("interleave", Need::kOptional).value_or(256);
+    d.ecc = r.choice<Ecc>("ecc", kEccNames, Need::kOptional).value_or(Ecc::kNone);
     const auto channel_bw = r.quantity("channel_bandwidth", Dimension::kBandwidth, Need::kOptional);
     const auto pin_rate = r.quantity("pin_rate", Dimension::kBandwidth, Need::kOptional);
     const auto pins = r.integer("pins_per_channel", Need::kOptional, 1, 4096);
@@ -243,7 +244,7 @@ MemoryLevelSpec readMemoryLevel(MapReader& r, const std::string& name) {
     m.dram = d;
   } else {
     for (std::string_view key : {"technology", "stacks", "channels", "interleave",
-                                 "channel_bandwidth", "pin_rate", "pins_per_channel"}) {
+                                 "channel_bandwidth", "pin_rate", "pins_per_channel", "ecc"}) {
       onlyFor(r, key, "dram");
     }
   }

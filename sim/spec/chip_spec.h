@@ -81,12 +81,23 @@ struct CacheSpec {
   std::uint32_t associativity = 0;  // 0 = fully associative
 };
 
+/// Where a DRAM keeps its ECC check bits: none, in extra devices or pins beside the data
+/// (sideband: HBM, DDR ECC DIMMs; free), or inline in the data devices themselves (GDDR): a
+/// sixteenth of the memory holds the other fifteen's check bits, and every access moves them too.
+enum class Ecc { kNone, kSideband, kInline };
+inline constexpr NameTable<Ecc, 3> kEccNames{
+    {{"none", Ecc::kNone}, {"sideband", Ecc::kSideband}, {"inline", Ecc::kInline}}};
+
 struct DramSpec {
   std::string technology;    // hbm2, hbm2e, hbm3, hbm3e, gddr6, lpddr5x, ...
   std::uint32_t stacks = 0;  // HBM stacks / DRAM packages; 0 when not stated
   std::uint32_t channels = 0;
   double channel_bytes_per_s = 0.0;
   std::uint64_t interleave_bytes = 0;
+  Ecc ecc = Ecc::kNone;
+  /// The share of the channels' bytes that are data: 15/16 with inline ECC (one check byte for
+  /// every fifteen data bytes crosses the same pins), else all of them.
+  double dataShare() const { return ecc == Ecc::kInline ? 15.0 / 16.0 : 1.0; }
 };
 
 /// One level of the memory hierarchy; ChipSpec::memory lists them near -> far.
@@ -105,7 +116,11 @@ struct MemoryLevelSpec {
   std::optional<DramSpec> dram;
 
   bool onChip() const { return kind == MemoryKind::kSram || kind == MemoryKind::kCache; }
-  double achievableBandwidth() const { return bandwidth_bytes_per_s * achievable_fraction; }
+  /// The data bandwidth streaming code reaches: the achievable share of the peak, less the
+  /// check bits of inline ECC.
+  double achievableBandwidth() const {
+    return bandwidth_bytes_per_s * achievable_fraction * (dram ? dram->dataShare() : 1.0);
+  }
 };
 
 enum class PortKind {

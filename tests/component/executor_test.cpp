@@ -318,3 +318,24 @@ TEST_CASE("A unit's active power is charged for exactly the time a tile holds it
         doctest::Approx(2.0 * ticksToSeconds(held)).epsilon(1e-12));
   CHECK(run.result().totals.compute_energy_j == run.result().dynamic_energy_j);
 }
+
+TEST_CASE("Inline ECC: a sixteenth of the channel's bytes are check bits, the copy 16/15 as long") {
+  // The copy above on eight units (channel-bound): 8 MiB of reads and writes at 1 B/ps plus the
+  // 100 ns latency. With the check bits inline, data moves at 15/16 B/ps: each unit's 512 KiB read
+  // and its 512 KiB write take ceil(524,288 x 16 / 15) = 559,241 ps of the channel, 16 of them
+  // one after another (8,947,848.5 ps unrounded).
+  const std::uint64_t bytes = 4 << 20;
+  const spec::ScenarioSpec s = gemmScenario();
+  auto copyTicks = [&](const std::string& dram) {
+    exec::ChipRun run(
+        inlineSystem(mlpChip(dram, "8 KiB", 8)),
+        std::make_unique<graph::Workload>(graph::wholeModel(s), graph::copyGraph(bytes)));
+    return roundTicks(run.windowSeconds() * 1e12) - 1'000'000;  // less the launch
+  };
+  std::string inline_ecc = kOneChannelDram;
+  inline_ecc.insert(inline_ecc.find("latency"), "ecc: inline, ");
+  const spec::SystemSpec sys = inlineSystem(mlpChip(inline_ecc, "8 KiB", 8));
+  CHECK(sys.chip.memory.back().achievableBandwidth() == doctest::Approx(1e12 * 15.0 / 16.0));
+  CHECK(copyTicks(kOneChannelDram) == 8'388'608 + 100'000);
+  CHECK(copyTicks(inline_ecc) == 16 * 559'241 + 100'000);
+}
