@@ -446,7 +446,8 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
         sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), op);
     }
   } else {
-    sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), order_[0]);
+    host_clock_ = last_end_ = sim_.now();
+    sim_.scheduleIn(dispatchDelay(order_[0]), Callback::to<&Executor::startOp>(this), order_[0]);
     next_in_order_ = 1;
   }
   sim_.run();
@@ -560,6 +561,7 @@ bool Executor::atLayerStart(std::size_t l) {
       st.start = t.start + shift;
       st.first_activity = t.first_activity + shift;
       st.end = t.end + shift;
+      st.gap = t.gap;
       if (measured_) record(op, true);
     }
     if (progress_ != nullptr) progress_state_.ops_done += tmpl.end - tmpl.begin;
@@ -578,9 +580,21 @@ bool Executor::atLayerStart(std::size_t l) {
   sim_.replay(weighted(work, copies, work, 0.0), duration);
   template_layer_ = -1;
   leaveCachesAfter(tmpl, l, last);
+  // The host dispatched the replayed layers' ops too (the first replayed one was dispatched before
+  // it started, as is the op after them, whose gap the template's window includes).
+  std::uint64_t launched = 0;
+  for (std::size_t i = tmpl.begin; i < tmpl.end; ++i)
+    launched += grouped_[order_[i]] ? 0 : 1;
+  host_clock_ = addTicks(host_clock_, mulTicks(mulTicks(launched, last - l + 1) - (launched > 0),
+                                               options_.op_overhead_ps));
   // Launch what follows the replayed layers now: the template's window included the launch gap.
   next_in_order_ = layers[last].end;
-  if (next_in_order_ < order_.size()) startOp(order_[next_in_order_++]);
+  last_end_ = sim_.now() - (next_in_order_ < order_.size() ? ops_[order_[tmpl.begin]].gap : 0);
+  if (next_in_order_ < order_.size()) {
+    const OpId next = order_[next_in_order_++];
+    host_clock_ = addTicks(host_clock_, grouped_[next] ? 0 : options_.op_overhead_ps);
+    startOp(next);
+  }
   return true;
 }
 
@@ -593,6 +607,7 @@ void Executor::startOp(std::uint64_t op) {
   st.started = true;
   st.start = sim_.now();
   st.first_activity = std::min(st.first_activity, st.start);
+  if (!dataflow_) st.gap = st.start - last_end_;
   if (pending_writeback_ > 0) {
     memory_.writeBack(pending_writeback_, st.counters);
     pending_writeback_ = 0;
@@ -795,15 +810,18 @@ void Executor::finishOp(OpId op) {
     progress_->update(progress_state_);
   }
   if (measured_) record(op);
-  const Tick overhead = opOverhead();
   if (dataflow_) {
+    const Tick overhead = opOverhead();
     for (OpId next : graph_->successors(op)) {
       if (--ops_[next].pending == 0)
         sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), next);
     }
-  } else if (next_in_order_ < order_.size()) {
-    const OpId next = order_[next_in_order_++];
-    sim_.scheduleIn(grouped_[next] ? 0 : overhead, Callback::to<&Executor::startOp>(this), next);
+  } else {
+    last_end_ = sim_.now();
+    if (next_in_order_ < order_.size()) {
+      const OpId next = order_[next_in_order_++];
+      sim_.scheduleIn(dispatchDelay(next), Callback::to<&Executor::startOp>(this), next);
+    }
   }
   st.plan.reset();  // plans are per step; free their memory as soon as the op is done
 }
@@ -832,6 +850,7 @@ void Executor::record(OpId op, bool reused) {
   r.last_end = st.end;
   addSpan({run_, op, st.first_activity, st.end, reused});
   r.busy += st.end - st.first_activity;
+  r.gap += st.gap;
   // Matrix work done on the vector units (a CUDA-core decode attention) is vector-unit time.
   r.matrix = st.counters.matrix_busy_ps > 0 ||
              (st.counters.vector_busy_ps == 0 && graph_->op(op).matrix_flops.at(kv) > 0);
@@ -932,6 +951,8 @@ void Executor::reuseSteps(std::size_t run, std::uint64_t lo, std::uint64_t hi) {
       rec.executions += n;
       rec.busy = addTicks(rec.busy, roundTicks(static_cast<double>(x.busy) * wa +
                                                static_cast<double>(y.busy) * wb));
+      rec.gap = addTicks(
+          rec.gap, roundTicks(static_cast<double>(x.gap) * wa + static_cast<double>(y.gap) * wb));
       rec.counters.add(weighted(x.counters, wa, y.counters, wb));
       rec.matrix_flops += graph::sumOverSteps(g, g.op(op).matrix_flops, a, b - 1);
       rec.vector_flops += graph::sumOverSteps(g, g.op(op).vector_flops, a, b - 1);
@@ -957,7 +978,18 @@ Tick Executor::fixUp(OpState& st, const map::TileTask& task, Tick done) {
 }
 
 Tick Executor::opOverhead() const {
-  return (dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps) + options_.op_overhead_ps;
+  return launchOverhead() + options_.op_overhead_ps;
+}
+
+Tick Executor::launchOverhead() const {
+  return dataflow_ ? 0 : chip_.spec().execution.launch_overhead_ps;
+}
+
+Tick Executor::dispatchDelay(OpId op) {
+  // A grouped MoE expert op runs inside its kind's first op's kernel: no dispatch, no launch.
+  if (grouped_[op]) return 0;
+  host_clock_ = addTicks(host_clock_, options_.op_overhead_ps);
+  return std::max(host_clock_, sim_.now()) - sim_.now() + launchOverhead();
 }
 
 Location Executor::where() const {
@@ -1120,7 +1152,6 @@ RunResult Executor::finish() {
   out.measured_end = sim_.now();
   out.measured_steps = measured_steps_;
   out.step_ticks = step_ticks_;
-  out.op_overhead_ps = opOverhead();
   out.totals = OpCounters(chip_.levels().size());
   out.matrix_dtype = std::string(spec::dtypeName(matrix_dtype_));
   out.vector_dtype = std::string(spec::dtypeName(vector_dtype_));

@@ -38,8 +38,12 @@ namespace archsim::exec {
 
 /// What the software stack adds to the chip's own costs, and how exactly to simulate.
 struct ExecOptions {
-  Tick op_overhead_ps = 0;  // host time before each op can launch (eager dispatch); 0: compiled
-  bool exact = false;       // simulate every decode step (no step reuse, exec/step_reuse.h)
+  /// Host time to dispatch each op (eager frameworks, engines enqueued op by op); 0: compiled or
+  /// graph-captured. The host dispatches a pass's ops one after another from its start, ahead of
+  /// the device: an op starts once it is dispatched and its predecessor has ended, plus the
+  /// chip's launch latency.
+  Tick op_overhead_ps = 0;
+  bool exact = false;             // simulate every decode step (no step reuse, exec/step_reuse.h)
   double reuse_tolerance = 1e-3;  // step reuse: largest interpolation error at a probed step
   /// Exact runs warm the caches up with an untimed pass over a step's accesses where their order
   /// does not depend on time (Executor::warmCaches); true simulates the warm-up step in time.
@@ -110,6 +114,7 @@ class Executor {
     Tick start = 0;
     Tick end = 0;
     Tick first_activity = kMaxTick;  // the earlier of its start and its weight prefetch
+    Tick gap = 0;  // kernel style: from its predecessor's end (or the pass's start) to its start
     OpCounters counters;
     std::vector<Tick> prefetched;  // per tile: when its prefetched weights are on chip
     std::vector<Tick> slice_done;  // serial split-K: per output tile, when its last slice ended
@@ -132,6 +137,11 @@ class Executor {
   /// Decode steps kv_lo..kv_hi of run `run`, interpolated from probed steps and replayed.
   void reuseSteps(std::size_t run, std::uint64_t kv_lo, std::uint64_t kv_hi);
   Tick opOverhead() const;
+  /// The device's launch latency between consecutive kernels (0 on dataflow chips).
+  Tick launchOverhead() const;
+  /// Kernel style: when the host has dispatched `op` (the pass's host clock advances by the
+  /// stack's op overhead per launched op), and the delay from now to its start.
+  Tick dispatchDelay(graph::OpId op);
   /// When split-K slice `task` of op state `st`, whose own work ends at `done`, has added its
   /// partial sums into its output tile: after the slice before it, plus the fix-up.
   Tick fixUp(OpState& st, const map::TileTask& task, Tick done);
@@ -212,6 +222,8 @@ class Executor {
   std::vector<std::size_t> position_;  // op -> index in order_
   std::vector<bool> grouped_;      // op -> runs in an earlier op's grouped MoE kernel (no launch)
   std::size_t next_in_order_ = 0;  // kernel style: the next op to launch
+  Tick host_clock_ = 0;            // kernel style: when the host has dispatched the ops so far
+  Tick last_end_ = 0;              // kernel style: when the op before the next one ended
   // Layer reuse (kernel style): the current graph's layers, which layer starts at each position
   // (-1: none), and the template layer being simulated with the state at its start.
   std::map<const graph::Graph*, std::vector<LayerRange>> layer_cache_;

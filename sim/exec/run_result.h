@@ -26,6 +26,9 @@ struct OpRecord {
   Tick first_start = 0;
   Tick last_end = 0;
   Tick busy = 0;  // summed durations (first activity — a weight prefetch or the start — to the end)
+  /// Summed gaps before its executions (kernel style): the device's launch latency, and the wait
+  /// for the host to dispatch it when the host is behind.
+  Tick gap = 0;
   std::uint64_t matrix_flops = 0;  // useful (graph) FLOPs, summed over executions
   std::uint64_t vector_flops = 0;
   OpCounters counters;
@@ -47,8 +50,7 @@ struct RunResult {
   Tick measured_end = 0;
   Tick first_token_end = 0;  // when the prefill pass ended (0 without one)
   std::uint64_t measured_steps = 0;
-  std::vector<Tick> step_ticks;  // duration of each measured step, in order
-  Tick op_overhead_ps = 0;  // the gap before each op execution: launch plus host dispatch (kernel)
+  std::vector<Tick> step_ticks;          // duration of each measured step, in order
   std::uint64_t steps_simulated = 0;     // measured steps simulated tile by tile
   std::uint64_t steps_reused = 0;        // ... interpolated from probed steps
   std::uint64_t probe_steps = 0;         // steps the probes simulated (each after a warm-up step)

@@ -83,7 +83,8 @@ struct Rates {
   double cache_bytes = 0;        // all caches together
   double matrix_flops_per_s = 0;
   double vector_flops_per_s = 0;
-  double op_overhead_s = 0;        // per op, kernel-style chips
+  double launch_s = 0;             // per op, kernel-style chips: the device's launch latency
+  double dispatch_s = 0;           // per op, kernel-style chips: the host's dispatch
   double link_bytes_per_s = 0;     // everything a chip can send at once, every level's links
   double collective_launch_s = 0;  // the library's time before a collective's first step
   bool kernel = true;              // ops (collectives included) run one after another
@@ -123,7 +124,8 @@ Rates rates(const spec::SystemSpec& system, const spec::ScenarioSpec& s) {
   for (const auto& [dtype, peak] : chip.vector.peak_ops_per_s)
     r.vector_flops_per_s = std::max(r.vector_flops_per_s, peak * chip.vector.achievable_fraction);
   if (chip.execution.style == spec::ExecutionStyle::kKernel) {
-    r.op_overhead_s = ticksToSeconds(chip.execution.launch_overhead_ps + s.software.op_overhead_ps);
+    r.launch_s = ticksToSeconds(chip.execution.launch_overhead_ps);
+    r.dispatch_s = ticksToSeconds(s.software.op_overhead_ps);
   }
   return r;
 }
@@ -159,10 +161,12 @@ double stageBound(const Rates& r, const std::array<PartCost, 3>& cost, const Sta
   // Collectives: each waits for the library's launch, then sends at most at the chip's links.
   double links = static_cast<double>(collectives) * r.collective_launch_s;
   if (network > 0) links += r.link_bytes_per_s > 0 ? network / r.link_bytes_per_s : 0.0;
-  // Kernel-style chips run ops, collectives included, one after another; a dataflow chip may
-  // overlap them.
-  const double ops = static_cast<double>(t.ops) * r.op_overhead_s;
-  return r.kernel ? ops + work + links : ops + std::max(work, links);
+  // Kernel-style chips run ops, collectives included, one after another, each after its launch
+  // latency; the host dispatches them one after another ahead of the device, so the last starts
+  // no sooner than every dispatch. A dataflow chip may overlap its ops.
+  if (!r.kernel) return std::max(work, links);
+  const double ops = static_cast<double>(t.ops);
+  return std::max(ops * r.launch_s + work + links, ops * r.dispatch_s + r.launch_s);
 }
 
 double bound(const Rates& r, const Costs& c, const ParallelLayout& layout) {

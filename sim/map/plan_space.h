@@ -6,12 +6,14 @@
 // (map/parallel.h) and bounds each plan. run/plan_search.h simulates the candidates in order of
 // their bound and stops when no unsimulated candidate can beat the best simulated one, so the
 // bound must never exceed what the simulator can produce:
-//   a stage pass on one chip takes at least  ops x (launch + software overhead)   (kernel chips)
+//   a stage pass on one chip takes at least  ops x launch                          (kernel chips)
 //                                           + max(bytes / bandwidth, matrix FLOPs / matrix peak,
 //                                                 vector FLOPs / vector peak)
 //                                           + collectives x (library launch + one step latency
 //                                                            + the fastest link's latency)
 //                                           + (n - 1) / n x collective bytes / the chip's links
+//   and at least ops x the host's dispatch per op + launch (the host dispatches the ops one after
+//   another, ahead of the device; the last starts after every dispatch),
 // where bytes are the weights and KV cache the pass reads — at most the cache's size of them can
 // come from a cache, the rest crosses the level that holds them at its achievable bandwidth —,
 // peaks are at their achievable fractions, and (n - 1) / n of a collective's buffer is the least a

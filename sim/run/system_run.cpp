@@ -185,13 +185,11 @@ std::map<std::string, double> SystemRun::opTimeByBound() const {
 
 std::vector<std::pair<std::string, double>> SystemRun::timeByBound() const {
   std::map<std::string, double> by = opTimeByBound();
-  // The gaps before each op execution (kernel launch and host dispatch): their own bound.
+  // The gaps before each op execution (kernel launch, and the wait for the host's dispatch when
+  // it is behind): their own bound.
   for (std::size_t s = 0; s < layout().stages.size(); ++s) {
-    const exec::RunResult& r = chip(chipOfStage(s)).result();
-    if (r.op_overhead_ps == 0) continue;
-    for (const exec::OpRecord& op : r.ops) {
-      if (!op.grouped)
-        by["launch"] += ticksToSeconds(r.op_overhead_ps) * static_cast<double>(op.executions);
+    for (const exec::OpRecord& op : chip(chipOfStage(s)).result().ops) {
+      if (op.gap > 0) by["launch"] += ticksToSeconds(op.gap);
     }
   }
   // The software stack's host time per step (one microbatch's passes).
