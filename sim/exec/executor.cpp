@@ -580,19 +580,20 @@ bool Executor::atLayerStart(std::size_t l) {
   sim_.replay(weighted(work, copies, work, 0.0), duration);
   template_layer_ = -1;
   leaveCachesAfter(tmpl, l, last);
-  // The host dispatched the replayed layers' ops too (the first replayed one was dispatched before
-  // it started, as is the op after them, whose gap the template's window includes).
-  std::uint64_t launched = 0;
-  for (std::size_t i = tmpl.begin; i < tmpl.end; ++i)
-    launched += grouped_[order_[i]] ? 0 : 1;
-  host_clock_ = addTicks(host_clock_, mulTicks(mulTicks(launched, last - l + 1) - (launched > 0),
-                                               options_.op_overhead_ps));
-  // Launch what follows the replayed layers now: the template's window included the launch gap.
+  // The host dispatched the replayed layers' launched ops too, but for the first one (dispatched
+  // before it started; a layer's first op is never a grouped expert op).
+  const auto launched = static_cast<std::uint64_t>(
+      std::count_if(order_.begin() + static_cast<std::ptrdiff_t>(tmpl.begin),
+                    order_.begin() + static_cast<std::ptrdiff_t>(tmpl.end),
+                    [&](OpId op) { return !grouped_[op]; }));
+  host_clock_ =
+      addTicks(host_clock_, mulTicks(options_.op_overhead_ps, launched * (last - l + 1) - 1));
+  // Launch what follows the replayed layers now: the template's window included its gap.
   next_in_order_ = layers[last].end;
-  last_end_ = sim_.now() - (next_in_order_ < order_.size() ? ops_[order_[tmpl.begin]].gap : 0);
   if (next_in_order_ < order_.size()) {
+    last_end_ = sim_.now() - ops_[order_[tmpl.begin]].gap;
     const OpId next = order_[next_in_order_++];
-    host_clock_ = addTicks(host_clock_, grouped_[next] ? 0 : options_.op_overhead_ps);
+    if (!grouped_[next]) host_clock_ = addTicks(host_clock_, options_.op_overhead_ps);
     startOp(next);
   }
   return true;
@@ -836,7 +837,6 @@ void Executor::record(OpId op, bool reused) {
       r.name = o.name;
       r.kind = o.kind;
       r.layer = o.layer;
-      r.grouped = grouped_[o.id];
       r.counters = OpCounters(chip_.levels().size());
     }
   }

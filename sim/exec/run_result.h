@@ -21,8 +21,6 @@ struct OpRecord {
   int layer = -1;
   bool matrix = false;  // ran on matrix units
   std::uint64_t executions = 0;
-  /// It ran inside an earlier op's kernel (a grouped MoE GEMM's later experts): no launch gap.
-  bool grouped = false;
   Tick first_start = 0;
   Tick last_end = 0;
   Tick busy = 0;  // summed durations (first activity — a weight prefetch or the start — to the end)

@@ -63,6 +63,12 @@ std::optional<Microbench> readMicrobench(MapReader r) {
   return b;
 }
 
+/// Whether a case's `requests` (its benchmark's waves) apply to `metric`: the run's throughput.
+bool wavesApply(const std::string& metric) {
+  return metric == "output_tokens_per_s" || metric == "output_tokens_per_s_per_chip" ||
+         metric == "total_tokens_per_s";
+}
+
 }  // namespace
 
 const std::vector<MetricKind>& metricKinds() {
@@ -93,11 +99,6 @@ const MetricKind* findMetricKind(const std::string& key) {
     if (m.key == key) return &m;
   }
   return nullptr;
-}
-
-bool wavesApply(const std::string& metric) {
-  return metric == "output_tokens_per_s" || metric == "output_tokens_per_s_per_chip" ||
-         metric == "total_tokens_per_s";
 }
 
 std::map<std::string, std::string> readLabels(spec::MapReader& r, std::string_view key,
@@ -187,11 +188,13 @@ Suite loadSuite(const std::filesystem::path& file) {
                                         kind->microbench ? "a microbench" : "a scenario's run"));
         }
         if (k.requests && kind != nullptr && !wavesApply(k.metric)) {
+          std::vector<std::string> rates;
+          for (const std::string& m : metric_names)
+            if (wavesApply(m)) rates.push_back(m);
           c.error("requests",
-                  fmt::format("requests (waves of a benchmark's request count) apply to the "
-                              "throughput metrics (output_tokens_per_s, "
-                              "output_tokens_per_s_per_chip, total_tokens_per_s), not '{}'",
-                              k.metric));
+                  fmt::format("requests (waves of a benchmark's request count) apply to "
+                              "the throughput metrics ({}), not '{}'",
+                              fmt::join(rates, ", "), k.metric));
         }
         if (kind != nullptr) {
           if (auto v = c.quantity("measured", kind->dimension, Need::kRequired)) {

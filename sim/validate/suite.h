@@ -76,8 +76,6 @@ struct MetricKind {
 /// Every metric a case may name.
 const std::vector<MetricKind>& metricKinds();
 const MetricKind* findMetricKind(const std::string& key);
-/// Whether a case's `requests` (its benchmark's waves) apply to `metric`: the run's throughput.
-bool wavesApply(const std::string& metric);
 
 struct Case {
   std::string id;

@@ -297,12 +297,12 @@ CaseResult runCase(const spec::Catalog& catalog, const Suite& suite, const Case&
       groups.emplace("batch", batchClass(s.batch));
       const run::SystemRun run(system.spec, s, nullptr, run::RunOptions{options.exact});
       r.predicted = runMetric(run, s, c);
-      if (c.requests) *r.predicted *= wavesFactor(system.spec, s, run, *c.requests, options);
       r.message = fmt::format("{}, batch {}", run.layout().describe(), s.batch);
       if (c.requests) {
-        r.message +=
-            fmt::format(", {} requests: {} wave{} + {}", *c.requests, *c.requests / s.batch,
-                        *c.requests / s.batch == 1 ? "" : "s", *c.requests % s.batch);
+        *r.predicted *= wavesFactor(system.spec, s, run, *c.requests, options);
+        const std::uint64_t waves = *c.requests / s.batch;
+        r.message += fmt::format(", {} requests: {} wave{} + {}", *c.requests, waves,
+                                 waves == 1 ? "" : "s", *c.requests % s.batch);
       }
     }
     r.error = *r.predicted / c.measured - 1.0;
