@@ -90,6 +90,12 @@ TEST_CASE("A software stack's step overhead adds exactly h + sequences x per-seq
       runOn("h100-sxm5", "llama2-7b-decode", {"software.gated_activation=separate"});
   CHECK(*vllm.metrics().tpot_s - *separate.metrics().tpot_s ==
         doctest::Approx(ticksToSeconds(s.software.step_overhead_ps)).epsilon(1e-9));
+  // vLLM's 2024 engine is vLLM plus 210 us of host work per sequence: batch 4 pays 4 x 210 us more.
+  const run::SystemRun v4 = runOn("h100-sxm5", "llama2-7b-decode", {"batch=4", "software=vllm"});
+  const run::SystemRun v06 =
+      runOn("h100-sxm5", "llama2-7b-decode", {"batch=4", "software=vllm-0.6"});
+  CHECK(s.software.step_overhead_per_sequence_ps == 0);
+  CHECK(*v06.metrics().tpot_s - *v4.metrics().tpot_s == doctest::Approx(840e-6).epsilon(1e-9));
 
   // A generation pays it once per step: the prefill pass and every decode step.
   const std::vector<std::string> gen = {"output_tokens=8"};

@@ -294,7 +294,7 @@ TEST_CASE("archsim list shows every preset kind with descriptions") {
   }
   CHECK(runCli({"list", "chips"}).out.find("systems (") == std::string::npos);
   const Result software = runCli({"list", "software"});
-  CHECK(software.out.find("software (8):") != std::string::npos);
+  CHECK(software.out.find("software (9):") != std::string::npos);
   CHECK(software.out.find("chips (") == std::string::npos);
   CHECK(runCli({"list", "widgets"}).code == 2);
 }
