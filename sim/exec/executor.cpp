@@ -429,7 +429,6 @@ bool Executor::touchFrom(std::size_t from) {
 
 void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) {
   beginStep(run, kv_length, measured);
-  const Tick overhead = opOverhead();
   if (dataflow_) {
     // Each op waits for its distinct producers.
     for (OpId op = 0; op < ops_.size(); ++op) {
@@ -441,6 +440,7 @@ void Executor::runStep(std::size_t run, std::uint64_t kv_length, bool measured) 
       ops_[op].pending = static_cast<std::uint32_t>(
           std::unique(producers.begin(), producers.end()) - producers.begin());
     }
+    const Tick overhead = opOverhead();
     for (OpId op : order_) {
       if (ops_[op].pending == 0)
         sim_.scheduleIn(overhead, Callback::to<&Executor::startOp>(this), op);
